@@ -19,7 +19,7 @@ public class StoreFuzzSmokeTests
         for (var step = 0; step < 4000; step++)
         {
             var start = (ulong)random.Next(space);
-            var length = random.Next(4) == 0 ? (ulong)random.Next(space) : (ulong)random.Next(1, 4);
+            var length = random.Next(40) == 0 ? (ulong)random.Next(space) : (ulong)random.Next(1, 4);
             var end = start + length;
             var attributes = (ulong)random.Next(256);
             var mask = random.Next(3) switch { 0 => 0xF0UL, 1 => 0x08UL, _ => (ulong)random.Next(256) };

@@ -51,6 +51,16 @@ public sealed class VmMemoryAttributes
         return _store.SetAttributes(start, end, attributes, mask);
     }
 
+    /// <summary>
+    /// The maximal region around <paramref name="gfn"/> with one word (Word 0 for a gap without entries); what a
+    /// VM hands a vCPU as one translation. End is 2^64-1 for the last region.
+    /// </summary>
+    public AttributeRun RegionOf(ulong gfn)
+    {
+        var cursor = new AttributeStore.RegionCursor(_store, gfn);
+        return new AttributeRun(cursor.Start, cursor.End, cursor.Word);
+    }
+
     /// <summary>kvm_permissions_get (§3): heki bits of the gfn, or RWX when the profile says it has none.</summary>
     public ulong PermissionsGet(ulong gfn)
     {
@@ -103,13 +113,19 @@ public sealed class VmMemoryAttributes
     /// <summary>An independent copy (for all-or-nothing hypercalls and snapshots); O(runs).</summary>
     public VmMemoryAttributes Clone() => new(Profile, PrivateMemory, _store.Clone());
 
-    /// <summary>Takes over the state of a scratch copy made by <see cref="Clone"/> (the commit of a transaction).</summary>
+    /// <summary>
+    /// Takes over the state of a scratch copy made by <see cref="Clone"/> (the commit of a transaction). The
+    /// scratch copy is emptied: its store now belongs to this VM.
+    /// </summary>
     public void CommitFrom(VmMemoryAttributes scratch)
     {
         ArgumentNullException.ThrowIfNull(scratch);
+        if (ReferenceEquals(scratch, this))
+            return;
         if (scratch.Profile != Profile || scratch.PrivateMemory != PrivateMemory)
             throw new ArgumentException("scratch copy belongs to a differently configured VM", nameof(scratch));
-        _store = scratch._store.Clone();
+        _store = scratch._store;
+        scratch._store = new AttributeStore();
     }
 
     /// <summary>Puts back runs taken from <see cref="AttributeStore.Runs"/> (snapshot recovery); replaces everything.</summary>

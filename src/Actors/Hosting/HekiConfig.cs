@@ -1,0 +1,62 @@
+using Akka.Configuration;
+using Akka.Persistence.Sql;
+
+namespace HekiActors.Actors.Hosting;
+
+/// <summary>The HOCON an actor system needs to run HekiActors, for each journal choice.</summary>
+public static class HekiConfig
+{
+    /// <summary>Builds the configuration; the SQLite path must be given for <see cref="JournalKind.Sqlite"/>.</summary>
+    public static Config Build(JournalKind journal, string? sqlitePath = null, string logLevel = "WARNING")
+    {
+        var logging = $$"""
+            akka {
+              loglevel = {{logLevel}}
+              stdout-loglevel = {{logLevel}}
+              log-dead-letters = off
+              log-dead-letters-during-shutdown = off
+            }
+            """;
+        return journal switch
+        {
+            JournalKind.InMemory => ConfigurationFactory.ParseString(logging + InMemoryPersistence),
+            JournalKind.Sqlite => ConfigurationFactory.ParseString(logging + SqlitePersistence(
+                    sqlitePath ?? throw new ArgumentException("a SQLite journal needs a database path", nameof(sqlitePath))))
+                .WithFallback(SqlPersistence.DefaultConfiguration),
+            _ => throw new ArgumentOutOfRangeException(nameof(journal), journal, "unknown journal kind"),
+        };
+    }
+
+    private const string InMemoryPersistence = """
+        akka.persistence {
+          journal.plugin = "akka.persistence.journal.inmem"
+          snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
+        }
+        """;
+
+    private static string SqlitePersistence(string path)
+    {
+        // HOCON string: escape backslashes and quotes of the path.
+        var connection = $"Data Source={path}".Replace("\\", "\\\\").Replace("\"", "\\\"");
+        return $$"""
+            akka.persistence {
+              journal {
+                plugin = "akka.persistence.journal.sql"
+                sql {
+                  connection-string = "{{connection}}"
+                  provider-name = "SQLite.MS"
+                  auto-initialize = true
+                }
+              }
+              snapshot-store {
+                plugin = "akka.persistence.snapshot-store.sql"
+                sql {
+                  connection-string = "{{connection}}"
+                  provider-name = "SQLite.MS"
+                  auto-initialize = true
+                }
+              }
+            }
+            """;
+    }
+}

@@ -1,0 +1,18 @@
+using HekiActors.Actors.Supervision;
+using HekiActors.Actors.Vm;
+
+namespace HekiActors.Actors.Hosting;
+
+/// <summary>How to start a <see cref="HekiHost"/>.</summary>
+/// <param name="SqlitePath">The database file when <paramref name="Journal"/> is <see cref="JournalKind.Sqlite"/>.</param>
+/// <param name="Clock">The warning rate limiters' clock (tests pass a fake one).</param>
+/// <param name="WarningSink">Where printed kernel warnings go, besides the Akka log.</param>
+/// <param name="AkkaLogLevel">Akka's own log level ("OFF" keeps a replay's output clean).</param>
+public sealed record HekiHostOptions(
+    JournalKind Journal = JournalKind.InMemory,
+    string? SqlitePath = null,
+    TimeProvider? Clock = null,
+    IWarningSink? WarningSink = null,
+    string AkkaLogLevel = "WARNING",
+    string SystemName = "heki",
+    VmActorSettings? VmSettings = null);

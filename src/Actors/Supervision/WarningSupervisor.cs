@@ -1,0 +1,100 @@
+using Akka.Actor;
+using Akka.Event;
+using HekiActors.Memory;
+using HekiActors.Vcpu.Protocol;
+
+namespace HekiActors.Actors.Supervision;
+
+/// <summary>
+/// Decides which kernel warnings are printed (heki-semantics.md §8): one Linux rate limiter per call site,
+/// shared by every heki-v2 VM on the host (so one noisy guest hides another's warnings), one per VM and call
+/// site in hardened. Keeps the emitted and suppressed counts. Printed lines go to the Akka log at Warning level
+/// and to the sink, in the order they arrive.
+/// </summary>
+public sealed class WarningSupervisor : UntypedActor
+{
+    private readonly TimeProvider _clock;
+    private readonly IWarningSink? _sink;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly RateLimiter?[] _hostWide = new RateLimiter?[WarningSites.Count];
+    private readonly Dictionary<(string VmId, WarningSite Site), RateLimiter> _perVm = new();
+    private readonly long[] _emitted = new long[WarningSites.Count];
+    private readonly long[] _suppressed = new long[WarningSites.Count];
+    private long _notices;
+
+    public WarningSupervisor(TimeProvider clock, IWarningSink? sink)
+    {
+        _clock = clock;
+        _sink = sink;
+    }
+
+    public static Props Props(TimeProvider? clock = null, IWarningSink? sink = null) =>
+        Akka.Actor.Props.Create(() => new WarningSupervisor(clock ?? TimeProvider.System, sink));
+
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case IWarningReport report:
+                HandleReport(report);
+                break;
+            case FlushWarnings:
+                Sender.Tell(WarningsFlushed.Instance);
+                break;
+            case GetWarningStats:
+                Sender.Tell(new WarningStats((long[])_emitted.Clone(), (long[])_suppressed.Clone(), _notices));
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void HandleReport(IWarningReport report)
+    {
+        var site = report.Site;
+        if (!site.IsRateLimited(report.Profile))
+        {
+            Emit(site, report.Render());
+            return;
+        }
+
+        var limiter = LimiterFor(report.VmId, report.Profile, site);
+        var decision = limiter.Check();
+        if (decision.SuppressedToReport > 0)
+        {
+            _notices++;
+            Print(HekiWarnings.Suppressed(site.Function(), decision.SuppressedToReport));
+        }
+
+        if (decision.Allowed)
+            Emit(site, report.Render());
+        else
+            _suppressed[(int)site]++;
+    }
+
+    private RateLimiter LimiterFor(string vmId, HekiProfile profile, WarningSite site)
+    {
+        if (profile == HekiProfile.HekiV2)
+            return _hostWide[(int)site] ??= new RateLimiter(_clock);
+        if (!_perVm.TryGetValue((vmId, site), out var limiter))
+        {
+            limiter = new RateLimiter(_clock);
+            _perVm.Add((vmId, site), limiter);
+        }
+
+        return limiter;
+    }
+
+    private void Emit(WarningSite site, string text)
+    {
+        _emitted[(int)site]++;
+        Print(text);
+    }
+
+    private void Print(string text)
+    {
+        _log.Warning(text);
+        _sink?.Write(text);
+    }
+}

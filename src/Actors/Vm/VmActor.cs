@@ -1,0 +1,455 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using HekiActors.Actors.Protocol;
+using HekiActors.Memory;
+using HekiActors.Vcpu;
+using HekiActors.Vcpu.Protocol;
+
+namespace HekiActors.Actors.Vm;
+
+/// <summary>
+/// One VM: the single writer of its attribute store, CR pins and vCPU registers (event-sourced), parent of its
+/// vCPU actors. A change is acknowledged only after it is persisted and every vCPU has acknowledged the
+/// shootdown of the translations it contradicts (heki-semantics.md §6). The rules live in <see cref="VmState"/>.
+/// </summary>
+public sealed class VmActor : UntypedPersistentActor, IWithTimers
+{
+    private static readonly TimeSpan ShootdownRetry = TimeSpan.FromSeconds(1);
+
+    private readonly string _vmId;
+    private readonly IActorRef _warnings;
+    private readonly VmActorSettings _settings;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+
+    private VmState? _state;
+    private IActorRef[] _vcpus = [];
+    private long _generation;
+    private long _eventsSinceSnapshot;
+    private PendingChange? _pending;
+
+    public VmActor(string vmId, IActorRef warnings, VmActorSettings settings)
+    {
+        _vmId = vmId;
+        _warnings = warnings;
+        _settings = settings;
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public override string PersistenceId => PersistenceIdFor(_vmId);
+
+    /// <summary>The journal key of a VM: one per VM id; a destroy voids everything before it.</summary>
+    public static string PersistenceIdFor(string vmId) => "vm-" + vmId;
+
+    public static Props Props(string vmId, IActorRef warnings, VmActorSettings settings) =>
+        Akka.Actor.Props.Create(() => new VmActor(vmId, warnings, settings));
+
+    protected override SupervisorStrategy SupervisorStrategy() =>
+        // A vCPU that throws is restarted; it re-attaches and rebuilds its translations from this VM.
+        new OneForOneStrategy(Decider.From(Directive.Restart));
+
+    // ---- recovery ---------------------------------------------------------------------------------------
+
+    protected override void OnRecover(object message)
+    {
+        switch (message)
+        {
+            case SnapshotOffer { Snapshot: VmSnapshot snapshot }:
+                _state = VmState.FromSnapshot(snapshot);
+                break;
+            case IVmEvent ev:
+                _state = VmState.Apply(_state, ev);
+                break;
+            case RecoveryCompleted:
+                if (_state is not null)
+                    StartVcpus();
+                break;
+        }
+    }
+
+    // ---- commands ---------------------------------------------------------------------------------------
+
+    protected override void OnCommand(object message)
+    {
+        // Acknowledgements and reads are served even while a change waits for its shootdowns.
+        switch (message)
+        {
+            case VcpuSynced synced:
+                HandleSynced(synced);
+                return;
+            case VcpuAttach attach:
+                HandleAttach(attach);
+                return;
+            case TranslateRequest translate:
+                HandleTranslate(translate);
+                return;
+            case RetryShootdown retry:
+                HandleRetryShootdown(retry);
+                return;
+            case SaveSnapshotSuccess success:
+                DeleteSnapshots(new SnapshotSelectionCriteria(success.Metadata.SequenceNr - 1));
+                return;
+            case SaveSnapshotFailure failure:
+                _log.Warning("VM '{0}': snapshot failed: {1}", _vmId, failure.Cause.Message);
+                return;
+            case DeleteSnapshotsSuccess or DeleteSnapshotsFailure or DeleteMessagesSuccess or DeleteMessagesFailure:
+                return;
+        }
+
+        if (_state is null)
+        {
+            HandleWhileAbsent(message);
+            return;
+        }
+
+        switch (message)
+        {
+            case GetPermissions get:
+                Sender.Tell(new PermissionsValue(_state.Memory.PermissionsGet(get.Gfn)));
+                return;
+            case GetMemoryAttributes get:
+                Sender.Tell(new AttributesValue(_state.Memory.GetAttributes(get.Gfn)));
+                return;
+            case GetVmStatus:
+                Sender.Tell(Status());
+                return;
+            case IVcpuCommand command:
+                ForwardToVcpu(command);
+                return;
+        }
+
+        if (_pending is not null)
+        {
+            // Changes are serialized: the next one waits until the current one is acknowledged.
+            Stash.Stash();
+            return;
+        }
+
+        switch (message)
+        {
+            case ProtectMemoryCall call:
+                HandleProtectMemory(call);
+                break;
+            case LockCrCall call:
+                HandleLockCr(call);
+                break;
+            case CrWriteCall call:
+                HandleCrWrite(call);
+                break;
+            case SetPermissions set:
+                HandleSetPermissions(set);
+                break;
+            case SetMemoryAttributes set:
+                HandleSetMemoryAttributes(set);
+                break;
+            case CreateVm create:
+                Sender.Tell(new CommandRejected($"VM '{create.VmId}' already exists"));
+                break;
+            case DestroyVm destroy:
+                HandleDestroy(destroy);
+                break;
+            case CrashVm crash:
+                throw new VmCrashException($"VM '{_vmId}' crashed on request: {crash.Reason}");
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void HandleWhileAbsent(object message)
+    {
+        switch (message)
+        {
+            case CreateVm create:
+                HandleCreate(create);
+                break;
+            case IWithVmId:
+                Sender.Tell(new CommandRejected($"no VM named '{_vmId}'"));
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void HandleCreate(CreateVm create)
+    {
+        var replyTo = Sender;
+        Persist(new VmConfiguredEvent(create.Config), ev =>
+        {
+            _state = VmState.Create(ev.Config);
+            _eventsSinceSnapshot = 0;
+            StartVcpus();
+            replyTo.Tell(new VmCreated(_vmId));
+        });
+    }
+
+    private void HandleDestroy(DestroyVm destroy)
+    {
+        var replyTo = Sender;
+        Persist(new VmDestroyedEvent(), _ =>
+        {
+            _state = null;
+            foreach (var vcpu in _vcpus)
+                Context.Stop(vcpu);
+            _vcpus = [];
+            // The destroyed event already voids the past; deleting it is housekeeping.
+            DeleteMessages(LastSequenceNr);
+            DeleteSnapshots(SnapshotSelectionCriteria.Latest);
+            replyTo.Tell(new VmDestroyed(_vmId));
+            Context.Stop(Self);
+        });
+    }
+
+    private void HandleProtectMemory(ProtectMemoryCall call)
+    {
+        var replyTo = Sender;
+        if (_state!.Answered.TryGet(call.RequestId, out var answered))
+        {
+            replyTo.Tell(new HypercallDone(answered));
+            return;
+        }
+
+        var (outcome, ev) = _state.Protect(call.RequestId, call.ListPages);
+        Report(outcome.Warnings);
+        if (outcome.HostIntegrityFaults > 0)
+            _log.Error("VM '{0}': PROTECT_MEMORY list page overflowed the host buffer ({1} page(s)): host integrity fault",
+                _vmId, outcome.HostIntegrityFaults);
+        var reply = new HypercallDone(outcome.Ret);
+        if (ev is null)
+        {
+            replyTo.Tell(reply);
+            return;
+        }
+
+        PersistChange(ev, outcome.Changed, replyTo, reply);
+    }
+
+    private void HandleSetPermissions(SetPermissions set)
+    {
+        var replyTo = Sender;
+        if (_state!.Answered.TryGet(set.RequestId, out var answered))
+        {
+            replyTo.Tell(new HostReturn((int)answered));
+            return;
+        }
+
+        var (ret, changed, ev) = _state.SetPermissions(set.RequestId, set.Start, set.End, set.Attr);
+        if (ret == Errno.EPERM)
+            Report(WarningSite.ImmutableChange, HekiWarnings.ImmutableChange(set.Start, set.End));
+        if (ev is null)
+            replyTo.Tell(new HostReturn(ret));
+        else
+            PersistChange(ev, changed, replyTo, new HostReturn(ret));
+    }
+
+    private void HandleSetMemoryAttributes(SetMemoryAttributes set)
+    {
+        var replyTo = Sender;
+        if (_state!.Answered.TryGet(set.RequestId, out var answered))
+        {
+            replyTo.Tell(new HostReturn((int)answered));
+            return;
+        }
+
+        var (ret, changed, ev) = _state.SetMemoryAttributes(set.RequestId, set.Address, set.Size, set.Attributes, set.Flags);
+        if (ev is null)
+            replyTo.Tell(new HostReturn(ret));
+        else
+            PersistChange(ev, changed, replyTo, new HostReturn(ret));
+    }
+
+    private void HandleLockCr(LockCrCall call)
+    {
+        var replyTo = Sender;
+        if (_state!.Answered.TryGet(call.RequestId, out var answered))
+        {
+            replyTo.Tell(new HypercallDone(answered));
+            return;
+        }
+
+        // Pins are enforced here, where CR writes are decided, so no vCPU shootdown is needed.
+        var (ret, ev) = _state.LockCr(call.RequestId, call.Cr, call.Pin, call.Flags);
+        if (ev is null)
+            replyTo.Tell(new HypercallDone(ret));
+        else
+            PersistChange(ev, GfnRange.Empty, replyTo, new HypercallDone(ret));
+    }
+
+    private void HandleCrWrite(CrWriteCall call)
+    {
+        var replyTo = Sender;
+        if (_state!.Answered.TryGet(call.RequestId, out var answered))
+        {
+            replyTo.Tell(new CrWriteDone(answered != 0));
+            return;
+        }
+
+        var (verdict, ev) = _state.WriteCr(call.RequestId, call.Vcpu, call.Cr, call.Value);
+        if (verdict.Warning is { } warning)
+            Report(warning.Site, warning.Text);
+        if (ev is null)
+            replyTo.Tell(new CrWriteDone(verdict.Allowed));
+        else
+            PersistChange(ev, GfnRange.Empty, replyTo, new CrWriteDone(true));
+    }
+
+    /// <summary>
+    /// Persists a change the state already holds, then shoots down translations and replies. Persist stashes
+    /// every other command until the write completes, so nobody sees unpersisted state; if the write fails the
+    /// actor stops and recovers from the journal, where the change is absent.
+    /// </summary>
+    private void PersistChange(IVmEvent ev, GfnRange changed, IActorRef replyTo, object reply)
+    {
+        Persist(ev, _ =>
+        {
+            MaybeSnapshot();
+            if (changed.IsEmpty || _vcpus.Length == 0)
+            {
+                replyTo.Tell(reply);
+                return;
+            }
+
+            _generation++;
+            _pending = new PendingChange(_generation, changed, replyTo, reply, _vcpus.Length);
+            var shootdown = new Shootdown(_generation, changed);
+            foreach (var vcpu in _vcpus)
+                vcpu.Tell(shootdown);
+            Timers.StartSingleTimer(RetryShootdown.Key, new RetryShootdown(_generation), ShootdownRetry);
+        });
+    }
+
+    private void MaybeSnapshot()
+    {
+        if (++_eventsSinceSnapshot < _settings.SnapshotEvery)
+            return;
+        _eventsSinceSnapshot = 0;
+        SaveSnapshot(_state!.ToSnapshot());
+    }
+
+    private void HandleSynced(VcpuSynced synced)
+    {
+        if (_pending is null || synced.Generation < _pending.Generation)
+            return;
+        if (_pending.Acknowledge(synced.Vcpu))
+            Complete();
+    }
+
+    private void Complete()
+    {
+        var pending = _pending!;
+        _pending = null;
+        Timers.Cancel(RetryShootdown.Key);
+        pending.ReplyTo.Tell(pending.Reply);
+        Stash.UnstashAll();
+    }
+
+    private void HandleRetryShootdown(RetryShootdown retry)
+    {
+        // A vCPU that crashed while handling the shootdown never acknowledged it; its successor will.
+        if (_pending is null || _pending.Generation != retry.Generation)
+            return;
+        var shootdown = new Shootdown(_pending.Generation, _pending.Range);
+        foreach (var index in _pending.Missing())
+            _vcpus[index].Tell(shootdown);
+        Timers.StartSingleTimer(RetryShootdown.Key, retry, ShootdownRetry);
+    }
+
+    private void HandleAttach(VcpuAttach attach)
+    {
+        if (_state is null || attach.Vcpu < 0 || attach.Vcpu >= _state.ControlRegisters.Length)
+            return;
+        Sender.Tell(new VcpuState((ulong[])_state.ControlRegisters[attach.Vcpu].Clone(), _generation));
+        // A (re)started vCPU holds no translation, so it is in sync with every change so far.
+        if (_pending is not null && _pending.Acknowledge(attach.Vcpu))
+            Complete();
+    }
+
+    private void HandleTranslate(TranslateRequest translate)
+    {
+        if (_state is null)
+            return;
+        var region = _state.Memory.RegionOf(translate.Gfn);
+        var permissions = (byte)VmMemoryAttributes.PermissionsOf(region.Word, _state.Config.Profile);
+        Sender.Tell(new TranslationFill(translate.Gfn, region.Start, region.End, permissions, _generation));
+    }
+
+    private void ForwardToVcpu(IVcpuCommand command)
+    {
+        if (command.Vcpu < 0 || command.Vcpu >= _vcpus.Length)
+        {
+            Sender.Tell(new CommandRejected($"VM '{_vmId}' has no vCPU {command.Vcpu} (it has {_vcpus.Length})"));
+            return;
+        }
+
+        _vcpus[command.Vcpu].Forward(command);
+    }
+
+    private void StartVcpus()
+    {
+        var config = _state!.Config;
+        _vcpus = new IActorRef[config.VcpuCount];
+        for (var i = 0; i < config.VcpuCount; i++)
+            _vcpus[i] = Context.ActorOf(VcpuActor.Props(_vmId, i, config, _warnings), "vcpu-" + i);
+    }
+
+    private void Report(IReadOnlyList<WarningLine> lines)
+    {
+        foreach (var line in lines)
+            Report(line.Site, line.Text);
+    }
+
+    private void Report(WarningSite site, string text) =>
+        _warnings.Tell(new WarningReport(_vmId, _state!.Config.Profile, site, text));
+
+    private VmStatus Status()
+    {
+        var state = _state!;
+        return new VmStatus(_vmId, state.Config, state.Memory.Store.RunCount, state.Memory.Store.BoundaryCount,
+            state.Pins.Cr0, state.Pins.Cr4, _generation, LastSequenceNr);
+    }
+
+    /// <summary>A persisted change waiting for every vCPU's shootdown acknowledgement.</summary>
+    private sealed class PendingChange(long generation, GfnRange range, IActorRef replyTo, object reply, int vcpus)
+    {
+        private readonly bool[] _synced = new bool[vcpus];
+        private int _remaining = vcpus;
+
+        public long Generation { get; } = generation;
+        public GfnRange Range { get; } = range;
+        public IActorRef ReplyTo { get; } = replyTo;
+        public object Reply { get; } = reply;
+
+        /// <summary>Marks one vCPU; true when it was the last.</summary>
+        public bool Acknowledge(int vcpu)
+        {
+            if (vcpu < 0 || vcpu >= _synced.Length || _synced[vcpu])
+                return false;
+            _synced[vcpu] = true;
+            return --_remaining == 0;
+        }
+
+        public IEnumerable<int> Missing()
+        {
+            for (var i = 0; i < _synced.Length; i++)
+                if (!_synced[i])
+                    yield return i;
+        }
+    }
+
+    private sealed record RetryShootdown(long Generation)
+    {
+        public const string Key = "retry-shootdown";
+    }
+}
+
+/// <summary>Tunables of a VM actor.</summary>
+/// <param name="SnapshotEvery">Events between snapshots, so recovery replays at most this many.</param>
+public sealed record VmActorSettings(int SnapshotEvery = 500)
+{
+    public static readonly VmActorSettings Default = new();
+}
+
+/// <summary>Thrown on purpose by <see cref="CrashVm"/>; supervision restarts the VM, which recovers from its journal.</summary>
+public sealed class VmCrashException(string message) : Exception(message);

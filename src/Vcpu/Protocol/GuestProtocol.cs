@@ -1,0 +1,72 @@
+using HekiActors.Memory;
+using HekiActors.Vcpu.Hypercalls;
+
+namespace HekiActors.Vcpu.Protocol;
+
+/// <summary>Addresses one VM; the hypervisor (or a shard region) routes by it.</summary>
+public interface IWithVmId
+{
+    string VmId { get; }
+}
+
+/// <summary>A guest operation executed by one vCPU of one VM.</summary>
+public interface IVcpuCommand : IWithVmId
+{
+    int Vcpu { get; }
+}
+
+/// <summary>What an access did: completed, injected a #PF, or exited as MMIO.</summary>
+public enum AccessResult : byte
+{
+    Ok = 0,
+    PageFault = 1,
+    Mmio = 2,
+}
+
+/// <summary>One guest access (read / write / fetch at a gpa with a CPL). Replies <see cref="GuestAccessDone"/>.</summary>
+public sealed record GuestAccess(string VmId, int Vcpu, ulong Gpa, AccessKind Kind, byte Cpl) : IVcpuCommand;
+
+/// <summary>The result of a <see cref="GuestAccess"/>.</summary>
+public sealed record GuestAccessDone(AccessResult Result);
+
+/// <summary>
+/// Many accesses in one message (the hot path: no message per access). Arrays are owned by the message and
+/// never changed after sending. <paramref name="Cpls"/> may be null (all CPL 0). Replies <see cref="GuestAccessBatchDone"/>.
+/// </summary>
+public sealed record GuestAccessBatch(string VmId, int Vcpu, ulong[] Gpas, AccessKind[] Kinds, byte[]? Cpls, bool ReportEach)
+    : IVcpuCommand;
+
+/// <summary>Counts for a batch, and each access's result when asked for.</summary>
+/// <param name="Generation">The vCPU's translation generation when the batch finished.</param>
+public sealed record GuestAccessBatchDone(int Permitted, int Faulted, int Mmio, AccessResult[]? Results, long Generation);
+
+/// <summary>KVM_HC_PROTECT_MEMORY (nr 14) with its list pages. Replies <see cref="HypercallDone"/>.</summary>
+public sealed record GuestProtectMemory(string VmId, int Vcpu, Guid RequestId, MemoryRange[][] ListPages, byte Cpl) : IVcpuCommand;
+
+/// <summary>KVM_HC_LOCK_CR_UPDATE (nr 13). Replies <see cref="HypercallDone"/>.</summary>
+public sealed record GuestLockCr(string VmId, int Vcpu, Guid RequestId, ulong Cr, ulong Pin, ulong Flags, byte Cpl) : IVcpuCommand;
+
+/// <summary>A raw hypercall by number (for numbers the model does not implement, and CPL checks). Replies <see cref="HypercallDone"/>.</summary>
+public sealed record GuestHypercall(string VmId, int Vcpu, Guid RequestId, ulong Nr, ulong A0, ulong A1, ulong A2, byte Cpl)
+    : IVcpuCommand;
+
+/// <summary>A hypercall's return value as the guest's RAX sees it (negative errno, 0, or e.g. the ABI version).</summary>
+public sealed record HypercallDone(long Ret);
+
+/// <summary>A guest MOV to CR<paramref name="Cr"/>. Replies <see cref="CrWriteDone"/>.</summary>
+public sealed record GuestWriteCr(string VmId, int Vcpu, Guid RequestId, int Cr, ulong Value) : IVcpuCommand;
+
+/// <summary>Whether the write took effect; false means #GP(0) was injected.</summary>
+public sealed record CrWriteDone(bool Written);
+
+/// <summary>A guest read of CR<paramref name="Cr"/>. Replies <see cref="CrValue"/>.</summary>
+public sealed record GuestReadCr(string VmId, int Vcpu, int Cr) : IVcpuCommand;
+
+/// <summary>A control register's value.</summary>
+public sealed record CrValue(ulong Value);
+
+/// <summary>Any request the model refuses as bad input (unknown VM or vCPU, bad arguments): nothing changed.</summary>
+public sealed record CommandRejected(string Reason);
+
+/// <summary>Chaos and test hook: the vCPU actor throws while handling it, to exercise supervision.</summary>
+public sealed record CrashVcpu(string VmId, int Vcpu, string Reason) : IVcpuCommand;

@@ -1,0 +1,37 @@
+using HekiActors.Memory;
+using HekiActors.Vcpu.Hypercalls;
+
+namespace HekiActors.Vcpu.Protocol;
+
+// Messages between a VM actor and its vCPU actors. The VM is the single writer of the store; vCPUs hold only
+// translations and CR pins it handed out, and acknowledge every shootdown before the VM acknowledges a change.
+
+/// <summary>A vCPU (re)started and asks for its state. Replies <see cref="VcpuState"/>.</summary>
+public sealed record VcpuAttach(int Vcpu);
+
+/// <summary>What a vCPU needs to run: its CR values (CR0..CR15) and the VM's current translation generation.</summary>
+public sealed record VcpuState(ulong[] ControlRegisters, long Generation);
+
+/// <summary>A translation miss (the slow path). Replies <see cref="TranslationFill"/>.</summary>
+public sealed record TranslateRequest(int Vcpu, ulong Gfn);
+
+/// <summary>The run [Start, End) around the asked gfn and its permissions (kvm_permissions_get).</summary>
+public sealed record TranslationFill(ulong Gfn, ulong Start, ulong End, byte Permissions, long Generation);
+
+/// <summary>Drop translations of <paramref name="Range"/> (all when null). Replies <see cref="VcpuSynced"/>.</summary>
+public sealed record Shootdown(long Generation, GfnRange? Range);
+
+/// <summary>A vCPU has applied everything up to <paramref name="Generation"/>.</summary>
+public sealed record VcpuSynced(int Vcpu, long Generation);
+
+/// <summary>A vCPU forwards a PROTECT_MEMORY hypercall (CPL already checked). Replies <see cref="HypercallDone"/>.</summary>
+public sealed record ProtectMemoryCall(Guid RequestId, int Vcpu, MemoryRange[][] ListPages);
+
+/// <summary>A vCPU forwards a LOCK_CR_UPDATE hypercall (CPL already checked). Replies <see cref="HypercallDone"/>.</summary>
+public sealed record LockCrCall(Guid RequestId, int Vcpu, ulong Cr, ulong Pin, ulong Flags);
+
+/// <summary>
+/// A guest CR write. The VM holds the pins and decides (so a write racing a LOCK_CR_UPDATE cannot slip past
+/// it), and makes a permitted write durable so a vCPU restart keeps it. Replies <see cref="CrWriteDone"/>.
+/// </summary>
+public sealed record CrWriteCall(Guid RequestId, int Vcpu, int Cr, ulong Value);

@@ -1,0 +1,133 @@
+using System.Runtime.CompilerServices;
+
+namespace HekiActors.Vcpu.Translation;
+
+/// <summary>
+/// A vCPU's cached translations (the SPTE analogue): disjoint gfn runs, each with the permissions
+/// kvm_permissions_get gave for it, one entry per run rather than per page. Owned by one vCPU actor; a lookup
+/// allocates nothing. Filled from the VM actor's answers and emptied on its shootdowns.
+/// </summary>
+public sealed class TranslationCache
+{
+    /// <summary>Entries kept before the cache starts over (a real MMU would evict; runs are few in practice).</summary>
+    public const int DefaultCapacity = 1024;
+
+    private readonly ulong[] _starts;
+    private readonly ulong[] _ends;
+    private readonly byte[] _permissions;
+    private int _count;
+    private int _lastHit;
+
+    public TranslationCache(int capacity = DefaultCapacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        _starts = new ulong[capacity];
+        _ends = new ulong[capacity];
+        _permissions = new byte[capacity];
+    }
+
+    public int Count => _count;
+
+    public int Capacity => _starts.Length;
+
+    /// <summary>Finds the translation for <paramref name="gfn"/>: its heki permissions, or false on a miss.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryLookup(ulong gfn, out byte permissions)
+    {
+        // Guest accesses have locality: the last run hit answers most lookups with two compares.
+        var hit = _lastHit;
+        if (hit < _count && gfn >= _starts[hit] && gfn < _ends[hit])
+        {
+            permissions = _permissions[hit];
+            return true;
+        }
+
+        return TrySearch(gfn, out permissions);
+    }
+
+    private bool TrySearch(ulong gfn, out byte permissions)
+    {
+        int lo = 0, hi = _count - 1;
+        while (lo <= hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (_ends[mid] <= gfn)
+                lo = mid + 1;
+            else if (_starts[mid] > gfn)
+                hi = mid - 1;
+            else
+            {
+                _lastHit = mid;
+                permissions = _permissions[mid];
+                return true;
+            }
+        }
+
+        permissions = 0;
+        return false;
+    }
+
+    /// <summary>Caches the run [start, end) with <paramref name="permissions"/>; overlapping entries are replaced.</summary>
+    public void Insert(ulong start, ulong end, byte permissions)
+    {
+        if (end <= start)
+            return;
+        Invalidate(start, end);
+        if (_count == _starts.Length)
+            _count = 0; // start over: cheaper than eviction bookkeeping, and misses only cost a slow path
+        var at = FirstEndingAfter(start);
+        var tail = _count - at;
+        Array.Copy(_starts, at, _starts, at + 1, tail);
+        Array.Copy(_ends, at, _ends, at + 1, tail);
+        Array.Copy(_permissions, at, _permissions, at + 1, tail);
+        _starts[at] = start;
+        _ends[at] = end;
+        _permissions[at] = permissions;
+        _count++;
+        _lastHit = at;
+    }
+
+    /// <summary>Drops every translation overlapping [start, end) (a shootdown). Returns how many were dropped.</summary>
+    public int Invalidate(ulong start, ulong end)
+    {
+        if (end <= start || _count == 0)
+            return 0;
+        var first = FirstEndingAfter(start);
+        var last = first;
+        while (last < _count && _starts[last] < end)
+            last++;
+        var removed = last - first;
+        if (removed == 0)
+            return 0;
+        var tail = _count - last;
+        Array.Copy(_starts, last, _starts, first, tail);
+        Array.Copy(_ends, last, _ends, first, tail);
+        Array.Copy(_permissions, last, _permissions, first, tail);
+        _count -= removed;
+        _lastHit = 0;
+        return removed;
+    }
+
+    /// <summary>Drops everything.</summary>
+    public void Clear()
+    {
+        _count = 0;
+        _lastHit = 0;
+    }
+
+    /// <summary>Index of the first entry whose end is above <paramref name="gfn"/> (entries are sorted and disjoint).</summary>
+    private int FirstEndingAfter(ulong gfn)
+    {
+        int lo = 0, hi = _count;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (_ends[mid] <= gfn)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+
+        return lo;
+    }
+}

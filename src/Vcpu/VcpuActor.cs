@@ -1,0 +1,382 @@
+using Akka.Actor;
+using Akka.Event;
+using HekiActors.Memory;
+using HekiActors.Vcpu.Enforcement;
+using HekiActors.Vcpu.Hypercalls;
+using HekiActors.Vcpu.Protocol;
+using HekiActors.Vcpu.Translation;
+
+namespace HekiActors.Vcpu;
+
+/// <summary>
+/// One virtual CPU. Executes guest operations: accesses against its cached translations (the fast path sends
+/// no message), misses through its VM (the slow path), hypercalls and CR writes through its VM. Handles every
+/// shootdown promptly in any state and acknowledges it, so a VM can acknowledge a change only after no vCPU can
+/// still use a translation the change contradicts (heki-semantics.md §6, last rule).
+/// </summary>
+public sealed class VcpuActor : UntypedActor, IWithUnboundedStash
+{
+    /// <summary>Control registers CR0..CR15 exist; only CR0 and CR4 can be pinned.</summary>
+    public const int ControlRegisterCount = 16;
+
+    private readonly string _vmId;
+    private readonly int _index;
+    private readonly VmConfig _config;
+    private readonly IActorRef _warnings;
+    private readonly TranslationCache _translations = new();
+    private readonly PermissionTable _permissionTable;
+    private readonly ulong[] _controlRegisters = new ulong[ControlRegisterCount];
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+
+    private State _state = State.Attaching;
+    private long _generation;
+    private PendingAccesses? _pendingAccesses;
+    private IActorRef? _pendingReplyTo;
+    private int _pendingCr;
+    private ulong _pendingCrValue;
+
+    public VcpuActor(string vmId, int index, VmConfig config, IActorRef warnings)
+    {
+        _vmId = vmId;
+        _index = index;
+        _config = config;
+        _warnings = warnings;
+        _permissionTable = new PermissionTable(config.Mbec, config.Profile);
+    }
+
+    public IStash Stash { get; set; } = null!;
+
+    /// <summary>Counters kept locally (the telemetry layer reads them; no message per access).</summary>
+    public long Permitted { get; private set; }
+
+    public long Faulted { get; private set; }
+
+    public static Props Props(string vmId, int index, VmConfig config, IActorRef warnings) =>
+        Akka.Actor.Props.Create(() => new VcpuActor(vmId, index, config, warnings));
+
+    private enum State
+    {
+        Attaching,
+        Running,
+        AwaitingTranslation,
+        AwaitingVm,
+    }
+
+    protected override void PreStart()
+    {
+        // A fresh or restarted vCPU has no translations and must learn its CRs before running the guest.
+        Context.Parent.Tell(new VcpuAttach(_index));
+    }
+
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            // Always handled, in every state: a VM waits on these acknowledgements.
+            case Shootdown shootdown:
+                HandleShootdown(shootdown);
+                return;
+            case VcpuState state when _state == State.Attaching:
+                HandleAttached(state);
+                return;
+            case TranslationFill fill when _state == State.AwaitingTranslation:
+                HandleTranslationFill(fill);
+                return;
+            case HypercallDone done when _state == State.AwaitingVm:
+                FinishVmCall(done);
+                return;
+            case CrWriteDone done when _state == State.AwaitingVm:
+                FinishCrWrite(done);
+                return;
+        }
+
+        if (_state != State.Running)
+        {
+            Stash.Stash();
+            return;
+        }
+
+        switch (message)
+        {
+            case GuestAccessBatch batch:
+                StartAccesses(new PendingAccesses(batch, Sender));
+                break;
+            case GuestAccess access:
+                StartAccesses(new PendingAccesses(access, Sender));
+                break;
+            case GuestProtectMemory protect:
+                HandleProtectMemory(protect);
+                break;
+            case GuestLockCr lockCr:
+                HandleLockCr(lockCr.RequestId, lockCr.Cr, lockCr.Pin, lockCr.Flags, lockCr.Cpl);
+                break;
+            case GuestHypercall call:
+                HandleHypercall(call);
+                break;
+            case GuestWriteCr write:
+                HandleWriteCr(write);
+                break;
+            case GuestReadCr read:
+                HandleReadCr(read);
+                break;
+            case CrashVcpu crash:
+                throw new VcpuCrashException($"vCPU {_index} of VM '{_vmId}' crashed on request: {crash.Reason}");
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void HandleAttached(VcpuState state)
+    {
+        Array.Copy(state.ControlRegisters, _controlRegisters, Math.Min(state.ControlRegisters.Length, ControlRegisterCount));
+        _generation = Math.Max(_generation, state.Generation);
+        Become(State.Running);
+    }
+
+    private void HandleShootdown(Shootdown shootdown)
+    {
+        if (shootdown.Range is { } range)
+            _translations.Invalidate(range.Start, range.End);
+        else
+            _translations.Clear();
+        _generation = Math.Max(_generation, shootdown.Generation);
+        Sender.Tell(new VcpuSynced(_index, _generation));
+    }
+
+    // ---- accesses: the fast path ------------------------------------------------------------------------
+
+    private void StartAccesses(PendingAccesses pending)
+    {
+        _pendingAccesses = pending;
+        RunAccesses();
+    }
+
+    /// <summary>Runs the pending accesses until done or a translation miss; allocates nothing per access.</summary>
+    private void RunAccesses()
+    {
+        var pending = _pendingAccesses!;
+        var memoryPages = _config.MemoryPages;
+        var table = _permissionTable;
+        for (var i = pending.Next; i < pending.Count; i++)
+        {
+            var gpa = pending.Gpa(i);
+            var gfn = gpa >> VmMemoryAttributes.PageShift;
+            AccessResult result;
+            if (gfn >= memoryPages)
+            {
+                result = AccessResult.Mmio;
+            }
+            else if (_translations.TryLookup(gfn, out var permissions))
+            {
+                var kind = pending.Kind(i);
+                var cpl = pending.Cpl(i);
+                if (table.IsPermitted(permissions, kind, cpl))
+                {
+                    result = AccessResult.Ok;
+                }
+                else
+                {
+                    result = AccessResult.PageFault;
+                    InjectPageFault(kind, gpa);
+                }
+            }
+            else
+            {
+                // Slow path: ask the VM, resume this access when the translation arrives.
+                pending.Next = i;
+                Context.Parent.Tell(new TranslateRequest(_index, gfn));
+                Become(State.AwaitingTranslation);
+                return;
+            }
+
+            pending.Record(i, result);
+        }
+
+        Permitted += pending.Permitted;
+        Faulted += pending.Faulted;
+        pending.Reply(_generation);
+        _pendingAccesses = null;
+        Become(State.Running);
+    }
+
+    private void InjectPageFault(AccessKind kind, ulong gpa)
+    {
+        // The #PF is injected locally; the supervisor rate-limits and prints the warning (§6, §8).
+        _warnings.Tell(new FaultReport(_vmId, _config.Profile, kind, gpa));
+    }
+
+    private void HandleTranslationFill(TranslationFill fill)
+    {
+        _translations.Insert(fill.Start, Math.Min(fill.End, _config.MemoryPages), fill.Permissions);
+        RunAccesses();
+    }
+
+    // ---- hypercalls and CRs -----------------------------------------------------------------------------
+
+    private void HandleProtectMemory(GuestProtectMemory protect)
+    {
+        // The generic hypercall rule comes first: a CPL != 0 caller gets -EPERM and nothing is read (§5).
+        if (protect.Cpl != 0)
+        {
+            Sender.Tell(new HypercallDone(Errno.EPERM));
+            return;
+        }
+
+        CallVm(new ProtectMemoryCall(protect.RequestId, _index, protect.ListPages));
+    }
+
+    private void HandleLockCr(Guid requestId, ulong cr, ulong pin, ulong flags, byte cpl)
+    {
+        if (cpl != 0)
+        {
+            Sender.Tell(new HypercallDone(Errno.EPERM));
+            return;
+        }
+
+        CallVm(new LockCrCall(requestId, _index, cr, pin, flags));
+    }
+
+    private void HandleHypercall(GuestHypercall call)
+    {
+        switch (HypercallDispatch.Classify(call.Nr, call.Cpl))
+        {
+            case HypercallKind.LockCrUpdate:
+                HandleLockCr(call.RequestId, call.A0, call.A1, call.A2, call.Cpl);
+                break;
+            case HypercallKind.ProtectMemory:
+                // The raw form carries no list pages (the model has no guest memory to read them from).
+                Sender.Tell(new HypercallDone(Errno.EFAULT));
+                break;
+            case HypercallKind.Rejected:
+                Sender.Tell(new HypercallDone(HypercallDispatch.RejectionCode(call.Nr, call.Cpl)));
+                break;
+        }
+    }
+
+    private void HandleWriteCr(GuestWriteCr write)
+    {
+        if (write.Cr is < 0 or >= ControlRegisterCount)
+        {
+            Sender.Tell(new CommandRejected($"CR{write.Cr} does not exist (control registers are CR0..CR15)"));
+            return;
+        }
+
+        CallVm(new CrWriteCall(write.RequestId, _index, write.Cr, write.Value));
+        _pendingCr = write.Cr;
+        _pendingCrValue = write.Value;
+    }
+
+    private void HandleReadCr(GuestReadCr read)
+    {
+        if (read.Cr is < 0 or >= ControlRegisterCount)
+        {
+            Sender.Tell(new CommandRejected($"CR{read.Cr} does not exist (control registers are CR0..CR15)"));
+            return;
+        }
+
+        Sender.Tell(new CrValue(_controlRegisters[read.Cr]));
+    }
+
+    private void CallVm(object call)
+    {
+        _pendingReplyTo = Sender;
+        _pendingCr = -1;
+        Context.Parent.Tell(call);
+        Become(State.AwaitingVm);
+    }
+
+    private void FinishVmCall(HypercallDone done)
+    {
+        _pendingReplyTo!.Tell(done);
+        _pendingReplyTo = null;
+        Become(State.Running);
+    }
+
+    private void FinishCrWrite(CrWriteDone done)
+    {
+        if (done.Written && _pendingCr >= 0)
+            _controlRegisters[_pendingCr] = _pendingCrValue;
+        _pendingReplyTo!.Tell(done);
+        _pendingReplyTo = null;
+        Become(State.Running);
+    }
+
+    private void Become(State state)
+    {
+        var wasWaiting = _state != State.Running;
+        _state = state;
+        if (state == State.Running && wasWaiting)
+            Stash.UnstashAll();
+    }
+
+    protected override void PreRestart(Exception reason, object message)
+    {
+        _log.Warning("vCPU {0} of VM '{1}' restarting after: {2}", _index, _vmId, reason.Message);
+        // A request in progress is not acknowledged: its sender sees no reply, never a wrong one.
+        base.PreRestart(reason, message);
+    }
+
+    /// <summary>Accesses being executed: a batch, or one access wrapped as a batch of one.</summary>
+    private sealed class PendingAccesses
+    {
+        private readonly GuestAccessBatch? _batch;
+        private readonly GuestAccess? _single;
+        private readonly IActorRef _replyTo;
+        private readonly AccessResult[]? _results;
+        private AccessResult _singleResult;
+
+        public PendingAccesses(GuestAccessBatch batch, IActorRef replyTo)
+        {
+            _batch = batch;
+            _replyTo = replyTo;
+            Count = Math.Min(batch.Gpas.Length, batch.Kinds.Length);
+            _results = batch.ReportEach ? new AccessResult[Count] : null;
+        }
+
+        public PendingAccesses(GuestAccess access, IActorRef replyTo)
+        {
+            _single = access;
+            _replyTo = replyTo;
+            Count = 1;
+        }
+
+        public int Count { get; }
+        public int Next { get; set; }
+        public int Permitted { get; private set; }
+        public int Faulted { get; private set; }
+        public int Mmio { get; private set; }
+
+        public ulong Gpa(int i) => _batch is { } b ? b.Gpas[i] : _single!.Gpa;
+
+        public AccessKind Kind(int i) => _batch is { } b ? b.Kinds[i] : _single!.Kind;
+
+        public byte Cpl(int i) => _batch is { } b ? (b.Cpls is { } cpls ? cpls[i] : (byte)0) : _single!.Cpl;
+
+        public void Record(int i, AccessResult result)
+        {
+            switch (result)
+            {
+                case AccessResult.Ok: Permitted++; break;
+                case AccessResult.PageFault: Faulted++; break;
+                default: Mmio++; break;
+            }
+
+            if (_results is not null)
+                _results[i] = result;
+            else if (_single is not null)
+                _singleResult = result;
+        }
+
+        public void Reply(long generation)
+        {
+            if (_single is not null)
+                _replyTo.Tell(new GuestAccessDone(_singleResult));
+            else
+                _replyTo.Tell(new GuestAccessBatchDone(Permitted, Faulted, Mmio, _results, generation));
+        }
+    }
+}
+
+/// <summary>Thrown on purpose by <see cref="CrashVcpu"/>; supervision restarts the vCPU.</summary>
+public sealed class VcpuCrashException(string message) : Exception(message);

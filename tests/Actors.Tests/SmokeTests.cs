@@ -1,0 +1,20 @@
+using HekiActors.Memory;
+using HekiActors.Vcpu.Hypercalls;
+using HekiActors.Vcpu.Protocol;
+using Xunit.Abstractions;
+
+namespace HekiActors.Actors.Tests;
+
+public class SmokeTests(ITestOutputHelper output) : ActorTestBase(output)
+{
+    [Fact]
+    public void Replay_format_example_runs_through_the_actors()
+    {
+        CreateVm("a", vcpus: 2, memoryMb: 64);
+        Assert.Equal(0, Protect("a", 0, new MemoryRange(4096, 12288, 13)));
+        Assert.Equal(AccessResult.PageFault, Access("a", 1, 8192, AccessKind.Write));
+        Assert.Equal(AccessResult.Ok, Access("a", 1, 8192, AccessKind.Read));
+        Assert.Equal(AccessResult.Ok, Access("a", 0, 1 << 20, AccessKind.Write));
+        Assert.Equal(AccessResult.Mmio, Access("a", 0, 64UL << 20, AccessKind.Write));
+    }
+}

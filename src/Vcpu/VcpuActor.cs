@@ -99,7 +99,13 @@ public sealed class VcpuActor : UntypedActor, IWithUnboundedStash
         switch (message)
         {
             case GuestAccessBatch batch:
-                StartAccesses(new PendingAccesses(batch, Sender));
+                if (BatchProblem(batch) is { } problem)
+                    Sender.Tell(new CommandRejected(problem));
+                else
+                    StartAccesses(new PendingAccesses(batch, Sender));
+                break;
+            case GuestAccess { Cpl: > 3 } access:
+                Sender.Tell(new CommandRejected($"CPL {access.Cpl} does not exist (a CPL is 0..3)"));
                 break;
             case GuestAccess access:
                 StartAccesses(new PendingAccesses(access, Sender));
@@ -156,48 +162,82 @@ public sealed class VcpuActor : UntypedActor, IWithUnboundedStash
     private void RunAccesses()
     {
         var pending = _pendingAccesses!;
+        var gpas = pending.Gpas;
+        var kinds = pending.Kinds;
+        var cpls = pending.Cpls;
+        var results = pending.Results;
         var memoryPages = _config.MemoryPages;
         var table = _permissionTable;
-        for (var i = pending.Next; i < pending.Count; i++)
+        int permitted = 0, faulted = 0, mmio = 0;
+        var i = pending.Next;
+        for (; i < pending.Count; i++)
         {
-            var gpa = pending.Gpa(i);
+            var gpa = gpas[i];
             var gfn = gpa >> VmMemoryAttributes.PageShift;
             AccessResult result;
             if (gfn >= memoryPages)
             {
                 result = AccessResult.Mmio;
+                mmio++;
             }
             else if (_translations.TryLookup(gfn, out var permissions))
             {
-                var kind = pending.Kind(i);
-                var cpl = pending.Cpl(i);
+                var kind = kinds[i];
+                var cpl = cpls is null ? 0 : cpls[i];
                 if (table.IsPermitted(permissions, kind, cpl))
                 {
                     result = AccessResult.Ok;
+                    permitted++;
                 }
                 else
                 {
                     result = AccessResult.PageFault;
+                    faulted++;
                     InjectPageFault(kind, gpa);
                 }
             }
             else
             {
-                // Slow path: ask the VM, resume this access when the translation arrives.
-                pending.Next = i;
-                Context.Parent.Tell(new TranslateRequest(_index, gfn));
-                Become(State.AwaitingTranslation);
-                return;
+                break;
             }
 
-            pending.Record(i, result);
+            if (results is not null)
+                results[i] = result;
         }
 
-        Permitted += pending.Permitted;
-        Faulted += pending.Faulted;
+        pending.Add(permitted, faulted, mmio);
+        Permitted += permitted;
+        Faulted += faulted;
+        if (i < pending.Count)
+        {
+            // Slow path: ask the VM, resume at this access when the translation arrives.
+            pending.Next = i;
+            Context.Parent.Tell(new TranslateRequest(_index, gpas[i] >> VmMemoryAttributes.PageShift));
+            Become(State.AwaitingTranslation);
+            return;
+        }
+
         pending.Reply(_generation);
         _pendingAccesses = null;
         Become(State.Running);
+    }
+
+    private static string? BatchProblem(GuestAccessBatch batch)
+    {
+        if (batch.Gpas is null || batch.Kinds is null)
+            return "an access batch needs gpas and kinds";
+        if (batch.Gpas.Length != batch.Kinds.Length)
+            return $"an access batch has {batch.Gpas.Length} gpas but {batch.Kinds.Length} kinds";
+        if (batch.Cpls is { } cpls)
+        {
+            if (cpls.Length != batch.Gpas.Length)
+                return $"an access batch has {batch.Gpas.Length} gpas but {cpls.Length} cpls";
+            var bad = Array.FindIndex(cpls, cpl => cpl > 3);
+            if (bad >= 0)
+                return $"access {bad} of the batch has CPL {cpls[bad]} (a CPL is 0..3)";
+        }
+
+        return null;
     }
 
     private void InjectPageFault(AccessKind kind, ulong gpa)
@@ -320,60 +360,53 @@ public sealed class VcpuActor : UntypedActor, IWithUnboundedStash
     /// <summary>Accesses being executed: a batch, or one access wrapped as a batch of one.</summary>
     private sealed class PendingAccesses
     {
-        private readonly GuestAccessBatch? _batch;
-        private readonly GuestAccess? _single;
         private readonly IActorRef _replyTo;
-        private readonly AccessResult[]? _results;
-        private AccessResult _singleResult;
+        private readonly bool _single;
+        private int _permitted;
+        private int _faulted;
+        private int _mmio;
 
         public PendingAccesses(GuestAccessBatch batch, IActorRef replyTo)
         {
-            _batch = batch;
             _replyTo = replyTo;
-            Count = Math.Min(batch.Gpas.Length, batch.Kinds.Length);
-            _results = batch.ReportEach ? new AccessResult[Count] : null;
+            Gpas = batch.Gpas;
+            Kinds = batch.Kinds;
+            Count = batch.Gpas.Length;
+            Cpls = batch.Cpls;
+            Results = batch.ReportEach ? new AccessResult[Count] : null;
         }
 
         public PendingAccesses(GuestAccess access, IActorRef replyTo)
         {
-            _single = access;
             _replyTo = replyTo;
+            _single = true;
+            Gpas = [access.Gpa];
+            Kinds = [access.Kind];
+            Cpls = [access.Cpl];
             Count = 1;
+            Results = new AccessResult[1];
         }
 
+        public ulong[] Gpas { get; }
+        public AccessKind[] Kinds { get; }
+        public byte[]? Cpls { get; }
+        public AccessResult[]? Results { get; }
         public int Count { get; }
         public int Next { get; set; }
-        public int Permitted { get; private set; }
-        public int Faulted { get; private set; }
-        public int Mmio { get; private set; }
 
-        public ulong Gpa(int i) => _batch is { } b ? b.Gpas[i] : _single!.Gpa;
-
-        public AccessKind Kind(int i) => _batch is { } b ? b.Kinds[i] : _single!.Kind;
-
-        public byte Cpl(int i) => _batch is { } b ? (b.Cpls is { } cpls ? cpls[i] : (byte)0) : _single!.Cpl;
-
-        public void Record(int i, AccessResult result)
+        public void Add(int permitted, int faulted, int mmio)
         {
-            switch (result)
-            {
-                case AccessResult.Ok: Permitted++; break;
-                case AccessResult.PageFault: Faulted++; break;
-                default: Mmio++; break;
-            }
-
-            if (_results is not null)
-                _results[i] = result;
-            else if (_single is not null)
-                _singleResult = result;
+            _permitted += permitted;
+            _faulted += faulted;
+            _mmio += mmio;
         }
 
         public void Reply(long generation)
         {
-            if (_single is not null)
-                _replyTo.Tell(new GuestAccessDone(_singleResult));
+            if (_single)
+                _replyTo.Tell(new GuestAccessDone(Results![0]));
             else
-                _replyTo.Tell(new GuestAccessBatchDone(Permitted, Faulted, Mmio, _results, generation));
+                _replyTo.Tell(new GuestAccessBatchDone(_permitted, _faulted, _mmio, Results, generation));
         }
     }
 }

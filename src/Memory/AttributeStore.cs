@@ -80,29 +80,56 @@ public sealed class AttributeStore
     {
         if (end <= start)
             return attrs == 0 || matchAll;
-        var cursor = new RegionCursor(this, start);
-        while (true)
+        // The region holding `start`, then every boundary below `end`: a tight loop over the leaf arrays.
+        var leafIndex = FindLeaf(start);
+        int slot;
+        ulong word;
+        if (leafIndex < 0)
         {
-            var word = cursor.Word;
-            if (attrs == 0)
-            {
-                if (word != 0)
-                    return false;
-            }
-            else
-            {
-                var has = (word & attrs) == attrs;
-                if (matchAll && !has)
-                    return false;
-                if (!matchAll && has)
-                    return true;
-            }
+            leafIndex = 0;
+            slot = 0;
+            word = 0;
+        }
+        else
+        {
+            var leaf = _leaves[leafIndex];
+            slot = leaf.LastAtOrBelow(start);
+            word = leaf.Words[slot];
+            slot++;
+        }
 
-            if (cursor.End >= end || !cursor.MoveNext())
-                break;
+        if (Decides(word, attrs, matchAll, out var answer))
+            return answer;
+        for (; leafIndex < _leafCount; leafIndex++, slot = 0)
+        {
+            var leaf = _leaves[leafIndex];
+            var keys = leaf.Keys;
+            var words = leaf.Words;
+            for (var count = leaf.Count; slot < count; slot++)
+            {
+                if (keys[slot] >= end)
+                    return attrs == 0 || matchAll;
+                if (Decides(words[slot], attrs, matchAll, out answer))
+                    return answer;
+            }
         }
 
         return attrs == 0 || matchAll;
+    }
+
+    /// <summary>Whether one region's word settles <see cref="RangeHas"/>, and how.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool Decides(ulong word, ulong attrs, bool matchAll, out bool answer)
+    {
+        if (attrs == 0)
+        {
+            answer = false;
+            return word != 0; // any entry at all answers "not empty"
+        }
+
+        var has = (word & attrs) == attrs;
+        answer = has;
+        return matchAll ? !has : has;
     }
 
     /// <summary>
@@ -192,6 +219,9 @@ public sealed class AttributeStore
     /// <summary>The word of <paramref name="gfn"/> by searching the leaves (the directory's fallback).</summary>
     internal ulong Search(ulong gfn)
     {
+        // gfn 2^64-1 lies past every range's exclusive end, so nothing can ever be set there (as in the xarray).
+        if (gfn == ulong.MaxValue)
+            return 0;
         var leafIndex = FindLeaf(gfn);
         if (leafIndex < 0)
             return 0;
@@ -409,66 +439,87 @@ public sealed class AttributeStore
     }
 
     /// <summary>Position of the region (possibly the implicit zero region) holding a gfn, and iteration onward.</summary>
+    /// <remarks>Caches the current leaf's arrays and the region's bounds, so walking runs is a few loads per run.</remarks>
     internal struct RegionCursor
     {
-        private readonly AttributeStore _store;
+        private readonly Leaf[] _leaves;
+        private readonly ulong[] _leafFirst;
+        private readonly int _leafCount;
         private int _leaf;
         private int _slot; // -1 with _leaf 0: the implicit region below the first boundary
+        private ulong[] _keys;
+        private ulong[] _words;
+        private int _count;
 
         public RegionCursor(AttributeStore store, ulong gfn)
         {
-            _store = store;
+            _leaves = store._leaves;
+            _leafFirst = store._leafFirst;
+            _leafCount = store._leafCount;
             var leaf = store.FindLeaf(gfn);
-            if (leaf < 0)
+            _leaf = Math.Max(leaf, 0);
+            if (_leafCount == 0)
             {
-                _leaf = 0;
+                _keys = _words = [];
+                _count = 0;
                 _slot = -1;
             }
             else
             {
-                _leaf = leaf;
-                _slot = store._leaves[leaf].LastAtOrBelow(gfn);
+                var current = _leaves[_leaf];
+                _keys = current.Keys;
+                _words = current.Words;
+                _count = current.Count;
+                _slot = leaf < 0 ? -1 : current.LastAtOrBelow(gfn);
             }
+
+            Start = Word = End = 0;
+            Load();
         }
 
         public readonly bool IsBeforeFirst => _slot < 0;
 
-        public readonly ulong Start => _slot < 0 ? 0 : _store._leaves[_leaf].Keys[_slot];
+        /// <summary>First gfn of the region (0 for the implicit region below the first boundary).</summary>
+        public ulong Start { get; private set; }
 
-        public readonly ulong Word => _slot < 0 ? 0 : _store._leaves[_leaf].Words[_slot];
+        public ulong Word { get; private set; }
 
         /// <summary>Exclusive end; ulong.MaxValue (the end of the gfn space) for the last region.</summary>
-        public readonly ulong End
-        {
-            get
-            {
-                if (_store._leafCount == 0)
-                    return ulong.MaxValue;
-                var leaf = _store._leaves[_leaf];
-                if (_slot + 1 < leaf.Count)
-                    return leaf.Keys[_slot + 1];
-                return _leaf + 1 < _store._leafCount ? _store._leafFirst[_leaf + 1] : ulong.MaxValue;
-            }
-        }
+        public ulong End { get; private set; }
 
         public bool MoveNext()
         {
-            if (_store._leafCount == 0)
-                return false;
-            if (_slot + 1 < _store._leaves[_leaf].Count)
+            if (_slot + 1 < _count)
             {
                 _slot++;
-                return true;
             }
-
-            if (_leaf + 1 < _store._leafCount)
+            else if (_leaf + 1 < _leafCount)
             {
                 _leaf++;
+                var current = _leaves[_leaf];
+                _keys = current.Keys;
+                _words = current.Words;
+                _count = current.Count;
                 _slot = 0;
-                return true;
+            }
+            else
+            {
+                return false;
             }
 
-            return false;
+            Load();
+            return true;
+        }
+
+        private void Load()
+        {
+            var slot = _slot;
+            Start = slot < 0 ? 0 : _keys[slot];
+            Word = slot < 0 ? 0 : _words[slot];
+            if (slot + 1 < _count)
+                End = _keys[slot + 1];
+            else
+                End = _leaf + 1 < _leafCount ? _leafFirst[_leaf + 1] : ulong.MaxValue;
         }
     }
 

@@ -21,23 +21,27 @@ internal sealed class LookupDirectory
     private ulong _bucketCount;
     private ulong _origin;
     private int _shift;
-    private readonly ulong[] _palette = new ulong[Mixed];
+    // gfn - _origin below this (wrapping) is inside the window: one compare instead of two (set by Rebuild).
+    private ulong _windowLimit;
+    // Fixed 256 entries indexed by a byte: no bounds check on the hot path (entry Mixed is never read).
+    private Palette _palette;
     private readonly Dictionary<ulong, byte> _paletteIndex = new();
     private int _builtForBoundaries;
     private long _outsideMisses;
 
     public LookupDirectory(AttributeStore store) => _store = store;
 
-    public long ApproximateBytes => _buckets.Length + 24 + _palette.Length * 8 + 24 + _paletteIndex.Count * 24 + 80;
+    public long ApproximateBytes => _buckets.Length + 24 + Palette.Length * 8 + _paletteIndex.Count * 24 + 80;
 
     /// <summary>The word for <paramref name="gfn"/> when its bucket lies inside one run.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryGet(ulong gfn, out ulong word)
     {
-        var bucket = (gfn - _origin) >> _shift;
-        if (gfn >= _origin && bucket < _bucketCount)
+        // Same test as gfn >= _origin && (gfn - _origin) >> _shift < _bucketCount (see Rebuild).
+        var offset = gfn - _origin;
+        if (offset < _windowLimit)
         {
-            var index = _buckets[bucket];
+            var index = _buckets[(int)(offset >> _shift)];
             if (index != Mixed)
             {
                 word = _palette[index];
@@ -88,6 +92,7 @@ internal sealed class LookupDirectory
         if (boundaries < 2)
         {
             _bucketCount = 0;
+            _windowLimit = 0;
             _buckets = [];
             return;
         }
@@ -102,6 +107,10 @@ internal sealed class LookupDirectory
         _bucketCount = ((span - 1) >> shift) + 1;
         if ((ulong)_buckets.Length != _bucketCount)
             _buckets = new byte[_bucketCount];
+        // Window end in offsets (saturated), capped so that a gfn below _origin, whose offset wraps to at
+        // least 2^64 - _origin, is outside. A gfn the cap turns away only falls back to the leaf search.
+        var windowPages = _bucketCount > ulong.MaxValue >> shift ? ulong.MaxValue : _bucketCount << shift;
+        _windowLimit = _origin == 0 ? windowPages : Math.Min(windowPages, 0 - _origin);
         Fill(0, _bucketCount - 1);
     }
 
@@ -150,5 +159,14 @@ internal sealed class LookupDirectory
         _palette[index] = word;
         _paletteIndex.Add(word, index);
         return index;
+    }
+
+    /// <summary>The palette's storage: one word per byte value.</summary>
+    [InlineArray(Length)]
+    private struct Palette
+    {
+        public const int Length = 256;
+
+        private ulong _element;
     }
 }

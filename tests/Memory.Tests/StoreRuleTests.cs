@@ -297,3 +297,18 @@ public class StoreRuleTests
         Assert.Equal(runs, other.Store.Runs.ToList());
     }
 }
+
+public class TopOfGfnSpaceTests
+{
+    [Theory]
+    [InlineData(HekiProfile.Hardened)]
+    [InlineData(HekiProfile.HekiV2)]
+    public void Gfn_2_pow_64_minus_1_is_never_set_so_it_reads_as_no_entry(HekiProfile profile)
+    {
+        var vm = new VmMemoryAttributes(profile);
+        Assert.Equal(0, vm.PermissionsSet(ulong.MaxValue - 1, ulong.MaxValue, HekiAttributes.Read, out _));
+        Assert.Equal(HekiAttributes.Read, vm.PermissionsGet(ulong.MaxValue - 1));
+        Assert.Equal(0UL, vm.GetAttributes(ulong.MaxValue));
+        Assert.Equal(HekiAttributes.DefaultPermissions, vm.PermissionsGet(ulong.MaxValue));
+    }
+}

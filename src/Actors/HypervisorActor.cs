@@ -24,6 +24,7 @@ public sealed class HypervisorActor : UntypedPersistentActor
     private readonly Dictionary<string, IActorRef> _vms = new(StringComparer.Ordinal);
     private readonly Dictionary<IActorRef, string> _idsByActor = new();
     private readonly Dictionary<string, PendingDestroy> _destroying = new(StringComparer.Ordinal);
+    private readonly RecentDestroys _recentDestroys = new();
     private long _incarnation;
 
     public HypervisorActor(IActorRef warnings, VmActorSettings vmSettings)
@@ -50,6 +51,7 @@ public sealed class HypervisorActor : UntypedPersistentActor
                 break;
             case VmUnregisteredEvent unregistered:
                 _registered.Remove(unregistered.VmId);
+                _recentDestroys.Remember(unregistered.RequestId, unregistered.VmId);
                 break;
             case RecoveryCompleted:
                 foreach (var vmId in _registered)
@@ -114,6 +116,13 @@ public sealed class HypervisorActor : UntypedPersistentActor
 
     private void HandleDestroy(DestroyVm destroy)
     {
+        if (_recentDestroys.Contains(destroy.RequestId, destroy.VmId))
+        {
+            // A resent destroy was applied once already; it must not destroy a later incarnation.
+            Sender.Tell(new VmDestroyed(destroy.VmId));
+            return;
+        }
+
         if (!_vms.TryGetValue(destroy.VmId, out var vm) || _destroying.ContainsKey(destroy.VmId))
         {
             Sender.Tell(new CommandRejected($"no VM named '{destroy.VmId}'"));
@@ -121,7 +130,7 @@ public sealed class HypervisorActor : UntypedPersistentActor
         }
 
         // Reply only once the actor is gone, so a create that follows starts from a clean journal.
-        _destroying[destroy.VmId] = new PendingDestroy(Sender);
+        _destroying[destroy.VmId] = new PendingDestroy(Sender, destroy.RequestId);
         vm.Tell(destroy, Self);
     }
 
@@ -140,9 +149,10 @@ public sealed class HypervisorActor : UntypedPersistentActor
         _vms.Remove(vmId);
         if (_destroying.Remove(vmId, out var pending))
         {
-            Persist(new VmUnregisteredEvent(vmId), ev =>
+            Persist(new VmUnregisteredEvent(vmId, pending.RequestId), ev =>
             {
                 _registered.Remove(ev.VmId);
+                _recentDestroys.Remember(ev.RequestId, ev.VmId);
                 pending.ReplyTo.Tell(new VmDestroyed(ev.VmId));
             });
             return;
@@ -165,14 +175,33 @@ public sealed class HypervisorActor : UntypedPersistentActor
         return vm;
     }
 
-    private sealed record PendingDestroy(IActorRef ReplyTo);
+    private sealed record PendingDestroy(IActorRef ReplyTo, Guid RequestId);
+
+    /// <summary>The last destroys answered, so a resent one gets its answer instead of "no VM".</summary>
+    private sealed class RecentDestroys
+    {
+        private const int Capacity = 1024;
+        private readonly HashSet<(Guid, string)> _set = new();
+        private readonly Queue<(Guid, string)> _order = new();
+
+        public bool Contains(Guid requestId, string vmId) => requestId != Guid.Empty && _set.Contains((requestId, vmId));
+
+        public void Remember(Guid requestId, string vmId)
+        {
+            if (requestId == Guid.Empty || !_set.Add((requestId, vmId)))
+                return;
+            _order.Enqueue((requestId, vmId));
+            if (_order.Count > Capacity)
+                _set.Remove(_order.Dequeue());
+        }
+    }
 }
 
 /// <summary>The hypervisor's journal: a VM id came into use.</summary>
 public sealed record VmRegisteredEvent(string VmId);
 
-/// <summary>The hypervisor's journal: a VM id was released by a destroy.</summary>
-public sealed record VmUnregisteredEvent(string VmId);
+/// <summary>The hypervisor's journal: a VM id was released by destroy request <paramref name="RequestId"/>.</summary>
+public sealed record VmUnregisteredEvent(string VmId, Guid RequestId = default);
 
 /// <summary>Asks the hypervisor which VMs exist. Replies <see cref="VmList"/>.</summary>
 public sealed record ListVms

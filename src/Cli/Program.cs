@@ -1,4 +1,6 @@
 using System.CommandLine;
+using HekiActors.Cli.Replay;
+using HekiActors.Cli.Simulate;
 
 namespace HekiActors.Cli;
 
@@ -10,6 +12,8 @@ public static class Program
     internal static RootCommand BuildRoot()
     {
         var root = new RootCommand("HekiActors: an actor model of KVM Heki per-guest-page memory permissions.");
+        root.Subcommands.Add(ReplayCommand.Build());
+        root.Subcommands.Add(SimulateCommand.Build());
         return root;
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using HekiActors.Memory;
@@ -14,7 +15,7 @@ namespace HekiActors.Vcpu;
 /// shootdown promptly in any state and acknowledges it, so a VM can acknowledge a change only after no vCPU can
 /// still use a translation the change contradicts (heki-semantics.md §6, last rule).
 /// </summary>
-public sealed class VcpuActor : UntypedActor, IWithUnboundedStash
+public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
 {
     /// <summary>Control registers CR0..CR15 exist; only CR0 and CR4 can be pinned.</summary>
     public const int ControlRegisterCount = 16;
@@ -33,7 +34,6 @@ public sealed class VcpuActor : UntypedActor, IWithUnboundedStash
     private PendingAccesses? _pendingAccesses;
     private IActorRef? _pendingReplyTo;
     private int _pendingCr;
-    private ulong _pendingCrValue;
 
     public VcpuActor(string vmId, int index, VmConfig config, IActorRef warnings)
     {
@@ -85,8 +85,8 @@ public sealed class VcpuActor : UntypedActor, IWithUnboundedStash
             case HypercallDone done when _state == State.AwaitingVm:
                 FinishVmCall(done);
                 return;
-            case CrWriteDone done when _state == State.AwaitingVm:
-                FinishCrWrite(done);
+            case CrWriteResult result when _state == State.AwaitingVm:
+                FinishCrWrite(result);
                 return;
         }
 
@@ -125,6 +125,12 @@ public sealed class VcpuActor : UntypedActor, IWithUnboundedStash
             case GuestReadCr read:
                 HandleReadCr(read);
                 break;
+            case RunWorkload run:
+                StartWorkload(run);
+                break;
+            case ContinueWorkload:
+                NextWorkloadChunk();
+                break;
             case CrashVcpu crash:
                 throw new VcpuCrashException($"vCPU {_index} of VM '{_vmId}' crashed on request: {crash.Reason}");
             default:
@@ -162,6 +168,7 @@ public sealed class VcpuActor : UntypedActor, IWithUnboundedStash
     private void RunAccesses()
     {
         var pending = _pendingAccesses!;
+        var segmentStart = pending.IsWorkload ? Stopwatch.GetTimestamp() : 0;
         var gpas = pending.Gpas;
         var kinds = pending.Kinds;
         var cpls = pending.Cpls;
@@ -170,6 +177,7 @@ public sealed class VcpuActor : UntypedActor, IWithUnboundedStash
         var table = _permissionTable;
         int permitted = 0, faulted = 0, mmio = 0;
         var i = pending.Next;
+        var first = i;
         for (; i < pending.Count; i++)
         {
             var gpa = gpas[i];
@@ -208,12 +216,20 @@ public sealed class VcpuActor : UntypedActor, IWithUnboundedStash
         pending.Add(permitted, faulted, mmio);
         Permitted += permitted;
         Faulted += faulted;
+        if (pending.IsWorkload)
+            WorkloadSegmentRan(segmentStart, i - first, missed: i < pending.Count);
         if (i < pending.Count)
         {
             // Slow path: ask the VM, resume at this access when the translation arrives.
             pending.Next = i;
             Context.Parent.Tell(new TranslateRequest(_index, gpas[i] >> VmMemoryAttributes.PageShift));
             Become(State.AwaitingTranslation);
+            return;
+        }
+
+        if (pending.IsWorkload)
+        {
+            WorkloadChunkDone();
             return;
         }
 
@@ -249,6 +265,8 @@ public sealed class VcpuActor : UntypedActor, IWithUnboundedStash
     private void HandleTranslationFill(TranslationFill fill)
     {
         _translations.Insert(fill.Start, Math.Min(fill.End, _config.MemoryPages), fill.Permissions);
+        if (_pendingAccesses is { IsWorkload: true })
+            WorkloadMissFilled();
         RunAccesses();
     }
 
@@ -304,7 +322,6 @@ public sealed class VcpuActor : UntypedActor, IWithUnboundedStash
 
         CallVm(new CrWriteCall(write.RequestId, _index, write.Cr, write.Value));
         _pendingCr = write.Cr;
-        _pendingCrValue = write.Value;
     }
 
     private void HandleReadCr(GuestReadCr read)
@@ -333,11 +350,12 @@ public sealed class VcpuActor : UntypedActor, IWithUnboundedStash
         Become(State.Running);
     }
 
-    private void FinishCrWrite(CrWriteDone done)
+    private void FinishCrWrite(CrWriteResult result)
     {
-        if (done.Written && _pendingCr >= 0)
-            _controlRegisters[_pendingCr] = _pendingCrValue;
-        _pendingReplyTo!.Tell(done);
+        // The VM's durable value: a duplicate write answered from its record leaves the register as it is.
+        if (_pendingCr >= 0)
+            _controlRegisters[_pendingCr] = result.Value;
+        _pendingReplyTo!.Tell(new CrWriteDone(result.Written));
         _pendingReplyTo = null;
         Become(State.Running);
     }
@@ -387,12 +405,34 @@ public sealed class VcpuActor : UntypedActor, IWithUnboundedStash
             Results = new AccessResult[1];
         }
 
+        /// <summary>Reusable buffers for a generated workload: refilled per chunk, no reply (the vCPU continues).</summary>
+        public PendingAccesses(int capacity)
+        {
+            _replyTo = ActorRefs.Nobody;
+            IsWorkload = true;
+            Gpas = new ulong[capacity];
+            Kinds = new AccessKind[capacity];
+            Cpls = new byte[capacity];
+        }
+
         public ulong[] Gpas { get; }
         public AccessKind[] Kinds { get; }
         public byte[]? Cpls { get; }
         public AccessResult[]? Results { get; }
-        public int Count { get; }
+        public int Count { get; private set; }
         public int Next { get; set; }
+        public bool IsWorkload { get; }
+        public int PermittedCount => _permitted;
+        public int FaultedCount => _faulted;
+        public int MmioCount => _mmio;
+
+        /// <summary>Starts a workload chunk of <paramref name="count"/> accesses already written to the buffers.</summary>
+        public void Restart(int count)
+        {
+            Count = count;
+            Next = 0;
+            _permitted = _faulted = _mmio = 0;
+        }
 
         public void Add(int permitted, int faulted, int mmio)
         {

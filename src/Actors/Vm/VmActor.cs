@@ -143,6 +143,9 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
             case SetMemoryAttributes set:
                 HandleSetMemoryAttributes(set);
                 break;
+            case CreateVm create when create.RequestId != Guid.Empty && create.RequestId == _state.CreatedBy:
+                Sender.Tell(new VmCreated(_vmId)); // a resent create: already applied
+                break;
             case CreateVm create:
                 Sender.Tell(new CommandRejected($"VM '{create.VmId}' already exists"));
                 break;
@@ -176,9 +179,9 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
     private void HandleCreate(CreateVm create)
     {
         var replyTo = Sender;
-        Persist(new VmConfiguredEvent(create.Config), ev =>
+        Persist(new VmConfiguredEvent(create.Config, create.RequestId), ev =>
         {
-            _state = VmState.Create(ev.Config);
+            _state = VmState.Create(ev.Config, ev.RequestId);
             _eventsSinceSnapshot = 0;
             StartVcpus();
             replyTo.Tell(new VmCreated(_vmId));
@@ -194,8 +197,10 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
             foreach (var vcpu in _vcpus)
                 Context.Stop(vcpu);
             _vcpus = [];
-            // The destroyed event already voids the past; deleting it is housekeeping.
-            DeleteMessages(LastSequenceNr);
+            // The destroyed event voids everything before it, so it stays in the journal: whichever of these
+            // deletions completes first, or fails, a recovery still ends at "destroyed" (an old snapshot is
+            // followed by this event), and a new incarnation starts from nothing.
+            DeleteMessages(LastSequenceNr - 1);
             DeleteSnapshots(SnapshotSelectionCriteria.Latest);
             replyTo.Tell(new VmDestroyed(_vmId));
             Context.Stop(Self);
@@ -282,7 +287,7 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
         var replyTo = Sender;
         if (_state!.Answered.TryGet(call.RequestId, out var answered))
         {
-            replyTo.Tell(new CrWriteDone(answered != 0));
+            replyTo.Tell(new CrWriteResult(answered != 0, _state.ControlRegisters[call.Vcpu][call.Cr]));
             return;
         }
 
@@ -290,9 +295,9 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
         if (verdict.Warning is { } warning)
             Report(warning.Site, warning.Text);
         if (ev is null)
-            replyTo.Tell(new CrWriteDone(verdict.Allowed));
+            replyTo.Tell(new CrWriteResult(verdict.Allowed, _state.ControlRegisters[call.Vcpu][call.Cr]));
         else
-            PersistChange(ev, GfnRange.Empty, replyTo, new CrWriteDone(true));
+            PersistChange(ev, GfnRange.Empty, replyTo, new CrWriteResult(true, call.Value));
     }
 
     /// <summary>

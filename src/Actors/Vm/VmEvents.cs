@@ -7,8 +7,8 @@ namespace HekiActors.Actors.Vm;
 /// <summary>An event in a VM's journal. Replaying them in order rebuilds the VM exactly.</summary>
 public interface IVmEvent;
 
-/// <summary>The VM was created with this configuration (starts a fresh incarnation).</summary>
-public sealed record VmConfiguredEvent(VmConfig Config) : IVmEvent;
+/// <summary>The VM was created with this configuration by request <paramref name="RequestId"/> (starts a fresh incarnation).</summary>
+public sealed record VmConfiguredEvent(VmConfig Config, Guid RequestId = default) : IVmEvent;
 
 /// <summary>
 /// kvm_permissions_set calls that succeeded for one request, in order (a PROTECT_MEMORY list, or the host's
@@ -38,4 +38,5 @@ public sealed record VmSnapshot(
     ulong Cr0Pins,
     ulong Cr4Pins,
     ulong[][] ControlRegisters,
-    AnsweredRequest[] Answered);
+    AnsweredRequest[] Answered,
+    Guid CreatedBy = default);

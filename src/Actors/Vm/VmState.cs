@@ -32,12 +32,15 @@ public sealed class VmState
 
     public AnsweredRequests Answered { get; }
 
-    public static VmState Create(VmConfig config) => new(
+    /// <summary>The request that created this incarnation, so a resent create is answered, not refused.</summary>
+    public Guid CreatedBy { get; private init; }
+
+    public static VmState Create(VmConfig config, Guid createdBy = default) => new(
         config,
         new VmMemoryAttributes(config.Profile, config.PrivateMemory),
         CrPins.None,
         Enumerable.Range(0, config.VcpuCount).Select(_ => new ulong[VcpuActor.ControlRegisterCount]).ToArray(),
-        new AnsweredRequests());
+        new AnsweredRequests()) { CreatedBy = createdBy };
 
     /// <summary>KVM_HC_PROTECT_MEMORY (§5) for the profile; the event lists the ranges that were applied.</summary>
     public (ProtectMemoryOutcome Outcome, PermissionsChangedEvent? Event) Protect(Guid requestId, MemoryRange[][] listPages)
@@ -100,7 +103,7 @@ public sealed class VmState
         switch (ev)
         {
             case VmConfiguredEvent configured:
-                return Create(configured.Config);
+                return Create(configured.Config, configured.RequestId);
             case VmDestroyedEvent:
                 return null;
         }
@@ -143,11 +146,12 @@ public sealed class VmState
         Pins.Cr0,
         Pins.Cr4,
         ControlRegisters.Select(crs => (ulong[])crs.Clone()).ToArray(),
-        Answered.ToArray());
+        Answered.ToArray(),
+        CreatedBy);
 
     public static VmState FromSnapshot(VmSnapshot snapshot)
     {
-        var state = Create(snapshot.Config);
+        var state = Create(snapshot.Config, snapshot.CreatedBy);
         state.Memory.Restore(snapshot.Runs);
         state.Pins = new CrPins(snapshot.Cr0Pins, snapshot.Cr4Pins);
         for (var i = 0; i < Math.Min(snapshot.ControlRegisters.Length, state.ControlRegisters.Length); i++)

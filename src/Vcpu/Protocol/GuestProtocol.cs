@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using HekiActors.Memory;
+using HekiActors.Vcpu.Guest;
 using HekiActors.Vcpu.Hypercalls;
 
 namespace HekiActors.Vcpu.Protocol;
@@ -70,3 +72,23 @@ public sealed record CommandRejected(string Reason);
 
 /// <summary>Chaos and test hook: the vCPU actor throws while handling it, to exercise supervision.</summary>
 public sealed record CrashVcpu(string VmId, int Vcpu, string Reason) : IVcpuCommand;
+
+/// <summary>
+/// Runs <paramref name="Accesses"/> generated guest accesses (one workload round) on a vCPU, in chunks of
+/// <see cref="VcpuActor.WorkloadChunk"/> so shootdowns are never delayed by more than one chunk. The generator
+/// is seeded with <paramref name="Seed"/>: the same seed and workload give the same counts. Stops early when
+/// <see cref="Stopwatch.GetTimestamp"/> passes <paramref name="DeadlineTimestamp"/> (0: no deadline) or the
+/// meter is stopped. Replies <see cref="WorkloadDone"/>.
+/// </summary>
+public sealed record RunWorkload(string VmId, int Vcpu, ulong Seed, long Round, long Accesses, long DeadlineTimestamp,
+    GuestWorkload Workload, WorkloadMeter? Meter) : IVcpuCommand;
+
+/// <summary>
+/// A workload round's counts and latencies: fast-path groups timed as picoseconds per access (weighted by the
+/// group's accesses), each slow-path miss timed from request to fill. The histograms belong to the receiver.
+/// </summary>
+public sealed record WorkloadDone(string VmId, int Vcpu, long Round, long Permitted, long Faulted, long Mmio, long Misses,
+    LatencyHistogram FastPath, LatencyHistogram SlowPath)
+{
+    public long Accesses => Permitted + Faulted + Mmio;
+}

@@ -32,6 +32,12 @@ public sealed record LockCrCall(Guid RequestId, int Vcpu, ulong Cr, ulong Pin, u
 
 /// <summary>
 /// A guest CR write. The VM holds the pins and decides (so a write racing a LOCK_CR_UPDATE cannot slip past
-/// it), and makes a permitted write durable so a vCPU restart keeps it. Replies <see cref="CrWriteDone"/>.
+/// it), and makes a permitted write durable so a vCPU restart keeps it. Replies <see cref="CrWriteResult"/>.
 /// </summary>
 public sealed record CrWriteCall(Guid RequestId, int Vcpu, int Cr, ulong Value);
+
+/// <summary>
+/// The VM's answer to a <see cref="CrWriteCall"/>: whether the write took effect, and the register's durable value
+/// afterwards, which the vCPU adopts (a duplicate write is answered from the record and must not set the register).
+/// </summary>
+public sealed record CrWriteResult(bool Written, ulong Value);

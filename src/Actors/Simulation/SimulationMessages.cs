@@ -1,0 +1,87 @@
+using HekiActors.Vcpu.Guest;
+
+namespace HekiActors.Actors.Simulation;
+
+// Messages between the simulation's coordinator and its guest-kernel actors (one per VM). Only the engine
+// (StartSimulation, StopSimulation) talks to the coordinator from outside.
+
+/// <summary>Starts the run; the coordinator replies <see cref="SimulationResult"/> when it is over.</summary>
+internal sealed record StartSimulation
+{
+    public static readonly StartSimulation Instance = new();
+}
+
+/// <summary>Stops the run early: running workloads stop after their chunk, and the result holds what was counted.</summary>
+internal sealed record StopSimulation
+{
+    public static readonly StopSimulation Instance = new();
+}
+
+/// <summary>Coordinator → guest kernel: create the VM and boot the kernel. Replies <see cref="VmBooted"/>.</summary>
+internal sealed record BootVm
+{
+    public static readonly BootVm Instance = new();
+}
+
+/// <summary>A VM is up with its kernel protections (or failed to boot, with why).</summary>
+internal sealed record VmBooted(int Index, string? Error);
+
+/// <summary>
+/// Coordinator → guest kernel: run the rounds. Each round runs up to <paramref name="AccessesPerRound"/> (the
+/// round's share of the per-vCPU budget) and, with a duration, until its share of the duration has passed.
+/// </summary>
+/// <param name="WorkloadStartTimestamp">Stopwatch timestamp the workload phase started at.</param>
+/// <param name="DurationTicks">The workload duration in Stopwatch ticks; 0 for none.</param>
+internal sealed record RunRounds(int Rounds, long[] AccessesPerRound, long WorkloadStartTimestamp, long DurationTicks);
+
+/// <summary>One VM finished a round: its counts, for progress.</summary>
+internal sealed record RoundDone(int Index, long Round, long Accesses, long Faulted, long AttacksBlocked, long AttacksSucceeded);
+
+/// <summary>A VM finished its rounds (or stopped): everything it counted.</summary>
+internal sealed record VmFinished(int Index, VmTotals Totals);
+
+/// <summary>Everything one VM counted; built by its guest-kernel actor and handed over once, at the end.</summary>
+internal sealed class VmTotals
+{
+    public long Permitted { get; set; }
+    public long Faulted { get; set; }
+    public long Mmio { get; set; }
+    public long Misses { get; set; }
+    public long Hypercalls { get; set; }
+    public long HypercallFailures { get; set; }
+    public long ImmutableRejections { get; set; }
+
+    /// <summary>#PF and #GP injected by attack probes.</summary>
+    public long AttackViolations { get; set; }
+
+    public long[] Attempted { get; } = new long[AttackKinds.Count];
+    public long[] Blocked { get; } = new long[AttackKinds.Count];
+    public long[] Succeeded { get; } = new long[AttackKinds.Count];
+    public string?[] Why { get; } = new string?[AttackKinds.Count];
+    public LatencyHistogram FastPath { get; } = new();
+    public LatencyHistogram SlowPath { get; } = new();
+    public LatencyHistogram HypercallLatency { get; } = new();
+}
+
+/// <summary>Facts about <see cref="AttackKind"/>.</summary>
+internal static class AttackKinds
+{
+    public const int Count = 6;
+
+    public static readonly AttackKind[] All = Enum.GetValues<AttackKind>();
+
+    /// <summary>How many of <paramref name="kind"/> the mix asks for per VM and round.</summary>
+    public static int PerRound(this AttackMix mix, AttackKind kind) => kind switch
+    {
+        AttackKind.WriteKernelText => mix.WriteKernelText,
+        AttackKind.WriteRodata => mix.WriteRodata,
+        AttackKind.ExecuteData => mix.ExecuteData,
+        AttackKind.RelaxImmutable => mix.RelaxImmutable,
+        AttackKind.RelaxMutableThenAbuse => mix.RelaxMutableThenAbuse,
+        AttackKind.ClearPinnedCr => mix.ClearPinnedCr,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown attack kind"),
+    };
+
+    /// <summary>The guest model's technique for a kind (the enums list the same techniques in the same order).</summary>
+    public static AttackTechnique Technique(this AttackKind kind) => (AttackTechnique)(int)kind;
+}

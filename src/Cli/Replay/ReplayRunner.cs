@@ -1,0 +1,185 @@
+using System.Text;
+using Akka.Actor;
+using HekiActors.Actors.Hosting;
+using HekiActors.Actors.Protocol;
+using HekiActors.Actors.Supervision;
+using HekiActors.Memory;
+using HekiActors.Vcpu;
+using HekiActors.Vcpu.Protocol;
+
+namespace HekiActors.Cli.Replay;
+
+/// <summary>
+/// Runs a replay script (replay-format.md) on a real <see cref="HekiHost"/>: one request per line, strictly in
+/// order, each one's effects complete (its reply received) before the next line is read. Standard input, output
+/// and error are parameters, so tests run it in-process.
+/// </summary>
+public sealed class ReplayRunner
+{
+    /// <summary>Every line was processed without an error.</summary>
+    public const int ExitOk = 0;
+
+    /// <summary>At least one line got <c>"error"</c>.</summary>
+    public const int ExitLineErrors = 1;
+
+    /// <summary>The input could not be read.</summary>
+    public const int ExitUnreadable = 2;
+
+    /// <summary>The name that means standard input.</summary>
+    public const string StandardInput = "-";
+
+    private readonly HekiHost _host;
+    private readonly HekiProfile _profile;
+
+    private ReplayRunner(HekiHost host, HekiProfile profile)
+    {
+        _host = host;
+        _profile = profile;
+    }
+
+    /// <summary>Replays <paramref name="source"/> (a file, or <c>-</c> for <paramref name="stdin"/>); returns the exit status.</summary>
+    /// <param name="clock">The warning rate limiters' clock; tests pass a frozen one so goldens never depend on timing.</param>
+    public static async Task<int> RunAsync(string source, HekiProfile profile, TextReader stdin, TextWriter stdout, TextWriter stderr,
+        TimeProvider? clock = null, CancellationToken cancellationToken = default)
+    {
+        TextReader input;
+        if (source == StandardInput)
+        {
+            input = stdin;
+        }
+        else
+        {
+            try
+            {
+                input = new StreamReader(source, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+            {
+                // Before the actor system starts: an unreadable file costs nothing.
+                stderr.WriteLine($"heki replay: cannot read {source}: {ex.Message}");
+                return ExitUnreadable;
+            }
+        }
+
+        try
+        {
+            return await RunAsync(input, profile, stdout, stderr, clock, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (!ReferenceEquals(input, stdin))
+                input.Dispose();
+        }
+    }
+
+    /// <summary>Replays every line of <paramref name="input"/>; returns the exit status.</summary>
+    public static async Task<int> RunAsync(TextReader input, HekiProfile profile, TextWriter stdout, TextWriter stderr,
+        TimeProvider? clock = null, CancellationToken cancellationToken = default)
+    {
+        // Kernel warnings are the only thing on stderr: Akka's own log would interleave with them.
+        var options = new HekiHostOptions(
+            Clock: clock, WarningSink: new TextWriterWarningSink(stderr), AkkaLogLevel: "OFF", SystemName: "heki-replay");
+        var host = HekiHost.Start(options);
+        await using (host.ConfigureAwait(false))
+        {
+            var runner = new ReplayRunner(host, profile);
+            var output = new ReplayOutput(stdout);
+            var failed = false;
+            long lineNumber = 0;
+            string? unreadable = null;
+            try
+            {
+                while (true)
+                {
+                    string? line;
+                    try
+                    {
+                        line = await input.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (IOException ex)
+                    {
+                        unreadable = $"heki replay: cannot read the input after line {lineNumber}: {ex.Message}";
+                        break;
+                    }
+
+                    if (line is null)
+                        break;
+                    lineNumber++;
+                    if (ReplayParser.IsSkipped(line))
+                        continue;
+                    var parsed = ReplayParser.Parse(line);
+                    var result = parsed.Request is { } request
+                        ? await runner.ExecuteAsync(request).ConfigureAwait(false)
+                        : new ErrorResult(parsed.Error!);
+                    failed |= result.IsError;
+                    output.Write(lineNumber, result);
+                }
+            }
+            finally
+            {
+                // Every warning the replayed requests caused is printed before the run ends.
+                await host.FlushWarnings().ConfigureAwait(false);
+                stdout.Flush();
+            }
+
+            if (unreadable is not null)
+            {
+                stderr.WriteLine(unreadable);
+                return ExitUnreadable;
+            }
+
+            return failed ? ExitLineErrors : ExitOk;
+        }
+    }
+
+    /// <summary>Sends one request to the model and waits for its reply; mutating requests get a fresh request id.</summary>
+    private async Task<ReplayResult> ExecuteAsync(ReplayRequest request)
+    {
+        object message = request switch
+        {
+            CreateVmRequest r => new CreateVm(r.Vm, Guid.NewGuid(),
+                VmConfig.FromMegabytes(r.MemoryMb, r.Vcpus, r.Mbec, r.PrivateMemory, _profile)),
+            DestroyVmRequest r => new DestroyVm(r.Vm, Guid.NewGuid()),
+            ProtectRequest r => new GuestProtectMemory(r.Vm, r.Vcpu, Guid.NewGuid(), r.ListPages, r.Cpl),
+            SetPermissionsRequest r => new SetPermissions(r.Vm, Guid.NewGuid(), r.Start, r.End, r.Attr),
+            GetPermissionsRequest r => new GetPermissions(r.Vm, r.Gfn),
+            SetMemoryAttributesRequest r => new SetMemoryAttributes(r.Vm, Guid.NewGuid(), r.Address, r.Size, r.Attributes, r.Flags),
+            GetMemoryAttributesRequest r => new GetMemoryAttributes(r.Vm, r.Gfn),
+            AccessRequest r => new GuestAccess(r.Vm, r.Vcpu, r.Gpa, r.Kind, r.Cpl),
+            LockCrRequest r => new GuestLockCr(r.Vm, r.Vcpu, Guid.NewGuid(), r.Cr, r.Pin, r.Flags, 0),
+            WriteCrRequest r => new GuestWriteCr(r.Vm, r.Vcpu, Guid.NewGuid(), r.Cr, r.Value),
+            ReadCrRequest r => new GuestReadCr(r.Vm, r.Vcpu, r.Cr),
+            _ => throw new ArgumentOutOfRangeException(nameof(request), request, "unknown replay request"),
+        };
+
+        object reply;
+        try
+        {
+            reply = await _host.Ask(message).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException)
+        {
+            return new ErrorResult($"the model did not answer within {HekiHost.DefaultTimeout.TotalSeconds:0} s");
+        }
+
+        return reply switch
+        {
+            CommandRejected rejected => new ErrorResult(rejected.Reason),
+            VmCreated or VmDestroyed => OkResult.Instance,
+            HypercallDone done => new RetResult(done.Ret),
+            HostReturn ret => new RetResult(ret.Ret),
+            PermissionsValue permissions => new AttrResult(permissions.Attr),
+            AttributesValue attributes => new AttributesResult(attributes.Word),
+            GuestAccessDone access => new OutcomeResult(access.Result switch
+            {
+                AccessResult.Ok => "ok",
+                AccessResult.PageFault => "pf",
+                AccessResult.Mmio => "mmio",
+                _ => throw new InvalidOperationException($"unknown access result {access.Result}"),
+            }),
+            CrWriteDone written => new OutcomeResult(written.Written ? "ok" : "gp"),
+            CrValue value => new ValueResult(value.Value),
+            _ => new ErrorResult($"unexpected reply {reply.GetType().Name}"),
+        };
+    }
+}

@@ -1,0 +1,74 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace HekiActors.Cli.Simulate;
+
+/// <summary>Durations as users write them: <c>20s</c>, <c>2m</c>, <c>1m30s</c>, <c>500ms</c>, <c>1h</c>, or a bare number of seconds.</summary>
+public static partial class DurationText
+{
+    /// <summary>Parses a positive duration; false for anything else (zero, negative, unknown unit).</summary>
+    public static bool TryParse(string? text, out TimeSpan duration)
+    {
+        duration = TimeSpan.Zero;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return false;
+        }
+
+        text = text.Trim();
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
+        {
+            return FromSeconds(seconds, out duration);
+        }
+
+        var matches = Part().Matches(text);
+        if (matches.Count == 0 || matches.Sum(m => m.Length) != text.Length)
+        {
+            return false;
+        }
+
+        var total = 0.0;
+        foreach (Match m in matches)
+        {
+            var value = double.Parse(m.Groups["n"].Value, CultureInfo.InvariantCulture);
+            total += m.Groups["u"].Value switch
+            {
+                "ms" => value / 1000,
+                "s" => value,
+                "m" => value * 60,
+                _ => value * 3600,
+            };
+        }
+
+        return FromSeconds(total, out duration);
+    }
+
+    /// <summary>The short form used in reports: <c>20s</c>, <c>2m</c>, <c>1m30s</c>, <c>1.5s</c>.</summary>
+    public static string Format(TimeSpan duration)
+    {
+        if (duration.TotalSeconds < 60 || duration.Ticks % TimeSpan.TicksPerSecond != 0)
+        {
+            return duration.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + "s";
+        }
+
+        var minutes = (long)duration.TotalMinutes;
+        var seconds = duration.Seconds;
+        return seconds == 0 ? $"{minutes}m" : $"{minutes}m{seconds}s";
+    }
+
+    private static bool FromSeconds(double seconds, out TimeSpan duration)
+    {
+        // An upper bound keeps TimeSpan from overflowing; a week is far beyond any sensible simulation.
+        if (!double.IsFinite(seconds) || seconds <= 0 || seconds > TimeSpan.FromDays(7).TotalSeconds)
+        {
+            duration = TimeSpan.Zero;
+            return false;
+        }
+
+        duration = TimeSpan.FromSeconds(seconds);
+        return true;
+    }
+
+    [GeneratedRegex(@"(?<n>[0-9]+(\.[0-9]+)?)(?<u>ms|s|m|h)")]
+    private static partial Regex Part();
+}

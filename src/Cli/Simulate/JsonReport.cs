@@ -1,0 +1,171 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using HekiActors.Actors.Hosting;
+using HekiActors.Actors.Simulation;
+using HekiActors.Memory;
+
+namespace HekiActors.Cli.Simulate;
+
+/// <summary>Writes the <c>--report FILE.json</c> report: stable snake_case fields, documented in scenarios/README.md.</summary>
+/// <remarks>
+/// Written field by field with <see cref="Utf8JsonWriter"/> rather than by serializing the result records, so renaming
+/// a C# property can never silently change the machine-readable format; <see cref="Version"/> changes when it does.
+/// </remarks>
+public static class JsonReport
+{
+    public const string Format = "heki-simulate-report";
+    public const int Version = 1;
+
+    private static readonly JsonWriterOptions Options = new()
+    {
+        Indented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static void Write(Stream stream, Scenario scenario, IReadOnlyList<SimulationResult> results, bool stoppedEarly)
+    {
+        using var json = new Utf8JsonWriter(stream, Options);
+        json.WriteStartObject();
+        json.WriteString("format", Format);
+        json.WriteNumber("version", Version);
+        json.WriteString("scenario", scenario.Name);
+        json.WriteBoolean("stopped_early", stoppedEarly);
+        json.WriteStartArray("telemetry_exporters");
+        foreach (var exporter in scenario.TelemetryExporters)
+        {
+            json.WriteStringValue(exporter);
+        }
+
+        json.WriteEndArray();
+        json.WriteStartArray("runs");
+        foreach (var result in results)
+        {
+            WriteRun(json, result);
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    public static string Render(Scenario scenario, IReadOnlyList<SimulationResult> results, bool stoppedEarly)
+    {
+        using var stream = new MemoryStream();
+        Write(stream, scenario, results, stoppedEarly);
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private static void WriteRun(Utf8JsonWriter json, SimulationResult r)
+    {
+        var spec = r.Spec;
+        json.WriteStartObject();
+        json.WriteString("profile", spec.Profile.Name());
+        json.WriteNumber("vms", spec.Vms);
+        json.WriteNumber("vcpus_per_vm", spec.VcpusPerVm);
+        json.WriteNumber("vcpus_total", (long)spec.Vms * spec.VcpusPerVm);
+        json.WriteNumber("memory_mb_per_vm", spec.MemoryMbPerVm);
+        json.WriteBoolean("mbec", spec.Mbec);
+        json.WriteNumber("rounds", spec.Rounds);
+        json.WriteNumber("seed", spec.Seed);
+        if (spec.Duration is { } duration)
+        {
+            json.WriteNumber("duration_seconds", duration.TotalSeconds);
+        }
+        else
+        {
+            json.WriteNull("duration_seconds");
+        }
+
+        if (spec.AccessesPerVcpu is { } accesses)
+        {
+            json.WriteNumber("accesses_per_vcpu", accesses);
+        }
+        else
+        {
+            json.WriteNull("accesses_per_vcpu");
+        }
+
+        json.WriteString("journal", spec.Journal == JournalKind.Sqlite ? Expectations.SqliteName : Expectations.InMemoryName);
+        json.WriteString("sqlite_path", spec.Journal == JournalKind.Sqlite ? spec.SqlitePath : null);
+
+        json.WriteStartObject("workload");
+        json.WriteNumber("read", spec.Workload.Read);
+        json.WriteNumber("write", spec.Workload.Write);
+        json.WriteNumber("exec", spec.Workload.Exec);
+        json.WriteNumber("user_mode", spec.Workload.UserMode);
+        json.WriteNumber("locality", spec.Workload.Locality);
+        json.WriteEndObject();
+
+        json.WriteStartObject("attack_mix");
+        foreach (var kind in Enum.GetValues<AttackKind>())
+        {
+            json.WriteNumber(kind.Name(), spec.Attacks.PerVmPerRound(kind));
+        }
+
+        json.WriteEndObject();
+
+        json.WriteNumber("elapsed_seconds", r.Elapsed.TotalSeconds);
+        json.WriteNumber("boot_seconds", r.BootElapsed.TotalSeconds);
+        json.WriteStartObject("accesses");
+        json.WriteNumber("total", r.Accesses.Total);
+        json.WriteNumber("permitted", r.Accesses.Permitted);
+        json.WriteNumber("faulted", r.Accesses.Faulted);
+        json.WriteNumber("mmio", r.Accesses.Mmio);
+        json.WriteEndObject();
+        Number(json, "accesses_per_second", Math.Round(r.AccessesPerSecond, 1));
+        json.WriteNumber("hypercalls", r.Hypercalls);
+        json.WriteNumber("hypercall_failures", r.HypercallFailures);
+        json.WriteNumber("slow_path_fills", r.SlowPathFills);
+
+        json.WriteStartObject("latency_ns");
+        WriteLatency(json, "fast_path", r.FastPathNanoseconds);
+        WriteLatency(json, "slow_path", r.SlowPathNanoseconds);
+        WriteLatency(json, "hypercall", r.HypercallNanoseconds);
+        json.WriteEndObject();
+
+        json.WriteNumber("violations", r.Violations);
+        json.WriteNumber("immutable_rejections", r.ImmutableRejections);
+        json.WriteNumber("warnings_emitted", r.WarningsEmitted);
+        json.WriteNumber("warnings_suppressed", r.WarningsSuppressed);
+        json.WriteNumber("host_integrity_faults", r.HostIntegrityFaults);
+
+        json.WriteStartArray("attacks");
+        foreach (var kind in Enum.GetValues<AttackKind>())
+        {
+            var tally = ReportWriter.Tally(r, kind);
+            json.WriteStartObject();
+            json.WriteString("kind", kind.Name());
+            json.WriteNumber("attempted", tally.Attempted);
+            json.WriteNumber("blocked", tally.Blocked);
+            json.WriteNumber("succeeded", tally.Succeeded);
+            json.WriteString("why", tally.Why);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    // JSON has no NaN or infinity; an engine that could not measure something reports null rather than breaking the file.
+    private static void Number(Utf8JsonWriter json, string name, double value)
+    {
+        if (double.IsFinite(value))
+        {
+            json.WriteNumber(name, value);
+        }
+        else
+        {
+            json.WriteNull(name);
+        }
+    }
+
+    private static void WriteLatency(Utf8JsonWriter json, string name, LatencySummary summary)
+    {
+        json.WriteStartObject(name);
+        json.WriteNumber("count", summary.Count);
+        Number(json, "p50", summary.P50);
+        Number(json, "p90", summary.P90);
+        Number(json, "p99", summary.P99);
+        Number(json, "max", summary.Max);
+        json.WriteEndObject();
+    }
+}

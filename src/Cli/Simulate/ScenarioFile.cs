@@ -1,0 +1,337 @@
+using System.Globalization;
+using HekiActors.Actors.Hosting;
+using HekiActors.Actors.Simulation;
+
+namespace HekiActors.Cli.Simulate;
+
+/// <summary>Loads a scenario file (YAML or JSON, chosen by extension) over the built-in defaults, checking every key.</summary>
+/// <remarks>
+/// Any problem (unknown key, wrong type, out-of-range value, unknown name, malformed file) is a
+/// <see cref="UsageException"/> worded <c>file:line: key "a.b" must be ..., got ...</c>, raised before anything runs.
+/// Keys a file leaves out keep their defaults; <c>duration</c> and <c>accesses_per_vcpu</c> are alternative bounds,
+/// so a file that sets only one of them clears the other (setting both stops at whichever comes first).
+/// </remarks>
+public static class ScenarioFile
+{
+    public static readonly IReadOnlyList<string> TopKeys =
+        ["vms", "vcpus", "memory_mb", "profile", "mbec", "duration", "accesses_per_vcpu", "rounds", "seed",
+         "workload", "attacks", "journal", "telemetry"];
+
+    public static readonly IReadOnlyList<string> WorkloadKeys = ["read", "write", "exec", "user_mode", "locality"];
+
+    public static readonly IReadOnlyList<string> AttackKeys =
+        ["write_kernel_text", "write_rodata", "execute_data", "relax_immutable", "relax_mutable_then_abuse", "clear_pinned_cr"];
+
+    public static readonly IReadOnlyList<string> JournalKeys = ["kind", "path"];
+
+    public static readonly IReadOnlyList<string> TelemetryKeys = ["exporters"];
+
+    /// <summary>Reads and checks the file at <paramref name="path"/>; the name used in messages is the path as given.</summary>
+    public static Scenario Load(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new UsageException($"{path}: cannot read the scenario file: {e.Message}");
+        }
+
+        return Parse(text, path);
+    }
+
+    /// <summary>Parses scenario text; the format comes from <paramref name="fileName"/>'s extension.</summary>
+    public static Scenario Parse(string text, string fileName)
+    {
+        var extension = Path.GetExtension(fileName).ToLowerInvariant();
+        var root = extension switch
+        {
+            ".yaml" or ".yml" => YamlScenarioReader.Read(text, fileName),
+            ".json" => JsonScenarioReader.Read(text, fileName),
+            _ => throw new UsageException($"{fileName}: a scenario file must end in .yaml, .yml or .json"),
+        };
+        var name = Path.GetFileNameWithoutExtension(fileName);
+        var start = Scenario.Default with { Name = string.IsNullOrEmpty(name) ? Scenario.DefaultName : name };
+        return root is null ? start : new Checker(fileName).Apply(root, start);
+    }
+
+    /// <summary>Walks the tree once, applying each key over the defaults; knows the file name for messages.</summary>
+    private sealed class Checker(string fileName)
+    {
+        public Scenario Apply(ScenarioNode root, Scenario scenario)
+        {
+            if (root is ScenarioScalar { Kind: ScalarKind.Null })
+            {
+                return scenario;
+            }
+
+            if (root is not ScenarioMap map)
+            {
+                throw new UsageException(
+                    $"{fileName}:{root.Line}: a scenario must be a mapping of keys ({string.Join(", ", TopKeys)}), got {root.Describe()}");
+            }
+
+            var spec = scenario.Spec;
+            var profiles = scenario.Profiles;
+            var exporters = scenario.TelemetryExporters;
+            bool setDuration = false, setAccesses = false;
+            foreach (var entry in Entries(map, "", TopKeys))
+            {
+                var (key, line, value) = (entry.Key, entry.KeyLine, entry.Value);
+                switch (key)
+                {
+                    case "vms":
+                        spec = spec with { Vms = (int)Integer(key, line, value, 1, int.MaxValue, Expectations.PositiveInteger) };
+                        break;
+                    case "vcpus":
+                        spec = spec with { VcpusPerVm = (int)Integer(key, line, value, 1, Expectations.MaxVcpus, Expectations.Vcpus) };
+                        break;
+                    case "memory_mb":
+                        spec = spec with { MemoryMbPerVm = Unsigned(key, line, value, Expectations.MinMemoryMb, Expectations.MemoryMb) };
+                        break;
+                    case "profile":
+                        profiles = ProfileChoices.TryParse(String(key, line, value, Expectations.Profile), out var choice)
+                            ? choice
+                            : throw Bad(key, line, Expectations.Profile, value);
+                        break;
+                    case "mbec":
+                        spec = spec with { Mbec = Boolean(key, line, value) };
+                        break;
+                    case "duration":
+                        spec = spec with { Duration = Duration(key, line, value) };
+                        setDuration = true;
+                        break;
+                    case "accesses_per_vcpu":
+                        spec = spec with { AccessesPerVcpu = Integer(key, line, value, 1, long.MaxValue, Expectations.PositiveInteger) };
+                        setAccesses = true;
+                        break;
+                    case "rounds":
+                        spec = spec with { Rounds = (int)Integer(key, line, value, 1, int.MaxValue, Expectations.PositiveInteger) };
+                        break;
+                    case "seed":
+                        spec = spec with { Seed = Unsigned(key, line, value, 0, Expectations.Seed) };
+                        break;
+                    case "workload":
+                        spec = spec with { Workload = Workload(key, line, value, spec.Workload) };
+                        break;
+                    case "attacks":
+                        spec = spec with { Attacks = Attacks(key, line, value, spec.Attacks) };
+                        break;
+                    case "journal":
+                        spec = Journal(key, line, value, spec);
+                        break;
+                    default: // "telemetry"
+                        exporters = Exporters(key, line, value, exporters);
+                        break;
+                }
+            }
+
+            // The two bounds are alternatives: naming only one in this file replaces whichever the defaults used.
+            if (setAccesses && !setDuration)
+            {
+                spec = spec with { Duration = null };
+            }
+            else if (setDuration && !setAccesses)
+            {
+                spec = spec with { AccessesPerVcpu = null };
+            }
+
+            return scenario with { Spec = spec, Profiles = profiles, TelemetryExporters = exporters };
+        }
+
+        private WorkloadMix Workload(string key, int line, ScenarioNode value, WorkloadMix mix)
+        {
+            foreach (var entry in Section(key, line, value, WorkloadKeys))
+            {
+                var name = key + "." + entry.Key;
+                mix = entry.Key switch
+                {
+                    "read" => mix with { Read = Number(name, entry.KeyLine, entry.Value, double.MaxValue, Expectations.NonNegativeNumber) },
+                    "write" => mix with { Write = Number(name, entry.KeyLine, entry.Value, double.MaxValue, Expectations.NonNegativeNumber) },
+                    "exec" => mix with { Exec = Number(name, entry.KeyLine, entry.Value, double.MaxValue, Expectations.NonNegativeNumber) },
+                    "user_mode" => mix with { UserMode = Number(name, entry.KeyLine, entry.Value, 1, Expectations.Fraction) },
+                    _ => mix with { Locality = Number(name, entry.KeyLine, entry.Value, 1, Expectations.Fraction) },
+                };
+            }
+
+            if (mix.Read + mix.Write + mix.Exec <= 0)
+            {
+                throw new UsageException($"{fileName}:{line}: key \"{key}\" needs a positive read, write or exec weight, got all zero");
+            }
+
+            return mix;
+        }
+
+        private AttackMix Attacks(string key, int line, ScenarioNode value, AttackMix mix)
+        {
+            foreach (var entry in Section(key, line, value, AttackKeys))
+            {
+                var count = (int)Integer(key + "." + entry.Key, entry.KeyLine, entry.Value, 0, int.MaxValue, Expectations.NonNegativeInteger);
+                mix = entry.Key switch
+                {
+                    "write_kernel_text" => mix with { WriteKernelText = count },
+                    "write_rodata" => mix with { WriteRodata = count },
+                    "execute_data" => mix with { ExecuteData = count },
+                    "relax_immutable" => mix with { RelaxImmutable = count },
+                    "relax_mutable_then_abuse" => mix with { RelaxMutableThenAbuse = count },
+                    _ => mix with { ClearPinnedCr = count },
+                };
+            }
+
+            return mix;
+        }
+
+        private SimulationSpec Journal(string key, int line, ScenarioNode value, SimulationSpec spec)
+        {
+            JournalKind? kind = null;
+            (string Path, int Line)? path = null;
+            foreach (var entry in Section(key, line, value, JournalKeys))
+            {
+                var name = key + "." + entry.Key;
+                if (entry.Key == "kind")
+                {
+                    kind = String(name, entry.KeyLine, entry.Value, Expectations.Journal) switch
+                    {
+                        Expectations.InMemoryName => JournalKind.InMemory,
+                        Expectations.SqliteName => JournalKind.Sqlite,
+                        _ => throw Bad(name, entry.KeyLine, Expectations.Journal, entry.Value),
+                    };
+                }
+                else
+                {
+                    var text = String(name, entry.KeyLine, entry.Value, Expectations.Path);
+                    path = text.Length > 0 ? (text, entry.KeyLine) : throw Bad(name, entry.KeyLine, Expectations.Path, entry.Value);
+                }
+            }
+
+            if (path is { } p)
+            {
+                // A path only means something for SQLite; naming one implies it, naming it with inmem contradicts it.
+                if (kind == JournalKind.InMemory)
+                {
+                    throw new UsageException($"{fileName}:{p.Line}: key \"{key}.path\" needs kind sqlite (the inmem journal has no file)");
+                }
+
+                return spec with { Journal = JournalKind.Sqlite, SqlitePath = p.Path };
+            }
+
+            return kind is { } k ? spec with { Journal = k, SqlitePath = k == JournalKind.Sqlite ? spec.SqlitePath : null } : spec;
+        }
+
+        private IReadOnlyList<string> Exporters(string key, int line, ScenarioNode value, IReadOnlyList<string> exporters)
+        {
+            foreach (var entry in Section(key, line, value, TelemetryKeys))
+            {
+                var name = key + "." + entry.Key;
+                if (entry.Value is ScenarioScalar { Kind: ScalarKind.Null })
+                {
+                    exporters = [];
+                    continue;
+                }
+
+                if (entry.Value is not ScenarioList list)
+                {
+                    throw Bad(name, entry.KeyLine, "must be a list of exporter names (" + string.Join(", ", TelemetryExporters.Known) + ")", entry.Value);
+                }
+
+                var names = new List<string>();
+                for (var i = 0; i < list.Items.Count; i++)
+                {
+                    var item = list.Items[i];
+                    var itemName = $"{name}[{i}]";
+                    var text = String(itemName, item.Line, item, Expectations.Exporter);
+                    if (!TelemetryExporters.IsKnown(text))
+                    {
+                        throw Bad(itemName, item.Line, Expectations.Exporter, item);
+                    }
+
+                    if (!names.Contains(text))
+                    {
+                        names.Add(text);
+                    }
+                }
+
+                exporters = names;
+            }
+
+            return exporters;
+        }
+
+        /// <summary>A section's entries; a section left empty (only comments under it) sets nothing.</summary>
+        private IEnumerable<ScenarioEntry> Section(string key, int line, ScenarioNode value, IReadOnlyList<string> known)
+        {
+            if (value is ScenarioScalar { Kind: ScalarKind.Null })
+            {
+                return [];
+            }
+
+            if (value is not ScenarioMap map)
+            {
+                throw Bad(key, line, "must be a mapping of " + string.Join(", ", known), value);
+            }
+
+            return Entries(map, key + ".", known);
+        }
+
+        private IEnumerable<ScenarioEntry> Entries(ScenarioMap map, string prefix, IReadOnlyList<string> known)
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var entry in map.Entries)
+            {
+                if (!known.Contains(entry.Key, StringComparer.Ordinal))
+                {
+                    throw new UsageException(
+                        $"{fileName}:{entry.KeyLine}: unknown key \"{prefix}{entry.Key}\"; known keys{(prefix.Length > 0 ? " under \"" + prefix.TrimEnd('.') + "\"" : "")}: {string.Join(", ", known)}");
+                }
+
+                if (!seen.Add(entry.Key))
+                {
+                    throw new UsageException($"{fileName}:{entry.KeyLine}: duplicate key \"{prefix}{entry.Key}\"");
+                }
+
+                yield return entry;
+            }
+        }
+
+        private long Integer(string key, int line, ScenarioNode value, long min, long max, string expectation) =>
+            value is ScenarioScalar { Kind: ScalarKind.Integer } s
+            && long.TryParse(s.Text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n)
+            && n >= min && n <= max
+                ? n
+                : throw Bad(key, line, expectation, value);
+
+        private ulong Unsigned(string key, int line, ScenarioNode value, ulong min, string expectation) =>
+            value is ScenarioScalar { Kind: ScalarKind.Integer } s
+            && ulong.TryParse(s.Text.StartsWith('+') ? s.Text[1..] : s.Text, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+            && n >= min
+                ? n
+                : throw Bad(key, line, expectation, value);
+
+        private double Number(string key, int line, ScenarioNode value, double max, string expectation) =>
+            value is ScenarioScalar { Kind: ScalarKind.Integer or ScalarKind.Float } s
+            && double.TryParse(s.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var n)
+            && double.IsFinite(n) && n >= 0 && n <= max
+                ? n
+                : throw Bad(key, line, expectation, value);
+
+        private bool Boolean(string key, int line, ScenarioNode value) =>
+            value is ScenarioScalar { Kind: ScalarKind.Bool } s
+                ? s.Text.Equals("true", StringComparison.OrdinalIgnoreCase)
+                : throw Bad(key, line, Expectations.Boolean, value);
+
+        private string String(string key, int line, ScenarioNode value, string expectation) =>
+            value is ScenarioScalar { Kind: ScalarKind.String } s ? s.Text : throw Bad(key, line, expectation, value);
+
+        private TimeSpan Duration(string key, int line, ScenarioNode value) =>
+            // A bare number is seconds; a string carries its unit (20s, 2m).
+            value is ScenarioScalar { Kind: ScalarKind.String or ScalarKind.Integer or ScalarKind.Float } s
+            && DurationText.TryParse(s.Text, out var duration)
+                ? duration
+                : throw Bad(key, line, Expectations.Duration, value);
+
+        private UsageException Bad(string key, int line, string expectation, ScenarioNode got) =>
+            new($"{fileName}:{line}: key \"{key}\" {expectation}, got {got.Describe()}");
+    }
+}

@@ -1,0 +1,89 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using HekiActors.Actors.Simulation;
+
+namespace HekiActors.Cli.Simulate;
+
+/// <summary>The <c>heki simulate [SCENARIO] [options]</c> command: many VMs, their kernels, workloads and attackers.</summary>
+/// <remarks>
+/// With no arguments it runs the built-in default scenario; a scenario file (YAML or JSON) replaces the defaults it
+/// names and options replace both. Every usage error, from System.CommandLine or from our own checks, exits 2 before
+/// the engine is created.
+/// </remarks>
+public static class SimulateCommand
+{
+    /// <summary>The engine the command runs in production; the one line to adjust if the engine's type moves.</summary>
+    public static ISimulationEngine CreateEngine() => new SimulationEngine();
+
+    /// <param name="engineFactory">Makes the engine (tests pass a fake); null for <see cref="CreateEngine"/>.</param>
+    public static Command Build(Func<ISimulationEngine>? engineFactory = null)
+    {
+        var options = new SimulateOptions();
+        var command = new Command("simulate",
+            "Simulate many VMs: guest kernels protect their memory through Heki, run workloads and are attacked; prints a report.");
+        options.AddTo(command);
+        command.Action = new SimulateAction(options, engineFactory ?? CreateEngine);
+        return command;
+    }
+
+    /// <summary>Runs the command; a synchronous action that sees parse errors itself so it can exit 2 for them.</summary>
+    private sealed class SimulateAction(SimulateOptions options, Func<ISimulationEngine> engineFactory) : SynchronousCommandLineAction
+    {
+        // System.CommandLine's own error action exits 1; taking the errors over lets every usage error exit 2.
+        public override bool ClearsParseErrors => true;
+
+        public override int Invoke(ParseResult parse)
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
+            SimulationRunner.Request request;
+            try
+            {
+                request = options.Read(parse) with { Width = ProgressDisplay.TerminalWidth() };
+            }
+            catch (UsageException e)
+            {
+                error.WriteLine($"heki simulate: {e.Message}");
+                error.WriteLine("Try 'heki simulate --help' for the options and scenarios/README.md for scenario files.");
+                return UsageException.ExitCode;
+            }
+
+            // Progress redraws a line only on a real terminal; captured writers (tests) and redirected stderr get plain lines.
+            var live = ReferenceEquals(error, Console.Error) && ProgressDisplay.StandardErrorIsTerminal;
+            request = request with { LiveProgress = live && request.LiveProgress };
+
+            using var cancel = new CancellationTokenSource();
+            void OnCancel(object? sender, ConsoleCancelEventArgs e)
+            {
+                // The first Ctrl+C stops the run and still prints what was counted; a second one ends the process.
+                if (!cancel.IsCancellationRequested)
+                {
+                    e.Cancel = true;
+                    // On a terminal the status line is still open: end it so the notice gets a line of its own.
+                    if (request.LiveProgress)
+                    {
+                        error.WriteLine();
+                    }
+
+                    error.WriteLine("heki simulate: stopping (Ctrl+C again to quit at once)...");
+                    cancel.Cancel();
+                }
+            }
+
+            Console.CancelKeyPress += OnCancel;
+            try
+            {
+                return new SimulationRunner(engineFactory, output, error).RunAsync(request, cancel.Token).GetAwaiter().GetResult();
+            }
+            catch (UsageException e)
+            {
+                error.WriteLine($"heki simulate: {e.Message}");
+                return UsageException.ExitCode;
+            }
+            finally
+            {
+                Console.CancelKeyPress -= OnCancel;
+            }
+        }
+    }
+}

@@ -1,0 +1,136 @@
+using System.CommandLine;
+
+namespace HekiActors.Cli.Simulate;
+
+/// <summary>The <c>heki simulate</c> argument and options, and how a parse result becomes a <see cref="SimulationRunner.Request"/>.</summary>
+/// <remarks>
+/// Value options are declared as text and checked by <see cref="CommandLineOverrides"/>, so a bad value is reported in
+/// the same words as in a scenario file rather than as a .NET type conversion failure.
+/// </remarks>
+public sealed class SimulateOptions
+{
+    public Argument<string?> Scenario { get; } = new("SCENARIO")
+    {
+        Description = "Scenario file (.yaml, .yml or .json; see scenarios/README.md). Without one, the built-in default scenario runs.",
+        Arity = ArgumentArity.ZeroOrOne,
+    };
+
+    public Option<string?> Vms { get; } = new("--vms") { Description = "Number of VMs.", HelpName = "N" };
+
+    public Option<string?> Vcpus { get; } = new("--vcpus") { Description = "vCPUs per VM.", HelpName = "N" };
+
+    public Option<string?> MemoryMb { get; } = new("--memory-mb") { Description = "Guest memory per VM in MiB (at least 16).", HelpName = "MIB" };
+
+    public Option<string?> Profile { get; } = new("--profile")
+    {
+        Description = "hardened (RFC defects fixed), heki-v2 (bug for bug), or both (run each, report side by side).",
+        HelpName = "hardened|heki-v2|both",
+    };
+
+    public Option<bool?> Mbec { get; } = new("--mbec") { Description = "Mode-based execute control on (or --mbec false)." };
+
+    public Option<bool> NoMbec { get; } = new("--no-mbec") { Description = "Mode-based execute control off." };
+
+    public Option<string?> Duration { get; } = new("--duration")
+    {
+        Description = "Workload time limit, e.g. 20s, 2m, 1m30s (replaces the scenario's bound unless --accesses-per-vcpu is also given).",
+        HelpName = "TIME",
+    };
+
+    public Option<string?> AccessesPerVcpu { get; } = new("--accesses-per-vcpu")
+    {
+        Description = "Workload accesses per vCPU (replaces the scenario's bound unless --duration is also given).",
+        HelpName = "N",
+    };
+
+    public Option<string?> Rounds { get; } = new("--rounds") { Description = "Workload rounds; kernel events and attacks happen between rounds.", HelpName = "N" };
+
+    public Option<string?> Seed { get; } = new("--seed") { Description = "Seed of every random choice: same scenario and seed, same counts.", HelpName = "N" };
+
+    public Option<string?> Journal { get; } = new("--journal") { Description = "Where VM events go: inmem (default) or sqlite.", HelpName = "inmem|sqlite" };
+
+    public Option<string?> SqlitePath { get; } = new("--sqlite-path")
+    {
+        Description = "SQLite journal file (implies --journal sqlite; default heki-simulate.db).",
+        HelpName = "FILE",
+    };
+
+    public Option<string?> Record { get; } = new("--record")
+    {
+        Description = "Write the run's operations in the replay format for `heki replay`; with --profile both, FILE.hardened.EXT and FILE.heki-v2.EXT.",
+        HelpName = "FILE",
+    };
+
+    public Option<string?> Report { get; } = new("--report")
+    {
+        Description = "Also write the report as JSON to FILE (- for standard output, instead of the table).",
+        HelpName = "FILE.json",
+    };
+
+    public Option<bool> NoProgress { get; } = new("--no-progress") { Description = "Do not show progress on standard error." };
+
+    public void AddTo(Command command)
+    {
+        command.Arguments.Add(Scenario);
+        foreach (var option in new Option[] { Vms, Vcpus, MemoryMb, Profile, Mbec, NoMbec, Duration, AccessesPerVcpu, Rounds, Seed, Journal, SqlitePath, Record, Report, NoProgress })
+        {
+            command.Options.Add(option);
+        }
+    }
+
+    /// <summary>Checks the parse and builds the request; every problem is a <see cref="UsageException"/>.</summary>
+    public SimulationRunner.Request Read(ParseResult parse)
+    {
+        if (parse.Errors.Count > 0)
+        {
+            throw new UsageException(string.Join(Environment.NewLine + "heki simulate: ", parse.Errors.Select(e => e.Message)));
+        }
+
+        var file = parse.GetValue(Scenario);
+        if (file is { Length: > 1 } && file.StartsWith('-'))
+        {
+            // System.CommandLine hands an unknown option to the optional argument; say what it really is.
+            throw new UsageException($"unknown option '{file}'");
+        }
+
+        if (parse.UnmatchedTokens.Count > 0)
+        {
+            throw new UsageException($"unexpected argument '{parse.UnmatchedTokens[0]}'");
+        }
+
+        if (parse.GetValue(NoMbec) && parse.GetResult(Mbec) is not null)
+        {
+            throw new UsageException("--mbec and --no-mbec contradict each other");
+        }
+
+        var overrides = new CommandLineOverrides
+        {
+            Vms = parse.GetValue(Vms),
+            Vcpus = parse.GetValue(Vcpus),
+            MemoryMb = parse.GetValue(MemoryMb),
+            Profile = parse.GetValue(Profile),
+            Mbec = parse.GetValue(NoMbec) ? false : parse.GetValue(Mbec),
+            Duration = parse.GetValue(Duration),
+            AccessesPerVcpu = parse.GetValue(AccessesPerVcpu),
+            Rounds = parse.GetValue(Rounds),
+            Seed = parse.GetValue(Seed),
+            Journal = parse.GetValue(Journal),
+            SqlitePath = parse.GetValue(SqlitePath),
+        };
+        var record = NonEmpty(parse.GetValue(Record), "--record");
+        var report = NonEmpty(parse.GetValue(Report), "--report");
+        if (record == SimulationRunner.StandardOutput)
+        {
+            throw new UsageException("--record needs a file name (standard output carries the report)");
+        }
+
+        // The file is read first, so its errors come before option errors: they are the ones with line numbers.
+        var scenario = file is null ? Simulate.Scenario.Default : ScenarioFile.Load(file);
+        scenario = overrides.ApplyTo(scenario);
+        var progress = !parse.GetValue(NoProgress);
+        return new SimulationRunner.Request(scenario, record, report, progress, LiveProgress: true);
+    }
+
+    private static string? NonEmpty(string? value, string option) =>
+        value is null || value.Length > 0 ? value : throw new UsageException($"{option} needs a file name");
+}

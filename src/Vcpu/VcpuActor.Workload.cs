@@ -1,0 +1,160 @@
+using System.Diagnostics;
+using Akka.Actor;
+using HekiActors.Vcpu.Guest;
+using HekiActors.Vcpu.Protocol;
+
+namespace HekiActors.Vcpu;
+
+// The generated-workload hook of the vCPU (RunWorkload): buffers reused for every chunk, the accesses run
+// through the same batch loop as GuestAccessBatch, a continuation message between chunks so shootdowns and
+// other commands interleave, and latency sampled per group of accesses (never a clock read per access).
+public sealed partial class VcpuActor
+{
+    /// <summary>Accesses generated and run per message.</summary>
+    public const int WorkloadChunk = 4096;
+
+    private WorkloadRun? _workload;
+
+    private void StartWorkload(RunWorkload run)
+    {
+        if (_workload is { Active: true })
+        {
+            Sender.Tell(new CommandRejected($"vCPU {_index} of VM '{_vmId}' is already running a workload"));
+            return;
+        }
+
+        if (run.Workload is null || run.Accesses < 0)
+        {
+            Sender.Tell(new CommandRejected("a workload needs a guest workload and a non-negative access count"));
+            return;
+        }
+
+        if (run.Accesses == 0)
+        {
+            Sender.Tell(new WorkloadDone(_vmId, _index, run.Round, 0, 0, 0, 0, new LatencyHistogram(), new LatencyHistogram()));
+            return;
+        }
+
+        var workload = _workload ??= new WorkloadRun(run.Workload, run.Seed);
+        workload.Begin(run, Sender);
+        NextWorkloadChunk();
+    }
+
+    private void NextWorkloadChunk()
+    {
+        var workload = _workload;
+        if (workload is not { Active: true })
+            return;
+        if (workload.Remaining == 0)
+        {
+            FinishWorkload(workload);
+            return;
+        }
+
+        var count = (int)Math.Min(WorkloadChunk, workload.Remaining);
+        var pending = workload.Pending;
+        workload.Generator.Fill(pending.Gpas.AsSpan(0, count), pending.Kinds.AsSpan(0, count), pending.Cpls.AsSpan(0, count));
+        pending.Restart(count);
+        StartAccesses(pending);
+    }
+
+    /// <summary>Called by the batch loop after each run of fast-path accesses (up to a miss or the chunk's end).</summary>
+    private void WorkloadSegmentRan(long startedAt, int accesses, bool missed)
+    {
+        var workload = _workload!;
+        var now = Stopwatch.GetTimestamp();
+        if (accesses > 0)
+            workload.FastPath.Record(PicosecondsBetween(startedAt, now) / accesses, accesses);
+        if (missed)
+        {
+            workload.Misses++;
+            workload.MissStartedAt = now;
+        }
+    }
+
+    private void WorkloadMissFilled() =>
+        _workload!.SlowPath.Record(PicosecondsBetween(_workload.MissStartedAt, Stopwatch.GetTimestamp()));
+
+    /// <summary>Called by the batch loop when a chunk's accesses are all done.</summary>
+    private void WorkloadChunkDone()
+    {
+        var workload = _workload!;
+        var pending = workload.Pending;
+        workload.Permitted += pending.PermittedCount;
+        workload.Faulted += pending.FaultedCount;
+        workload.Mmio += pending.MmioCount;
+        workload.Remaining -= pending.Count;
+        workload.Meter?.Add(pending.Count, pending.FaultedCount);
+        _pendingAccesses = null;
+        var stop = workload.Remaining == 0
+            || (workload.Deadline != 0 && Stopwatch.GetTimestamp() >= workload.Deadline)
+            || workload.Meter is { Stopped: true };
+        if (stop)
+            FinishWorkload(workload);
+        else
+            Self.Tell(ContinueWorkload.Instance);
+        Become(State.Running);
+    }
+
+    private void FinishWorkload(WorkloadRun workload)
+    {
+        workload.ReplyTo.Tell(workload.End(_vmId, _index));
+    }
+
+    private static long PicosecondsBetween(long from, long to) =>
+        (long)((to - from) * (1_000_000_000_000.0 / Stopwatch.Frequency));
+
+    /// <summary>Continues the running workload with its next chunk.</summary>
+    private sealed class ContinueWorkload
+    {
+        public static readonly ContinueWorkload Instance = new();
+    }
+
+    /// <summary>The running workload round: its generator, reusable buffers and what it counted so far.</summary>
+    private sealed class WorkloadRun(GuestWorkload workload, ulong seed)
+    {
+        public WorkloadGenerator Generator { get; } = new(workload, seed);
+        public PendingAccesses Pending { get; private set; } = new(1);
+        public LatencyHistogram FastPath { get; private set; } = new();
+        public LatencyHistogram SlowPath { get; private set; } = new();
+        public IActorRef ReplyTo { get; private set; } = ActorRefs.Nobody;
+        public WorkloadMeter? Meter { get; private set; }
+        public bool Active { get; private set; }
+        public long Round { get; private set; }
+        public long Remaining { get; set; }
+        public long Deadline { get; private set; }
+        public long Permitted { get; set; }
+        public long Faulted { get; set; }
+        public long Mmio { get; set; }
+        public long Misses { get; set; }
+        public long MissStartedAt { get; set; }
+
+        public void Begin(RunWorkload run, IActorRef replyTo)
+        {
+            Generator.Reset(run.Workload, run.Seed);
+            // Buffers sized for the largest chunk seen: a host of idle vCPUs with tiny rounds stays small.
+            var chunk = (int)Math.Min(WorkloadChunk, run.Accesses);
+            if (Pending.Gpas.Length < chunk)
+                Pending = new PendingAccesses(chunk);
+            ReplyTo = replyTo;
+            Meter = run.Meter;
+            Round = run.Round;
+            Remaining = run.Accesses;
+            Deadline = run.DeadlineTimestamp;
+            Permitted = Faulted = Mmio = Misses = 0;
+            Active = true;
+        }
+
+        /// <summary>The reply; the histograms go with it and fresh ones start the next round.</summary>
+        public WorkloadDone End(string vmId, int vcpu)
+        {
+            var done = new WorkloadDone(vmId, vcpu, Round, Permitted, Faulted, Mmio, Misses, FastPath, SlowPath);
+            FastPath = new LatencyHistogram();
+            SlowPath = new LatencyHistogram();
+            ReplyTo = ActorRefs.Nobody;
+            Meter = null;
+            Active = false;
+            return done;
+        }
+    }
+}

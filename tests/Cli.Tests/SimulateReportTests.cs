@@ -1,0 +1,141 @@
+using System.Text.Json;
+using HekiActors.Actors.Simulation;
+using HekiActors.Cli.Simulate;
+using HekiActors.Memory;
+
+namespace HekiActors.Cli.Tests;
+
+public sealed class SimulateReportTests
+{
+    private static readonly Scenario Both = Scenario.Default with { Profiles = ProfileChoice.Both };
+
+    private static IReadOnlyList<SimulationResult> Results(Scenario scenario) => scenario.Specs().Select(Samples.Result).ToList();
+
+    private static string Line(string report, string label) =>
+        report.Split('\n').Single(l => l.StartsWith(label + " ", StringComparison.Ordinal));
+
+    [Fact]
+    public void The_figures_table_has_a_column_per_profile()
+    {
+        var report = ReportWriter.Render(Both, Results(Both), stoppedEarly: false);
+
+        Assert.StartsWith("heki simulate: scenario default, seed 1\n", report);
+        Assert.Contains("  300 VMs x 2 vCPUs x 1024 MiB, MBEC on, 10 rounds, 20s, journal inmem\n", report);
+        Assert.Matches(@"^\s+hardened\s+heki-v2$", report.Split('\n')[3]);
+        Assert.Matches(@"^VMs\s+300\s+300$", Line(report, "VMs"));
+        Assert.Matches(@"^vCPUs\s+600\s+600$", Line(report, "vCPUs"));
+        Assert.Matches(@"^accesses\s+1,002,351\s+1,002,351$", Line(report, "accesses"));
+        Assert.Matches(@"^throughput\s+100\.2 k accesses/s\s+100\.2 k accesses/s$", Line(report, "throughput"));
+        Assert.Matches(@"^fast path p50/p90/p99\s+35/60/120 ns\s+35/60/120 ns$", Line(report, "fast path p50/p90/p99"));
+        Assert.Matches(@"^slow path p50/p90/p99\s+1\.2/3\.4/9\.9 us", Line(report, "slow path p50/p90/p99"));
+        Assert.Matches(@"^hypercall p50/p90/p99\s+15\.0/30\.0/80\.0 us", Line(report, "hypercall p50/p90/p99"));
+        Assert.Matches(@"^hypercalls \(failed\)\s+4,200 \(17\)", Line(report, "hypercalls (failed)"));
+        Assert.Matches(@"^violations\s+2,345\s+2,345$", Line(report, "violations"));
+        Assert.Matches(@"^immutable rejections\s+600\s+600$", Line(report, "immutable rejections"));
+        Assert.Matches(@"^warnings emitted\s+40\s+40$", Line(report, "warnings emitted"));
+        Assert.Matches(@"^warnings suppressed\s+0\s+560$", Line(report, "warnings suppressed"));
+        Assert.Matches(@"^host-integrity faults\s+0\s+3$", Line(report, "host-integrity faults"));
+    }
+
+    [Fact]
+    public void The_attack_table_has_a_row_per_kind_and_profile_with_why()
+    {
+        var report = ReportWriter.Render(Both, Results(Both), stoppedEarly: false);
+
+        Assert.Matches(@"^attack\s+profile\s+attempted\s+blocked\s+succeeded\s+why$", Line(report, "attack"));
+        var rows = report.Split('\n').Where(l => l.StartsWith("relax_mutable_then_abuse", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, rows.Count);
+        Assert.Matches(@"^relax_mutable_then_abuse\s+hardened\s+3,000\s+3,000\s+0$", rows[0]);
+        Assert.Matches(@"^relax_mutable_then_abuse\s+heki-v2\s+3,000\s+0\s+3,000\s+heki-v2 drops pure downgrades$", rows[1]);
+        foreach (var kind in Enum.GetValues<AttackKind>())
+        {
+            Assert.Equal(2, report.Split('\n').Count(l => l.StartsWith(kind.Name() + " ", StringComparison.Ordinal)));
+        }
+
+        Assert.Contains("attacks succeeded: hardened 0, heki-v2 3,000\n", report);
+    }
+
+    [Fact]
+    public void One_profile_gives_one_column_and_empty_latencies_read_na()
+    {
+        var scenario = Scenario.Default with { Profiles = ProfileChoice.HekiV2 };
+        var result = Samples.Result(scenario.Specs()[0]) with { SlowPathNanoseconds = LatencySummary.Empty };
+
+        var report = ReportWriter.Render(scenario, [result], stoppedEarly: true);
+
+        Assert.Contains("(stopped early", report.Split('\n')[0]);
+        Assert.Matches(@"^\s+heki-v2$", report.Split('\n')[3]);
+        Assert.Matches(@"^slow path p50/p90/p99\s+n/a$", Line(report, "slow path p50/p90/p99"));
+    }
+
+    [Fact]
+    public void The_json_report_has_the_documented_fields()
+    {
+        var scenario = Both with { TelemetryExporters = ["otlp"] };
+        using var json = JsonDocument.Parse(JsonReport.Render(scenario, Results(scenario), stoppedEarly: false));
+        var root = json.RootElement;
+
+        Assert.Equal(["format", "version", "scenario", "stopped_early", "telemetry_exporters", "runs"],
+            root.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(1, root.GetProperty("version").GetInt32());
+        Assert.Equal("default", root.GetProperty("scenario").GetString());
+        Assert.Equal("otlp", root.GetProperty("telemetry_exporters")[0].GetString());
+        var runs = root.GetProperty("runs");
+        Assert.Equal(["hardened", "heki-v2"], runs.EnumerateArray().Select(r => r.GetProperty("profile").GetString()));
+
+        var run = runs[1];
+        Assert.Equal(
+            ["profile", "vms", "vcpus_per_vm", "vcpus_total", "memory_mb_per_vm", "mbec", "rounds", "seed", "duration_seconds",
+             "accesses_per_vcpu", "journal", "sqlite_path", "workload", "attack_mix", "elapsed_seconds", "boot_seconds", "accesses",
+             "accesses_per_second", "hypercalls", "hypercall_failures", "slow_path_fills", "latency_ns", "violations",
+             "immutable_rejections", "warnings_emitted", "warnings_suppressed", "host_integrity_faults", "attacks"],
+            run.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(300, run.GetProperty("vms").GetInt32());
+        Assert.Equal(600, run.GetProperty("vcpus_total").GetInt32());
+        Assert.Equal(20, run.GetProperty("duration_seconds").GetDouble());
+        Assert.Equal(JsonValueKind.Null, run.GetProperty("accesses_per_vcpu").ValueKind);
+        Assert.Equal("inmem", run.GetProperty("journal").GetString());
+        Assert.Equal(0.95, run.GetProperty("workload").GetProperty("locality").GetDouble());
+        Assert.Equal(1, run.GetProperty("attack_mix").GetProperty("clear_pinned_cr").GetInt32());
+        Assert.Equal(1_002_351, run.GetProperty("accesses").GetProperty("total").GetInt64());
+        Assert.Equal(2_345, run.GetProperty("accesses").GetProperty("faulted").GetInt64());
+        Assert.Equal(100_235.1, run.GetProperty("accesses_per_second").GetDouble());
+        Assert.Equal(120, run.GetProperty("latency_ns").GetProperty("fast_path").GetProperty("p99").GetDouble());
+        Assert.Equal(["count", "p50", "p90", "p99", "max"],
+            run.GetProperty("latency_ns").GetProperty("hypercall").EnumerateObject().Select(p => p.Name));
+        Assert.Equal(560, run.GetProperty("warnings_suppressed").GetInt64());
+        Assert.Equal(3, run.GetProperty("host_integrity_faults").GetInt64());
+
+        var attacks = run.GetProperty("attacks");
+        Assert.Equal(Enum.GetValues<AttackKind>().Select(k => k.Name()), attacks.EnumerateArray().Select(a => a.GetProperty("kind").GetString()));
+        var abuse = attacks[(int)AttackKind.RelaxMutableThenAbuse];
+        Assert.Equal(3_000, abuse.GetProperty("succeeded").GetInt64());
+        Assert.Equal("heki-v2 drops pure downgrades", abuse.GetProperty("why").GetString());
+        Assert.Equal(JsonValueKind.Null, attacks[0].GetProperty("why").ValueKind);
+    }
+
+    [Fact]
+    public void The_json_report_writes_the_full_u64_seed()
+    {
+        var scenario = Scenario.Default with { Spec = Scenario.Default.Spec with { Seed = ulong.MaxValue } };
+
+        using var json = JsonDocument.Parse(JsonReport.Render(scenario, Results(scenario), stoppedEarly: false));
+
+        Assert.Equal(ulong.MaxValue, json.RootElement.GetProperty("runs")[0].GetProperty("seed").GetUInt64());
+    }
+
+    [Theory]
+    [InlineData("20s", 20)]
+    [InlineData("2m", 120)]
+    [InlineData("1m30s", 90)]
+    [InlineData("500ms", 0.5)]
+    [InlineData("1h", 3600)]
+    [InlineData("1.5", 1.5)]
+    public void Durations_parse_and_format_back(string text, double seconds)
+    {
+        Assert.True(DurationText.TryParse(text, out var duration));
+        Assert.Equal(TimeSpan.FromSeconds(seconds), duration);
+        Assert.True(DurationText.TryParse(DurationText.Format(duration), out var again));
+        Assert.Equal(duration, again);
+    }
+}

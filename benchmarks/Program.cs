@@ -5,7 +5,8 @@ namespace HekiActors.Benchmarks;
 /// <summary>
 /// Entry point: `dotnet run -c Release --project benchmarks -- --filter '*'` runs BenchmarkDotNet;
 /// `-- --memory` runs the attribute-store memory harness (<see cref="StoreMemoryHarness"/>) instead, and
-/// `-- --simulate throughput|boot ...` the simulation harness (<see cref="SimulationHarness"/>).
+/// `-- --simulate throughput|boot ...` the simulation harness (<see cref="SimulationHarness"/>), and
+/// `-- --protect-round-trip [calls]` the hypercall latency harness (<see cref="ProtectRoundTripHarness"/>).
 /// </summary>
 public static class Program
 {
@@ -13,6 +14,8 @@ public static class Program
     {
         if (args.Contains("--memory"))
             return StoreMemoryHarness.Run(Console.Out);
+        if (args.Length > 0 && args[0] == "--protect-round-trip")
+            return ProtectRoundTripHarness.Run(args[1..], Console.Out);
         if (args.Length > 0 && args[0] == "--simulate")
             return SimulationHarness.RunAsync(args[1..], Console.Out).GetAwaiter().GetResult();
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -32,3 +32,20 @@ public class ReplayCommandTests
         Assert.NotEmpty(result.Errors);
     }
 }
+
+public class CommandLineUsageTests
+{
+    [Theory]
+    [InlineData("replay", "--profile", "nonsense")]
+    [InlineData("replay", "--no-such-option")]
+    [InlineData("no-such-command")]
+    public void A_command_line_that_cannot_be_parsed_exits_2_and_runs_nothing(params string[] args)
+    {
+        var parse = HekiActors.Cli.Program.BuildRoot().Parse(args);
+        var output = new StringWriter();
+        parse.InvocationConfiguration.Output = output;
+        parse.InvocationConfiguration.Error = output;
+        Assert.Equal(2, HekiActors.Cli.Program.Run(parse));
+        Assert.DoesNotContain("\"line\"", output.ToString());
+    }
+}

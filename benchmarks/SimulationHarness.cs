@@ -1,15 +1,19 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using HekiActors.Actors.Simulation;
 using HekiActors.Memory;
+using HekiActors.Observability;
 
 namespace HekiActors.Benchmarks;
 
 /// <summary>
 /// The simulation engine's harness (issue 4's targets are whole-system figures, not microbenchmarks):
 /// <c>throughput</c> (simulated accesses per second) and <c>boot</c> (boot time of many VMs with their kernel
-/// protections, and the process's peak RSS). Run as
-/// <c>dotnet run -c Release --project benchmarks -- --simulate throughput|boot [--vms N] [--vcpus N]
-/// [--memory-mb N] [--seconds S] [--accesses N] [--rounds N] [--profile P] [--no-mbec]</c>.
+/// protections, and the process's peak RSS), and <c>telemetry</c> (issue 5: throughput with telemetry off and fully
+/// on, alternately, in one process; prints the ratio of the medians). Run as
+/// <c>dotnet run -c Release --project benchmarks -- --simulate throughput|boot|telemetry [--vms N] [--vcpus N]
+/// [--memory-mb N] [--seconds S] [--accesses N] [--rounds N] [--profile P] [--no-mbec] [--pairs N] [--trace-ratio R]</c>.
 /// </summary>
 public static class SimulationHarness
 {
@@ -19,10 +23,11 @@ public static class SimulationHarness
         ArgumentNullException.ThrowIfNull(output);
         var mode = args.Length > 0 ? args[0] : "throughput";
         var boot = mode == "boot";
+        var telemetry = mode == "telemetry";
         var vms = Int(args, "--vms", boot ? 10_000 : 1_000);
         var vcpus = Int(args, "--vcpus", 2);
         var memoryMb = (ulong)Int(args, "--memory-mb", boot ? 4096 : 1024);
-        var seconds = Double(args, "--seconds", boot ? 0 : 10);
+        var seconds = Double(args, "--seconds", boot ? 0 : telemetry ? 8 : 10);
         var accesses = Int(args, "--accesses", 0);
         var rounds = Int(args, "--rounds", boot ? 1 : 10);
         var profile = HekiProfiles.TryParse(Value(args, "--profile"), out var p) ? p : HekiProfile.Hardened;
@@ -31,6 +36,9 @@ public static class SimulationHarness
             Rounds: rounds, Seed: 1, WorkloadMix.Default, boot ? AttackMix.None : AttackMix.Default);
 
         output.WriteLine(Invariant($"{mode}: {vms} VMs x {vcpus} vCPUs x {memoryMb} MiB, {profile.Name()}, {Environment.ProcessorCount} cores"));
+        if (telemetry)
+            return await TelemetryAsync(spec, Int(args, "--pairs", 3), Double(args, "--trace-ratio", TelemetryOptions.Off.TraceSampleRatio), output)
+                .ConfigureAwait(false);
         var progress = new Progress<SimulationProgress>(s => output.WriteLine(Invariant(
             $"  {s.Elapsed.TotalSeconds,6:F1}s {s.Phase,-5} booted {s.VmsBooted}/{s.VmsTotal} accesses {s.Accesses:N0}")));
         var result = await new SimulationEngine().RunAsync(spec, progress, null, CancellationToken.None).ConfigureAwait(false);
@@ -46,6 +54,77 @@ public static class SimulationHarness
             output.WriteLine(Invariant($"attack:      {attack.Kind,-22} {attack.Blocked}/{attack.Attempted} blocked {attack.Why}"));
         output.WriteLine(Invariant($"peak RSS:    {PeakRssMb():F0} MiB (VmHWM)"));
         return 0;
+    }
+
+    /// <summary>
+    /// Off, on, off, on, ...: the same spec <paramref name="pairs"/> times each way, alternating so drift (JIT, heap
+    /// growth, a noisy neighbour) hits both sides alike. "On" is everything a user turns on: the metrics, tracing at
+    /// the default sampling (a tenth of traces, fast-path groups at 0.001; --trace-ratio to change the first), the
+    /// Prometheus exporter, scraped every second.
+    /// </summary>
+    private static async Task<int> TelemetryAsync(SimulationSpec spec, int pairs, double traceRatio, TextWriter output)
+    {
+        var off = new List<double>();
+        var on = new List<double>();
+        for (var run = 0; run < 2 * pairs; run++)
+        {
+            var enabled = run % 2 == 1;
+            var port = FreePort();
+            using var session = enabled ? TelemetrySession.Start(new TelemetryOptions(PrometheusPort: port, TraceSampleRatio: traceRatio)) : null;
+            using var scrapes = new CancellationTokenSource();
+            var scraper = enabled ? ScrapeEverySecond(port, scrapes.Token) : Task.FromResult(0);
+            var result = await new SimulationEngine().RunAsync(spec, null, null, CancellationToken.None).ConfigureAwait(false);
+            await scrapes.CancelAsync().ConfigureAwait(false);
+            var scraped = await scraper.ConfigureAwait(false);
+            (enabled ? on : off).Add(result.AccessesPerSecond);
+            output.WriteLine(Invariant(
+                $"  run {run + 1}: telemetry {(enabled ? "on " : "off")} {result.AccessesPerSecond / 1e6,6:F1} M accesses/s, fast path p50 {result.FastPathNanoseconds.P50:F1} ns{(enabled ? $", {scraped} scrapes" : "")}"));
+        }
+
+        var ratio = Median(on) / Median(off);
+        output.WriteLine(Invariant($"off median:  {Median(off) / 1e6:F1} M accesses/s"));
+        output.WriteLine(Invariant($"on median:   {Median(on) / 1e6:F1} M accesses/s"));
+        output.WriteLine(Invariant($"on/off:      {ratio:F3} (target >= 0.9; trace ratio {traceRatio})"));
+        return ratio >= 0.9 ? 0 : 1;
+    }
+
+    /// <summary>Plays Prometheus: GET /metrics once a second, as the scrape config does. Returns the scrapes done.</summary>
+    private static async Task<int> ScrapeEverySecond(int port, CancellationToken stop)
+    {
+        using var http = new HttpClient(new HttpClientHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(5) };
+        var scrapes = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), stop).ConfigureAwait(false);
+                _ = await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"), stop).ConfigureAwait(false);
+                scrapes++;
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet or closing: the next second tries again.
+            }
+        }
+
+        return scrapes;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count == 0 ? 0 : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
     /// <summary>The process's peak resident set (VmHWM of /proc/self/status), in MiB; 0 where there is no procfs.</summary>

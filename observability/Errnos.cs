@@ -1,6 +1,6 @@
 namespace HekiActors.Observability;
 
-/// <summary>Return codes as metric attribute values (a fixed, small set).</summary>
+/// <summary>Return codes as metric attribute values (a fixed, small set; positive values such as an ABI version are "ok").</summary>
 public static class Errnos
 {
     public static string Name(long ret) => ret switch

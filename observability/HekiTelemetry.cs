@@ -5,8 +5,9 @@ namespace HekiActors.Observability;
 
 /// <summary>
 /// The one <see cref="ActivitySource"/> and the one <see cref="Meter"/> of HekiActors, both named
-/// <see cref="Name"/>. Static, so instrumenting a decision costs a field load; with no listener attached
-/// (telemetry off) an instrument call returns at once.
+/// <see cref="Name"/>, and the few process-wide knobs a <see cref="TelemetrySession"/> sets. Static, so
+/// instrumenting a decision costs a field load; with no listener attached (telemetry off) an instrument's
+/// <c>Enabled</c> is false and <see cref="ActivitySource.HasListeners"/> is false, and callers skip all work.
 /// </summary>
 public static class HekiTelemetry
 {
@@ -21,4 +22,27 @@ public static class HekiTelemetry
 
     /// <summary>Every HekiActors instrument hangs off this meter (see <see cref="HekiMetrics"/>).</summary>
     public static readonly Meter Meter = new(Name, Version);
+
+    // Set by TelemetrySession.Start and reset by its Dispose: actors read them per batch or per decision,
+    // so they are plain volatile fields rather than something passed through every Props.
+    private static volatile bool s_perVmLabels;
+    private static volatile int s_fastPathSpanInterval = IntervalOf(TelemetryOptions.Off.FastPathSpanRatio);
+
+    /// <summary>Whether per-VM metrics carry the VM id (<see cref="TelemetryOptions.PerVmLabels"/>).</summary>
+    public static bool PerVmLabels => s_perVmLabels;
+
+    /// <summary>One access group in this many gets a fast-path span (0: none); from <see cref="TelemetryOptions.FastPathSpanRatio"/>.</summary>
+    public static int FastPathSpanInterval => s_fastPathSpanInterval;
+
+    internal static void Apply(TelemetryOptions options)
+    {
+        s_perVmLabels = options.PerVmLabels;
+        s_fastPathSpanInterval = IntervalOf(options.FastPathSpanRatio);
+    }
+
+    internal static void Reset() => Apply(TelemetryOptions.Off);
+
+    /// <summary>1/ratio as a whole interval: a countdown per vCPU is cheaper than a random draw per group.</summary>
+    internal static int IntervalOf(double ratio) =>
+        ratio <= 0 || double.IsNaN(ratio) ? 0 : ratio >= 1 ? 1 : (int)Math.Min(int.MaxValue, Math.Round(1 / ratio));
 }

@@ -12,6 +12,9 @@ namespace HekiActors.Observability;
 /// </summary>
 public sealed class TelemetrySession : IDisposable
 {
+    /// <summary>How often the console exporter prints the metrics.</summary>
+    public const int ConsoleIntervalMilliseconds = 5000;
+
     private readonly MeterProvider? _meters;
     private readonly TracerProvider? _tracers;
 
@@ -36,6 +39,7 @@ public sealed class TelemetrySession : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         if (!options.AnyExporter && configureMetrics is null && configureTraces is null)
             return new TelemetrySession(options, null, null);
+        HekiTelemetry.Apply(options);
 
         var resource = ResourceBuilder.CreateDefault();
         // OTEL_SERVICE_NAME wins when set (the default resource detector reads it); otherwise our name.
@@ -56,7 +60,9 @@ public sealed class TelemetrySession : IDisposable
                 listener.Port = port;
             });
         if (options.Console)
-            meters.AddConsoleExporter();
+            meters.AddConsoleExporter((_, reader) =>
+                // The default minute is too long for a quick look at a run of a few seconds.
+                reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = ConsoleIntervalMilliseconds);
         configureMetrics?.Invoke(meters);
 
         var tracers = Sdk.CreateTracerProviderBuilder()
@@ -83,5 +89,7 @@ public sealed class TelemetrySession : IDisposable
     {
         _tracers?.Dispose();
         _meters?.Dispose();
+        if (IsActive)
+            HekiTelemetry.Reset();
     }
 }

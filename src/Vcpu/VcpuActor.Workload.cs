@@ -59,21 +59,18 @@ public sealed partial class VcpuActor
     }
 
     /// <summary>Called by the batch loop after each run of fast-path accesses (up to a miss or the chunk's end).</summary>
-    private void WorkloadSegmentRan(long startedAt, int accesses, bool missed)
+    private void WorkloadSegmentRan(long startedAt, long now, int accesses, bool missed)
     {
         var workload = _workload!;
-        var now = Stopwatch.GetTimestamp();
         if (accesses > 0)
             workload.FastPath.Record(PicosecondsBetween(startedAt, now) / accesses, accesses);
         if (missed)
-        {
             workload.Misses++;
-            workload.MissStartedAt = now;
-        }
     }
 
+    // _missStartedAt is set by the batch loop at the miss (the same clock read that ended the segment).
     private void WorkloadMissFilled() =>
-        _workload!.SlowPath.Record(PicosecondsBetween(_workload.MissStartedAt, Stopwatch.GetTimestamp()));
+        _workload!.SlowPath.Record(PicosecondsBetween(_missStartedAt, Stopwatch.GetTimestamp()));
 
     /// <summary>Called by the batch loop when a chunk's accesses are all done.</summary>
     private void WorkloadChunkDone()
@@ -98,6 +95,7 @@ public sealed partial class VcpuActor
 
     private void FinishWorkload(WorkloadRun workload)
     {
+        FlushTally();
         workload.ReplyTo.Tell(workload.End(_vmId, _index));
     }
 
@@ -127,7 +125,6 @@ public sealed partial class VcpuActor
         public long Faulted { get; set; }
         public long Mmio { get; set; }
         public long Misses { get; set; }
-        public long MissStartedAt { get; set; }
 
         public void Begin(RunWorkload run, IActorRef replyTo)
         {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using HekiActors.Memory;
+using HekiActors.Observability;
 using HekiActors.Vcpu.Enforcement;
 using HekiActors.Vcpu.Hypercalls;
 using HekiActors.Vcpu.Protocol;
@@ -28,12 +29,19 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
     private readonly PermissionTable _permissionTable;
     private readonly ulong[] _controlRegisters = new ulong[ControlRegisterCount];
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly string _profileTag;
 
     private State _state = State.Attaching;
     private long _generation;
     private PendingAccesses? _pendingAccesses;
     private IActorRef? _pendingReplyTo;
     private int _pendingCr;
+
+    // Telemetry (docs/observability.md): counts per batch, the miss being served, the fast-path span countdown.
+    private AccessTally? _tally;
+    private long _missStartedAt;
+    private int _fastPathCountdown;
+    private bool _counted;
 
     public VcpuActor(string vmId, int index, VmConfig config, IActorRef warnings)
     {
@@ -42,6 +50,7 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
         _config = config;
         _warnings = warnings;
         _permissionTable = new PermissionTable(config.Mbec, config.Profile);
+        _profileTag = HekiTagValues.Of(config.Profile);
     }
 
     public IStash Stash { get; set; } = null!;
@@ -66,6 +75,23 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
     {
         // A fresh or restarted vCPU has no translations and must learn its CRs before running the guest.
         Context.Parent.Tell(new VcpuAttach(_index));
+        // Counted per incarnation: a restart runs PostStop then PreStart, so the gauge stays right.
+        if (HekiMetrics.ActiveVcpus.Enabled)
+        {
+            _counted = true;
+            HekiMetrics.ActiveVcpus.Add(1, new KeyValuePair<string, object?>(HekiTags.Profile, _profileTag));
+        }
+    }
+
+    protected override void PostStop()
+    {
+        if (_counted)
+        {
+            _counted = false;
+            HekiMetrics.ActiveVcpus.Add(-1, new KeyValuePair<string, object?>(HekiTags.Profile, _profileTag));
+        }
+
+        base.PostStop();
     }
 
     protected override void OnReceive(object message)
@@ -114,7 +140,7 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
                 HandleProtectMemory(protect);
                 break;
             case GuestLockCr lockCr:
-                HandleLockCr(lockCr.RequestId, lockCr.Cr, lockCr.Pin, lockCr.Flags, lockCr.Cpl);
+                HandleLockCr(lockCr.RequestId, lockCr.Cr, lockCr.Pin, lockCr.Flags, lockCr.Cpl, lockCr.TraceParent);
                 break;
             case GuestHypercall call:
                 HandleHypercall(call);
@@ -148,11 +174,22 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
 
     private void HandleShootdown(Shootdown shootdown)
     {
+        int dropped;
         if (shootdown.Range is { } range)
-            _translations.Invalidate(range.Start, range.End);
+        {
+            dropped = _translations.Invalidate(range.Start, range.End);
+        }
         else
+        {
+            dropped = _translations.Count;
             _translations.Clear();
+        }
+
         _generation = Math.Max(_generation, shootdown.Generation);
+        if (dropped > 0 && HekiMetrics.TranslationInvalidations.Enabled)
+            HekiMetrics.TranslationInvalidations.Add(dropped, PerVmTags());
+        if (shootdown.TraceParent is not null && HekiSpans.Enabled)
+            TraceInvalidation(shootdown.TraceParent, dropped);
         Sender.Tell(new VcpuSynced(_index, _generation));
     }
 
@@ -168,7 +205,14 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
     private void RunAccesses()
     {
         var pending = _pendingAccesses!;
-        var segmentStart = pending.IsWorkload ? Stopwatch.GetTimestamp() : 0;
+        // Telemetry reads the clock per group of accesses like the workload does, never per access.
+        var traced = HekiSpans.Enabled;
+        var timed = pending.IsWorkload || traced || HekiMetrics.FastPathDuration.Enabled || HekiMetrics.SlowPathDuration.Enabled;
+        var tally = HekiMetrics.Accesses.Enabled ? _tally ??= new AccessTally() : null;
+        var fastPathSpan = traced && HekiSpans.SampleFastPath(ref _fastPathCountdown)
+            ? HekiSpans.StartDetached(HekiSpans.FastPath, default)
+            : null;
+        var segmentStart = timed ? Stopwatch.GetTimestamp() : 0;
         var gpas = pending.Gpas;
         var kinds = pending.Kinds;
         var cpls = pending.Cpls;
@@ -187,6 +231,7 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
             {
                 result = AccessResult.Mmio;
                 mmio++;
+                tally?.Count(kinds[i], (int)AccessResult.Mmio);
             }
             else if (_translations.TryLookup(gfn, out var permissions))
             {
@@ -201,7 +246,8 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
                 {
                     result = AccessResult.PageFault;
                     faulted++;
-                    InjectPageFault(kind, gpa);
+                    tally?.Count(kind, (int)AccessResult.PageFault);
+                    InjectPageFault(kind, gpa, traced, fastPathSpan);
                 }
             }
             else
@@ -213,11 +259,22 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
                 results[i] = result;
         }
 
+        // Permitted accesses are counted by kind here, one vectorized pass per group, not in the loop.
+        tally?.AddGroup(kinds.AsSpan(first, i - first));
+
         pending.Add(permitted, faulted, mmio);
         Permitted += permitted;
         Faulted += faulted;
-        if (pending.IsWorkload)
-            WorkloadSegmentRan(segmentStart, i - first, missed: i < pending.Count);
+        if (timed)
+        {
+            var now = Stopwatch.GetTimestamp();
+            if (pending.IsWorkload)
+                WorkloadSegmentRan(segmentStart, now, i - first, missed: i < pending.Count);
+            FastPathRan(segmentStart, now, i - first, fastPathSpan);
+            if (i < pending.Count)
+                _missStartedAt = now;
+        }
+
         if (i < pending.Count)
         {
             // Slow path: ask the VM, resume at this access when the translation arrives.
@@ -229,9 +286,15 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
 
         if (pending.IsWorkload)
         {
+            // A workload's chunks are counted together (see AccessTally.Due); the round's end flushes the rest.
+            if (tally is { Due: true })
+                FlushTally();
             WorkloadChunkDone();
             return;
         }
+
+        if (tally is not null)
+            FlushTally();
 
         pending.Reply(_generation);
         _pendingAccesses = null;
@@ -256,17 +319,20 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
         return null;
     }
 
-    private void InjectPageFault(AccessKind kind, ulong gpa)
+    private void InjectPageFault(AccessKind kind, ulong gpa, bool traced, Activity? fastPathSpan)
     {
-        // The #PF is injected locally; the supervisor rate-limits and prints the warning (§6, §8).
-        _warnings.Tell(new FaultReport(_vmId, _config.Profile, kind, gpa));
+        // The #PF is injected locally; the supervisor rate-limits and prints the warning (§6, §8). Traced, the
+        // violation continues the change its translation came from, and the warning continues the violation.
+        var traceParent = traced ? TraceViolation(kind, fastPathSpan) : null;
+        _warnings.Tell(new FaultReport(_vmId, _config.Profile, kind, gpa, traceParent));
     }
 
     private void HandleTranslationFill(TranslationFill fill)
     {
-        _translations.Insert(fill.Start, Math.Min(fill.End, _config.MemoryPages), fill.Permissions);
+        _translations.Insert(fill.Start, Math.Min(fill.End, _config.MemoryPages), fill.Permissions, fill.TraceParent);
         if (_pendingAccesses is { IsWorkload: true })
             WorkloadMissFilled();
+        SlowPathFilled(fill);
         RunAccesses();
     }
 
@@ -281,10 +347,10 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
             return;
         }
 
-        CallVm(new ProtectMemoryCall(protect.RequestId, _index, protect.ListPages));
+        CallVm(new ProtectMemoryCall(protect.RequestId, _index, protect.ListPages, protect.TraceParent));
     }
 
-    private void HandleLockCr(Guid requestId, ulong cr, ulong pin, ulong flags, byte cpl)
+    private void HandleLockCr(Guid requestId, ulong cr, ulong pin, ulong flags, byte cpl, string? traceParent = null)
     {
         if (cpl != 0)
         {
@@ -292,7 +358,7 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
             return;
         }
 
-        CallVm(new LockCrCall(requestId, _index, cr, pin, flags));
+        CallVm(new LockCrCall(requestId, _index, cr, pin, flags, traceParent));
     }
 
     private void HandleHypercall(GuestHypercall call)
@@ -320,7 +386,7 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
             return;
         }
 
-        CallVm(new CrWriteCall(write.RequestId, _index, write.Cr, write.Value));
+        CallVm(new CrWriteCall(write.RequestId, _index, write.Cr, write.Value, write.TraceParent));
         _pendingCr = write.Cr;
     }
 

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using HekiActors.Memory;
+using HekiActors.Observability;
 using HekiActors.Vcpu.Protocol;
 
 namespace HekiActors.Actors.Supervision;
@@ -56,6 +58,7 @@ public sealed class WarningSupervisor : UntypedActor
         if (!site.IsRateLimited(report.Profile))
         {
             Emit(site, report.Render());
+            Decided(report, printed: true);
             return;
         }
 
@@ -71,6 +74,35 @@ public sealed class WarningSupervisor : UntypedActor
             Emit(site, report.Render());
         else
             _suppressed[(int)site]++;
+        Decided(report, decision.Allowed);
+    }
+
+    /// <summary>
+    /// Telemetry of the decision: counted by site, and traced as a child of whatever reported it (a violation, a
+    /// hypercall) when that was traced; a report outside any trace gets no span of its own.
+    /// </summary>
+    private static void Decided(IWarningReport report, bool printed)
+    {
+        var counter = printed ? HekiMetrics.WarningsEmitted : HekiMetrics.WarningsSuppressed;
+        var profile = HekiTagValues.Of(report.Profile);
+        var site = HekiTagValues.Of(report.Site);
+        if (counter.Enabled)
+        {
+            var tags = new TagList { { HekiTags.WarningSite, site }, { HekiTags.Profile, profile } };
+            if (HekiTelemetry.PerVmLabels)
+                tags.Add(HekiTags.Vm, report.VmId);
+            counter.Add(1, tags);
+        }
+
+        if (report.TraceParent is null || !HekiSpans.Enabled)
+            return;
+        var span = HekiSpans.StartDetached(HekiSpans.Warning, HekiSpans.Parse(report.TraceParent));
+        if (span is null)
+            return;
+        span.SetTag(HekiTags.WarningSite, site);
+        span.SetTag(HekiTags.WarningDecision, printed ? HekiTagValues.Printed : HekiTagValues.Suppressed);
+        span.SetTag(HekiTags.Profile, profile);
+        HekiSpans.Stop(span);
     }
 
     private RateLimiter LimiterFor(string vmId, HekiProfile profile, WarningSite site)

@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
 using HekiActors.Actors.Protocol;
 using HekiActors.Memory;
+using HekiActors.Observability;
 using HekiActors.Vcpu;
 using HekiActors.Vcpu.Protocol;
 
@@ -27,6 +29,11 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
     private long _generation;
     private long _eventsSinceSnapshot;
     private PendingChange? _pending;
+
+    // Telemetry (docs/observability.md): recent changes' traces for translations, the gauges this incarnation added.
+    private ChangeTraces? _changeTraces;
+    private string? _countedProfile;
+    private long _reportedRuns;
 
     public VmActor(string vmId, IActorRef warnings, VmActorSettings settings)
     {
@@ -63,7 +70,11 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
                 break;
             case RecoveryCompleted:
                 if (_state is not null)
+                {
                     StartVcpus();
+                    CountActive();
+                }
+
                 break;
         }
     }
@@ -184,6 +195,7 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
             _state = VmState.Create(ev.Config, ev.RequestId);
             _eventsSinceSnapshot = 0;
             StartVcpus();
+            CountActive();
             replyTo.Tell(new VmCreated(_vmId));
         });
     }
@@ -210,94 +222,122 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
     private void HandleProtectMemory(ProtectMemoryCall call)
     {
         var replyTo = Sender;
-        if (_state!.Answered.TryGet(call.RequestId, out var answered))
+        var telemetry = RequestTelemetry.Hypercall(HekiTagValues.ProtectMemory, _state!.Config.Profile, _vmId, call.TraceParent);
+        if (_state.Answered.TryGet(call.RequestId, out var answered))
         {
-            replyTo.Tell(new HypercallDone(answered));
+            Reply(replyTo, new HypercallDone(answered), telemetry, answered);
             return;
         }
 
+        telemetry?.Validating();
         var (outcome, ev) = _state.Protect(call.RequestId, call.ListPages);
-        Report(outcome.Warnings);
+        telemetry?.Validated();
+        Report(outcome.Warnings, telemetry);
+        if (outcome.Ret == Errno.EPERM)
+            CountImmutableRejection(HekiTagValues.Guest); // CPL was checked by the vCPU: only an immutable page refuses
         if (outcome.HostIntegrityFaults > 0)
             _log.Error("VM '{0}': PROTECT_MEMORY list page overflowed the host buffer ({1} page(s)): host integrity fault",
                 _vmId, outcome.HostIntegrityFaults);
         var reply = new HypercallDone(outcome.Ret);
         if (ev is null)
         {
-            replyTo.Tell(reply);
+            Reply(replyTo, reply, telemetry, outcome.Ret);
             return;
         }
 
-        PersistChange(ev, outcome.Changed, replyTo, reply);
+        PersistChange(ev, outcome.Changed, replyTo, reply, telemetry, outcome.Ret);
     }
 
     private void HandleSetPermissions(SetPermissions set)
     {
         var replyTo = Sender;
-        if (_state!.Answered.TryGet(set.RequestId, out var answered))
+        var telemetry = RequestTelemetry.Start(HekiSpans.HostRequest, new(HekiTags.HostOperation, HekiTagValues.SetPermissions),
+            _state!.Config.Profile, _vmId, null);
+        if (_state.Answered.TryGet(set.RequestId, out var answered))
         {
-            replyTo.Tell(new HostReturn((int)answered));
+            Reply(replyTo, new HostReturn((int)answered), telemetry, answered);
             return;
         }
 
+        telemetry?.Validating();
         var (ret, changed, ev) = _state.SetPermissions(set.RequestId, set.Start, set.End, set.Attr);
+        telemetry?.Validated();
         if (ret == Errno.EPERM)
-            Report(WarningSite.ImmutableChange, HekiWarnings.ImmutableChange(set.Start, set.End));
+        {
+            CountImmutableRejection(HekiTagValues.Host);
+            Report(WarningSite.ImmutableChange, HekiWarnings.ImmutableChange(set.Start, set.End), telemetry);
+        }
+
         if (ev is null)
-            replyTo.Tell(new HostReturn(ret));
+            Reply(replyTo, new HostReturn(ret), telemetry, ret);
         else
-            PersistChange(ev, changed, replyTo, new HostReturn(ret));
+            PersistChange(ev, changed, replyTo, new HostReturn(ret), telemetry, ret);
     }
 
     private void HandleSetMemoryAttributes(SetMemoryAttributes set)
     {
         var replyTo = Sender;
-        if (_state!.Answered.TryGet(set.RequestId, out var answered))
+        var telemetry = RequestTelemetry.Start(HekiSpans.HostRequest, new(HekiTags.HostOperation, HekiTagValues.SetMemoryAttributes),
+            _state!.Config.Profile, _vmId, null);
+        if (_state.Answered.TryGet(set.RequestId, out var answered))
         {
-            replyTo.Tell(new HostReturn((int)answered));
+            Reply(replyTo, new HostReturn((int)answered), telemetry, answered);
             return;
         }
 
+        telemetry?.Validating();
         var (ret, changed, ev) = _state.SetMemoryAttributes(set.RequestId, set.Address, set.Size, set.Attributes, set.Flags);
+        telemetry?.Validated();
         if (ev is null)
-            replyTo.Tell(new HostReturn(ret));
+            Reply(replyTo, new HostReturn(ret), telemetry, ret);
         else
-            PersistChange(ev, changed, replyTo, new HostReturn(ret));
+            PersistChange(ev, changed, replyTo, new HostReturn(ret), telemetry, ret);
     }
 
     private void HandleLockCr(LockCrCall call)
     {
         var replyTo = Sender;
-        if (_state!.Answered.TryGet(call.RequestId, out var answered))
+        var telemetry = RequestTelemetry.Hypercall(HekiTagValues.LockCrUpdate, _state!.Config.Profile, _vmId, call.TraceParent);
+        if (_state.Answered.TryGet(call.RequestId, out var answered))
         {
-            replyTo.Tell(new HypercallDone(answered));
+            Reply(replyTo, new HypercallDone(answered), telemetry, answered);
             return;
         }
 
         // Pins are enforced here, where CR writes are decided, so no vCPU shootdown is needed.
+        telemetry?.Validating();
         var (ret, ev) = _state.LockCr(call.RequestId, call.Cr, call.Pin, call.Flags);
+        telemetry?.Validated();
         if (ev is null)
-            replyTo.Tell(new HypercallDone(ret));
+            Reply(replyTo, new HypercallDone(ret), telemetry, ret);
         else
-            PersistChange(ev, GfnRange.Empty, replyTo, new HypercallDone(ret));
+            PersistChange(ev, GfnRange.Empty, replyTo, new HypercallDone(ret), telemetry, ret);
     }
 
     private void HandleCrWrite(CrWriteCall call)
     {
         var replyTo = Sender;
-        if (_state!.Answered.TryGet(call.RequestId, out var answered))
+        var telemetry = RequestTelemetry.Start(HekiSpans.CrWrite, new(HekiTags.ControlRegister, HekiTagValues.Cr(call.Cr)),
+            _state!.Config.Profile, _vmId, call.TraceParent);
+        if (_state.Answered.TryGet(call.RequestId, out var answered))
         {
-            replyTo.Tell(new CrWriteResult(answered != 0, _state.ControlRegisters[call.Vcpu][call.Cr]));
+            Reply(replyTo, new CrWriteResult(answered != 0, _state.ControlRegisters[call.Vcpu][call.Cr]), telemetry,
+                answered != 0 ? Errno.Ok : Errno.EPERM);
             return;
         }
 
+        telemetry?.Validating();
         var (verdict, ev) = _state.WriteCr(call.RequestId, call.Vcpu, call.Cr, call.Value);
+        telemetry?.Validated();
+        if (!verdict.Allowed)
+            CountCrPinBlock(call.Cr);
         if (verdict.Warning is { } warning)
-            Report(warning.Site, warning.Text);
+            Report(warning.Site, warning.Text, telemetry);
         if (ev is null)
-            replyTo.Tell(new CrWriteResult(verdict.Allowed, _state.ControlRegisters[call.Vcpu][call.Cr]));
+            Reply(replyTo, new CrWriteResult(verdict.Allowed, _state.ControlRegisters[call.Vcpu][call.Cr]), telemetry,
+                verdict.Allowed ? Errno.Ok : Errno.EPERM);
         else
-            PersistChange(ev, GfnRange.Empty, replyTo, new CrWriteResult(true, call.Value));
+            PersistChange(ev, GfnRange.Empty, replyTo, new CrWriteResult(true, call.Value), telemetry, Errno.Ok);
     }
 
     /// <summary>
@@ -305,20 +345,25 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
     /// every other command until the write completes, so nobody sees unpersisted state; if the write fails the
     /// actor stops and recovers from the journal, where the change is absent.
     /// </summary>
-    private void PersistChange(IVmEvent ev, GfnRange changed, IActorRef replyTo, object reply)
+    private void PersistChange(IVmEvent ev, GfnRange changed, IActorRef replyTo, object reply, RequestTelemetry? telemetry, long ret)
     {
+        telemetry?.Persisting();
         Persist(ev, _ =>
         {
             MaybeSnapshot();
-            if (changed.IsEmpty || _vcpus.Length == 0)
+            if (!changed.IsEmpty)
+                ChangeApplied(changed, telemetry);
+            var shootingDown = !changed.IsEmpty && _vcpus.Length > 0;
+            var shootdownTrace = telemetry?.Persisted(shootingDown);
+            if (!shootingDown)
             {
-                replyTo.Tell(reply);
+                Reply(replyTo, reply, telemetry, ret);
                 return;
             }
 
             _generation++;
-            _pending = new PendingChange(_generation, changed, replyTo, reply, _vcpus.Length);
-            var shootdown = new Shootdown(_generation, changed);
+            _pending = new PendingChange(_generation, changed, replyTo, reply, _vcpus.Length, telemetry, ret, shootdownTrace);
+            var shootdown = new Shootdown(_generation, changed, shootdownTrace);
             foreach (var vcpu in _vcpus)
                 vcpu.Tell(shootdown);
             Timers.StartSingleTimer(RetryShootdown.Key, new RetryShootdown(_generation), ShootdownRetry);
@@ -346,7 +391,8 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
         var pending = _pending!;
         _pending = null;
         Timers.Cancel(RetryShootdown.Key);
-        pending.ReplyTo.Tell(pending.Reply);
+        pending.Telemetry?.ShotDown();
+        Reply(pending.ReplyTo, pending.Reply, pending.Telemetry, pending.Ret);
         Stash.UnstashAll();
     }
 
@@ -355,7 +401,7 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
         // A vCPU that crashed while handling the shootdown never acknowledged it; its successor will.
         if (_pending is null || _pending.Generation != retry.Generation)
             return;
-        var shootdown = new Shootdown(_pending.Generation, _pending.Range);
+        var shootdown = new Shootdown(_pending.Generation, _pending.Range, _pending.ShootdownTrace);
         foreach (var index in _pending.Missing())
             _vcpus[index].Tell(shootdown);
         Timers.StartSingleTimer(RetryShootdown.Key, retry, ShootdownRetry);
@@ -377,7 +423,9 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
             return;
         var region = _state.Memory.RegionOf(translate.Gfn);
         var permissions = (byte)VmMemoryAttributes.PermissionsOf(region.Word, _state.Config.Profile);
-        Sender.Tell(new TranslationFill(translate.Gfn, region.Start, region.End, permissions, _generation));
+        // Traced, the translation carries the latest change over its run, which a violation on it continues.
+        var traceParent = _changeTraces?.Latest(region.Start, region.End);
+        Sender.Tell(new TranslationFill(translate.Gfn, region.Start, region.End, permissions, _generation, traceParent));
     }
 
     private void ForwardToVcpu(IVcpuCommand command)
@@ -399,14 +447,94 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
             _vcpus[i] = Context.ActorOf(VcpuActor.Props(_vmId, i, config, _warnings), "vcpu-" + i);
     }
 
-    private void Report(IReadOnlyList<WarningLine> lines)
+    private void Report(IReadOnlyList<WarningLine> lines, RequestTelemetry? telemetry)
     {
         foreach (var line in lines)
-            Report(line.Site, line.Text);
+            Report(line.Site, line.Text, telemetry);
     }
 
-    private void Report(WarningSite site, string text) =>
-        _warnings.Tell(new WarningReport(_vmId, _state!.Config.Profile, site, text));
+    private void Report(WarningSite site, string text, RequestTelemetry? telemetry) =>
+        _warnings.Tell(new WarningReport(_vmId, _state!.Config.Profile, site, text, telemetry?.TraceParent));
+
+    private static void Reply(IActorRef replyTo, object reply, RequestTelemetry? telemetry, long ret)
+    {
+        if (telemetry is null)
+            replyTo.Tell(reply);
+        else
+            telemetry.Reply(replyTo, reply, ret);
+    }
+
+    // ---- telemetry (docs/observability.md) ---------------------------------------------------------------
+
+    /// <summary>A change is in the store: remember its trace for translations, and move the store-runs gauge.</summary>
+    private void ChangeApplied(GfnRange changed, RequestTelemetry? telemetry)
+    {
+        if (telemetry?.ChangeTraceParent is { } traceParent)
+            (_changeTraces ??= new ChangeTraces()).Remember(changed, traceParent);
+        ReportStoreRuns();
+    }
+
+    /// <summary>Adds the change in this VM's run count since the last report (counting runs walks them: only when on).</summary>
+    private void ReportStoreRuns()
+    {
+        if (_state is null || !HekiMetrics.StoreRuns.Enabled)
+            return;
+        var runs = _state.Memory.Store.RunCount;
+        if (runs != _reportedRuns)
+            HekiMetrics.StoreRuns.Add(runs - _reportedRuns, ProfileTag(_state.Config.Profile));
+        _reportedRuns = runs;
+    }
+
+    /// <summary>The VM is up (created or recovered): counted once per incarnation, undone in <see cref="PostStop"/>.</summary>
+    private void CountActive()
+    {
+        if (_countedProfile is not null || !HekiMetrics.ActiveVms.Enabled)
+        {
+            ReportStoreRuns();
+            return;
+        }
+
+        _countedProfile = HekiTagValues.Of(_state!.Config.Profile);
+        HekiMetrics.ActiveVms.Add(1, new KeyValuePair<string, object?>(HekiTags.Profile, _countedProfile));
+        ReportStoreRuns();
+    }
+
+    protected override void PostStop()
+    {
+        // A stop, a destroy or a restart: take back what this incarnation added, so the gauges stay right.
+        if (_countedProfile is not null)
+        {
+            HekiMetrics.ActiveVms.Add(-1, new KeyValuePair<string, object?>(HekiTags.Profile, _countedProfile));
+            if (_reportedRuns != 0)
+                HekiMetrics.StoreRuns.Add(-_reportedRuns, new KeyValuePair<string, object?>(HekiTags.Profile, _countedProfile));
+            _countedProfile = null;
+            _reportedRuns = 0;
+        }
+
+        base.PostStop();
+    }
+
+    private void CountImmutableRejection(string source)
+    {
+        if (!HekiMetrics.ImmutableRejections.Enabled)
+            return;
+        var tags = new TagList { { HekiTags.Profile, HekiTagValues.Of(_state!.Config.Profile) }, { HekiTags.Source, source } };
+        if (HekiTelemetry.PerVmLabels)
+            tags.Add(HekiTags.Vm, _vmId);
+        HekiMetrics.ImmutableRejections.Add(1, tags);
+    }
+
+    private void CountCrPinBlock(int cr)
+    {
+        if (!HekiMetrics.CrPinBlocks.Enabled)
+            return;
+        var tags = new TagList { { HekiTags.Profile, HekiTagValues.Of(_state!.Config.Profile) }, { HekiTags.ControlRegister, HekiTagValues.Cr(cr) } };
+        if (HekiTelemetry.PerVmLabels)
+            tags.Add(HekiTags.Vm, _vmId);
+        HekiMetrics.CrPinBlocks.Add(1, tags);
+    }
+
+    private static KeyValuePair<string, object?> ProfileTag(HekiProfile profile) => new(HekiTags.Profile, HekiTagValues.Of(profile));
 
     private VmStatus Status()
     {
@@ -416,7 +544,8 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
     }
 
     /// <summary>A persisted change waiting for every vCPU's shootdown acknowledgement.</summary>
-    private sealed class PendingChange(long generation, GfnRange range, IActorRef replyTo, object reply, int vcpus)
+    private sealed class PendingChange(long generation, GfnRange range, IActorRef replyTo, object reply, int vcpus,
+        RequestTelemetry? telemetry, long ret, string? shootdownTrace)
     {
         private readonly bool[] _synced = new bool[vcpus];
         private int _remaining = vcpus;
@@ -425,6 +554,9 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
         public GfnRange Range { get; } = range;
         public IActorRef ReplyTo { get; } = replyTo;
         public object Reply { get; } = reply;
+        public RequestTelemetry? Telemetry { get; } = telemetry;
+        public long Ret { get; } = ret;
+        public string? ShootdownTrace { get; } = shootdownTrace;
 
         /// <summary>Marks one vCPU; true when it was the last.</summary>
         public bool Acknowledge(int vcpu)

@@ -69,10 +69,36 @@ public sealed class SimulateOptions
 
     public Option<bool> NoProgress { get; } = new("--no-progress") { Description = "Do not show progress on standard error." };
 
+    public Option<string?> Telemetry { get; } = new("--telemetry")
+    {
+        Description = "Telemetry exporters to turn on, besides the scenario's (comma-separated): otlp (OTEL_EXPORTER_OTLP_* variables), prometheus, console.",
+        HelpName = "otlp,prometheus,console",
+    };
+
+    public Option<string?> MetricsPort { get; } = new("--metrics-port")
+    {
+        Description = $"Serve Prometheus metrics at http://127.0.0.1:PORT/metrics (prometheus alone uses {TelemetryExporters.DefaultPrometheusPort}).",
+        HelpName = "PORT",
+    };
+
+    public Option<string?> TraceRatio { get; } = new("--trace-ratio")
+    {
+        Description = "Share of traces sampled, 0 to 1 (default 0.1; 1 traces every hypercall and what follows from it).",
+        HelpName = "R",
+    };
+
+    public Option<string?> FastPathSpanRatio { get; } = new("--fastpath-span-ratio")
+    {
+        Description = "Share of fast-path access groups traced with a span (and histogram exemplar), 0 to 1 (default 0.001).",
+        HelpName = "R",
+    };
+
+    public Option<bool> PerVmLabels { get; } = new("--per-vm-labels") { Description = "Label per-VM metrics with the VM id (many series with many VMs)." };
+
     public void AddTo(Command command)
     {
         command.Arguments.Add(Scenario);
-        foreach (var option in new Option[] { Vms, Vcpus, MemoryMb, Profile, Mbec, NoMbec, Duration, AccessesPerVcpu, Rounds, Seed, Journal, SqlitePath, Record, Report, NoProgress })
+        foreach (var option in new Option[] { Vms, Vcpus, MemoryMb, Profile, Mbec, NoMbec, Duration, AccessesPerVcpu, Rounds, Seed, Journal, SqlitePath, Record, Report, NoProgress, Telemetry, MetricsPort, TraceRatio, FastPathSpanRatio, PerVmLabels })
         {
             command.Options.Add(option);
         }
@@ -128,7 +154,15 @@ public sealed class SimulateOptions
         var scenario = file is null ? Simulate.Scenario.Default : ScenarioFile.Load(file);
         scenario = overrides.ApplyTo(scenario);
         var progress = !parse.GetValue(NoProgress);
-        return new SimulationRunner.Request(scenario, record, report, progress, LiveProgress: true);
+        var telemetry = TelemetryExporters.Options(scenario.TelemetryExporters, parse.GetValue(Telemetry), parse.GetValue(MetricsPort),
+            parse.GetValue(TraceRatio), parse.GetValue(FastPathSpanRatio), parse.GetValue(PerVmLabels));
+        if (telemetry.Console && report == SimulationRunner.StandardOutput)
+        {
+            // The console exporter writes to standard output, which would corrupt the JSON report.
+            throw new UsageException("the console telemetry exporter writes to standard output: it cannot be combined with --report -");
+        }
+
+        return new SimulationRunner.Request(scenario, record, report, progress, LiveProgress: true, Telemetry: telemetry);
     }
 
     private static string? NonEmpty(string? value, string option) =>

@@ -1,5 +1,6 @@
 using HekiActors.Actors.Simulation;
 using HekiActors.Memory;
+using HekiActors.Observability;
 
 namespace HekiActors.Cli.Simulate;
 
@@ -19,7 +20,9 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
     /// <param name="ReportPath">The --report JSON file, "-" for standard output (instead of the human report), or null.</param>
     /// <param name="Progress">Whether to show progress at all (--no-progress turns it off).</param>
     /// <param name="LiveProgress">Whether progress may redraw a status line (standard error is a terminal).</param>
-    public sealed record Request(Scenario Scenario, string? RecordPath, string? ReportPath, bool Progress, bool LiveProgress, int Width = 120);
+    /// <param name="Telemetry">Exporters and sampling for the run (null: off, which costs nothing).</param>
+    public sealed record Request(Scenario Scenario, string? RecordPath, string? ReportPath, bool Progress, bool LiveProgress, int Width = 120,
+        TelemetryOptions? Telemetry = null);
 
     public const string StandardOutput = "-";
 
@@ -33,6 +36,18 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
         }
 
         var recorders = OpenRecorders(request.RecordPath, scenario, specs);
+        // Around every profile's run and the reports, so the last scrape or export still sees the final counts.
+        using var telemetry = StartTelemetry(request.Telemetry ?? TelemetryOptions.Off);
+        if (telemetry is null)
+        {
+            foreach (var recorder in recorders ?? [])
+            {
+                recorder.Dispose();
+            }
+
+            return 1;
+        }
+
         var results = new List<SimulationResult>();
         var stoppedEarly = false;
         try
@@ -93,6 +108,26 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
         }
 
         return stoppedEarly ? InterruptedExitCode : 0;
+    }
+
+    private TelemetrySession? StartTelemetry(TelemetryOptions options)
+    {
+        try
+        {
+            var session = TelemetrySession.Start(options);
+            if (options.PrometheusPort is { } port)
+            {
+                error.WriteLine($"telemetry: Prometheus metrics at http://127.0.0.1:{port}/metrics");
+            }
+
+            return session;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A port in use is the usual cause; the SDK's exception names it.
+            error.WriteLine($"heki simulate: telemetry could not start: {e.Message}");
+            return null;
+        }
     }
 
     private void WriteReports(Request request, Scenario scenario, List<SimulationResult> results, bool stoppedEarly)

@@ -1,13 +1,72 @@
+using System.Globalization;
+using HekiActors.Observability;
+
 namespace HekiActors.Cli.Simulate;
 
-/// <summary>The telemetry exporter names a scenario may list (wired by the observability work; stored until then).</summary>
+/// <summary>The telemetry exporter names a scenario or <c>--telemetry</c> may list, and how they become <see cref="TelemetryOptions"/>.</summary>
 public static class TelemetryExporters
 {
     public const string Otlp = "otlp";
     public const string Prometheus = "prometheus";
     public const string Console = "console";
 
+    /// <summary>The scrape port when <c>prometheus</c> is asked for without <c>--metrics-port</c> (OpenTelemetry's usual one).</summary>
+    public const int DefaultPrometheusPort = 9464;
+
     public static readonly IReadOnlyList<string> Known = [Otlp, Prometheus, Console];
 
     public static bool IsKnown(string name) => Known.Contains(name, StringComparer.Ordinal);
+
+    /// <summary>
+    /// The telemetry to run with: the scenario's exporters and <c>--telemetry</c>'s together; <c>--metrics-port</c>
+    /// turns the Prometheus endpoint on by itself. Every value is checked here (a bad one is a <see cref="UsageException"/>).
+    /// </summary>
+    public static TelemetryOptions Options(IReadOnlyList<string> scenarioExporters, string? telemetry, string? metricsPort,
+        string? traceRatio, string? fastPathSpanRatio, bool perVmLabels)
+    {
+        var names = new HashSet<string>(scenarioExporters, StringComparer.Ordinal);
+        if (telemetry is not null)
+        {
+            foreach (var name in telemetry.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (!IsKnown(name))
+                {
+                    throw new UsageException($"--telemetry {Expectations.Exporter}, got {name}");
+                }
+
+                names.Add(name);
+            }
+        }
+
+        int? port = null;
+        if (metricsPort is not null)
+        {
+            port = int.TryParse(metricsPort, NumberStyles.None, CultureInfo.InvariantCulture, out var p) && p is >= 1 and <= 65535
+                ? p
+                : throw new UsageException($"--metrics-port must be a port number from 1 to 65535, got {Shown(metricsPort)}");
+        }
+        else if (names.Contains(Prometheus))
+        {
+            port = DefaultPrometheusPort;
+        }
+
+        var defaults = TelemetryOptions.Off;
+        return new TelemetryOptions(
+            Otlp: names.Contains(Otlp),
+            PrometheusPort: port,
+            Console: names.Contains(Console),
+            TraceSampleRatio: Ratio("--trace-ratio", traceRatio, defaults.TraceSampleRatio),
+            FastPathSpanRatio: Ratio("--fastpath-span-ratio", fastPathSpanRatio, defaults.FastPathSpanRatio),
+            PerVmLabels: perVmLabels);
+    }
+
+    private static double Ratio(string option, string? text, double fallback) =>
+        text is null
+            ? fallback
+            : double.TryParse(text, NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out var r)
+                && r is >= 0 and <= 1
+                ? r
+                : throw new UsageException($"{option} {Expectations.Fraction}, got {Shown(text)}");
+
+    private static string Shown(string text) => text.Length == 0 ? "nothing" : text;
 }

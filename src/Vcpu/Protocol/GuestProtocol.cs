@@ -42,11 +42,16 @@ public sealed record GuestAccessBatch(string VmId, int Vcpu, ulong[] Gpas, Acces
 /// <param name="Generation">The vCPU's translation generation when the batch finished.</param>
 public sealed record GuestAccessBatchDone(int Permitted, int Faulted, int Mmio, AccessResult[]? Results, long Generation);
 
-/// <summary>KVM_HC_PROTECT_MEMORY (nr 14) with its list pages. Replies <see cref="HypercallDone"/>.</summary>
-public sealed record GuestProtectMemory(string VmId, int Vcpu, Guid RequestId, MemoryRange[][] ListPages, byte Cpl) : IVcpuCommand;
+/// <summary>
+/// KVM_HC_PROTECT_MEMORY (nr 14) with its list pages. Replies <see cref="HypercallDone"/>. <paramref name="TraceParent"/>
+/// (W3C traceparent text, optional) makes the hypercall's span a child of the caller's.
+/// </summary>
+public sealed record GuestProtectMemory(string VmId, int Vcpu, Guid RequestId, MemoryRange[][] ListPages, byte Cpl, string? TraceParent = null)
+    : IVcpuCommand;
 
-/// <summary>KVM_HC_LOCK_CR_UPDATE (nr 13). Replies <see cref="HypercallDone"/>.</summary>
-public sealed record GuestLockCr(string VmId, int Vcpu, Guid RequestId, ulong Cr, ulong Pin, ulong Flags, byte Cpl) : IVcpuCommand;
+/// <summary>KVM_HC_LOCK_CR_UPDATE (nr 13). Replies <see cref="HypercallDone"/>. <paramref name="TraceParent"/> as for PROTECT_MEMORY.</summary>
+public sealed record GuestLockCr(string VmId, int Vcpu, Guid RequestId, ulong Cr, ulong Pin, ulong Flags, byte Cpl, string? TraceParent = null)
+    : IVcpuCommand;
 
 /// <summary>A raw hypercall by number (for numbers the model does not implement, and CPL checks). Replies <see cref="HypercallDone"/>.</summary>
 public sealed record GuestHypercall(string VmId, int Vcpu, Guid RequestId, ulong Nr, ulong A0, ulong A1, ulong A2, byte Cpl)
@@ -56,7 +61,7 @@ public sealed record GuestHypercall(string VmId, int Vcpu, Guid RequestId, ulong
 public sealed record HypercallDone(long Ret);
 
 /// <summary>A guest MOV to CR<paramref name="Cr"/>. Replies <see cref="CrWriteDone"/>.</summary>
-public sealed record GuestWriteCr(string VmId, int Vcpu, Guid RequestId, int Cr, ulong Value) : IVcpuCommand;
+public sealed record GuestWriteCr(string VmId, int Vcpu, Guid RequestId, int Cr, ulong Value, string? TraceParent = null) : IVcpuCommand;
 
 /// <summary>Whether the write took effect; false means #GP(0) was injected.</summary>
 public sealed record CrWriteDone(bool Written);

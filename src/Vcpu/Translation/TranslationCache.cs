@@ -19,6 +19,9 @@ public sealed class TranslationCache
     private ulong[] _starts;
     private ulong[] _ends;
     private byte[] _permissions;
+    // The traceparent of the store change each entry came from (telemetry only): allocated on the first traced
+    // insert, so a vCPU with telemetry off carries no extra array.
+    private string?[]? _traceParents;
     private int _count;
     private int _lastHit;
 
@@ -36,6 +39,12 @@ public sealed class TranslationCache
     public int Count => _count;
 
     public int Capacity => _capacity;
+
+    /// <summary>
+    /// The traceparent of the entry the last successful <see cref="TryLookup"/> hit (null when it has none): read
+    /// right after a lookup, when a violation on that translation becomes a child span of its change.
+    /// </summary>
+    public string? LastHitTraceParent => _traceParents is { } traces && _lastHit < _count ? traces[_lastHit] : null;
 
     /// <summary>Finds the translation for <paramref name="gfn"/>: its heki permissions, or false on a miss.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -74,8 +83,11 @@ public sealed class TranslationCache
         return false;
     }
 
-    /// <summary>Caches the run [start, end) with <paramref name="permissions"/>; overlapping entries are replaced.</summary>
-    public void Insert(ulong start, ulong end, byte permissions)
+    /// <summary>
+    /// Caches the run [start, end) with <paramref name="permissions"/>; overlapping entries are replaced.
+    /// <paramref name="traceParent"/> is the store change the translation came from (see <see cref="LastHitTraceParent"/>).
+    /// </summary>
+    public void Insert(ulong start, ulong end, byte permissions, string? traceParent = null)
     {
         if (end <= start)
             return;
@@ -93,6 +105,14 @@ public sealed class TranslationCache
         Array.Copy(_starts, at, _starts, at + 1, tail);
         Array.Copy(_ends, at, _ends, at + 1, tail);
         Array.Copy(_permissions, at, _permissions, at + 1, tail);
+        if (traceParent is not null)
+            _traceParents ??= new string?[_starts.Length];
+        if (_traceParents is { } traces)
+        {
+            Array.Copy(traces, at, traces, at + 1, tail);
+            traces[at] = traceParent;
+        }
+
         _starts[at] = start;
         _ends[at] = end;
         _permissions[at] = permissions;
@@ -116,6 +136,13 @@ public sealed class TranslationCache
         Array.Copy(_starts, last, _starts, first, tail);
         Array.Copy(_ends, last, _ends, first, tail);
         Array.Copy(_permissions, last, _permissions, first, tail);
+        if (_traceParents is { } traces)
+        {
+            Array.Copy(traces, last, traces, first, tail);
+            // Drop references past the end, so a dropped change's text can be collected.
+            Array.Clear(traces, _count - removed, removed);
+        }
+
         _count -= removed;
         _lastHit = 0;
         return removed;
@@ -127,11 +154,15 @@ public sealed class TranslationCache
         Array.Resize(ref _starts, size);
         Array.Resize(ref _ends, size);
         Array.Resize(ref _permissions, size);
+        if (_traceParents is not null)
+            Array.Resize(ref _traceParents, size);
     }
 
     /// <summary>Drops everything.</summary>
     public void Clear()
     {
+        if (_traceParents is { } traces)
+            Array.Clear(traces, 0, _count);
         _count = 0;
         _lastHit = 0;
     }

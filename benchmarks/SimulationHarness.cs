@@ -27,8 +27,10 @@ public static class SimulationHarness
         var vms = Int(args, "--vms", boot ? 10_000 : 1_000);
         var vcpus = Int(args, "--vcpus", 2);
         var memoryMb = (ulong)Int(args, "--memory-mb", boot ? 4096 : 1024);
-        var seconds = Double(args, "--seconds", boot ? 0 : telemetry ? 8 : 10);
-        var accesses = Int(args, "--accesses", 0);
+        // Telemetry compares like with like: a fixed amount of work (400,000 accesses per vCPU) each way, since a
+        // duration bound lets round boundaries and scheduling vary the work done between identical runs.
+        var seconds = Double(args, "--seconds", boot || telemetry ? 0 : 10);
+        var accesses = Int(args, "--accesses", telemetry ? 400_000 : 0);
         var rounds = Int(args, "--rounds", boot ? 1 : 10);
         var profile = HekiProfiles.TryParse(Value(args, "--profile"), out var p) ? p : HekiProfile.Hardened;
         var spec = new SimulationSpec(vms, vcpus, memoryMb, profile, Mbec: !args.Contains("--no-mbec"),
@@ -37,7 +39,7 @@ public static class SimulationHarness
 
         output.WriteLine(Invariant($"{mode}: {vms} VMs x {vcpus} vCPUs x {memoryMb} MiB, {profile.Name()}, {Environment.ProcessorCount} cores"));
         if (telemetry)
-            return await TelemetryAsync(spec, Int(args, "--pairs", 3), Double(args, "--trace-ratio", TelemetryOptions.Off.TraceSampleRatio), output)
+            return await TelemetryAsync(spec, Int(args, "--pairs", 5), Double(args, "--trace-ratio", TelemetryOptions.Off.TraceSampleRatio), output)
                 .ConfigureAwait(false);
         var progress = new Progress<SimulationProgress>(s => output.WriteLine(Invariant(
             $"  {s.Elapsed.TotalSeconds,6:F1}s {s.Phase,-5} booted {s.VmsBooted}/{s.VmsTotal} accesses {s.Accesses:N0}")));
@@ -82,8 +84,11 @@ public static class SimulationHarness
         }
 
         var ratio = Median(on) / Median(off);
+        // Each "on" run against the "off" run just before it: robust to the drift a long series shows.
+        var pairwise = on.Select((value, i) => value / off[i]).ToList();
         output.WriteLine(Invariant($"off median:  {Median(off) / 1e6:F1} M accesses/s"));
         output.WriteLine(Invariant($"on median:   {Median(on) / 1e6:F1} M accesses/s"));
+        output.WriteLine(Invariant($"pairwise:    {string.Join(", ", pairwise.Select(r => r.ToString("F3", CultureInfo.InvariantCulture)))} (median {Median(pairwise):F3})"));
         output.WriteLine(Invariant($"on/off:      {ratio:F3} (target >= 0.9; trace ratio {traceRatio})"));
         return ratio >= 0.9 ? 0 : 1;
     }

@@ -41,6 +41,8 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
     private AccessTally? _tally;
     private long _missStartedAt;
     private int _fastPathCountdown;
+    private int _fastPathRecordCountdown;
+    private int _slowPathSpanCountdown;
     private bool _counted;
 
     public VcpuActor(string vmId, int index, VmConfig config, IActorRef warnings)

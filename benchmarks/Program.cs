@@ -6,7 +6,8 @@ namespace HekiActors.Benchmarks;
 /// Entry point: `dotnet run -c Release --project benchmarks -- --filter '*'` runs BenchmarkDotNet;
 /// `-- --memory` runs the attribute-store memory harness (<see cref="StoreMemoryHarness"/>) instead, and
 /// `-- --simulate throughput|boot ...` the simulation harness (<see cref="SimulationHarness"/>), and
-/// `-- --protect-round-trip [calls]` the hypercall latency harness (<see cref="ProtectRoundTripHarness"/>).
+/// `-- --protect-round-trip [calls]` the hypercall latency harness (<see cref="ProtectRoundTripHarness"/>), and
+/// `-- --range-set-warm [repetitions]` the warm over-runs range set (<see cref="StoreRangeSetWarmHarness"/>).
 /// </summary>
 public static class Program
 {
@@ -14,6 +15,8 @@ public static class Program
     {
         if (args.Contains("--memory"))
             return StoreMemoryHarness.Run(Console.Out);
+        if (args.Length > 0 && args[0] == "--range-set-warm")
+            return StoreRangeSetWarmHarness.Run(args[1..], Console.Out);
         if (args.Length > 0 && args[0] == "--protect-round-trip")
             return ProtectRoundTripHarness.Run(args[1..], Console.Out);
         if (args.Length > 0 && args[0] == "--simulate")

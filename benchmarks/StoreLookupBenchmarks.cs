@@ -1,10 +1,10 @@
-// Last result (2026-11-25, run 3 of docs/benchmarks.md, 2-core AMD EPYC VM, .NET 10.0.12; medians, ns per lookup):
+// Last result (2026-11-25, run 5 of docs/benchmarks.md, 2-core AMD EPYC VM, .NET 10.0.12; medians, ns per lookup):
 // | Method          | Median     | Ratio (medians) |
 // |---------------- |-----------:|----------------:|
-// | FlatArray       |  0.4419 ns |            1.00 |
-// | Reference       | 10.7280 ns |           24.28 |
-// | Store           |  1.4553 ns |            3.29 |
-// | StoreFragmented |  1.3391 ns |            3.03 |
+// | FlatArray       |  0.4177 ns |            1.00 |
+// | Reference       | 11.4770 ns |           27.48 |
+// | Store           |  1.4185 ns |            3.40 |
+// | StoreFragmented |  1.4788 ns |            3.54 |
 
 using BenchmarkDotNet.Attributes;
 using HekiActors.Memory;

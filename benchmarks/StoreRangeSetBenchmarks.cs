@@ -1,10 +1,10 @@
-// Last result (2026-11-25, run 4 of docs/benchmarks.md, 2-core AMD EPYC VM, .NET 10.0.12; medians per call):
+// Last result (2026-11-25, run 5 of docs/benchmarks.md, 2-core AMD EPYC VM, .NET 10.0.12; medians per call):
 // | Method    | Profile  | Median         | Reference / Store |
 // |---------- |--------- |---------------:|------------------:|
-// | Reference | Hardened | 1,498,988.9 ns |                   |
-// | Store     | Hardened |       104.0 ns |           14,413x |
-// | Reference | HekiV2   | 1,617,294.6 ns |                   |
-// | Store     | HekiV2   |       107.6 ns |           15,031x |
+// | Reference | Hardened | 1,504,715.9 ns |                   |
+// | Store     | Hardened |        91.6 ns |           16,430x |
+// | Reference | HekiV2   | 1,567,226.5 ns |                   |
+// | Store     | HekiV2   |       108.6 ns |           14,430x |
 
 using BenchmarkDotNet.Attributes;
 using HekiActors.Memory;

@@ -1,9 +1,9 @@
-// Last result (2026-11-25, run 4 of docs/benchmarks.md, 2-core AMD EPYC VM, .NET 10.0.12; medians, ns per set):
+// Last result (2026-11-25, run 5 of docs/benchmarks.md, 2-core AMD EPYC VM, .NET 10.0.12; medians, ns per set):
 // | Method          | Median    | Ratio (medians) |
 // |---------------- |----------:|----------------:|
-// | Store           |  76.77 ns |            1.00 |
-// | StoreFragmented | 103.69 ns |            1.35 |
-// | Reference       |  12.19 ns |            0.16 |
+// | Store           |  73.44 ns |            1.00 |
+// | StoreFragmented | 113.99 ns |            1.55 |
+// | Reference       |  12.17 ns |            0.17 |
 
 using BenchmarkDotNet.Attributes;
 using HekiActors.Memory;

@@ -238,7 +238,7 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
         if (outcome.HostIntegrityFaults > 0)
             _log.Error("VM '{0}': PROTECT_MEMORY list page overflowed the host buffer ({1} page(s)): host integrity fault",
                 _vmId, outcome.HostIntegrityFaults);
-        var reply = new HypercallDone(outcome.Ret);
+        var reply = new HypercallDone(outcome.Ret, outcome.HostIntegrityFaults);
         if (ev is null)
         {
             Reply(replyTo, reply, telemetry, outcome.Ret);

@@ -30,6 +30,9 @@ public sealed class ReplayOutput(TextWriter writer)
                     break;
                 case RetResult r:
                     json.WriteNumber("ret", r.Ret);
+                    // An extra field (the format allows them): heki-v2 overflowed the host's list-page buffer.
+                    if (r.HostIntegrityFaults > 0)
+                        json.WriteNumber("host_integrity_faults", r.HostIntegrityFaults);
                     break;
                 case AttrResult a:
                     json.WriteNumber("attr", a.Attr);

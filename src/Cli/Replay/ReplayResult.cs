@@ -15,7 +15,7 @@ public sealed record OkResult : ReplayResult
 }
 
 /// <summary><c>"ret"</c>: a return value, signed (0, a negative errno, or the lock_cr ABI version).</summary>
-public sealed record RetResult(long Ret) : ReplayResult;
+public sealed record RetResult(long Ret, int HostIntegrityFaults = 0) : ReplayResult;
 
 /// <summary><c>"attr"</c>: heki permission bits (get_permissions).</summary>
 public sealed record AttrResult(ulong Attr) : ReplayResult;

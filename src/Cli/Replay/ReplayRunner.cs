@@ -166,7 +166,7 @@ public sealed class ReplayRunner
         {
             CommandRejected rejected => new ErrorResult(rejected.Reason),
             VmCreated or VmDestroyed => OkResult.Instance,
-            HypercallDone done => new RetResult(done.Ret),
+            HypercallDone done => new RetResult(done.Ret, done.HostIntegrityFaults),
             HostReturn ret => new RetResult(ret.Ret),
             PermissionsValue permissions => new AttrResult(permissions.Attr),
             AttributesValue attributes => new AttributesResult(attributes.Word),

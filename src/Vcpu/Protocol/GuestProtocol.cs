@@ -58,7 +58,11 @@ public sealed record GuestHypercall(string VmId, int Vcpu, Guid RequestId, ulong
     : IVcpuCommand;
 
 /// <summary>A hypercall's return value as the guest's RAX sees it (negative errno, 0, or e.g. the ABI version).</summary>
-public sealed record HypercallDone(long Ret);
+/// <param name="HostIntegrityFaults">
+/// heki-v2 only: list pages that claimed more than 169 ranges, which the RFC reads past its buffer (§5); the
+/// guest cannot see this, the host operator should.
+/// </param>
+public sealed record HypercallDone(long Ret, int HostIntegrityFaults = 0);
 
 /// <summary>A guest MOV to CR<paramref name="Cr"/>. Replies <see cref="CrWriteDone"/>.</summary>
 public sealed record GuestWriteCr(string VmId, int Vcpu, Guid RequestId, int Cr, ulong Value, string? TraceParent = null) : IVcpuCommand;

@@ -140,3 +140,23 @@ public class AccessRulesTests
         Assert.False(default(PermissionTable).IsPermitted(HekiAttributes.DefaultPermissions, AccessKind.Read, 0));
     }
 }
+
+public class PermissionTableClassesTests
+{
+    [Theory]
+    [InlineData(true, HekiProfile.Hardened)]
+    [InlineData(false, HekiProfile.Hardened)]
+    [InlineData(true, HekiProfile.HekiV2)]
+    [InlineData(false, HekiProfile.HekiV2)]
+    public void Classes_allowed_per_translation_give_the_rule_s_answer_for_every_access(bool mbec, HekiProfile profile)
+    {
+        var table = new PermissionTable(mbec, profile);
+        for (ulong permissions = 0; permissions < 16; permissions++)
+        {
+            var classes = table.ClassesAllowed(permissions);
+            foreach (var kind in new[] { AccessKind.Read, AccessKind.Write, AccessKind.Exec })
+                for (var cpl = 0; cpl <= 3; cpl++)
+                    Assert.Equal(AccessRules.IsPermitted(permissions, kind, cpl, mbec, profile), PermissionTable.Allows(classes, kind, cpl));
+        }
+    }
+}

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using HekiActors.Memory;
 
 namespace HekiActors.Vcpu.Enforcement;
@@ -62,6 +63,22 @@ public readonly record struct PermissionTable
 
     /// <summary>The raw mask (bit <c>permissions &lt;&lt; 2 | class</c> set when the access completes).</summary>
     public ulong Mask => _allowed;
+
+    /// <summary>
+    /// The four access-class bits (read, write, kernel fetch, user fetch) allowed for <paramref name="permissions"/>,
+    /// for testing many accesses on one translation with <see cref="Allows"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public uint ClassesAllowed(ulong permissions) => (uint)(_allowed >> ((int)(permissions & HekiAttributes.Prot) << ClassBits)) & 0xF;
+
+    /// <summary>Whether <paramref name="classesAllowed"/> (from <see cref="ClassesAllowed"/>) lets this access complete.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool Allows(uint classesAllowed, AccessKind kind, int cpl)
+    {
+        var k = (int)kind;
+        var cls = k + ((k >> 1) & (cpl == 3 ? 1 : 0));
+        return ((classesAllowed >> cls) & 1) != 0;
+    }
 
     /// <summary>Same answer as <see cref="AccessRules.IsPermitted"/> for this table's VM; <paramref name="cpl"/> is 0..3.</summary>
     public bool IsPermitted(ulong permissions, AccessKind kind, int cpl)

@@ -61,6 +61,23 @@ public sealed class TranslationCache
         return TrySearch(gfn, out permissions);
     }
 
+    /// <summary>
+    /// Like <see cref="TryLookup"/>, and also gives the hit run's bounds, so a caller walking many accesses can
+    /// test the next ones against the run itself before asking again.
+    /// </summary>
+    public bool TryLookupRun(ulong gfn, out byte permissions, out ulong start, out ulong end)
+    {
+        if (!TryLookup(gfn, out permissions))
+        {
+            start = end = 0;
+            return false;
+        }
+
+        start = _starts[_lastHit];
+        end = _ends[_lastHit];
+        return true;
+    }
+
     private bool TrySearch(ulong gfn, out byte permissions)
     {
         int lo = 0, hi = _count - 1;

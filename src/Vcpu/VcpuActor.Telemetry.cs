@@ -19,7 +19,7 @@ public sealed partial class VcpuActor
     /// </summary>
     internal const int FastPathRecordEvery = 16;
 
-    /// <summary>One untraced miss in this many is offered to the sampler as a slow-path span.</summary>
+    /// <summary>One untraced miss (or untraced violation) in this many is offered to the sampler as a span.</summary>
     internal const int SlowPathSpanEvery = 64;
 
     /// <summary>The profile, and the VM id when per-VM labels are asked for.</summary>
@@ -63,7 +63,14 @@ public sealed partial class VcpuActor
     /// </summary>
     private string? TraceViolation(AccessKind kind, Activity? fastPathSpan)
     {
-        var parent = HekiSpans.Parse(_translations.LastHitTraceParent);
+        var changeTrace = _translations.LastHitTraceParent;
+        // A fault flood is common (an attacker, a buggy guest): a violation outside any trace is offered to the
+        // sampler as a root only once in SlowPathSpanEvery, like an untraced miss.
+        if (changeTrace is null && fastPathSpan is null && --_violationSpanCountdown > 0)
+            return null;
+        if (changeTrace is null && fastPathSpan is null)
+            _violationSpanCountdown = SlowPathSpanEvery;
+        var parent = HekiSpans.Parse(changeTrace);
         if (parent == default && fastPathSpan is not null)
             parent = fastPathSpan.Context;
         var span = HekiSpans.StartDetached(HekiSpans.Violation, parent);

@@ -43,6 +43,7 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
     private int _fastPathCountdown;
     private int _fastPathRecordCountdown;
     private int _slowPathSpanCountdown;
+    private int _violationSpanCountdown;
     private bool _counted;
 
     public VcpuActor(string vmId, int index, VmConfig config, IActorRef warnings)

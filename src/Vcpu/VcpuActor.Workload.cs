@@ -13,6 +13,9 @@ public sealed partial class VcpuActor
     /// <summary>Accesses generated and run per message.</summary>
     public const int WorkloadChunk = 4096;
 
+    /// <summary>Chunks between two progress reports (one message per ~65,000 accesses).</summary>
+    private const int ProgressEveryChunks = 16;
+
     private WorkloadRun? _workload;
 
     private void StartWorkload(RunWorkload run)
@@ -45,7 +48,7 @@ public sealed partial class VcpuActor
         var workload = _workload;
         if (workload is not { Active: true })
             return;
-        if (workload.Remaining == 0)
+        if (workload.Remaining == 0 || workload.StopRequested)
         {
             FinishWorkload(workload);
             return;
@@ -81,11 +84,11 @@ public sealed partial class VcpuActor
         workload.Faulted += pending.FaultedCount;
         workload.Mmio += pending.MmioCount;
         workload.Remaining -= pending.Count;
-        workload.Meter?.Add(pending.Count, pending.FaultedCount);
+        workload.CountProgress(pending.Count, pending.FaultedCount);
         _pendingAccesses = null;
         var stop = workload.Remaining == 0
-            || (workload.Deadline != 0 && Stopwatch.GetTimestamp() >= workload.Deadline)
-            || workload.Meter is { Stopped: true };
+            || workload.StopRequested
+            || (workload.Deadline is { } deadline && DateTime.UtcNow >= deadline);
         if (stop)
             FinishWorkload(workload);
         else
@@ -93,9 +96,17 @@ public sealed partial class VcpuActor
         Become(State.Running);
     }
 
+    private void StopRunningWorkload()
+    {
+        // Takes effect at the next chunk boundary: a chunk in progress (or waiting for a translation) completes.
+        if (_workload is { Active: true } workload)
+            workload.StopRequested = true;
+    }
+
     private void FinishWorkload(WorkloadRun workload)
     {
         FlushTally();
+        workload.ReportProgress();
         workload.ReplyTo.Tell(workload.End(_vmId, _index));
     }
 
@@ -116,11 +127,15 @@ public sealed partial class VcpuActor
         public LatencyHistogram FastPath { get; private set; } = new();
         public LatencyHistogram SlowPath { get; private set; } = new();
         public IActorRef ReplyTo { get; private set; } = ActorRefs.Nobody;
-        public WorkloadMeter? Meter { get; private set; }
+        public IActorRef? ProgressTo { get; private set; }
         public bool Active { get; private set; }
+        public bool StopRequested { get; set; }
         public long Round { get; private set; }
         public long Remaining { get; set; }
-        public long Deadline { get; private set; }
+        public DateTime? Deadline { get; private set; }
+        private long _unreportedAccesses;
+        private long _unreportedFaulted;
+        private int _unreportedChunks;
         public long Permitted { get; set; }
         public long Faulted { get; set; }
         public long Mmio { get; set; }
@@ -134,12 +149,31 @@ public sealed partial class VcpuActor
             if (Pending.Gpas.Length < chunk)
                 Pending = new PendingAccesses(chunk);
             ReplyTo = replyTo;
-            Meter = run.Meter;
+            ProgressTo = run.ProgressTo;
             Round = run.Round;
             Remaining = run.Accesses;
-            Deadline = run.DeadlineTimestamp;
+            Deadline = run.DeadlineUtc;
             Permitted = Faulted = Mmio = Misses = 0;
+            _unreportedAccesses = _unreportedFaulted = _unreportedChunks = 0;
+            StopRequested = false;
             Active = true;
+        }
+
+        /// <summary>Adds a chunk's accesses to the next progress report, sending it every few chunks.</summary>
+        public void CountProgress(long accesses, long faulted)
+        {
+            _unreportedAccesses += accesses;
+            _unreportedFaulted += faulted;
+            if (++_unreportedChunks >= ProgressEveryChunks)
+                ReportProgress();
+        }
+
+        /// <summary>Tells the progress receiver what ran since the last report.</summary>
+        public void ReportProgress()
+        {
+            if (ProgressTo is not null && _unreportedAccesses > 0)
+                ProgressTo.Tell(new WorkloadProgress(_unreportedAccesses, _unreportedFaulted));
+            _unreportedAccesses = _unreportedFaulted = _unreportedChunks = 0;
         }
 
         /// <summary>The reply; the histograms go with it and fresh ones start the next round.</summary>
@@ -149,7 +183,7 @@ public sealed partial class VcpuActor
             FastPath = new LatencyHistogram();
             SlowPath = new LatencyHistogram();
             ReplyTo = ActorRefs.Nobody;
-            Meter = null;
+            ProgressTo = null;
             Active = false;
             return done;
         }

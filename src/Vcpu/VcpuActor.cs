@@ -160,6 +160,9 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
             case ContinueWorkload:
                 NextWorkloadChunk();
                 break;
+            case StopWorkload:
+                StopRunningWorkload();
+                break;
             case CrashVcpu crash:
                 throw new VcpuCrashException($"vCPU {_index} of VM '{_vmId}' crashed on request: {crash.Reason}");
             default:

@@ -26,7 +26,6 @@ public sealed class GuestKernelActor : UntypedActor
     private readonly IActorRef _hypervisor;
     private readonly IActorRef _coordinator;
     private readonly ISimulationRecorder? _recorder;
-    private readonly WorkloadMeter _meter;
     private readonly ulong _seed;
     private readonly GuestKernel _kernel;
     private readonly AttackerModel _attacker;
@@ -46,9 +45,10 @@ public sealed class GuestKernelActor : UntypedActor
     private long _roundSucceeded;
     private bool _booted;
     private bool _recreating;
+    private bool _stopping;
 
     public GuestKernelActor(int index, string vmId, SimulationSpec spec, IActorRef hypervisor, IActorRef coordinator,
-        ISimulationRecorder? recorder, WorkloadMeter meter)
+        ISimulationRecorder? recorder)
     {
         _index = index;
         _vmId = vmId;
@@ -56,7 +56,6 @@ public sealed class GuestKernelActor : UntypedActor
         _hypervisor = hypervisor;
         _coordinator = coordinator;
         _recorder = recorder;
-        _meter = meter;
         _seed = GuestRandom.Derive(spec.Seed, (ulong)index);
         var layout = KernelLayout.For(spec.MemoryMbPerVm * VmConfig.PagesPerMiB);
         var mix = new AccessMix(spec.Workload.Read, spec.Workload.Write, spec.Workload.Exec, spec.Workload.UserMode, spec.Workload.Locality);
@@ -65,8 +64,8 @@ public sealed class GuestKernelActor : UntypedActor
     }
 
     public static Props Props(int index, string vmId, SimulationSpec spec, IActorRef hypervisor, IActorRef coordinator,
-        ISimulationRecorder? recorder, WorkloadMeter meter) =>
-        Akka.Actor.Props.Create(() => new GuestKernelActor(index, vmId, spec, hypervisor, coordinator, recorder, meter));
+        ISimulationRecorder? recorder) =>
+        Akka.Actor.Props.Create(() => new GuestKernelActor(index, vmId, spec, hypervisor, coordinator, recorder));
 
     protected override void OnReceive(object message)
     {
@@ -102,6 +101,9 @@ public sealed class GuestKernelActor : UntypedActor
             case GuestAccessDone or HypercallDone or CrWriteDone when _current is not null:
                 Completed(message);
                 break;
+            case StopGuest:
+                HandleStop();
+                break;
             case RunRounds schedule:
                 _schedule = schedule;
                 StartRound(0);
@@ -133,7 +135,7 @@ public sealed class GuestKernelActor : UntypedActor
     {
         var schedule = _schedule!;
         _round = round;
-        if (!_booted || round >= schedule.Rounds || _meter.Stopped || DeadlinePassed(schedule, schedule.Rounds - 1))
+        if (!_booted || round >= schedule.Rounds || _stopping || DeadlinePassed(schedule, schedule.Rounds - 1))
         {
             Finish();
             return;
@@ -187,15 +189,21 @@ public sealed class GuestKernelActor : UntypedActor
 
     private void RunWorkloads()
     {
+        if (_stopping)
+        {
+            Finish();
+            return;
+        }
+
         var schedule = _schedule!;
         var accesses = schedule.AccessesPerRound[_round];
-        var deadline = schedule.DurationTicks == 0 ? 0 : RoundDeadline(schedule, _round);
+        DateTime? deadline = schedule.Duration is null ? null : RoundDeadline(schedule, _round);
         var workload = _kernel.Workload;
         _workloadsRunning = _spec.VcpusPerVm;
         for (var v = 0; v < _spec.VcpusPerVm; v++)
         {
             var seed = WorkloadSeed(v);
-            _hypervisor.Tell(new RunWorkload(_vmId, v, seed, _round, accesses, deadline, workload, _meter));
+            _hypervisor.Tell(new RunWorkload(_vmId, v, seed, _round, accesses, deadline, workload, _coordinator));
             if (_recorder is not null)
                 RecordSamples(v, seed, workload, Math.Min(accesses, SampledAccesses));
         }
@@ -248,11 +256,20 @@ public sealed class GuestKernelActor : UntypedActor
             _recorder!.Record(ReplayLines.For(_vmId, new AccessOperation(vcpu, gpas[i], kinds[i], cpls[i]), null, "sample"));
     }
 
-    private static long RoundDeadline(RunRounds schedule, long round) =>
-        schedule.WorkloadStartTimestamp + (long)((double)schedule.DurationTicks * (round + 1) / schedule.Rounds);
+    private static DateTime RoundDeadline(RunRounds schedule, long round) =>
+        schedule.WorkloadStartUtc + schedule.Duration!.Value * (round + 1) / schedule.Rounds;
 
     private static bool DeadlinePassed(RunRounds schedule, long round) =>
-        schedule.DurationTicks != 0 && Stopwatch.GetTimestamp() >= RoundDeadline(schedule, round);
+        schedule.Duration is not null && DateTime.UtcNow >= RoundDeadline(schedule, round);
+
+    private void HandleStop()
+    {
+        _stopping = true;
+        // Running workloads end at their next chunk and reply as usual; the round then finishes the run.
+        if (_workloadsRunning > 0)
+            for (var v = 0; v < _spec.VcpusPerVm; v++)
+                _hypervisor.Tell(new StopWorkload(_vmId, v));
+    }
 
     // ---- one operation at a time --------------------------------------------------------------------------
 

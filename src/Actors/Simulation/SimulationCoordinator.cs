@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using HekiActors.Actors.Supervision;
 using HekiActors.Vcpu.Guest;
+using HekiActors.Vcpu.Protocol;
 
 namespace HekiActors.Actors.Simulation;
 
@@ -22,7 +23,8 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
     private readonly IProgress<SimulationProgress>? _progress;
     private readonly ISimulationRecorder? _recorder;
     private readonly int _bootConcurrency;
-    private readonly WorkloadMeter _meter = new();
+    private long _progressAccesses;
+    private long _progressFaulted;
     private readonly IActorRef?[] _kernels;
     private readonly bool[] _bootedOk;
     private readonly long _startedAt = Stopwatch.GetTimestamp();
@@ -89,9 +91,14 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
             case ProgressTick:
                 Report();
                 break;
+            case WorkloadProgress progress:
+                _progressAccesses += progress.Accesses;
+                _progressFaulted += progress.Faulted;
+                break;
             case StopSimulation:
                 _stopping = true;
-                _meter.Stop();
+                for (var i = 0; i < _started; i++)
+                    _kernels[i]!.Tell(StopGuest.Instance);
                 if (_booted == _started && _workloadStartedAt == 0)
                     StartWorkload();
                 break;
@@ -106,7 +113,7 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
         if (_stopping || _started >= _spec.Vms)
             return;
         var index = _started++;
-        var kernel = Context.ActorOf(GuestKernelActor.Props(index, VmId(index), _spec, _hypervisor, Self, _recorder, _meter), "guest-" + index);
+        var kernel = Context.ActorOf(GuestKernelActor.Props(index, VmId(index), _spec, _hypervisor, Self, _recorder), "guest-" + index);
         _kernels[index] = kernel;
         kernel.Tell(BootVm.Instance);
     }
@@ -143,8 +150,8 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
                 : long.MaxValue;
         }
 
-        var durationTicks = _spec.Duration is { } duration ? Math.Max(1, (long)(duration.TotalSeconds * Stopwatch.Frequency)) : 0;
-        var schedule = new RunRounds(rounds, perRound, _workloadStartedAt, durationTicks);
+        var startedUtc = DateTime.UtcNow - Stopwatch.GetElapsedTime(_workloadStartedAt);
+        var schedule = new RunRounds(rounds, perRound, startedUtc, _spec.Duration);
         for (var i = 0; i < _started; i++)
             _kernels[i]!.Tell(schedule);
     }
@@ -225,11 +232,11 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
         else if (_spec.Duration is { } duration && duration > TimeSpan.Zero)
             fraction = Math.Min(1, Elapsed(_workloadStartedAt, Stopwatch.GetTimestamp()) / duration);
         else if (_spec.AccessesPerVcpu is { } perVcpu && perVcpu > 0)
-            fraction = Math.Min(1, _meter.Accesses / ((double)perVcpu * _spec.VcpusPerVm * Math.Max(1, _started)));
+            fraction = Math.Min(1, _progressAccesses / ((double)perVcpu * _spec.VcpusPerVm * Math.Max(1, _started)));
         else
             fraction = 0;
         _progress.Report(new SimulationProgress(
-            _phase, _booted, _spec.Vms, _meter.Accesses, _meter.Faulted, _attacksBlocked, _attacksSucceeded,
+            _phase, _booted, _spec.Vms, _progressAccesses, _progressFaulted, _attacksBlocked, _attacksSucceeded,
             Elapsed(_startedAt, Stopwatch.GetTimestamp()), fraction));
     }
 

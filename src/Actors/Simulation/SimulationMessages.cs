@@ -30,9 +30,15 @@ internal sealed record VmBooted(int Index, string? Error);
 /// Coordinator → guest kernel: run the rounds. Each round runs up to <paramref name="AccessesPerRound"/> (the
 /// round's share of the per-vCPU budget) and, with a duration, until its share of the duration has passed.
 /// </summary>
-/// <param name="WorkloadStartTimestamp">Stopwatch timestamp the workload phase started at.</param>
-/// <param name="DurationTicks">The workload duration in Stopwatch ticks; 0 for none.</param>
-internal sealed record RunRounds(int Rounds, long[] AccessesPerRound, long WorkloadStartTimestamp, long DurationTicks);
+/// <param name="WorkloadStartUtc">When the workload phase started (wall clock, so the schedule means the same anywhere).</param>
+/// <param name="Duration">The workload duration; null for none.</param>
+internal sealed record RunRounds(int Rounds, long[] AccessesPerRound, DateTime WorkloadStartUtc, TimeSpan? Duration);
+
+/// <summary>Coordinator → guest kernel: stop early (cancellation); running workloads end at their next chunk.</summary>
+internal sealed record StopGuest
+{
+    public static readonly StopGuest Instance = new();
+}
 
 /// <summary>One VM finished a round: its counts, for progress.</summary>
 internal sealed record RoundDone(int Index, long Round, long Accesses, long Faulted, long AttacksBlocked, long AttacksSucceeded);

@@ -1,3 +1,4 @@
+using Akka.Actor;
 using System.Diagnostics;
 using HekiActors.Memory;
 using HekiActors.Vcpu.Guest;
@@ -85,12 +86,20 @@ public sealed record CrashVcpu(string VmId, int Vcpu, string Reason) : IVcpuComm
 /// <summary>
 /// Runs <paramref name="Accesses"/> generated guest accesses (one workload round) on a vCPU, in chunks of
 /// <see cref="VcpuActor.WorkloadChunk"/> so shootdowns are never delayed by more than one chunk. The generator
-/// is seeded with <paramref name="Seed"/>: the same seed and workload give the same counts. Stops early when
-/// <see cref="Stopwatch.GetTimestamp"/> passes <paramref name="DeadlineTimestamp"/> (0: no deadline) or the
-/// meter is stopped. Replies <see cref="WorkloadDone"/>.
+/// is seeded with <paramref name="Seed"/>: the same seed and workload give the same counts. Stops early at the
+/// first chunk boundary after <paramref name="DeadlineUtc"/> (null: none) or after a <see cref="StopWorkload"/>.
+/// Every few chunks, and at the end, the accesses done are told to <paramref name="ProgressTo"/> as
+/// <see cref="WorkloadProgress"/> (for progress displays; the final counts travel in the reply). Replies
+/// <see cref="WorkloadDone"/>.
 /// </summary>
-public sealed record RunWorkload(string VmId, int Vcpu, ulong Seed, long Round, long Accesses, long DeadlineTimestamp,
-    GuestWorkload Workload, WorkloadMeter? Meter) : IVcpuCommand;
+public sealed record RunWorkload(string VmId, int Vcpu, ulong Seed, long Round, long Accesses, DateTime? DeadlineUtc,
+    GuestWorkload Workload, IActorRef? ProgressTo) : IVcpuCommand;
+
+/// <summary>Ends a running workload at its next chunk boundary; it replies <see cref="WorkloadDone"/> as usual.</summary>
+public sealed record StopWorkload(string VmId, int Vcpu) : IVcpuCommand;
+
+/// <summary>Accesses (and faults among them) a workload ran since its last progress report.</summary>
+public sealed record WorkloadProgress(long Accesses, long Faulted);
 
 /// <summary>
 /// A workload round's counts and latencies: fast-path groups timed as picoseconds per access (weighted by the

@@ -15,6 +15,16 @@ public sealed class SimulateReportTests
         report.Split('\n').Single(l => l.StartsWith(label + " ", StringComparison.Ordinal));
 
     [Fact]
+    public void A_run_with_more_vcpus_than_cores_says_its_latencies_include_queueing()
+    {
+        var report = ReportWriter.Render(Both, Results(Both), stoppedEarly: false);
+        Assert.Contains($"  (slow-path and hypercall latencies include queueing: 600 busy vCPUs share {Environment.ProcessorCount} cores;", report);
+
+        var one = Scenario.Default with { Spec = Scenario.Default.Spec with { Vms = 1, VcpusPerVm = 1 } };
+        Assert.DoesNotContain("include queueing", ReportWriter.Render(one, Results(one), stoppedEarly: false));
+    }
+
+    [Fact]
     public void The_figures_table_has_a_column_per_profile()
     {
         var report = ReportWriter.Render(Both, Results(Both), stoppedEarly: false);

@@ -35,7 +35,6 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
     private long _generation;
     private PendingAccesses? _pendingAccesses;
     private IActorRef? _pendingReplyTo;
-    private int _pendingCr;
 
     // Telemetry (docs/observability.md): counts per batch, the miss being served, the fast-path span countdown.
     private AccessTally? _tally;
@@ -57,11 +56,6 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
     }
 
     public IStash Stash { get; set; } = null!;
-
-    /// <summary>Counters kept locally (the telemetry layer reads them; no message per access).</summary>
-    public long Permitted { get; private set; }
-
-    public long Faulted { get; private set; }
 
     public static Props Props(string vmId, int index, VmConfig config, IActorRef warnings) =>
         Akka.Actor.Props.Create(() => new VcpuActor(vmId, index, config, warnings));
@@ -281,8 +275,6 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
         tally?.AddGroup(kinds.AsSpan(first, i - first));
 
         pending.Add(permitted, faulted, mmio);
-        Permitted += permitted;
-        Faulted += faulted;
         if (timed)
         {
             var now = Stopwatch.GetTimestamp();
@@ -405,7 +397,6 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
         }
 
         CallVm(new CrWriteCall(write.RequestId, _index, write.Cr, write.Value, write.TraceParent));
-        _pendingCr = write.Cr;
     }
 
     private void HandleReadCr(GuestReadCr read)
@@ -422,7 +413,6 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
     private void CallVm(object call)
     {
         _pendingReplyTo = Sender;
-        _pendingCr = -1;
         Context.Parent.Tell(call);
         Become(State.AwaitingVm);
     }
@@ -437,8 +427,7 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
     private void FinishCrWrite(CrWriteResult result)
     {
         // The VM's durable value: a duplicate write answered from its record leaves the register as it is.
-        if (_pendingCr >= 0)
-            _controlRegisters[_pendingCr] = result.Value;
+        _controlRegisters[result.Cr] = result.Value;
         _pendingReplyTo!.Tell(new CrWriteDone(result.Written));
         _pendingReplyTo = null;
         Become(State.Running);

@@ -321,7 +321,7 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
             _state!.Config.Profile, _vmId, call.TraceParent);
         if (_state.Answered.TryGet(call.RequestId, out var answered))
         {
-            Reply(replyTo, new CrWriteResult(answered != 0, _state.ControlRegisters[call.Vcpu][call.Cr]), telemetry,
+            Reply(replyTo, new CrWriteResult(answered != 0, call.Cr, _state.ControlRegisters[call.Vcpu][call.Cr]), telemetry,
                 answered != 0 ? Errno.Ok : Errno.EPERM);
             return;
         }
@@ -334,10 +334,10 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
         if (verdict.Warning is { } warning)
             Report(warning.Site, warning.Text, telemetry);
         if (ev is null)
-            Reply(replyTo, new CrWriteResult(verdict.Allowed, _state.ControlRegisters[call.Vcpu][call.Cr]), telemetry,
+            Reply(replyTo, new CrWriteResult(verdict.Allowed, call.Cr, _state.ControlRegisters[call.Vcpu][call.Cr]), telemetry,
                 verdict.Allowed ? Errno.Ok : Errno.EPERM);
         else
-            PersistChange(ev, GfnRange.Empty, replyTo, new CrWriteResult(true, call.Value), telemetry, Errno.Ok);
+            PersistChange(ev, GfnRange.Empty, replyTo, new CrWriteResult(true, call.Cr, call.Value), telemetry, Errno.Ok);
     }
 
     /// <summary>

@@ -45,4 +45,4 @@ public sealed record CrWriteCall(Guid RequestId, int Vcpu, int Cr, ulong Value, 
 /// The VM's answer to a <see cref="CrWriteCall"/>: whether the write took effect, and the register's durable value
 /// afterwards, which the vCPU adopts (a duplicate write is answered from the record and must not set the register).
 /// </summary>
-public sealed record CrWriteResult(bool Written, ulong Value);
+public sealed record CrWriteResult(bool Written, int Cr, ulong Value);

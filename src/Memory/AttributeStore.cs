@@ -24,6 +24,8 @@ public sealed class AttributeStore
     private ulong[] _leafFirst = [];
     private int _leafCount;
     private int _boundaryCount;
+    // Boundaries with a non-zero word: each starts one maximal run (adjacent boundaries never share a word).
+    private int _runCount;
     private readonly LookupDirectory _directory;
 
     // Reused by SetAttributes so a change allocates nothing but the occasional new leaf.
@@ -36,17 +38,8 @@ public sealed class AttributeStore
     /// <summary>Number of boundaries (changes of word along the gfn line).</summary>
     public int BoundaryCount => _boundaryCount;
 
-    /// <summary>Number of maximal runs with a non-zero word.</summary>
-    public int RunCount
-    {
-        get
-        {
-            var runs = 0;
-            foreach (var _ in Runs)
-                runs++;
-            return runs;
-        }
-    }
+    /// <summary>Number of maximal runs with a non-zero word (kept up to date by every change: O(1)).</summary>
+    public int RunCount => _runCount;
 
     /// <summary>Bytes held by the store's arrays (leaves, directory and scratch), for the memory target.</summary>
     public long ApproximateBytes
@@ -203,6 +196,7 @@ public sealed class AttributeStore
             _leafFirst = new ulong[Math.Max(_leafCount, 1)],
             _leafCount = _leafCount,
             _boundaryCount = _boundaryCount,
+            _runCount = _runCount,
         };
         for (var i = 0; i < _leafCount; i++)
         {
@@ -282,6 +276,7 @@ public sealed class AttributeStore
         {
             if (count == 0)
                 return;
+            _runCount += NonZeroWords(_scratchWords.AsSpan(0, count));
             var leaves = count <= LeafCapacity ? 1 : (count + SplitFill - 1) / SplitFill;
             MakeRoom(0, leaves);
             FillLeaves(0, 0, count, leaves);
@@ -293,6 +288,7 @@ public sealed class AttributeStore
         var firstSlot = _leaves[firstLeaf].FirstAtOrAbove(lowKey);
         var lastLeaf = Math.Max(FindLeaf(highKey), 0);
         var lastSlot = _leaves[lastLeaf].LastAtOrBelow(highKey) + 1;
+        _runCount += NonZeroWords(_scratchWords.AsSpan(0, count)) - NonZeroWordsBetween(firstLeaf, firstSlot, lastLeaf, lastSlot);
 
         // Fast path: the change stays inside one leaf with room for it.
         if (firstLeaf == lastLeaf)
@@ -318,6 +314,24 @@ public sealed class AttributeStore
         if (total < LeafCapacity / 4 && from > 0 && _leaves[from - 1].Count + total <= SplitFill)
             from--;
         GatherAndLayOut(from, to, firstLeaf, firstSlot, lastLeaf, lastSlot, count);
+    }
+
+    private static int NonZeroWords(ReadOnlySpan<ulong> words) => words.Length - words.Count(0UL);
+
+    /// <summary>Non-zero words of the boundaries from (firstLeaf, firstSlot) up to, not including, (lastLeaf, lastSlot).</summary>
+    private int NonZeroWordsBetween(int firstLeaf, int firstSlot, int lastLeaf, int lastSlot)
+    {
+        var nonZero = 0;
+        for (var i = firstLeaf; i <= lastLeaf; i++)
+        {
+            var leaf = _leaves[i];
+            var from = i == firstLeaf ? firstSlot : 0;
+            var to = i == lastLeaf ? lastSlot : leaf.Count;
+            if (to > from)
+                nonZero += NonZeroWords(leaf.Words.AsSpan(from, to - from));
+        }
+
+        return nonZero;
     }
 
     private void GatherAndLayOut(int from, int to, int firstLeaf, int firstSlot, int lastLeaf, int lastSlot, int count)

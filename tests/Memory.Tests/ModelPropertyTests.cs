@@ -369,6 +369,7 @@ public class ModelPropertyTests
         }
 
         Assert.Equal(reference.Runs().ToList(), vm.Store.Runs.ToList());
+        Assert.Equal(reference.Runs().Count(), vm.Store.RunCount);
         Assert.Equal(HekiAttributes.Read | HekiAttributes.Immutable, vm.PermissionsGet(LastGfn));
         Assert.Equal(HekiAttributes.Exec, vm.PermissionsGet(0));
     }
@@ -464,6 +465,7 @@ public class ModelPropertyTests
         }
 
         Assert.Equal(reference.Runs().ToList(), vm.Store.Runs.ToList());
+        Assert.Equal(reference.Runs().Count(), vm.Store.RunCount);
         Assert.Equal([new AttributeRun(5, 10, 0x30)], vm.Store.Runs.ToList());
     }
 }

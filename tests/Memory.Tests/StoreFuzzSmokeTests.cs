@@ -32,6 +32,8 @@ public class StoreFuzzSmokeTests
                 for (ulong gfn = 0; gfn < (ulong)space + 8; gfn++)
                     Assert.Equal(reference.GetAttributes(gfn), store.GetAttributes(gfn));
                 Assert.Equal(reference.Runs().ToList(), store.Runs.ToList());
+                Assert.Equal(reference.Runs().Count(), store.RunCount);
+                Assert.Equal(store.RunCount, store.Clone().RunCount);
             }
 
             var probe = (ulong)random.Next(space + 8);

@@ -199,7 +199,7 @@ public sealed class GuestKernelActor : UntypedActor
         }
 
         var schedule = _schedule!;
-        var accesses = schedule.AccessesPerRound[_round];
+        var accesses = schedule.AccessesPerRound[(int)_round];
         DateTimeOffset? deadline = schedule.Duration is null ? null : RoundDeadline(schedule, _round);
         var workload = _kernel.Workload;
         _workloadsRunning = _spec.VcpusPerVm;
@@ -228,7 +228,7 @@ public sealed class GuestKernelActor : UntypedActor
         StartRound(_round + 1);
     }
 
-    private void Finish() => _coordinator.Tell(new VmFinished(_index, _totals));
+    private void Finish() => _coordinator.Tell(new VmFinished(_index, _totals.ToCounts()));
 
     /// <summary>A request the model refused (a simulation bug, not a guest outcome): this VM stops where it is.</summary>
     private void Fail(string reason)

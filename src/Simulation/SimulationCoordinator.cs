@@ -11,7 +11,7 @@ namespace HekiActors.Simulation;
 /// Runs one simulation: boots the VMs' guest kernels a bounded number at a time, starts every VM's rounds once
 /// all are up, aggregates their counts and latency histograms, reports progress about twice a second, and
 /// replies the <see cref="SimulationResult"/> (with the warning supervisor's emitted/suppressed counts) to
-/// whoever sent <see cref="StartSimulation"/>.
+/// whoever sent <see cref="StartSimulation"/>, as <see cref="SimulationFinished"/>.
 /// </summary>
 public sealed class SimulationCoordinator : UntypedActor, IWithTimers
 {
@@ -154,33 +154,14 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
         }
 
         var started = Context.System.Scheduler.Now - Stopwatch.GetElapsedTime(_workloadStartedAt);
-        var schedule = new RunRounds(rounds, perRound, started, _spec.Duration);
+        var schedule = new RunRounds(rounds, [.. perRound], started, _spec.Duration);
         for (var i = 0; i < _started; i++)
             _kernels[i]!.Tell(schedule);
     }
 
     private void HandleFinished(VmFinished finished)
     {
-        var vm = finished.Totals;
-        _totals.Permitted += vm.Permitted;
-        _totals.Faulted += vm.Faulted;
-        _totals.Mmio += vm.Mmio;
-        _totals.Misses += vm.Misses;
-        _totals.Hypercalls += vm.Hypercalls;
-        _totals.HypercallFailures += vm.HypercallFailures;
-        _totals.ImmutableRejections += vm.ImmutableRejections;
-        _totals.AttackViolations += vm.AttackViolations;
-        for (var k = 0; k < AttackKinds.Count; k++)
-        {
-            _totals.Attempted[k] += vm.Attempted[k];
-            _totals.Blocked[k] += vm.Blocked[k];
-            _totals.Succeeded[k] += vm.Succeeded[k];
-            _totals.Why[k] ??= vm.Why[k];
-        }
-
-        _totals.FastPath.Add(vm.FastPath);
-        _totals.SlowPath.Add(vm.SlowPath);
-        _totals.HypercallLatency.Add(vm.HypercallLatency);
+        _totals.Add(finished.Counts);
         // The VM stays up until the host is shut down; its guest-kernel actor is no longer needed.
         Context.Stop(Sender);
         if (++_finished == _started)
@@ -221,7 +202,7 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
             stats.TotalSuppressed,
             attacks,
             HostIntegrityFaults: 0);
-        _replyTo!.Tell(result);
+        _replyTo!.Tell(new SimulationFinished(result));
         _replyTo = null;
     }
 
@@ -250,14 +231,16 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
         base.PreRestart(reason, message);
     }
 
-    private static LatencySummary Summary(LatencyHistogram histogram) => histogram.IsEmpty
+    private static LatencySummary Summary(LatencyHistogram histogram) => Summary(histogram.ToSnapshot());
+
+    private static LatencySummary Summary(LatencySnapshot histogram) => histogram.IsEmpty
         ? LatencySummary.Empty
         : new LatencySummary(histogram.Count, histogram.ValueAt(50) / 1000, histogram.ValueAt(90) / 1000,
             histogram.ValueAt(99) / 1000, histogram.Max / 1000.0);
 
     private static TimeSpan Elapsed(long from, long to) => TimeSpan.FromSeconds((double)(to - from) / Stopwatch.Frequency);
 
-    private sealed class ProgressTick
+    private sealed class ProgressTick : INoSerializationVerificationNeeded
     {
         public static readonly ProgressTick Instance = new();
     }

@@ -1,54 +1,29 @@
-using HekiActors.Simulation.Guest;
+using Akka.Actor;
 using HekiActors.Vcpu.Workload;
 using HekiActors.Protocol;
 
 namespace HekiActors.Simulation;
 
-// Messages between the simulation's coordinator and its guest-kernel actors (one per VM). Only the engine
-// (StartSimulation, StopSimulation) talks to the coordinator from outside.
+// The engine's messages to its coordinator (the coordinator's protocol with the guest kernels is in
+// HekiActors.Protocol). They stay in the engine's process by construction: the engine asks, in-process, and the
+// coordinator holds the caller's progress and recorder callbacks, so they are never serialized.
 
-/// <summary>Starts the run; the coordinator replies <see cref="SimulationResult"/> when it is over.</summary>
-internal sealed record StartSimulation
+/// <summary>Starts the run; the coordinator replies <see cref="SimulationFinished"/> when it is over.</summary>
+internal sealed record StartSimulation : INoSerializationVerificationNeeded
 {
     public static readonly StartSimulation Instance = new();
 }
 
 /// <summary>Stops the run early: running workloads stop after their chunk, and the result holds what was counted.</summary>
-internal sealed record StopSimulation
+internal sealed record StopSimulation : INoSerializationVerificationNeeded
 {
     public static readonly StopSimulation Instance = new();
 }
 
-/// <summary>Coordinator → guest kernel: create the VM and boot the kernel. Replies <see cref="VmBooted"/>.</summary>
-internal sealed record BootVm
-{
-    public static readonly BootVm Instance = new();
-}
+/// <summary>The coordinator's answer to <see cref="StartSimulation"/>.</summary>
+internal sealed record SimulationFinished(SimulationResult Result) : INoSerializationVerificationNeeded;
 
-/// <summary>A VM is up with its kernel protections (or failed to boot, with why).</summary>
-internal sealed record VmBooted(int Index, string? Error);
-
-/// <summary>
-/// Coordinator → guest kernel: run the rounds. Each round runs up to <paramref name="AccessesPerRound"/> (the
-/// round's share of the per-vCPU budget) and, with a duration, until its share of the duration has passed.
-/// </summary>
-/// <param name="WorkloadStart">When the workload phase started, by the scheduler's clock (absolute, so the schedule means the same anywhere).</param>
-/// <param name="Duration">The workload duration; null for none.</param>
-internal sealed record RunRounds(int Rounds, long[] AccessesPerRound, DateTimeOffset WorkloadStart, TimeSpan? Duration);
-
-/// <summary>Coordinator → guest kernel: stop early (cancellation); running workloads end at their next chunk.</summary>
-internal sealed record StopGuest
-{
-    public static readonly StopGuest Instance = new();
-}
-
-/// <summary>One VM finished a round: its counts, for progress.</summary>
-internal sealed record RoundDone(int Index, long Round, long Accesses, long Faulted, long AttacksBlocked, long AttacksSucceeded);
-
-/// <summary>A VM finished its rounds (or stopped): everything it counted.</summary>
-internal sealed record VmFinished(int Index, VmTotals Totals);
-
-/// <summary>Everything one VM counted; built by its guest-kernel actor and handed over once, at the end.</summary>
+/// <summary>What a guest-kernel actor counts for its VM (and the coordinator for all of them), handed over as <see cref="VmCounts"/>.</summary>
 internal sealed class VmTotals
 {
     public long Permitted { get; set; }
@@ -69,4 +44,32 @@ internal sealed class VmTotals
     public LatencyHistogram FastPath { get; } = new();
     public LatencyHistogram SlowPath { get; } = new();
     public LatencyHistogram HypercallLatency { get; } = new();
+
+    /// <summary>The counts as an immutable message payload.</summary>
+    public VmCounts ToCounts() => new(Permitted, Faulted, Mmio, Misses, Hypercalls, HypercallFailures, ImmutableRejections, AttackViolations,
+        [.. Attempted], [.. Blocked], [.. Succeeded], [.. Why], FastPath.ToSnapshot(), SlowPath.ToSnapshot(), HypercallLatency.ToSnapshot());
+
+    /// <summary>Adds one VM's counts (the first success's reason per kind is kept).</summary>
+    public void Add(VmCounts vm)
+    {
+        Permitted += vm.Permitted;
+        Faulted += vm.Faulted;
+        Mmio += vm.Mmio;
+        Misses += vm.Misses;
+        Hypercalls += vm.Hypercalls;
+        HypercallFailures += vm.HypercallFailures;
+        ImmutableRejections += vm.ImmutableRejections;
+        AttackViolations += vm.AttackViolations;
+        for (var k = 0; k < AttackKinds.Count; k++)
+        {
+            Attempted[k] += vm.Attempted[k];
+            Blocked[k] += vm.Blocked[k];
+            Succeeded[k] += vm.Succeeded[k];
+            Why[k] ??= vm.Why[k];
+        }
+
+        FastPath.Add(vm.FastPath);
+        SlowPath.Add(vm.SlowPath);
+        HypercallLatency.Add(vm.HypercallLatency);
+    }
 }

@@ -234,6 +234,8 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
         Report(outcome.Warnings, telemetry);
         if (outcome.Ret == Errno.EPERM)
             CountImmutableRejection(HekiTagValues.Guest); // CPL was checked by the vCPU: only an immutable page refuses
+        if (outcome.HostIntegrityFaults > 0 && HekiMetrics.HostIntegrityFaults.Enabled)
+            HekiMetrics.HostIntegrityFaults.Add(outcome.HostIntegrityFaults, ProfileTag(_state.Config.Profile));
         if (outcome.HostIntegrityFaults > 0)
             _log.Error("VM '{0}': PROTECT_MEMORY list page overflowed the host buffer ({1} page(s)): host integrity fault",
                 _vmId, outcome.HostIntegrityFaults);
@@ -329,7 +331,7 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
         var (verdict, ev) = _state.WriteCr(call.RequestId, call.Vcpu, call.Cr, call.Value);
         telemetry?.Validated();
         if (!verdict.Allowed)
-            CountCrPinBlock(call.Cr);
+            CountCrPinBlock(call.Cr, telemetry);
         if (verdict.Warning is { } warning)
             Report(warning.Site, warning.Text, telemetry);
         if (ev is null)
@@ -523,7 +525,7 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
         HekiMetrics.ImmutableRejections.Add(1, tags);
     }
 
-    private void CountCrPinBlock(int cr)
+    private void CountCrPinBlock(int cr, RequestTelemetry? telemetry)
     {
         if (!HekiMetrics.CrPinBlocks.Enabled)
             return;
@@ -531,6 +533,14 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
         if (HekiTelemetry.PerVmLabels)
             tags.Add(HekiTags.Vm, _vmId);
         HekiMetrics.CrPinBlocks.Add(1, tags);
+        // A #GP is a violation too (the vocabulary's "violations"), counted with the CR write's span current (its exemplar).
+        var violation = new TagList { { HekiTags.Profile, HekiTagValues.Of(_state.Config.Profile) }, { HekiTags.Exception, HekiTagValues.GeneralProtection } };
+        if (HekiTelemetry.PerVmLabels)
+            violation.Add(HekiTags.Vm, _vmId);
+        if (telemetry is null)
+            HekiMetrics.Violations.Add(1, violation);
+        else
+            telemetry.Counted(() => HekiMetrics.Violations.Add(1, violation));
     }
 
     private static KeyValuePair<string, object?> ProfileTag(HekiProfile profile) => new(HekiTags.Profile, HekiTagValues.Of(profile));

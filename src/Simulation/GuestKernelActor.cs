@@ -30,6 +30,8 @@ public sealed class GuestKernelActor : UntypedActor
     private readonly IActorRef _coordinator;
     private readonly ISimulationRecorder? _recorder;
     private readonly ulong _seed;
+    private readonly ulong _runNonce;
+    private ulong _requests;
     private readonly GuestKernel _kernel;
     private readonly AttackerModel _attacker;
     private readonly Queue<Step> _steps = new();
@@ -59,8 +61,9 @@ public sealed class GuestKernelActor : UntypedActor
     private readonly string _profileTag;
 
     public GuestKernelActor(int index, string vmId, SimulationSpec spec, IActorRef hypervisor, IActorRef coordinator,
-        ISimulationRecorder? recorder)
+        ISimulationRecorder? recorder, ulong runNonce)
     {
+        _runNonce = runNonce;
         _index = index;
         _vmId = vmId;
         _spec = spec;
@@ -75,8 +78,8 @@ public sealed class GuestKernelActor : UntypedActor
     }
 
     public static Props Props(int index, string vmId, SimulationSpec spec, IActorRef hypervisor, IActorRef coordinator,
-        ISimulationRecorder? recorder) =>
-        Akka.Actor.Props.Create(() => new GuestKernelActor(index, vmId, spec, hypervisor, coordinator, recorder));
+        ISimulationRecorder? recorder, ulong runNonce) =>
+        Akka.Actor.Props.Create(() => new GuestKernelActor(index, vmId, spec, hypervisor, coordinator, recorder, runNonce));
 
     protected override void OnReceive(object message)
     {
@@ -102,7 +105,7 @@ public sealed class GuestKernelActor : UntypedActor
                 CreateVm();
                 break;
             case CommandRejected rejected when !_booted && _current is null:
-                if (!_recreating && rejected.Reason.Contains("already exists", StringComparison.Ordinal))
+                if (!_recreating && rejected.Code == RejectionCode.VmExists)
                 {
                     _recreating = true;
                     _hypervisor.Tell(new DestroyVm(_vmId, NextRequestId()));
@@ -221,7 +224,7 @@ public sealed class GuestKernelActor : UntypedActor
 
         var schedule = _schedule!;
         var accesses = schedule.AccessesPerRound[_round];
-        DateTime? deadline = schedule.Duration is null ? null : RoundDeadline(schedule, _round);
+        DateTimeOffset? deadline = schedule.Duration is null ? null : RoundDeadline(schedule, _round);
         var workload = _kernel.Workload;
         _workloadsRunning = _spec.VcpusPerVm;
         for (var v = 0; v < _spec.VcpusPerVm; v++)
@@ -331,11 +334,11 @@ public sealed class GuestKernelActor : UntypedActor
             _recorder!.Record(ReplayLines.Format(new AccessRequest(_vmId, vcpu, gpas[i], kinds[i], cpls[i]), tag: new ReplayTag("sample")));
     }
 
-    private static DateTime RoundDeadline(RunRounds schedule, long round) =>
-        schedule.WorkloadStartUtc + schedule.Duration!.Value * (round + 1) / schedule.Rounds;
+    private static DateTimeOffset RoundDeadline(RunRounds schedule, long round) =>
+        schedule.WorkloadStart + schedule.Duration!.Value * (round + 1) / schedule.Rounds;
 
     private static bool DeadlinePassed(RunRounds schedule, long round) =>
-        schedule.Duration is not null && DateTime.UtcNow >= RoundDeadline(schedule, round);
+        schedule.Duration is not null && Context.System.Scheduler.Now >= RoundDeadline(schedule, round);
 
     private void HandleStop()
     {
@@ -417,8 +420,9 @@ public sealed class GuestKernelActor : UntypedActor
         return $"LOCK_CR_UPDATE returned {errno} at boot";
     }
 
-    // Fresh ids: a run on a durable journal must not be answered from an earlier run's record of "the same" request.
-    private static Guid NextRequestId() => Guid.NewGuid();
+    // From this VM's seed and the run's nonce: a run on a durable journal must not be answered from an earlier
+    // run's record of "the same" request.
+    private Guid NextRequestId() => RequestIds.Derive(_seed, _runNonce, ++_requests);
 
     /// <summary>One operation to send, what to do with its result, and how to tag its recorded line.</summary>
     private sealed record Step(GuestOperation Operation, Action<OperationResult>? OnResult, AttackKind? AttackKind, ReplayTag? Tag)

@@ -33,9 +33,9 @@ internal sealed record VmBooted(int Index, string? Error);
 /// Coordinator → guest kernel: run the rounds. Each round runs up to <paramref name="AccessesPerRound"/> (the
 /// round's share of the per-vCPU budget) and, with a duration, until its share of the duration has passed.
 /// </summary>
-/// <param name="WorkloadStartUtc">When the workload phase started (wall clock, so the schedule means the same anywhere).</param>
+/// <param name="WorkloadStart">When the workload phase started, by the scheduler's clock (absolute, so the schedule means the same anywhere).</param>
 /// <param name="Duration">The workload duration; null for none.</param>
-internal sealed record RunRounds(int Rounds, long[] AccessesPerRound, DateTime WorkloadStartUtc, TimeSpan? Duration);
+internal sealed record RunRounds(int Rounds, long[] AccessesPerRound, DateTimeOffset WorkloadStart, TimeSpan? Duration);
 
 /// <summary>Coordinator → guest kernel: stop early (cancellation); running workloads end at their next chunk.</summary>
 internal sealed record StopGuest

@@ -96,11 +96,25 @@ public sealed record StopWorkload(string VmId, int Vcpu) : IVcpuCommand;
 public sealed record WorkloadProgress(long Accesses, long Faulted) : IReply;
 
 /// <summary>
-/// A workload round's counts and latencies: fast-path groups timed as picoseconds per access (weighted by the
-/// group's accesses), each slow-path miss timed from request to fill.
+/// A workload round's counts (its latencies are in the vCPU's <see cref="VcpuCounts"/>, with every other access's).
 /// </summary>
-public sealed record WorkloadDone(string VmId, int Vcpu, long Round, long Permitted, long Faulted, long Mmio, long Misses,
-    LatencySnapshot FastPath, LatencySnapshot SlowPath) : IReply
+public sealed record WorkloadDone(string VmId, int Vcpu, long Round, long Permitted, long Faulted, long Mmio, long Misses) : IReply
 {
     public long Accesses => Permitted + Faulted + Mmio;
 }
+
+/// <summary>
+/// Asks a vCPU for everything it counted and timed since it started (issue 9's vocabulary, docs/observability.md):
+/// the same increments it adds to the metrics. Replies <see cref="VcpuCounts"/>.
+/// </summary>
+public sealed record GetVcpuCounts(string VmId, int Vcpu) : IVcpuCommand;
+
+/// <summary>
+/// A vCPU's counts since it started. <paramref name="Accesses"/> is indexed origin × 3 + outcome (origin 0 workload,
+/// 1 attack; outcome 0 permitted, 1 #PF, 2 MMIO). Latencies are per access (fast path, weighted by the accesses each
+/// timed group covered), per translation miss (slow path) and per hypercall (arrival at the vCPU to reply), in
+/// picoseconds.
+/// </summary>
+public sealed record VcpuCounts(string VmId, int Vcpu, long[] Accesses, long TranslationFills, long TranslationInvalidations,
+    long[] HypercallsByResult, long HypercallsRefusedCpl, LatencySnapshot FastPath, LatencySnapshot SlowPath,
+    LatencySnapshot Hypercall) : IReply;

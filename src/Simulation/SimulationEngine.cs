@@ -45,7 +45,7 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
         var options = new HekiHostOptions(
             Journal: spec.Journal, SqlitePath: spec.SqlitePath, WarningSink: sink, AkkaLogLevel: "OFF", SystemName: "heki-simulate");
         var system = ActorSystem.Create(options.SystemName,
-            (_options.Config ?? Config.Empty).WithFallback(WorkloadDispatcher)
+            (_options.Config ?? Config.Empty).WithFallback(WorkloadDispatcher).WithFallback(SimulationSerialization.Config)
                 .WithFallback(HekiConfig.Build(options.Journal, options.SqlitePath, options.AkkaLogLevel)));
         try
         {

@@ -1,12 +1,18 @@
+using System.Collections.Immutable;
 using Akka.Actor;
-using HekiActors.Vcpu.Workload;
+using HekiActors.Observability;
 using HekiActors.Protocol;
+using HekiActors.Vcpu.Workload;
 
 namespace HekiActors.Simulation;
 
-// The engine's messages to its coordinator (the coordinator's protocol with the guest kernels is in
-// HekiActors.Protocol). They stay in the engine's process by construction: the engine asks, in-process, and the
-// coordinator holds the caller's progress and recorder callbacks, so they are never serialized.
+// The simulation's protocol: between its coordinator and its guest-kernel actors (one per VM), serialized like
+// every HekiActors message (ISimulationMessage; the engine registers this assembly with the serializer). The
+// engine's own messages to the coordinator (StartSimulation, StopSimulation, SimulationFinished) stay in its
+// process by construction: the engine asks in-process and the coordinator holds the caller's callbacks.
+
+/// <summary>A message between the simulation coordinator and its guest kernels.</summary>
+public interface ISimulationMessage : IHekiMessage;
 
 /// <summary>Starts the run; the coordinator replies <see cref="SimulationFinished"/> when it is over.</summary>
 internal sealed record StartSimulation : INoSerializationVerificationNeeded
@@ -23,19 +29,63 @@ internal sealed record StopSimulation : INoSerializationVerificationNeeded
 /// <summary>The coordinator's answer to <see cref="StartSimulation"/>.</summary>
 internal sealed record SimulationFinished(SimulationResult Result) : INoSerializationVerificationNeeded;
 
+/// <summary>Coordinator → guest kernel: create the VM and boot the kernel. Replies <see cref="VmBooted"/>.</summary>
+public sealed record BootVm : ISimulationMessage
+{
+    public static readonly BootVm Instance = new();
+}
+
+/// <summary>A VM is up with its kernel protections (or failed to boot, with why).</summary>
+public sealed record VmBooted(int Index, string? Error) : ISimulationMessage;
+
+/// <summary>
+/// Coordinator → guest kernel: run the rounds. Each round runs up to <paramref name="AccessesPerRound"/> (the
+/// round's share of the per-vCPU budget) and, with a duration, until its share of the duration has passed.
+/// </summary>
+/// <param name="WorkloadStart">When the workload phase started, by the scheduler's clock (absolute, so the schedule means the same anywhere).</param>
+/// <param name="Duration">The workload duration; null for none.</param>
+public sealed record RunRounds(int Rounds, ImmutableArray<long> AccessesPerRound, DateTimeOffset WorkloadStart, TimeSpan? Duration)
+    : ISimulationMessage;
+
+/// <summary>Coordinator → guest kernel: stop early (cancellation); running workloads end at their next chunk.</summary>
+public sealed record StopGuest : ISimulationMessage
+{
+    public static readonly StopGuest Instance = new();
+}
+
+/// <summary>
+/// One VM finished a round: its counts, for progress. <paramref name="Accesses"/> and <paramref name="Faulted"/> are the
+/// workload's (already reported by <see cref="WorkloadProgress"/>); the attack figures are what the guest saw of its probes.
+/// </summary>
+/// <param name="AttackViolations">#PF on attack accesses plus CR writes refused with #GP.</param>
+public sealed record RoundDone(int Index, long Round, long Accesses, long Faulted, long AttacksBlocked, long AttacksSucceeded,
+    long AttackAccesses, long AttackViolations) : ISimulationMessage;
+
+/// <summary>A VM finished its rounds (or stopped): everything it counted.</summary>
+public sealed record VmFinished(int Index, VmCounts Counts) : ISimulationMessage;
+
+/// <summary>
+/// Everything one simulated VM counted, handed over once, at the end: the vocabulary's counts, the attack tallies
+/// indexed by <see cref="AttackKind"/> (with the rule that let the first success of a kind through), the latency
+/// distributions, and why its boot protection failed, if it did.
+/// </summary>
+public sealed record VmCounts(
+    HekiCounts Counts,
+    ImmutableArray<long> Attempted,
+    ImmutableArray<long> Blocked,
+    ImmutableArray<long> Succeeded,
+    ImmutableArray<string?> Why,
+    LatencySnapshot FastPath,
+    LatencySnapshot SlowPath,
+    LatencySnapshot HypercallLatency,
+    string? BootFailureReason,
+    string? BootFailureResult);
+
 /// <summary>What a guest-kernel actor counts for its VM (and the coordinator for all of them), handed over as <see cref="VmCounts"/>.</summary>
 internal sealed class VmTotals
 {
-    public long Permitted { get; set; }
-    public long Faulted { get; set; }
-    public long Mmio { get; set; }
-    public long Misses { get; set; }
-    public long Hypercalls { get; set; }
-    public long HypercallFailures { get; set; }
-    public long ImmutableRejections { get; set; }
-
-    /// <summary>#PF and #GP injected by attack probes.</summary>
-    public long AttackViolations { get; set; }
+    /// <summary>The vocabulary's counts: the vCPUs' own (<see cref="VcpuCounts"/>) and what the guest saw in its replies.</summary>
+    public HekiCounts Counts { get; set; } = HekiCounts.Zero;
 
     public long[] Attempted { get; } = new long[AttackKinds.Count];
     public long[] Blocked { get; } = new long[AttackKinds.Count];
@@ -45,21 +95,39 @@ internal sealed class VmTotals
     public LatencyHistogram SlowPath { get; } = new();
     public LatencyHistogram HypercallLatency { get; } = new();
 
+    /// <summary>Why the kernel's boot protection failed (null when it did not), and the failing result's name.</summary>
+    public (string Reason, string Result)? BootFailure { get; set; }
+
+    /// <summary>Adds a vCPU's counts and latencies.</summary>
+    public void Add(VcpuCounts vcpu)
+    {
+        var a = vcpu.Accesses;
+        Counts = Counts.Add(new HekiCounts
+        {
+            WorkloadPermitted = a[0],
+            WorkloadPageFaults = a[1],
+            WorkloadMmio = a[2],
+            AttackPermitted = a[3],
+            AttackPageFaults = a[4],
+            AttackMmio = a[5],
+            HypercallsByResult = vcpu.HypercallsByResult,
+            HypercallsRefusedCpl = vcpu.HypercallsRefusedCpl,
+            TranslationFills = vcpu.TranslationFills,
+            TranslationInvalidations = vcpu.TranslationInvalidations,
+        });
+        FastPath.Add(vcpu.FastPath);
+        SlowPath.Add(vcpu.SlowPath);
+        HypercallLatency.Add(vcpu.Hypercall);
+    }
+
     /// <summary>The counts as an immutable message payload.</summary>
-    public VmCounts ToCounts() => new(Permitted, Faulted, Mmio, Misses, Hypercalls, HypercallFailures, ImmutableRejections, AttackViolations,
-        [.. Attempted], [.. Blocked], [.. Succeeded], [.. Why], FastPath.ToSnapshot(), SlowPath.ToSnapshot(), HypercallLatency.ToSnapshot());
+    public VmCounts ToCounts() => new(Counts, [.. Attempted], [.. Blocked], [.. Succeeded], [.. Why], FastPath.ToSnapshot(),
+        SlowPath.ToSnapshot(), HypercallLatency.ToSnapshot(), BootFailure?.Reason, BootFailure?.Result);
 
     /// <summary>Adds one VM's counts (the first success's reason per kind is kept).</summary>
     public void Add(VmCounts vm)
     {
-        Permitted += vm.Permitted;
-        Faulted += vm.Faulted;
-        Mmio += vm.Mmio;
-        Misses += vm.Misses;
-        Hypercalls += vm.Hypercalls;
-        HypercallFailures += vm.HypercallFailures;
-        ImmutableRejections += vm.ImmutableRejections;
-        AttackViolations += vm.AttackViolations;
+        Counts = Counts.Add(vm.Counts);
         for (var k = 0; k < AttackKinds.Count; k++)
         {
             Attempted[k] += vm.Attempted[k];

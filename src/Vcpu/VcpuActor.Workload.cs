@@ -35,7 +35,7 @@ public sealed partial class VcpuActor
 
         if (run.Accesses == 0)
         {
-            Sender.Tell(new WorkloadDone(_vmId, _index, run.Round, 0, 0, 0, 0, LatencySnapshot.Empty, LatencySnapshot.Empty));
+            Sender.Tell(new WorkloadDone(_vmId, _index, run.Round, 0, 0, 0, 0));
             return;
         }
 
@@ -63,18 +63,11 @@ public sealed partial class VcpuActor
     }
 
     /// <summary>Called by the batch loop after each run of fast-path accesses (up to a miss or the chunk's end).</summary>
-    private void WorkloadSegmentRan(long startedAt, long now, int accesses, bool missed)
+    private void WorkloadSegmentRan(bool missed)
     {
-        var workload = _workload!;
-        if (accesses > 0)
-            workload.FastPath.Record(PicosecondsBetween(startedAt, now) / accesses, accesses);
         if (missed)
-            workload.Misses++;
+            _workload!.Misses++;
     }
-
-    // _missStartedAt is set by the batch loop at the miss (the same clock read that ended the segment).
-    private void WorkloadMissFilled() =>
-        _workload!.SlowPath.Record(PicosecondsBetween(_missStartedAt, Stopwatch.GetTimestamp()));
 
     /// <summary>Called by the batch loop when a chunk's accesses are all done.</summary>
     private void WorkloadChunkDone()
@@ -106,7 +99,7 @@ public sealed partial class VcpuActor
 
     private void FinishWorkload(WorkloadRun workload)
     {
-        FlushTally();
+        FlushTally(HekiActors.Observability.AccessOrigin.Workload);
         workload.ReportProgress();
         workload.ReplyTo.Tell(workload.End(_vmId, _index));
     }
@@ -125,8 +118,6 @@ public sealed partial class VcpuActor
     {
         public WorkloadGenerator Generator { get; } = new(workload, seed);
         public PendingAccesses Pending { get; private set; } = new(1);
-        public LatencyHistogram FastPath { get; } = new();
-        public LatencyHistogram SlowPath { get; } = new();
         public IActorRef ReplyTo { get; private set; } = ActorRefs.Nobody;
         public IActorRef? ProgressTo { get; private set; }
         public bool Active { get; private set; }
@@ -177,12 +168,10 @@ public sealed partial class VcpuActor
             _unreportedAccesses = _unreportedFaulted = _unreportedChunks = 0;
         }
 
-        /// <summary>The reply, with the round's latencies as snapshots; the histograms start the next round empty.</summary>
+        /// <summary>The reply with the round's counts; the run is then idle until the next round.</summary>
         public WorkloadDone End(string vmId, int vcpu)
         {
-            var done = new WorkloadDone(vmId, vcpu, Round, Permitted, Faulted, Mmio, Misses, FastPath.ToSnapshot(), SlowPath.ToSnapshot());
-            FastPath.Reset();
-            SlowPath.Reset();
+            var done = new WorkloadDone(vmId, vcpu, Round, Permitted, Faulted, Mmio, Misses);
             ReplyTo = ActorRefs.Nobody;
             ProgressTo = null;
             Active = false;

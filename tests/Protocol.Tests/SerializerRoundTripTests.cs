@@ -5,6 +5,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using HekiActors.Memory.Vm;
 using HekiActors.Protocol.Serialization;
+using HekiActors.Tests.Shared;
 
 namespace HekiActors.Protocol.Tests;
 
@@ -32,7 +33,6 @@ public sealed class SerializerRoundTripTests : IDisposable
 
         Assert.Contains(typeof(CreateVm), types);
         Assert.Contains(typeof(WorkloadDone), types);
-        Assert.Contains(typeof(VmFinished), types);
         Assert.Contains(typeof(PermissionsChangedEvent), types);
         Assert.Contains(typeof(VmSnapshot), types);
         var events = typeof(IVmEvent).Assembly.GetTypes().Where(t => typeof(IVmEvent).IsAssignableFrom(t) && !t.IsInterface);
@@ -58,7 +58,7 @@ public sealed class SerializerRoundTripTests : IDisposable
     public void Type_round_trips_through_the_heki_serializer(string typeName)
     {
         var type = Type.GetType(typeName, throwOnError: true)!;
-        var value = Sample(type);
+        var value = new ProtocolSamples(_system).Sample(type);
         var serialization = _system.Serialization;
 
         var serializer = serialization.FindSerializerFor(value);
@@ -71,7 +71,7 @@ public sealed class SerializerRoundTripTests : IDisposable
         Assert.IsType(type, back);
         Assert.Equal(Encoding.UTF8.GetString(bytes), Encoding.UTF8.GetString(serializer.ToBinary(back)));
         var json = Encoding.UTF8.GetString(bytes);
-        foreach (var parameter in LargestConstructor(type)?.GetParameters() ?? [])
+        foreach (var parameter in ProtocolSamples.LargestConstructor(type)?.GetParameters() ?? [])
             Assert.Contains($"\"{parameter.Name}\":", json);
     }
 
@@ -79,7 +79,7 @@ public sealed class SerializerRoundTripTests : IDisposable
     public void An_actor_reference_arrives_as_the_same_actor()
     {
         var probe = _system.ActorOf(Props.Empty, "progress");
-        var run = new RunWorkload("a", 0, 1, 2, 3, null, (WorkloadSpec)Sample(typeof(WorkloadSpec)), probe);
+        var run = new RunWorkload("a", 0, 1, 2, 3, null, (WorkloadSpec)new ProtocolSamples(_system).Sample(typeof(WorkloadSpec)), probe);
         var serializer = _system.Serialization.FindSerializerFor(run);
 
         var back = (RunWorkload)_system.Serialization.Deserialize(serializer.ToBinary(run), serializer.Identifier,
@@ -90,59 +90,9 @@ public sealed class SerializerRoundTripTests : IDisposable
 
     public void Dispose() => _system.Terminate().Wait(TimeSpan.FromSeconds(10));
 
-    // ---- sample values -----------------------------------------------------------------------------------
-
-    private object Sample(Type type, int depth = 0)
-    {
-        if (Nullable.GetUnderlyingType(type) is { } inner)
-            return Sample(inner, depth);
-        if (type == typeof(string)) return "vm \"ü\" <1>";
-        if (type == typeof(int)) return 3;
-        if (type == typeof(long)) return -5L;
-        if (type == typeof(ulong)) return ulong.MaxValue;
-        if (type == typeof(byte)) return (byte)3;
-        if (type == typeof(bool)) return true;
-        if (type == typeof(double)) return 0.1;
-        if (type == typeof(Guid)) return Guid.Parse("0f8fad5b-d9cb-469f-a165-70867728950e");
-        if (type == typeof(DateTimeOffset)) return DateTimeOffset.Parse("2026-11-25T01:02:03.456+00:00", System.Globalization.CultureInfo.InvariantCulture);
-        if (type == typeof(TimeSpan)) return TimeSpan.FromMilliseconds(1500);
-        if (type == typeof(IActorRef)) return _system.DeadLetters;
-        if (type.IsEnum) return Enum.GetValues(type).Cast<object>().Last();
-        if (type.IsArray)
-        {
-            var element = type.GetElementType()!;
-            var array = Array.CreateInstance(element, 2);
-            array.SetValue(Sample(element, depth + 1), 0);
-            array.SetValue(Sample(element, depth + 1), 1);
-            return array;
-        }
-
-        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(ImmutableArray<>))
-        {
-            var element = type.GetGenericArguments()[0];
-            var create = typeof(ImmutableArray).GetMethods()
-                .Single(m => m.Name == nameof(ImmutableArray.Create) && m.GetParameters() is [{ ParameterType.IsArray: true }]);
-            var items = Array.CreateInstance(element, 2);
-            items.SetValue(Sample(element, depth + 1), 0);
-            items.SetValue(Sample(element, depth + 1), 1);
-            return create.MakeGenericMethod(element).Invoke(null, [items])!;
-        }
-
-        if (depth > 8)
-            throw new InvalidOperationException($"sample of {type} nests too deep");
-        var constructor = LargestConstructor(type);
-        if (constructor is null)
-            return Activator.CreateInstance(type)!;
-        return constructor.Invoke(constructor.GetParameters().Select(p => Sample(p.ParameterType, depth + 1)).ToArray());
-    }
-
-    private static ConstructorInfo? LargestConstructor(Type type) => type.GetConstructors()
-        .Where(c => !(c.GetParameters() is [var only] && only.ParameterType == type)) // a record's copy constructor
-        .OrderByDescending(c => c.GetParameters().Length).FirstOrDefault();
-
     private static void CollectPayloads(Type type, HashSet<Type> found)
     {
-        foreach (var parameter in LargestConstructor(type)?.GetParameters() ?? [])
+        foreach (var parameter in ProtocolSamples.LargestConstructor(type)?.GetParameters() ?? [])
         {
             var t = parameter.ParameterType;
             while (true)

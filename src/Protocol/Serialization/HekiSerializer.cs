@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Reflection;
 using System.Runtime.Serialization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -16,6 +17,9 @@ namespace HekiActors.Protocol.Serialization;
 /// <see cref="Config"/> binds it, so nothing of ours falls back to Akka's default serializer.
 /// </summary>
 /// <remarks>
+/// The types are found by reflection: every concrete <see cref="IHekiMessage"/> of this assembly and of the
+/// assemblies named in <c>heki.serialization.protocol-assemblies</c> (a simulation adds its own protocol there),
+/// every <see cref="IVmEvent"/>, and <see cref="VmSnapshot"/>; their names must be unique.
 /// Versions: a type whose shape changes gets the next version in its manifest, and the old version keeps reading
 /// old journals (the journal stores the manifest with each event). Every type is at version 1 so far.
 /// </remarks>
@@ -27,13 +31,18 @@ public sealed class HekiSerializer : SerializerWithStringManifest
     private const string Prefix = "heki.";
     private const int Version = 1;
 
-    private static readonly FrozenDictionary<Type, string> ManifestsByType = Types().ToFrozenDictionary(t => t, ManifestOf);
-    private static readonly FrozenDictionary<string, Type> TypesByManifest = ManifestsByType.ToFrozenDictionary(p => p.Value, p => p.Key);
+    /// <summary>The HOCON list of further assemblies whose <see cref="IHekiMessage"/>s this serializer writes.</summary>
+    public const string ProtocolAssembliesPath = "heki.serialization.protocol-assemblies";
 
+    private readonly FrozenDictionary<Type, string> _manifestsByType;
+    private readonly FrozenDictionary<string, Type> _typesByManifest;
     private readonly JsonSerializerOptions _options;
 
     public HekiSerializer(ExtendedActorSystem system) : base(system)
     {
+        var extra = system.Settings.Config.GetStringList(ProtocolAssembliesPath, []).Select(Assembly.Load);
+        _manifestsByType = Types(extra).ToFrozenDictionary(t => t, ManifestOf);
+        _typesByManifest = _manifestsByType.ToFrozenDictionary(p => p.Value, p => p.Key);
         _options = new JsonSerializerOptions(JsonSerializerDefaults.General)
         {
             // Computed members (GfnRange.Length, WorkloadDone.Accesses, ...) are not state: only what a constructor takes.
@@ -54,18 +63,28 @@ public sealed class HekiSerializer : SerializerWithStringManifest
         }
         """);
 
-    /// <summary>Every type this serializer writes: the concrete messages, events and the snapshot.</summary>
-    public static IReadOnlyCollection<Type> Types() =>
-        typeof(IHekiMessage).Assembly.GetTypes().Where(t => typeof(IHekiMessage).IsAssignableFrom(t))
+    /// <summary>
+    /// Every type this serializer writes: the concrete messages (of this assembly and <paramref name="protocolAssemblies"/>),
+    /// events and the snapshot.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Two types share a name (their manifests would clash).</exception>
+    public static IReadOnlyCollection<Type> Types(IEnumerable<Assembly>? protocolAssemblies = null)
+    {
+        var types = (protocolAssemblies ?? []).Prepend(typeof(IHekiMessage).Assembly).Distinct()
+            .SelectMany(a => a.GetTypes().Where(t => typeof(IHekiMessage).IsAssignableFrom(t)))
             .Concat(typeof(IVmEvent).Assembly.GetTypes().Where(t => typeof(IVmEvent).IsAssignableFrom(t)))
             .Append(typeof(VmSnapshot))
             .Where(t => t is { IsInterface: false, IsAbstract: false })
             .ToArray();
+        if (types.GroupBy(t => t.Name).FirstOrDefault(g => g.Count() > 1) is { } clash)
+            throw new InvalidOperationException($"two protocol types are named {clash.Key}: {string.Join(", ", clash)}");
+        return types;
+    }
 
     public override int Identifier => Id;
 
     public override string Manifest(object o) =>
-        ManifestsByType.TryGetValue(o.GetType(), out var manifest)
+        _manifestsByType.TryGetValue(o.GetType(), out var manifest)
             ? manifest
             : throw new ArgumentException($"{o.GetType()} is not a HekiActors message, event or snapshot", nameof(o));
 
@@ -78,7 +97,7 @@ public sealed class HekiSerializer : SerializerWithStringManifest
 
     public override object FromBinary(byte[] bytes, string manifest)
     {
-        if (!TypesByManifest.TryGetValue(manifest, out var type))
+        if (!_typesByManifest.TryGetValue(manifest, out var type))
             throw new SerializationException($"unknown HekiActors manifest '{manifest}'");
         return JsonSerializer.Deserialize(bytes, type, _options)
             ?? throw new SerializationException($"'{manifest}' deserialized to null");

@@ -1,8 +1,9 @@
+using System.Collections.Immutable;
 using HekiActors.Memory;
 
 namespace HekiActors.Protocol;
 
-// The host VMM's requests to the hypervisor, routed by VmId to one VM actor. Mutating requests carry a
+// The host VMM's requests, routed by VmId to one VM entity (local parent or shard region). Mutating requests carry a
 // RequestId: a duplicate (a retry after a lost reply) is answered from the VM's record and applied once.
 
 /// <summary>Creates a VM. Replies <see cref="VmCreated"/> or <see cref="CommandRejected"/>.</summary>
@@ -48,7 +49,7 @@ public sealed record GetVmStatus(string VmId) : IWithVmId;
 /// <summary>A VM's configuration and state summary.</summary>
 public sealed record VmStatus(string VmId, VmConfig Config, int Runs, int Boundaries, ulong Cr0Pins, ulong Cr4Pins, long Generation, long LastSequenceNr) : IReply;
 
-/// <summary>Asks the hypervisor which VMs exist. Replies <see cref="VmList"/>.</summary>
+/// <summary>Asks the local VM parent which VMs exist. Replies <see cref="VmList"/>.</summary>
 public sealed record ListVms : IHekiMessage
 {
     public static readonly ListVms Instance = new();
@@ -56,3 +57,12 @@ public sealed record ListVms : IHekiMessage
 
 /// <summary>The ids of the live VMs, sorted.</summary>
 public sealed record VmList(string[] VmIds) : IReply;
+
+/// <summary>
+/// A VM tells its local parent whether it exists, after recovery and after each create and destroy (local hosting
+/// only: under Cluster.Sharding nobody lists VMs).
+/// </summary>
+public sealed record VmExistence(string VmId, bool Exists) : IHekiMessage;
+
+/// <summary>The host asks the local parent to start (recover) the VMs a durable journal holds, before any request.</summary>
+public sealed record RecoverVms(ImmutableArray<string> VmIds) : IHekiMessage;

@@ -12,7 +12,7 @@ using HekiActors.Memory.Hypercalls;
 namespace HekiActors.Simulation;
 
 /// <summary>
-/// The guest kernel (and the attacker inside it) of one simulated VM. Boots its VM through the hypervisor
+/// The guest kernel (and the attacker inside it) of one simulated VM. Boots its VM through its VM entity
 /// (create, protect the layout from vCPU 0, pin CR0.WP and CR4.SMEP|SMAP, set CR0/CR4 on every vCPU), then runs
 /// rounds: the kernel's own changes and the round's attacks one at a time, then every vCPU's workload in
 /// parallel. Permissions change only between workload phases, so a seed gives the same counts every time.
@@ -26,7 +26,7 @@ public sealed class GuestKernelActor : UntypedActor
     private readonly int _index;
     private readonly string _vmId;
     private readonly SimulationSpec _spec;
-    private readonly IActorRef _hypervisor;
+    private readonly IActorRef _vms;
     private readonly IActorRef _coordinator;
     private readonly ISimulationRecorder? _recorder;
     private readonly ulong _seed;
@@ -60,14 +60,14 @@ public sealed class GuestKernelActor : UntypedActor
     private long _hostIntegrityFaults;
     private readonly string _profileTag;
 
-    public GuestKernelActor(int index, string vmId, SimulationSpec spec, IActorRef hypervisor, IActorRef coordinator,
+    public GuestKernelActor(int index, string vmId, SimulationSpec spec, IActorRef vms, IActorRef coordinator,
         ISimulationRecorder? recorder, ulong runNonce)
     {
         _runNonce = runNonce;
         _index = index;
         _vmId = vmId;
         _spec = spec;
-        _hypervisor = hypervisor;
+        _vms = vms;
         _coordinator = coordinator;
         _recorder = recorder;
         _seed = GuestRandom.Derive(spec.Seed, (ulong)index);
@@ -77,9 +77,9 @@ public sealed class GuestKernelActor : UntypedActor
         _profileTag = HekiTagValues.Of(spec.Profile);
     }
 
-    public static Props Props(int index, string vmId, SimulationSpec spec, IActorRef hypervisor, IActorRef coordinator,
+    public static Props Props(int index, string vmId, SimulationSpec spec, IActorRef vms, IActorRef coordinator,
         ISimulationRecorder? recorder, ulong runNonce) =>
-        Akka.Actor.Props.Create(() => new GuestKernelActor(index, vmId, spec, hypervisor, coordinator, recorder, runNonce));
+        Akka.Actor.Props.Create(() => new GuestKernelActor(index, vmId, spec, vms, coordinator, recorder, runNonce));
 
     protected override void OnReceive(object message)
     {
@@ -108,7 +108,7 @@ public sealed class GuestKernelActor : UntypedActor
                 if (!_recreating && rejected.Code == RejectionCode.VmExists)
                 {
                     _recreating = true;
-                    _hypervisor.Tell(new DestroyVm(_vmId, NextRequestId()));
+                    _vms.Tell(new DestroyVm(_vmId, NextRequestId()));
                 }
                 else
                 {
@@ -141,7 +141,7 @@ public sealed class GuestKernelActor : UntypedActor
     private void CreateVm()
     {
         var config = VmConfig.FromMegabytes(_spec.MemoryMbPerVm, _spec.VcpusPerVm, _spec.Mbec, privateMemory: false, _spec.Profile);
-        _hypervisor.Tell(new CreateVm(_vmId, NextRequestId(), config));
+        _vms.Tell(new CreateVm(_vmId, NextRequestId(), config));
     }
 
     private void BootDone()
@@ -230,7 +230,7 @@ public sealed class GuestKernelActor : UntypedActor
         for (var v = 0; v < _spec.VcpusPerVm; v++)
         {
             var seed = WorkloadSeed(v);
-            _hypervisor.Tell(new RunWorkload(_vmId, v, seed, _round, accesses, deadline, workload, _coordinator));
+            _vms.Tell(new RunWorkload(_vmId, v, seed, _round, accesses, deadline, workload, _coordinator));
             if (_recorder is not null)
                 RecordSamples(v, seed, workload, Math.Min(accesses, SampledAccesses));
         }
@@ -264,7 +264,7 @@ public sealed class GuestKernelActor : UntypedActor
 
         _countsPending = _spec.VcpusPerVm;
         for (var v = 0; v < _spec.VcpusPerVm; v++)
-            _hypervisor.Tell(new GetVcpuCounts(_vmId, v));
+            _vms.Tell(new GetVcpuCounts(_vmId, v));
     }
 
     private void CountsReceived(VcpuCounts? counts)
@@ -346,7 +346,7 @@ public sealed class GuestKernelActor : UntypedActor
         // Running workloads end at their next chunk and reply as usual; the round then finishes the run.
         if (_workloadsRunning > 0)
             for (var v = 0; v < _spec.VcpusPerVm; v++)
-                _hypervisor.Tell(new StopWorkload(_vmId, v));
+                _vms.Tell(new StopWorkload(_vmId, v));
     }
 
     // ---- one operation at a time --------------------------------------------------------------------------
@@ -364,7 +364,7 @@ public sealed class GuestKernelActor : UntypedActor
         if (_steps.TryDequeue(out var step))
         {
             _current = step;
-            _hypervisor.Tell(step.Operation.ToCommand(_vmId, NextRequestId()));
+            _vms.Tell(step.Operation.ToCommand(_vmId, NextRequestId()));
             return;
         }
 

@@ -20,7 +20,7 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
     public static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(500);
 
     private readonly SimulationSpec _spec;
-    private readonly IActorRef _hypervisor;
+    private readonly IActorRef _vms;
     private readonly IActorRef _warnings;
     private readonly IProgress<SimulationProgress>? _progress;
     private readonly ISimulationRecorder? _recorder;
@@ -47,12 +47,12 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
     private readonly VmTotals _totals = new();
     private readonly Dictionary<(string Reason, string Result), (long Vms, string FirstVm)> _bootFailures = [];
 
-    public SimulationCoordinator(SimulationSpec spec, IActorRef hypervisor, IActorRef warnings, IProgress<SimulationProgress>? progress,
+    public SimulationCoordinator(SimulationSpec spec, IActorRef vms, IActorRef warnings, IProgress<SimulationProgress>? progress,
         ISimulationRecorder? recorder, int bootConcurrency, ulong runNonce)
     {
         _runNonce = runNonce;
         _spec = spec;
-        _hypervisor = hypervisor;
+        _vms = vms;
         _warnings = warnings;
         _progress = progress;
         _recorder = recorder;
@@ -63,9 +63,9 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(SimulationSpec spec, IActorRef hypervisor, IActorRef warnings, IProgress<SimulationProgress>? progress,
+    public static Props Props(SimulationSpec spec, IActorRef vms, IActorRef warnings, IProgress<SimulationProgress>? progress,
         ISimulationRecorder? recorder, int bootConcurrency, ulong runNonce) =>
-        Akka.Actor.Props.Create(() => new SimulationCoordinator(spec, hypervisor, warnings, progress, recorder, bootConcurrency, runNonce));
+        Akka.Actor.Props.Create(() => new SimulationCoordinator(spec, vms, warnings, progress, recorder, bootConcurrency, runNonce));
 
     /// <summary>The VM id of the <paramref name="index"/>-th simulated VM.</summary>
     public static string VmId(int index) => "sim-" + index.ToString("D5", System.Globalization.CultureInfo.InvariantCulture);
@@ -134,7 +134,8 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
         if (_stopping || _started >= _spec.Vms)
             return;
         var index = _started++;
-        var kernel = Context.ActorOf(GuestKernelActor.Props(index, VmId(index), _spec, _hypervisor, Self, _recorder, _runNonce), "guest-" + index);
+        var kernel = Context.ActorOf(GuestKernelActor.Props(index, VmId(index), _spec, _vms, Self, _recorder, _runNonce)
+            .WithDispatcher(Context.Props.Dispatcher), "guest-" + index);
         _kernels[index] = kernel;
         kernel.Tell(BootVm.Instance);
     }

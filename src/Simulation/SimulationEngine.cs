@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using HekiActors.Actors.Hosting;
 using HekiActors.Actors.Supervision;
+using HekiActors.Actors.Vm;
 
 namespace HekiActors.Simulation;
 
@@ -43,15 +44,15 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
 
         var sink = new CountingWarningSink(_options.WarningSink);
         var options = new HekiHostOptions(
-            Journal: spec.Journal, SqlitePath: spec.SqlitePath, WarningSink: sink, AkkaLogLevel: "OFF", SystemName: "heki-simulate");
-        var system = ActorSystem.Create(options.SystemName,
-            (_options.Config ?? Config.Empty).WithFallback(WorkloadDispatcher).WithFallback(SimulationSerialization.Config)
-                .WithFallback(HekiConfig.Build(options.Journal, options.SqlitePath, options.AkkaLogLevel)));
+            Journal: spec.Journal, SqlitePath: spec.SqlitePath, WarningSink: sink, AkkaLogLevel: "OFF", SystemName: "heki-simulate",
+            VmSettings: new VmActorSettings(ControlDispatcher: ControlDispatcher, VcpuDispatcher: VcpuDispatcher),
+            Config: (_options.Config ?? Config.Empty).WithFallback(Dispatchers).WithFallback(SimulationSerialization.Config));
+        var host = await HekiHost.StartAsync(options, cancellationToken).ConfigureAwait(false);
         try
         {
-            var (warnings, hypervisor) = HekiHost.StartIn(system, options);
-            var coordinator = system.ActorOf(SimulationCoordinator.Props(spec, hypervisor, warnings, progress,
-                recorder is null ? null : new SynchronizedRecorder(recorder), _options.BootConcurrency, _options.RunNonce), "simulation");
+            var coordinator = host.System.ActorOf(SimulationCoordinator.Props(spec, host.Vms, host.Warnings, progress,
+                recorder is null ? null : new SynchronizedRecorder(recorder), _options.BootConcurrency, _options.RunNonce)
+                .WithDispatcher(ControlDispatcher), "simulation");
             await using var stop = cancellationToken.Register(() => coordinator.Tell(StopSimulation.Instance));
             // The edge: the only Ask. The coordinator always answers (a result, or a failure if it broke).
             var result = (await coordinator.Ask<SimulationFinished>(StartSimulation.Instance, Timeout.InfiniteTimeSpan).ConfigureAwait(false)).Result;
@@ -60,17 +61,24 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
         }
         finally
         {
-            await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance).ConfigureAwait(false);
+            await host.DisposeAsync().ConfigureAwait(false);
         }
     }
 
+    /// <summary>The dispatcher of everything that decides: VM entities, their parent, the warning supervisor, coordinator, guest kernels.</summary>
+    public const string ControlDispatcher = "heki-simulate-control";
+
+    /// <summary>The dispatcher of vCPUs: one workload chunk per turn.</summary>
+    public const string VcpuDispatcher = "heki-simulate-vcpu";
+
     /// <summary>
-    /// Keeps the model responsive while thousands of vCPUs are busy: vCPUs (children of VM actors) run one workload
-    /// chunk per turn on the .NET pool; everything that decides (hypervisor, VM actors, journal, warning supervisor,
-    /// coordinator, guest kernels) runs on its own threads, so a busy pool cannot delay the VMs' answers, the
-    /// kernels' next steps or the progress timer for long. (A reply to a vCPU still waits for that vCPU's turn.)
+    /// Keeps the model responsive while thousands of vCPUs are busy: vCPUs run one workload chunk per turn on threads
+    /// of their own; everything that decides (VM actors, journal, warning supervisor, coordinator, guest kernels)
+    /// runs on other threads, so busy vCPUs cannot delay the VMs' answers, the kernels' next steps or the progress
+    /// timer for long. (A reply to a vCPU still waits for that vCPU's turn.) Actors get their dispatcher in their
+    /// Props, never by path.
     /// </summary>
-    private static readonly Config WorkloadDispatcher = ConfigurationFactory.ParseString($$"""
+    private static readonly Config Dispatchers = ConfigurationFactory.ParseString($$"""
         heki-simulate-vcpu {
           type = ForkJoinDispatcher
           throughput = 1
@@ -87,13 +95,5 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
         }
         akka.persistence.journal.inmem.plugin-dispatcher = heki-simulate-control
         akka.persistence.snapshot-store.inmem.plugin-dispatcher = heki-simulate-control
-        akka.actor.deployment {
-          "/hypervisor" { dispatcher = heki-simulate-control }
-          "/hypervisor/*" { dispatcher = heki-simulate-control }
-          "/hypervisor/*/*" { dispatcher = heki-simulate-vcpu }
-          "/warnings" { dispatcher = heki-simulate-control }
-          "/simulation" { dispatcher = heki-simulate-control }
-          "/simulation/*" { dispatcher = heki-simulate-control }
-        }
         """);
 }

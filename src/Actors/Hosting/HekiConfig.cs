@@ -51,6 +51,10 @@ public static class HekiConfig
                   auto-initialize = true
                 }
               }
+              query.journal.sql {
+                connection-string = "{{connection}}"
+                provider-name = "SQLite.MS"
+              }
               snapshot-store {
                 plugin = "akka.persistence.snapshot-store.sql"
                 sql {

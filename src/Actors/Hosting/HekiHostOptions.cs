@@ -9,6 +9,7 @@ namespace HekiActors.Actors.Hosting;
 /// <param name="WarningSink">Where printed kernel warnings go, besides the Akka log.</param>
 /// <param name="AkkaLogLevel">Akka's own log level ("OFF" keeps a replay's output clean).</param>
 /// <param name="Config">HOCON that overrides the host's own (e.g. <c>akka.actor.serialize-messages = on</c> in tests).</param>
+/// <param name="Cluster">Null: VMs live under a local parent (the default). Set: this node joins a cluster and hosts VMs under Cluster.Sharding.</param>
 public sealed record HekiHostOptions(
     JournalKind Journal = JournalKind.InMemory,
     string? SqlitePath = null,
@@ -17,4 +18,5 @@ public sealed record HekiHostOptions(
     string AkkaLogLevel = "WARNING",
     string SystemName = "heki",
     VmActorSettings? VmSettings = null,
-    Akka.Configuration.Config? Config = null);
+    Akka.Configuration.Config? Config = null,
+    HekiClusterOptions? Cluster = null);

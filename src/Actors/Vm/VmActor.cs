@@ -33,6 +33,7 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
     private readonly string _vmId;
     private readonly IActorRef _warnings;
     private readonly VmActorSettings _settings;
+    private readonly IActorRef? _reportTo;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     // Answers to requests that changed nothing (so they are not in the state): a duplicate is answered again
     // without being decided (and its warnings logged) twice. Volatile and bounded: after a restart, such a request
@@ -43,6 +44,7 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
     private IActorRef[] _vcpus = [];
     private long _generation;
     private long _eventsSinceSnapshot;
+    private int _vcpuStarts;
     private bool _writing;
     private PendingChange? _pending;
 
@@ -51,22 +53,28 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
     private string? _countedProfile;
     private long _reportedRuns;
 
-    public VmActor(string vmId, IActorRef warnings, VmActorSettings settings)
+    public VmActor(string vmId, IActorRef warnings, VmActorSettings settings, IActorRef? reportTo)
     {
         _vmId = vmId;
         _warnings = warnings;
         _settings = settings;
+        _reportTo = reportTo;
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     public override string PersistenceId => PersistenceIdFor(_vmId);
 
-    /// <summary>The journal key of a VM: one per VM id; a destroy voids everything before it.</summary>
-    public static string PersistenceIdFor(string vmId) => "vm-" + vmId;
+    /// <summary>What every VM's persistence id (and entity id) starts with.</summary>
+    public const string PersistenceIdPrefix = "vm-";
 
-    public static Props Props(string vmId, IActorRef warnings, VmActorSettings settings) =>
-        Akka.Actor.Props.Create(() => new VmActor(vmId, warnings, settings));
+    /// <summary>The journal key of a VM: one per VM id; a destroy voids everything before it.</summary>
+    public static string PersistenceIdFor(string vmId) => PersistenceIdPrefix + vmId;
+
+    /// <summary>The VM entity of <paramref name="vmId"/>.</summary>
+    /// <param name="reportTo">A local parent told whether the VM exists (<see cref="VmExistence"/>); null under sharding.</param>
+    public static Props Props(string vmId, IActorRef warnings, VmActorSettings settings, IActorRef? reportTo = null) =>
+        settings.OnControlDispatcher(Akka.Actor.Props.Create(() => new VmActor(vmId, warnings, settings, reportTo)));
 
     protected override SupervisorStrategy SupervisorStrategy() =>
         // A vCPU that throws is restarted; it re-attaches and rebuilds its translations from this VM.
@@ -91,6 +99,7 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
                     CountActive();
                 }
 
+                ReportExistence();
                 break;
         }
     }
@@ -99,6 +108,13 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
 
     protected override void OnCommand(object message)
     {
+        if (_vmId.Length == 0 && message is IWithVmId)
+        {
+            // Only Cluster.Sharding can deliver here (the local parent refuses an empty id itself).
+            Sender.Tell(new CommandRejected(RejectionCode.InvalidRequest, "a VM id must not be empty"));
+            return;
+        }
+
         // Acknowledgements, translations and reads are served even while a change is being written or shot down.
         switch (message)
         {
@@ -137,8 +153,11 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
                 else
                     Sender.Tell(NoSuchVm());
                 return;
-            case CrashVm crash:
+            case CrashVm crash when _state.IsAlive:
                 throw new VmCrashException($"VM '{_vmId}' crashed on request: {crash.Reason}");
+            case CrashVm:
+                Sender.Tell(NoSuchVm());
+                return;
         }
 
         if (ToCommand(message) is not { } command)
@@ -228,13 +247,8 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
             if (--remaining > 0)
                 return;
             _writing = false;
-            if (ev is VmDestroyedEvent)
-            {
-                Reply(replyTo, reply, telemetry, ret);
-                Context.Stop(Self);
-                return;
-            }
-
+            if (ev is VmConfiguredEvent or VmDestroyedEvent)
+                ReportExistence();
             InForce(changed, replyTo, reply, telemetry, ret);
         });
     }
@@ -250,9 +264,11 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
                 CountActive();
                 break;
             case VmDestroyedEvent:
+                // The entity stays, holding only the ids of its destroys; a create starts a fresh incarnation.
                 foreach (var vcpu in _vcpus)
                     Context.Stop(vcpu);
                 _vcpus = [];
+                UncountActive();
                 // The destroyed event voids everything before it, so it stays in the journal: whichever of these
                 // deletions completes first, or fails, a recovery still ends at "destroyed" (an old snapshot is
                 // followed by this event), and a new incarnation starts from nothing but the destroy ids.
@@ -416,8 +432,10 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
     {
         var config = _state.Config;
         _vcpus = new IActorRef[config.VcpuCount];
+        // A re-created VM's vCPUs get names of their own: the stopped ones of the destroyed incarnation may still hold theirs.
+        var suffix = _vcpuStarts++ == 0 ? "" : "." + _vcpuStarts;
         for (var i = 0; i < config.VcpuCount; i++)
-            _vcpus[i] = Context.ActorOf(VcpuActor.Props(_vmId, i, config, _warnings), "vcpu-" + i);
+            _vcpus[i] = Context.ActorOf(_settings.OnVcpuDispatcher(VcpuActor.Props(_vmId, i, config, _warnings)), "vcpu-" + i + suffix);
     }
 
     private void Report(WarningSite site, string text, RequestTelemetry? telemetry) =>
@@ -468,7 +486,14 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
 
     protected override void PostStop()
     {
-        // A stop, a destroy or a restart: take back what this incarnation added, so the gauges stay right.
+        // A stop or a restart: take back what this incarnation added, so the gauges stay right.
+        UncountActive();
+        base.PostStop();
+    }
+
+    /// <summary>Takes back what <see cref="CountActive"/> added (a destroy, a stop or a restart).</summary>
+    private void UncountActive()
+    {
         if (_countedProfile is not null)
         {
             HekiMetrics.ActiveVms.Add(-1, new KeyValuePair<string, object?>(HekiTags.Profile, _countedProfile));
@@ -477,9 +502,10 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
             _countedProfile = null;
             _reportedRuns = 0;
         }
-
-        base.PostStop();
     }
+
+    /// <summary>Tells a local parent whether this VM exists now (it answers ListVms from that).</summary>
+    private void ReportExistence() => _reportTo?.Tell(new VmExistence(_vmId, _state.IsAlive));
 
     private void CountImmutableRejection(string source)
     {
@@ -554,9 +580,17 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
 
 /// <summary>Tunables of a VM actor.</summary>
 /// <param name="SnapshotEvery">Events between snapshots, so recovery replays at most this many.</param>
-public sealed record VmActorSettings(int SnapshotEvery = 500)
+/// <param name="ControlDispatcher">The dispatcher of VM actors and their parent (null: the default one).</param>
+/// <param name="VcpuDispatcher">The dispatcher of vCPU actors (null: the default one).</param>
+public sealed record VmActorSettings(int SnapshotEvery = 500, string? ControlDispatcher = null, string? VcpuDispatcher = null)
 {
     public static readonly VmActorSettings Default = new();
+
+    /// <summary><paramref name="props"/> on <see cref="ControlDispatcher"/> when one is named.</summary>
+    public Props OnControlDispatcher(Props props) => ControlDispatcher is { } dispatcher ? props.WithDispatcher(dispatcher) : props;
+
+    /// <summary><paramref name="props"/> on <see cref="VcpuDispatcher"/> when one is named.</summary>
+    public Props OnVcpuDispatcher(Props props) => VcpuDispatcher is { } dispatcher ? props.WithDispatcher(dispatcher) : props;
 }
 
 /// <summary>Thrown on purpose by <see cref="CrashVm"/>; supervision restarts the VM, which recovers from its journal.</summary>

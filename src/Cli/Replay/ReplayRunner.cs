@@ -82,7 +82,7 @@ public sealed class ReplayRunner
         // Kernel warnings are the only thing on stderr: Akka's own log would interleave with them.
         var options = new HekiHostOptions(
             Clock: clock, WarningSink: new TextWriterWarningSink(stderr), AkkaLogLevel: "OFF", SystemName: "heki-replay");
-        var host = HekiHost.Start(options);
+        var host = await HekiHost.StartAsync(options, cancellationToken).ConfigureAwait(false);
         await using (host.ConfigureAwait(false))
         {
             var runner = new ReplayRunner(host, profile);

@@ -58,8 +58,7 @@ public sealed class GuestKernelActor : UntypedActor
         _coordinator = coordinator;
         _recorder = recorder;
         _seed = GuestRandom.Derive(spec.Seed, (ulong)index);
-        var layout = KernelLayout.For(spec.MemoryMbPerVm * VmConfig.PagesPerMiB);
-        _kernel = new GuestKernel(layout, spec.VcpusPerVm, spec.Workload);
+        _kernel = GuestKernels.Create(spec, _seed);
         _attacker = new AttackerModel(_kernel, spec.Profile, spec.Mbec);
     }
 
@@ -76,7 +75,7 @@ public sealed class GuestKernelActor : UntypedActor
                 break;
             case VmCreated:
                 _recorder?.Record(ReplayLines.Format(new CreateVmRequest(_vmId, _spec.MemoryMbPerVm, _spec.VcpusPerVm, _spec.Mbec, PrivateMemory: false)));
-                Run(_kernel.BootOperations().Select(op => Step.Kernel(op, null)), BootDone);
+                Run(_kernel.BootOperations().Select((op, i) => Step.Kernel(op, r => _kernel.BootCompleted(i, r.Value), _kernel.BootTag(i))), BootDone);
                 break;
             case VmDestroyed:
                 // A VM of this id survived in a durable journal from an earlier run: start over with a fresh one.
@@ -143,8 +142,7 @@ public sealed class GuestKernelActor : UntypedActor
 
         _roundAccesses = _roundFaulted = _roundBlocked = _roundSucceeded = 0;
         var events = _kernel.EventsForRound(round);
-        Run(events.Select(ev => Step.Kernel(ev.Operation, result => _kernel.Completed(ev, result.Value),
-            ev.Kind == KernelEventKind.ModuleLoad ? "module_load" : "downgrade")), RunAttacks);
+        Run(events.Select(ev => Step.Kernel(ev.Operation, result => _kernel.Completed(ev, result.Value), ev.Tag)), RunAttacks);
     }
 
     private void RunAttacks()
@@ -225,7 +223,11 @@ public sealed class GuestKernelActor : UntypedActor
         StartRound(_round + 1);
     }
 
-    private void Finish() => _coordinator.Tell(new VmFinished(_index, _totals));
+    private void Finish()
+    {
+        _totals.Kernel = _kernel.Counters;
+        _coordinator.Tell(new VmFinished(_index, _totals));
+    }
 
     /// <summary>A request the model refused (a simulation bug, not a guest outcome): this VM stops where it is.</summary>
     private void Fail(string reason)

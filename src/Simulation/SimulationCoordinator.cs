@@ -179,6 +179,7 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
         _totals.FastPath.Add(vm.FastPath);
         _totals.SlowPath.Add(vm.SlowPath);
         _totals.HypercallLatency.Add(vm.HypercallLatency);
+        _totals.Kernel.Add(vm.Kernel);
         // The VM stays up until the host is shut down; its guest-kernel actor is no longer needed.
         Context.Stop(Sender);
         if (++_finished == _started)
@@ -218,7 +219,10 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
             stats.TotalEmitted,
             stats.TotalSuppressed,
             attacks,
-            HostIntegrityFaults: 0);
+            HostIntegrityFaults: 0)
+        {
+            GuestKernel = GuestKernelReport.Of(_spec, t.Kernel),
+        };
         _replyTo!.Tell(result);
         _replyTo = null;
     }

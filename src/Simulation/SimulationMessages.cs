@@ -69,4 +69,7 @@ internal sealed class VmTotals
     public LatencyHistogram FastPath { get; } = new();
     public LatencyHistogram SlowPath { get; } = new();
     public LatencyHistogram HypercallLatency { get; } = new();
+
+    /// <summary>What the VM's guest kernel counted about its own protections (boot, modules).</summary>
+    public KernelCounters Kernel { get; set; } = new();
 }

@@ -1,4 +1,5 @@
 using HekiActors.Memory;
+using HekiActors.Simulation.Guest;
 
 namespace HekiActors.Simulation;
 
@@ -21,6 +22,9 @@ public sealed record SimulationResult(
     IReadOnlyList<AttackTally> Attacks,
     long HostIntegrityFaults)
 {
+    /// <summary>The guest kernel's own protections: what boot and each module load cost, what unloads could not undo.</summary>
+    public GuestKernelReport? GuestKernel { get; init; }
+
     /// <summary>Simulated accesses per second over the workload phase.</summary>
     public double AccessesPerSecond => Elapsed > BootElapsed && Accesses.Total > 0
         ? Accesses.Total / (Elapsed - BootElapsed).TotalSeconds

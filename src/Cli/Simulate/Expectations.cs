@@ -18,6 +18,8 @@ public static class Expectations
     public const string Duration = "must be a positive duration such as 20s, 2m, 1m30s or 500ms";
     public const string Journal = "must be inmem or sqlite";
     public const string Path = "must be a file path";
+    public const string ModuleChoice = "must be a number of modules or a comma-separated list of module names";
+    public const string Kernel = "must be synthetic, debian, or the path of a bzImage, an ELF vmlinux or a guest-kernel data file";
 
     public static readonly string Vcpus = $"must be an integer from 1 to {MaxVcpus}";
     public static readonly string MemoryMb = $"must be an integer of at least {MinMemoryMb} (MiB)";

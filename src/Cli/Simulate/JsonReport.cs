@@ -142,6 +142,7 @@ public static class JsonReport
         }
 
         json.WriteEndArray();
+        GuestKernelReportWriter.Write(json, r);
         json.WriteEndObject();
     }
 

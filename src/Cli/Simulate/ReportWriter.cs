@@ -73,6 +73,7 @@ public static class ReportWriter
         var succeeded = results.Select(r => (r.Spec.Profile, Count: r.Attacks.Sum(a => a.Succeeded))).ToList();
         text.Append('\n').Append("attacks succeeded: ")
             .Append(string.Join(", ", succeeded.Select(s => $"{s.Profile.Name()} {ReportFormat.Count(s.Count)}"))).Append('\n');
+        text.Append(GuestKernelReportWriter.Render(results));
         return text.ToString();
     }
 

@@ -4,6 +4,7 @@ using HekiActors.Actors.Supervision;
 using HekiActors.Simulation.Guest;
 using HekiActors.Vcpu.Workload;
 using HekiActors.Protocol;
+using HekiActors.Observability;
 
 namespace HekiActors.Simulation;
 
@@ -24,8 +25,10 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
     private readonly IProgress<SimulationProgress>? _progress;
     private readonly ISimulationRecorder? _recorder;
     private readonly int _bootConcurrency;
+    private readonly ulong _runNonce;
     private long _progressAccesses;
     private long _progressFaulted;
+    private SimulationResult? _result;
     private readonly IActorRef?[] _kernels;
     private readonly bool[] _bootedOk;
     private readonly long _startedAt = Stopwatch.GetTimestamp();
@@ -42,11 +45,12 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
     private long _attacksBlocked;
     private long _attacksSucceeded;
     private readonly VmTotals _totals = new();
-    private int _bootFailures;
+    private readonly Dictionary<(string Reason, string Result), (long Vms, string FirstVm)> _bootFailures = [];
 
     public SimulationCoordinator(SimulationSpec spec, IActorRef hypervisor, IActorRef warnings, IProgress<SimulationProgress>? progress,
-        ISimulationRecorder? recorder, int bootConcurrency)
+        ISimulationRecorder? recorder, int bootConcurrency, ulong runNonce)
     {
+        _runNonce = runNonce;
         _spec = spec;
         _hypervisor = hypervisor;
         _warnings = warnings;
@@ -60,8 +64,8 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(SimulationSpec spec, IActorRef hypervisor, IActorRef warnings, IProgress<SimulationProgress>? progress,
-        ISimulationRecorder? recorder, int bootConcurrency) =>
-        Akka.Actor.Props.Create(() => new SimulationCoordinator(spec, hypervisor, warnings, progress, recorder, bootConcurrency));
+        ISimulationRecorder? recorder, int bootConcurrency, ulong runNonce) =>
+        Akka.Actor.Props.Create(() => new SimulationCoordinator(spec, hypervisor, warnings, progress, recorder, bootConcurrency, runNonce));
 
     /// <summary>The VM id of the <paramref name="index"/>-th simulated VM.</summary>
     public static string VmId(int index) => "sim-" + index.ToString("D5", System.Globalization.CultureInfo.InvariantCulture);
@@ -72,6 +76,7 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
         {
             case StartSimulation when _replyTo is null:
                 _replyTo = Sender;
+                CreateAttackSeries();
                 Timers.StartPeriodicTimer("progress", ProgressTick.Instance, ProgressInterval);
                 for (var i = 0; i < Math.Min(_bootConcurrency, _spec.Vms); i++)
                     BootNext();
@@ -82,6 +87,8 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
             case RoundDone round:
                 _attacksBlocked += round.AttacksBlocked;
                 _attacksSucceeded += round.AttacksSucceeded;
+                _progressAccesses += round.AttackAccesses;
+                _progressFaulted += round.AttackViolations;
                 break;
             case VmFinished finished:
                 HandleFinished(finished);
@@ -109,12 +116,25 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
         }
     }
 
+    /// <summary>Every attack series at 0 from the start (HekiMetrics.CreateSeries does the model's series).</summary>
+    private void CreateAttackSeries()
+    {
+        if (!HekiMetrics.Attacks.Enabled)
+            return;
+        var profile = HekiTagValues.Of(_spec.Profile);
+        foreach (var kind in AttackKinds.All)
+        {
+            foreach (var verdict in new[] { HekiTagValues.Blocked, HekiTagValues.Succeeded })
+                HekiMetrics.Attacks.Add(0, new System.Diagnostics.TagList { { HekiTags.Profile, profile }, { HekiTags.AttackKind, kind.Name() }, { HekiTags.AttackVerdict, verdict } });
+        }
+    }
+
     private void BootNext()
     {
         if (_stopping || _started >= _spec.Vms)
             return;
         var index = _started++;
-        var kernel = Context.ActorOf(GuestKernelActor.Props(index, VmId(index), _spec, _hypervisor, Self, _recorder), "guest-" + index);
+        var kernel = Context.ActorOf(GuestKernelActor.Props(index, VmId(index), _spec, _hypervisor, Self, _recorder, _runNonce), "guest-" + index);
         _kernels[index] = kernel;
         kernel.Tell(BootVm.Instance);
     }
@@ -124,8 +144,6 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
         _booted++;
         if (booted.Error is null)
             _bootedOk[booted.Index] = true;
-        else
-            _bootFailures++;
         BootNext();
         if (_booted == _started && (_started == _spec.Vms || _stopping))
             StartWorkload();
@@ -151,35 +169,22 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
                 : long.MaxValue;
         }
 
-        var startedUtc = DateTime.UtcNow - Stopwatch.GetElapsedTime(_workloadStartedAt);
-        var schedule = new RunRounds(rounds, perRound, startedUtc, _spec.Duration);
+        var started = Context.System.Scheduler.Now - Stopwatch.GetElapsedTime(_workloadStartedAt);
+        var schedule = new RunRounds(rounds, [.. perRound], started, _spec.Duration);
         for (var i = 0; i < _started; i++)
             _kernels[i]!.Tell(schedule);
     }
 
     private void HandleFinished(VmFinished finished)
     {
-        var vm = finished.Totals;
-        _totals.Permitted += vm.Permitted;
-        _totals.Faulted += vm.Faulted;
-        _totals.Mmio += vm.Mmio;
-        _totals.Misses += vm.Misses;
-        _totals.Hypercalls += vm.Hypercalls;
-        _totals.HypercallFailures += vm.HypercallFailures;
-        _totals.ImmutableRejections += vm.ImmutableRejections;
-        _totals.AttackViolations += vm.AttackViolations;
-        for (var k = 0; k < AttackKinds.Count; k++)
+        var vm = finished.Counts;
+        if (vm is { BootFailureReason: { } reason, BootFailureResult: { } result })
         {
-            _totals.Attempted[k] += vm.Attempted[k];
-            _totals.Blocked[k] += vm.Blocked[k];
-            _totals.Succeeded[k] += vm.Succeeded[k];
-            _totals.Why[k] ??= vm.Why[k];
+            var (count, first) = _bootFailures.GetValueOrDefault((reason, result), (0L, VmId(finished.Index)));
+            _bootFailures[(reason, result)] = (count + 1, first);
         }
 
-        _totals.FastPath.Add(vm.FastPath);
-        _totals.SlowPath.Add(vm.SlowPath);
-        _totals.HypercallLatency.Add(vm.HypercallLatency);
-        _totals.Kernel.Add(vm.Kernel);
+        _totals.Add(vm);
         // The VM stays up until the host is shut down; its guest-kernel actor is no longer needed.
         Context.Stop(Sender);
         if (++_finished == _started)
@@ -191,7 +196,6 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
         _endedAt = Stopwatch.GetTimestamp();
         _phase = "done";
         Timers.Cancel("progress");
-        Report();
         // Every warning a VM sent was sent before its last reply: the supervisor's mailbox already holds it.
         _warnings.Tell(GetWarningStats.Instance);
     }
@@ -203,27 +207,25 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
             .Select(kind => new AttackTally(kind, _spec.Profile, t.Attempted[(int)kind], t.Blocked[(int)kind], t.Succeeded[(int)kind],
                 t.Succeeded[(int)kind] > 0 ? t.Why[(int)kind] : null))
             .ToArray();
+        var counts = t.Counts with { WarningsEmitted = stats.TotalEmitted, WarningsSuppressed = stats.TotalSuppressed };
         var result = new SimulationResult(
             _spec,
             Elapsed(_startedAt, _endedAt),
             Elapsed(_startedAt, _bootEndedAt == 0 ? _endedAt : _bootEndedAt),
-            new AccessCounts(t.Permitted, t.Faulted, t.Mmio),
-            t.Hypercalls,
-            t.HypercallFailures + _bootFailures,
-            t.Misses,
+            counts,
             Summary(t.FastPath),
             Summary(t.SlowPath),
             Summary(t.HypercallLatency),
-            t.Faulted + t.AttackViolations,
-            t.ImmutableRejections,
-            stats.TotalEmitted,
-            stats.TotalSuppressed,
             attacks,
-            HostIntegrityFaults: 0)
+            _bootFailures.Select(f => new BootFailureGroup(f.Key.Reason, f.Key.Result, f.Value.Vms, f.Value.FirstVm))
+                .OrderByDescending(f => f.Vms).ToArray())
         {
             GuestKernel = GuestKernelReport.Of(_spec, t.Kernel),
         };
-        _replyTo!.Tell(result);
+        _result = result;
+        // The last progress line shows the report's own figures (issue 9: they must never disagree).
+        Report();
+        _replyTo!.Tell(new SimulationFinished(result));
         _replyTo = null;
     }
 
@@ -240,6 +242,13 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
             fraction = Math.Min(1, _progressAccesses / ((double)perVcpu * _spec.VcpusPerVm * Math.Max(1, _started)));
         else
             fraction = 0;
+        if (_result is { } r)
+        {
+            _progress.Report(new SimulationProgress("done", _booted, _spec.Vms, r.Counts.Accesses, r.Counts.Violations,
+                r.Counts.AttacksBlocked, r.Counts.AttacksSucceeded, r.Elapsed, 1, r.AccessesPerSecond));
+            return;
+        }
+
         _progress.Report(new SimulationProgress(
             _phase, _booted, _spec.Vms, _progressAccesses, _progressFaulted, _attacksBlocked, _attacksSucceeded,
             Elapsed(_startedAt, Stopwatch.GetTimestamp()), fraction));
@@ -252,14 +261,16 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
         base.PreRestart(reason, message);
     }
 
-    private static LatencySummary Summary(LatencyHistogram histogram) => histogram.IsEmpty
+    private static LatencySummary Summary(LatencyHistogram histogram) => Summary(histogram.ToSnapshot());
+
+    private static LatencySummary Summary(LatencySnapshot histogram) => histogram.IsEmpty
         ? LatencySummary.Empty
         : new LatencySummary(histogram.Count, histogram.ValueAt(50) / 1000, histogram.ValueAt(90) / 1000,
             histogram.ValueAt(99) / 1000, histogram.Max / 1000.0);
 
     private static TimeSpan Elapsed(long from, long to) => TimeSpan.FromSeconds((double)(to - from) / Stopwatch.Frequency);
 
-    private sealed class ProgressTick
+    private sealed class ProgressTick : INoSerializationVerificationNeeded
     {
         public static readonly ProgressTick Instance = new();
     }

@@ -8,7 +8,12 @@ namespace HekiActors.Simulation;
 /// <summary>How the engine runs a simulation (not part of the scenario: the same spec gives the same counts with any of these).</summary>
 /// <param name="BootConcurrency">VMs booting at the same time.</param>
 /// <param name="WarningSink">Where printed kernel warnings go besides being counted (none: counted only).</param>
-public sealed record SimulationEngineOptions(int BootConcurrency = 512, IWarningSink? WarningSink = null)
+/// <param name="RunNonce">
+/// Mixed into every request id with the seed (<see cref="RequestIds"/>): give each run on a durable journal its own
+/// nonce, so it is never answered from an earlier run's record. The CLI draws one per run.
+/// </param>
+/// <param name="Config">HOCON that overrides the engine's actor system's (e.g. <c>akka.actor.serialize-messages = on</c> in tests).</param>
+public sealed record SimulationEngineOptions(int BootConcurrency = 512, IWarningSink? WarningSink = null, ulong RunNonce = 0, Config? Config = null)
 {
     public static readonly SimulationEngineOptions Default = new();
 }
@@ -40,15 +45,16 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
         var options = new HekiHostOptions(
             Journal: spec.Journal, SqlitePath: spec.SqlitePath, WarningSink: sink, AkkaLogLevel: "OFF", SystemName: "heki-simulate");
         var system = ActorSystem.Create(options.SystemName,
-            WorkloadDispatcher.WithFallback(HekiConfig.Build(options.Journal, options.SqlitePath, options.AkkaLogLevel)));
+            (_options.Config ?? Config.Empty).WithFallback(WorkloadDispatcher).WithFallback(SimulationSerialization.Config)
+                .WithFallback(HekiConfig.Build(options.Journal, options.SqlitePath, options.AkkaLogLevel)));
         try
         {
             var (warnings, hypervisor) = HekiHost.StartIn(system, options);
             var coordinator = system.ActorOf(SimulationCoordinator.Props(spec, hypervisor, warnings, progress,
-                recorder is null ? null : new SynchronizedRecorder(recorder), _options.BootConcurrency), "simulation");
+                recorder is null ? null : new SynchronizedRecorder(recorder), _options.BootConcurrency, _options.RunNonce), "simulation");
             await using var stop = cancellationToken.Register(() => coordinator.Tell(StopSimulation.Instance));
             // The edge: the only Ask. The coordinator always answers (a result, or a failure if it broke).
-            var result = await coordinator.Ask<SimulationResult>(StartSimulation.Instance, Timeout.InfiniteTimeSpan).ConfigureAwait(false);
+            var result = (await coordinator.Ask<SimulationFinished>(StartSimulation.Instance, Timeout.InfiniteTimeSpan).ConfigureAwait(false)).Result;
             WarningLines = sink.Lines;
             return result;
         }
@@ -66,8 +72,11 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
     /// </summary>
     private static readonly Config WorkloadDispatcher = ConfigurationFactory.ParseString($$"""
         heki-simulate-vcpu {
-          type = Dispatcher
+          type = ForkJoinDispatcher
           throughput = 1
+          dedicated-thread-pool {
+            thread-count = {{Environment.ProcessorCount}}
+          }
         }
         heki-simulate-control {
           type = ForkJoinDispatcher

@@ -3,6 +3,7 @@ using System.Text.Json;
 using HekiActors.Actors.Hosting;
 using HekiActors.Simulation;
 using HekiActors.Memory;
+using HekiActors.Observability;
 
 namespace HekiActors.Cli.Simulate;
 
@@ -14,7 +15,7 @@ namespace HekiActors.Cli.Simulate;
 public static class JsonReport
 {
     public const string Format = "heki-simulate-report";
-    public const int Version = 1;
+    public const int Version = 2;
 
     private static readonly JsonWriterOptions Options = new()
     {
@@ -22,7 +23,9 @@ public static class JsonReport
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    public static void Write(Stream stream, Scenario scenario, IReadOnlyList<SimulationResult> results, bool stoppedEarly)
+    /// <param name="telemetry">Telemetry's own figures (null when no exporter ran: all zero).</param>
+    public static void Write(Stream stream, Scenario scenario, IReadOnlyList<SimulationResult> results, bool stoppedEarly,
+        TelemetrySummary? telemetry = null)
     {
         using var json = new Utf8JsonWriter(stream, Options);
         json.WriteStartObject();
@@ -37,6 +40,13 @@ public static class JsonReport
         }
 
         json.WriteEndArray();
+        telemetry ??= new TelemetrySummary(0, 0, 0, null);
+        json.WriteStartObject("telemetry");
+        json.WriteNumber("spans_ended", telemetry.SpansEnded);
+        json.WriteNumber(HekiVocabulary.SpansDropped.Key, telemetry.SpansDropped);
+        json.WriteNumber(HekiVocabulary.ExportFailures.Key, telemetry.ExportFailures);
+        json.WriteString("first_failure", telemetry.FirstFailure);
+        json.WriteEndObject();
         json.WriteStartArray("runs");
         foreach (var result in results)
         {
@@ -47,10 +57,11 @@ public static class JsonReport
         json.WriteEndObject();
     }
 
-    public static string Render(Scenario scenario, IReadOnlyList<SimulationResult> results, bool stoppedEarly)
+    public static string Render(Scenario scenario, IReadOnlyList<SimulationResult> results, bool stoppedEarly,
+        TelemetrySummary? telemetry = null)
     {
         using var stream = new MemoryStream();
-        Write(stream, scenario, results, stoppedEarly);
+        Write(stream, scenario, results, stoppedEarly, telemetry);
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
 
@@ -105,28 +116,37 @@ public static class JsonReport
 
         json.WriteNumber("elapsed_seconds", r.Elapsed.TotalSeconds);
         json.WriteNumber("boot_seconds", r.BootElapsed.TotalSeconds);
-        json.WriteStartObject("accesses");
-        json.WriteNumber("total", r.Accesses.Total);
-        json.WriteNumber("permitted", r.Accesses.Permitted);
-        json.WriteNumber("faulted", r.Accesses.Faulted);
-        json.WriteNumber("mmio", r.Accesses.Mmio);
-        json.WriteEndObject();
         Number(json, "accesses_per_second", Math.Round(r.AccessesPerSecond, 1));
-        json.WriteNumber("hypercalls", r.Hypercalls);
-        json.WriteNumber("hypercall_failures", r.HypercallFailures);
-        json.WriteNumber("slow_path_fills", r.SlowPathFills);
+
+        // Every count of the vocabulary (HekiVocabulary), under its key: the metrics carry the same figures.
+        json.WriteStartObject("counts");
+        foreach (var count in HekiVocabulary.Counts)
+        {
+            json.WriteNumber(count.Key, count.Value(r.Counts));
+        }
+
+        json.WriteEndObject();
 
         json.WriteStartObject("latency_ns");
-        WriteLatency(json, "fast_path", r.FastPathNanoseconds);
-        WriteLatency(json, "slow_path", r.SlowPathNanoseconds);
-        WriteLatency(json, "hypercall", r.HypercallNanoseconds);
+        foreach (var latency in HekiVocabulary.Latencies)
+        {
+            WriteLatency(json, latency.Key, ReportWriter.Latency(r, latency));
+        }
+
         json.WriteEndObject();
 
-        json.WriteNumber("violations", r.Violations);
-        json.WriteNumber("immutable_rejections", r.ImmutableRejections);
-        json.WriteNumber("warnings_emitted", r.WarningsEmitted);
-        json.WriteNumber("warnings_suppressed", r.WarningsSuppressed);
-        json.WriteNumber("host_integrity_faults", r.HostIntegrityFaults);
+        json.WriteStartArray("boot_failures");
+        foreach (var failure in r.BootFailures)
+        {
+            json.WriteStartObject();
+            json.WriteString("reason", failure.Reason);
+            json.WriteString("result", failure.Result);
+            json.WriteNumber("vms", failure.Vms);
+            json.WriteString("first_vm", failure.FirstVm);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
 
         json.WriteStartArray("attacks");
         foreach (var kind in Enum.GetValues<AttackKind>())

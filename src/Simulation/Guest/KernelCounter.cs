@@ -100,6 +100,21 @@ public sealed class KernelCounters
     /// <summary>The first non-zero return of a boot PROTECT_MEMORY call, for the report; 0 when none failed.</summary>
     public long FirstBootFailure { get; set; }
 
+    /// <summary>These counters as an immutable message payload.</summary>
+    public GuestKernelCounts ToPayload() => new([.. _values], FirstBootFailure);
+
+    /// <summary>Adds a payload's counts (one per counter, in <see cref="KernelCounter"/> order).</summary>
+    public void Add(GuestKernelCounts payload)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        if (payload.Values.Length != Count)
+            throw new ArgumentException($"{payload.Values.Length} kernel counts, expected {Count}", nameof(payload));
+        for (var i = 0; i < Count; i++)
+            _values[i] += payload.Values[i];
+        if (FirstBootFailure == 0)
+            FirstBootFailure = payload.FirstBootFailure;
+    }
+
     public void Add(KernelCounters other)
     {
         ArgumentNullException.ThrowIfNull(other);

@@ -223,7 +223,7 @@ public sealed class GuestKernelActor : UntypedActor
         }
 
         var schedule = _schedule!;
-        var accesses = schedule.AccessesPerRound[_round];
+        var accesses = schedule.AccessesPerRound[(int)_round];
         DateTimeOffset? deadline = schedule.Duration is null ? null : RoundDeadline(schedule, _round);
         var workload = _kernel.Workload;
         _workloadsRunning = _spec.VcpusPerVm;
@@ -286,7 +286,7 @@ public sealed class GuestKernelActor : UntypedActor
             AttacksBlocked = _totals.Blocked.Sum(),
             AttacksSucceeded = _totals.Succeeded.Sum(),
         });
-        _coordinator.Tell(new VmFinished(_index, _totals));
+        _coordinator.Tell(new VmFinished(_index, _totals.ToCounts()));
     }
 
     /// <summary>

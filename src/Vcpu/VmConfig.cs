@@ -11,6 +11,17 @@ public sealed record VmConfig(ulong MemoryPages, int VcpuCount, bool Mbec, bool 
     /// <summary>Pages in one MiB of guest memory.</summary>
     public const ulong PagesPerMiB = 256;
 
+    /// <summary>KVM's limit on vCPUs per VM (KVM_MAX_VCPUS on x86).</summary>
+    public const int MaxVcpus = 4096;
+
+    /// <summary>The largest guest memory in MiB: 2^44 MiB is 2^64 bytes, the whole 64-bit guest physical address space.</summary>
+    public const ulong MaxMemoryMb = 1UL << 44;
+
+    /// <param name="memoryMb">1..<see cref="MaxMemoryMb"/>; larger would wrap the page count (2^56 MiB is 0 pages).</param>
     public static VmConfig FromMegabytes(ulong memoryMb, int vcpus, bool mbec = true, bool privateMemory = false,
-        HekiProfile profile = HekiProfile.Hardened) => new(memoryMb * PagesPerMiB, vcpus, mbec, privateMemory, profile);
+        HekiProfile profile = HekiProfile.Hardened)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(memoryMb, MaxMemoryMb);
+        return new(checked(memoryMb * PagesPerMiB), vcpus, mbec, privateMemory, profile);
+    }
 }

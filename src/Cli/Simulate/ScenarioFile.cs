@@ -3,7 +3,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Unicode;
 using HekiActors.Actors.Hosting;
-using HekiActors.Actors.Simulation;
+using HekiActors.Simulation;
+using HekiActors.Protocol;
 
 namespace HekiActors.Cli.Simulate;
 

@@ -1,4 +1,4 @@
-using HekiActors.Vcpu;
+using HekiActors.Memory;
 
 namespace HekiActors.Cli.Simulate;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
-using HekiActors.Actors.Simulation;
-using HekiActors.Vcpu;
-using HekiActors.Vcpu.Guest;
+using HekiActors.Simulation;
+using HekiActors.Memory;
+using HekiActors.Simulation.Guest;
 
 namespace HekiActors.Cli.Simulate;
 
@@ -56,7 +56,7 @@ public sealed record RunMemoryEstimate(double Bytes, long Ranges)
     /// </summary>
     public static long BootRanges(ulong memoryMb)
     {
-        var pages = Math.Min(memoryMb, VmConfig.MaxMemoryMb) * VmConfig.PagesPerMiB;
+        var pages = VmConfig.PagesOf(Math.Min(memoryMb, VmConfig.MaxMemoryMb));
         return (long)(2 * (pages / 8 / KernelLayout.JitStride)) + 8;
     }
 

@@ -19,7 +19,11 @@ internal static class HekiProcess
     public sealed record Result(int ExitCode, string Output, string Error);
 
     /// <summary>Runs <c>heki ARGS</c> in <paramref name="workingDirectory"/>; <paramref name="stdin"/> is written then closed.</summary>
-    public static Result Run(string[] args, string? workingDirectory = null, byte[]? stdin = null, TimeSpan? timeout = null)
+    public static Result Run(string[] args, string? workingDirectory = null, byte[]? stdin = null, TimeSpan? timeout = null) =>
+        Run(args, workingDirectory, stdin is null ? null : input => input.Write(stdin), timeout);
+
+    /// <summary>Runs <c>heki ARGS</c>; <paramref name="writeStdin"/> writes its standard input (streamed: it may be huge), then it is closed.</summary>
+    public static Result Run(string[] args, string? workingDirectory, Action<Stream>? writeStdin, TimeSpan? timeout = null)
     {
         var info = new ProcessStartInfo(DotnetHost())
         {
@@ -41,10 +45,7 @@ internal static class HekiProcess
         var error = process.StandardError.ReadToEndAsync();
         try
         {
-            if (stdin is not null)
-            {
-                process.StandardInput.BaseStream.Write(stdin);
-            }
+            writeStdin?.Invoke(process.StandardInput.BaseStream);
 
             process.StandardInput.Close();
         }

@@ -53,7 +53,7 @@ public static class JsonScenarioReader
                 message = message[..cut];
             }
 
-            throw new UsageException($"{fileName}:{line}: malformed JSON: {message}");
+            throw new UsageException($"{fileName}:{line}: malformed JSON: {ScenarioNode.Excerpt(message, ScenarioNode.ParserMessageLength)}");
         }
     }
 

@@ -13,14 +13,17 @@ public abstract record ScenarioNode(int Line)
     /// <summary>Longest excerpt of a value or key quoted back in a message.</summary>
     public const int ExcerptLength = 40;
 
+    /// <summary>Longest parser message passed on (YamlDotNet and System.Text.Json quote the input they stopped at).</summary>
+    public const int ParserMessageLength = 200;
+
     /// <summary>
     /// <paramref name="text"/> as a message quotes it: control characters escaped so the message stays on one line,
     /// cut after <see cref="ExcerptLength"/> characters so a megabyte-long value cannot flood the terminal.
     /// </summary>
-    public static string Excerpt(string text)
+    public static string Excerpt(string text, int maxLength = ExcerptLength)
     {
-        var cut = text.Length > ExcerptLength;
-        var shown = cut ? text[..ExcerptLength] : text;
+        var cut = text.Length > maxLength;
+        var shown = cut ? text[..maxLength] : text;
         if (shown.Any(char.IsControl))
         {
             var builder = new System.Text.StringBuilder(shown.Length + 8);

@@ -28,11 +28,11 @@ public static partial class YamlScenarioReader
                 case DocumentStart when ++documents > 1:
                     throw new UsageException($"{fileName}:{ev.Start.Line}: a scenario file holds one YAML document, found a second one");
                 case AnchorAlias alias:
-                    throw new UsageException($"{fileName}:{ev.Start.Line}: YAML aliases (*{alias.Value}) are not supported in scenario files");
+                    throw new UsageException($"{fileName}:{ev.Start.Line}: YAML aliases (*{ScenarioNode.Excerpt(alias.Value.ToString())}) are not supported in scenario files");
                 case NodeEvent { Anchor.IsEmpty: false } node:
-                    throw new UsageException($"{fileName}:{ev.Start.Line}: YAML anchors (&{node.Anchor}) are not supported in scenario files");
+                    throw new UsageException($"{fileName}:{ev.Start.Line}: YAML anchors (&{ScenarioNode.Excerpt(node.Anchor.ToString())}) are not supported in scenario files");
                 case NodeEvent { Tag.IsEmpty: false } node:
-                    throw new UsageException($"{fileName}:{ev.Start.Line}: YAML tags ({node.Tag}) are not supported in scenario files");
+                    throw new UsageException($"{fileName}:{ev.Start.Line}: YAML tags ({ScenarioNode.Excerpt(node.Tag.ToString())}) are not supported in scenario files");
                 case MappingStart:
                     tree.Open(Line(ev), isMap: true);
                     break;
@@ -60,7 +60,7 @@ public static partial class YamlScenarioReader
         }
         catch (YamlException e)
         {
-            throw new UsageException($"{fileName}:{e.Start.Line}: malformed YAML: {e.Message}");
+            throw new UsageException($"{fileName}:{e.Start.Line}: malformed YAML: {ScenarioNode.Excerpt(e.Message, ScenarioNode.ParserMessageLength)}");
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using HekiActors.Cli.Kernels;
 using HekiActors.Cli.Replay;
 using HekiActors.Cli.Simulate;
 
@@ -27,6 +28,7 @@ public static class Program
         var root = new RootCommand("HekiActors: an actor model of KVM Heki per-guest-page memory permissions.");
         root.Subcommands.Add(ReplayCommand.Build());
         root.Subcommands.Add(SimulateCommand.Build());
+        root.Subcommands.Add(KernelDataCommand.Build());
         return root;
     }
 }

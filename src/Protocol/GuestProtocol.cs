@@ -68,8 +68,11 @@ public sealed record GuestReadCr(string VmId, int Vcpu, int Cr) : IVcpuCommand;
 /// <summary>A control register's value.</summary>
 public sealed record CrValue(ulong Value);
 
-/// <summary>Any request the model refuses as bad input (unknown VM or vCPU, bad arguments): nothing changed.</summary>
-public sealed record CommandRejected(string Reason);
+/// <summary>
+/// Any request the model refuses as bad input (unknown VM or vCPU, bad arguments): nothing changed. Branch on
+/// <paramref name="Code"/>; <paramref name="Reason"/> names the problem for people.
+/// </summary>
+public sealed record CommandRejected(RejectionCode Code, string Reason);
 
 /// <summary>Chaos and test hook: the vCPU actor throws while handling it, to exercise supervision.</summary>
 public sealed record CrashVcpu(string VmId, int Vcpu, string Reason) : IVcpuCommand;
@@ -78,12 +81,12 @@ public sealed record CrashVcpu(string VmId, int Vcpu, string Reason) : IVcpuComm
 /// Runs <paramref name="Accesses"/> generated guest accesses (one workload round) on a vCPU, in chunks of
 /// chunks (4,096 accesses in the vCPU) so shootdowns are never delayed by more than one chunk. The generator
 /// is seeded with <paramref name="Seed"/>: the same seed and workload give the same counts. Stops early at the
-/// first chunk boundary after <paramref name="DeadlineUtc"/> (null: none) or after a <see cref="StopWorkload"/>.
+/// first chunk boundary at or after <paramref name="Deadline"/> by the actor system's scheduler clock (null: none) or after a <see cref="StopWorkload"/>.
 /// Every few chunks, and at the end, the accesses done are told to <paramref name="ProgressTo"/> as
 /// <see cref="WorkloadProgress"/> (for progress displays; the final counts travel in the reply). Replies
 /// <see cref="WorkloadDone"/>.
 /// </summary>
-public sealed record RunWorkload(string VmId, int Vcpu, ulong Seed, long Round, long Accesses, DateTime? DeadlineUtc,
+public sealed record RunWorkload(string VmId, int Vcpu, ulong Seed, long Round, long Accesses, DateTimeOffset? Deadline,
     WorkloadSpec Workload, IActorRef? ProgressTo) : IVcpuCommand;
 
 /// <summary>Ends a running workload at its next chunk boundary; it replies <see cref="WorkloadDone"/> as usual.</summary>

@@ -28,6 +28,8 @@ public sealed class GuestKernelActor : UntypedActor
     private readonly IActorRef _coordinator;
     private readonly ISimulationRecorder? _recorder;
     private readonly ulong _seed;
+    private readonly ulong _runNonce;
+    private ulong _requests;
     private readonly GuestKernel _kernel;
     private readonly AttackerModel _attacker;
     private readonly VmTotals _totals = new();
@@ -49,8 +51,9 @@ public sealed class GuestKernelActor : UntypedActor
     private bool _stopping;
 
     public GuestKernelActor(int index, string vmId, SimulationSpec spec, IActorRef hypervisor, IActorRef coordinator,
-        ISimulationRecorder? recorder)
+        ISimulationRecorder? recorder, ulong runNonce)
     {
+        _runNonce = runNonce;
         _index = index;
         _vmId = vmId;
         _spec = spec;
@@ -64,8 +67,8 @@ public sealed class GuestKernelActor : UntypedActor
     }
 
     public static Props Props(int index, string vmId, SimulationSpec spec, IActorRef hypervisor, IActorRef coordinator,
-        ISimulationRecorder? recorder) =>
-        Akka.Actor.Props.Create(() => new GuestKernelActor(index, vmId, spec, hypervisor, coordinator, recorder));
+        ISimulationRecorder? recorder, ulong runNonce) =>
+        Akka.Actor.Props.Create(() => new GuestKernelActor(index, vmId, spec, hypervisor, coordinator, recorder, runNonce));
 
     protected override void OnReceive(object message)
     {
@@ -84,7 +87,7 @@ public sealed class GuestKernelActor : UntypedActor
                 CreateVm();
                 break;
             case CommandRejected rejected when !_booted && _current is null:
-                if (!_recreating && rejected.Reason.Contains("already exists", StringComparison.Ordinal))
+                if (!_recreating && rejected.Code == RejectionCode.VmExists)
                 {
                     _recreating = true;
                     _hypervisor.Tell(new DestroyVm(_vmId, NextRequestId()));
@@ -135,7 +138,7 @@ public sealed class GuestKernelActor : UntypedActor
     {
         var schedule = _schedule!;
         _round = round;
-        if (!_booted || round >= schedule.Rounds || _stopping || schedule.Over(DateTime.UtcNow))
+        if (!_booted || round >= schedule.Rounds || _stopping || schedule.Over(Context.System.Scheduler.Now))
         {
             Finish();
             return;
@@ -161,11 +164,12 @@ public sealed class GuestKernelActor : UntypedActor
     private IEnumerable<Step> AttackSteps()
     {
         var schedule = _schedule!;
+        var clock = Context.System.Scheduler;
         foreach (var kind in AttackKinds.All)
         {
             for (var n = _spec.Attacks.PerVmPerRound(kind); n > 0; n--)
             {
-                if (_stopping || schedule.Over(DateTime.UtcNow))
+                if (_stopping || schedule.Over(clock.Now))
                     yield break;
                 var plan = _attacker.Plan(kind, ref _attackRandom);
                 var results = new List<OperationResult>(plan.Probes.Count);
@@ -207,7 +211,7 @@ public sealed class GuestKernelActor : UntypedActor
 
         var schedule = _schedule!;
         var accesses = schedule.AccessesIn(_round);
-        DateTime? deadline = schedule.Duration is null ? null : schedule.DeadlineOf(_round);
+        DateTimeOffset? deadline = schedule.Duration is null ? null : schedule.DeadlineOf(_round);
         var workload = _kernel.Workload;
         _workloadsRunning = _spec.VcpusPerVm;
         for (var v = 0; v < _spec.VcpusPerVm; v++)
@@ -326,8 +330,9 @@ public sealed class GuestKernelActor : UntypedActor
         SendNext();
     }
 
-    // Fresh ids: a run on a durable journal must not be answered from an earlier run's record of "the same" request.
-    private static Guid NextRequestId() => Guid.NewGuid();
+    // From this VM's seed and the run's nonce: a run on a durable journal must not be answered from an earlier
+    // run's record of "the same" request.
+    private Guid NextRequestId() => RequestIds.Derive(_seed, _runNonce, ++_requests);
 
     /// <summary>One operation to send, what to do with its result, and how to tag its recorded line.</summary>
     private sealed record Step(GuestOperation Operation, Action<OperationResult>? OnResult, AttackKind? AttackKind, ReplayTag? Tag)

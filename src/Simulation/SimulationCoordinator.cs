@@ -24,6 +24,7 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
     private readonly IProgress<SimulationProgress>? _progress;
     private readonly ISimulationRecorder? _recorder;
     private readonly int _bootConcurrency;
+    private readonly ulong _runNonce;
     private long _progressAccesses;
     private long _progressFaulted;
     private readonly IActorRef?[] _kernels;
@@ -45,8 +46,9 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
     private int _bootFailures;
 
     public SimulationCoordinator(SimulationSpec spec, IActorRef hypervisor, IActorRef warnings, IProgress<SimulationProgress>? progress,
-        ISimulationRecorder? recorder, int bootConcurrency)
+        ISimulationRecorder? recorder, int bootConcurrency, ulong runNonce)
     {
+        _runNonce = runNonce;
         _spec = spec;
         _hypervisor = hypervisor;
         _warnings = warnings;
@@ -60,8 +62,8 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(SimulationSpec spec, IActorRef hypervisor, IActorRef warnings, IProgress<SimulationProgress>? progress,
-        ISimulationRecorder? recorder, int bootConcurrency) =>
-        Akka.Actor.Props.Create(() => new SimulationCoordinator(spec, hypervisor, warnings, progress, recorder, bootConcurrency));
+        ISimulationRecorder? recorder, int bootConcurrency, ulong runNonce) =>
+        Akka.Actor.Props.Create(() => new SimulationCoordinator(spec, hypervisor, warnings, progress, recorder, bootConcurrency, runNonce));
 
     /// <summary>The VM id of the <paramref name="index"/>-th simulated VM.</summary>
     public static string VmId(int index) => "sim-" + index.ToString("D5", System.Globalization.CultureInfo.InvariantCulture);
@@ -114,7 +116,7 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
         if (_stopping || _started >= _spec.Vms)
             return;
         var index = _started++;
-        var kernel = Context.ActorOf(GuestKernelActor.Props(index, VmId(index), _spec, _hypervisor, Self, _recorder), "guest-" + index);
+        var kernel = Context.ActorOf(GuestKernelActor.Props(index, VmId(index), _spec, _hypervisor, Self, _recorder, _runNonce), "guest-" + index);
         _kernels[index] = kernel;
         kernel.Tell(BootVm.Instance);
     }
@@ -142,8 +144,8 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
             return;
         }
 
-        var startedUtc = DateTime.UtcNow - Stopwatch.GetElapsedTime(_workloadStartedAt);
-        var schedule = new RunRounds(Math.Max(1, _spec.Rounds), _spec.AccessesPerVcpu, startedUtc, _spec.Duration);
+        var started = Context.System.Scheduler.Now - Stopwatch.GetElapsedTime(_workloadStartedAt);
+        var schedule = new RunRounds(Math.Max(1, _spec.Rounds), _spec.AccessesPerVcpu, started, _spec.Duration);
         for (var i = 0; i < _started; i++)
             _kernels[i]!.Tell(schedule);
     }

@@ -8,7 +8,11 @@ namespace HekiActors.Simulation;
 /// <summary>How the engine runs a simulation (not part of the scenario: the same spec gives the same counts with any of these).</summary>
 /// <param name="BootConcurrency">VMs booting at the same time.</param>
 /// <param name="WarningSink">Where printed kernel warnings go besides being counted (none: counted only).</param>
-public sealed record SimulationEngineOptions(int BootConcurrency = 512, IWarningSink? WarningSink = null)
+/// <param name="RunNonce">
+/// Mixed into every request id with the seed (<see cref="RequestIds"/>): give each run on a durable journal its own
+/// nonce, so it is never answered from an earlier run's record. The CLI draws one per run.
+/// </param>
+public sealed record SimulationEngineOptions(int BootConcurrency = 512, IWarningSink? WarningSink = null, ulong RunNonce = 0)
 {
     public static readonly SimulationEngineOptions Default = new();
 }
@@ -45,7 +49,7 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
         {
             var (warnings, hypervisor) = HekiHost.StartIn(system, options);
             var coordinator = system.ActorOf(SimulationCoordinator.Props(spec, hypervisor, warnings, progress,
-                recorder is null ? null : new SynchronizedRecorder(recorder), _options.BootConcurrency), "simulation");
+                recorder is null ? null : new SynchronizedRecorder(recorder), _options.BootConcurrency, _options.RunNonce), "simulation");
             await using var stop = cancellationToken.Register(() => coordinator.Tell(StopSimulation.Instance));
             // The edge: the only Ask. The coordinator always answers (a result, or a failure if it broke).
             var result = await coordinator.Ask<SimulationResult>(StartSimulation.Instance, Timeout.InfiniteTimeSpan).ConfigureAwait(false);

@@ -34,9 +34,9 @@ internal sealed record VmBooted(int Index, string? Error);
 /// Shares are computed per round, never laid out in an array: a run of 2^31 rounds costs no more to describe than one.
 /// </summary>
 /// <param name="AccessesPerVcpu">The workload budget of each vCPU over all rounds; null for none (the duration bounds it).</param>
-/// <param name="WorkloadStartUtc">When the workload phase started (wall clock, so the schedule means the same anywhere).</param>
+/// <param name="WorkloadStart">When the workload phase started, by the scheduler's clock (absolute, so the schedule means the same anywhere).</param>
 /// <param name="Duration">The workload duration; null for none.</param>
-internal sealed record RunRounds(int Rounds, long? AccessesPerVcpu, DateTime WorkloadStartUtc, TimeSpan? Duration)
+internal sealed record RunRounds(int Rounds, long? AccessesPerVcpu, DateTimeOffset WorkloadStart, TimeSpan? Duration)
 {
     /// <summary>Round <paramref name="round"/>'s share of the budget: an equal part, the first rounds taking the remainder.</summary>
     public long AccessesIn(long round) => AccessesPerVcpu is { } total
@@ -45,11 +45,11 @@ internal sealed record RunRounds(int Rounds, long? AccessesPerVcpu, DateTime Wor
 
     /// <summary>When round <paramref name="round"/>'s workload must stop: its cumulative share of the duration
     /// (exact in 128 bits: 7 days of ticks times 2^31 rounds does not fit in 64).</summary>
-    public DateTime DeadlineOf(long round) =>
-        WorkloadStartUtc + TimeSpan.FromTicks((long)((Int128)Duration!.Value.Ticks * (round + 1) / Rounds));
+    public DateTimeOffset DeadlineOf(long round) =>
+        WorkloadStart + TimeSpan.FromTicks((long)((Int128)Duration!.Value.Ticks * (round + 1) / Rounds));
 
     /// <summary>Whether the whole run's time is up (never, without a duration).</summary>
-    public bool Over(DateTime nowUtc) => Duration is not null && nowUtc >= DeadlineOf(Rounds - 1);
+    public bool Over(DateTimeOffset now) => Duration is not null && now >= DeadlineOf(Rounds - 1);
 }
 
 /// <summary>Coordinator → guest kernel: stop early (cancellation); running workloads end at their next chunk.</summary>

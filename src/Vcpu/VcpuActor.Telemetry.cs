@@ -104,7 +104,7 @@ public sealed partial class VcpuActor
         _slowPathSpanCountdown = SlowPathSpanEvery;
         // A root of its own, linked to the change: every miss under one change would make that trace unbounded.
         var change = HekiSpans.Parse(fill.TraceParent);
-        var span = HekiSpans.StartDetached(HekiSpans.SlowPath, default, DateTimeOffset.UtcNow - elapsed,
+        var span = HekiSpans.StartDetached(HekiSpans.SlowPath, default, Context.System.Scheduler.Now - elapsed,
             change == default ? null : [new ActivityLink(change)]);
         if (span is null)
             return;

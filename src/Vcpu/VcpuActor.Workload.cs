@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using HekiActors.Vcpu.Workload;
 using HekiActors.Protocol;
+using HekiActors.Memory;
 
 namespace HekiActors.Vcpu;
 
@@ -22,13 +23,13 @@ public sealed partial class VcpuActor
     {
         if (_workload is { Active: true })
         {
-            Sender.Tell(new CommandRejected($"vCPU {_index} of VM '{_vmId}' is already running a workload"));
+            Sender.Tell(new CommandRejected(RejectionCode.WorkloadRunning, $"vCPU {_index} of VM '{_vmId}' is already running a workload"));
             return;
         }
 
         if (run.Workload is null || run.Accesses < 0)
         {
-            Sender.Tell(new CommandRejected("a workload needs a guest workload and a non-negative access count"));
+            Sender.Tell(new CommandRejected(RejectionCode.InvalidRequest, "a workload needs a guest workload and a non-negative access count"));
             return;
         }
 
@@ -88,7 +89,7 @@ public sealed partial class VcpuActor
         _pendingAccesses = null;
         var stop = workload.Remaining == 0
             || workload.StopRequested
-            || (workload.Deadline is { } deadline && DateTime.UtcNow >= deadline);
+            || (workload.Deadline is { } deadline && Context.System.Scheduler.Now >= deadline);
         if (stop)
             FinishWorkload(workload);
         else
@@ -132,7 +133,7 @@ public sealed partial class VcpuActor
         public bool StopRequested { get; set; }
         public long Round { get; private set; }
         public long Remaining { get; set; }
-        public DateTime? Deadline { get; private set; }
+        public DateTimeOffset? Deadline { get; private set; }
         private long _unreportedAccesses;
         private long _unreportedFaulted;
         private int _unreportedChunks;
@@ -152,7 +153,7 @@ public sealed partial class VcpuActor
             ProgressTo = run.ProgressTo;
             Round = run.Round;
             Remaining = run.Accesses;
-            Deadline = run.DeadlineUtc;
+            Deadline = run.Deadline;
             Permitted = Faulted = Mmio = Misses = 0;
             _unreportedAccesses = _unreportedFaulted = _unreportedChunks = 0;
             StopRequested = false;

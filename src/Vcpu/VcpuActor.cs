@@ -123,12 +123,12 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
         {
             case GuestAccessBatch batch:
                 if (BatchProblem(batch) is { } problem)
-                    Sender.Tell(new CommandRejected(problem));
+                    Sender.Tell(new CommandRejected(RejectionCode.InvalidRequest, problem));
                 else
                     StartAccesses(new PendingAccesses(batch, Sender));
                 break;
             case GuestAccess { Cpl: > 3 } access:
-                Sender.Tell(new CommandRejected($"CPL {access.Cpl} does not exist (a CPL is 0..3)"));
+                Sender.Tell(new CommandRejected(RejectionCode.InvalidRequest, $"CPL {access.Cpl} does not exist (a CPL is 0..3)"));
                 break;
             case GuestAccess access:
                 StartAccesses(new PendingAccesses(access, Sender));
@@ -392,7 +392,7 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
     {
         if (write.Cr is < 0 or >= ControlRegisterCount)
         {
-            Sender.Tell(new CommandRejected($"CR{write.Cr} does not exist (control registers are CR0..CR15)"));
+            Sender.Tell(new CommandRejected(RejectionCode.NoSuchControlRegister, Rejections.NoSuchControlRegister(write.Cr)));
             return;
         }
 
@@ -403,7 +403,7 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
     {
         if (read.Cr is < 0 or >= ControlRegisterCount)
         {
-            Sender.Tell(new CommandRejected($"CR{read.Cr} does not exist (control registers are CR0..CR15)"));
+            Sender.Tell(new CommandRejected(RejectionCode.NoSuchControlRegister, Rejections.NoSuchControlRegister(read.Cr)));
             return;
         }
 

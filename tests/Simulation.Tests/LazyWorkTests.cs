@@ -9,7 +9,7 @@ namespace HekiActors.Simulation.Tests;
 /// </summary>
 public sealed class LazyWorkTests
 {
-    private static readonly DateTime Start = new(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+    private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     [Theory]
     [InlineData(10, 3)]
@@ -44,7 +44,7 @@ public sealed class LazyWorkTests
     {
         var schedule = new RunRounds(3, null, Start, null);
 
-        Assert.False(schedule.Over(DateTime.MaxValue));
+        Assert.False(schedule.Over(DateTimeOffset.MaxValue));
         Assert.Equal(long.MaxValue, schedule.AccessesIn(2));
     }
 

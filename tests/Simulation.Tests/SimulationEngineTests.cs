@@ -151,9 +151,10 @@ public sealed class SimulationEngineTests
         try
         {
             var spec = Small(accesses: 2_000) with { Vms = 2, Journal = HekiActors.Actors.Hosting.JournalKind.Sqlite, SqlitePath = path };
-            var first = await Run(spec);
+            // Each run draws its own nonce, as the CLI does: the second run is not answered from the first run's record.
+            var first = await new SimulationEngine(new SimulationEngineOptions(RunNonce: 1)).RunAsync(spec, null, null, CancellationToken.None);
             var recorder = new ListRecorder();
-            var second = await Run(spec, recorder);
+            var second = await new SimulationEngine(new SimulationEngineOptions(RunNonce: 2)).RunAsync(spec, null, recorder, CancellationToken.None);
 
             Assert.Equal(Counts(first), Counts(second));
             Assert.Equal(2, recorder.Lines.Count(l => l.Contains("\"destroy_vm\"")));

@@ -21,8 +21,8 @@ public sealed class ReplayLineReader : IDisposable
 {
     /// <summary>
     /// The longest line, in bytes: 16 MiB. The largest request a guest can make is a protect of 1,024 list pages of
-    /// 169 ranges (the RFC's most) with every number at its 20-digit maximum: 14,373,890 bytes as the recorder writes
-    /// it, which fits with room for a long VM id. Parsing a line of this size takes about 3 times its size in memory.
+    /// 169 ranges (the RFC's most) with every number at its 20-digit maximum: 14,365,764 bytes as the recorder writes
+    /// it for VM sim-00000, which leaves 2.4 MB for a long VM id and extra fields.
     /// </summary>
     public const int MaxLineBytes = 16 << 20;
 

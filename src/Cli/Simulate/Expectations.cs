@@ -31,8 +31,6 @@ public static class Expectations
     /// <summary>The smallest non-zero telemetry sampling ratio (one in a billion; smaller rounds to never).</summary>
     public const double MinRatio = 1e-9;
 
-    public const string PositiveInteger = "must be a positive integer";
-    public const string Fraction = "must be a number from 0 to 1";
     public const string Boolean = "must be true or false";
     public const string Profile = "must be one of " + ProfileChoices.Expected;
     public const string Duration = "must be a duration from 1ms to 7 days (168h), such as 20s, 2m, 1m30s or 500ms";

@@ -135,20 +135,12 @@ public sealed class ReplayLineReaderTests
     }
 }
 
-/// <summary>A read-only stream of <paramref name="length"/> copies of one byte, made as it is read.</summary>
-internal sealed class RepeatingStream(byte value, long length) : Stream
+/// <summary>A forward-only stream that only reads: subclasses say what <see cref="Read(Span{byte})"/> gives.</summary>
+internal abstract class ReadOnlyStream : Stream
 {
-    private long _left = length;
-
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
-    public override int Read(Span<byte> buffer)
-    {
-        var n = (int)Math.Min(buffer.Length, _left);
-        buffer[..n].Fill(value);
-        _left -= n;
-        return n;
-    }
+    public abstract override int Read(Span<byte> buffer);
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => new(Read(buffer.Span));
 
@@ -163,28 +155,28 @@ internal sealed class RepeatingStream(byte value, long length) : Stream
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
 
+/// <summary>A read-only stream of <paramref name="length"/> copies of one byte, made as it is read.</summary>
+internal sealed class RepeatingStream(byte value, long length) : ReadOnlyStream
+{
+    private long _left = length;
+
+    public override int Read(Span<byte> buffer)
+    {
+        var n = (int)Math.Min(buffer.Length, _left);
+        buffer[..n].Fill(value);
+        _left -= n;
+        return n;
+    }
+}
+
 /// <summary>One stream, then some bytes.</summary>
-internal sealed class ConcatStream(Stream first, byte[] then) : Stream
+internal sealed class ConcatStream(Stream first, byte[] then) : ReadOnlyStream
 {
     private readonly MemoryStream _then = new(then);
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
         var n = first.Read(buffer);
         return n > 0 ? n : _then.Read(buffer);
     }
-
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => new(Read(buffer.Span));
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -104,3 +104,19 @@ public sealed record WorkloadDone(string VmId, int Vcpu, long Round, long Permit
 {
     public long Accesses => Permitted + Faulted + Mmio;
 }
+
+/// <summary>
+/// Asks a vCPU for everything it counted and timed since it started (issue 9's vocabulary, docs/observability.md):
+/// the same increments it adds to the metrics. Replies <see cref="VcpuCounts"/>.
+/// </summary>
+public sealed record GetVcpuCounts(string VmId, int Vcpu) : IVcpuCommand;
+
+/// <summary>
+/// A vCPU's counts since it started. <paramref name="Accesses"/> is indexed origin × 3 + outcome (origin 0 workload,
+/// 1 attack; outcome 0 permitted, 1 #PF, 2 MMIO). Latencies are per access (fast path, weighted by the accesses each
+/// timed group covered), per translation miss (slow path) and per hypercall (arrival at the vCPU to reply), in
+/// picoseconds; the histograms are copies that belong to the receiver.
+/// </summary>
+public sealed record VcpuCounts(string VmId, int Vcpu, long[] Accesses, long TranslationFills, long TranslationInvalidations,
+    long[] HypercallsByResult, long HypercallsRefusedCpl, LatencyHistogram FastPath, LatencyHistogram SlowPath,
+    LatencyHistogram Hypercall);

@@ -6,6 +6,8 @@ using HekiActors.Vcpu;
 using HekiActors.Simulation.Guest;
 using HekiActors.Vcpu.Workload;
 using HekiActors.Simulation.Replay;
+using HekiActors.Observability;
+using HekiActors.Memory.Hypercalls;
 
 namespace HekiActors.Simulation;
 
@@ -36,7 +38,6 @@ public sealed class GuestKernelActor : UntypedActor
 
     private IEnumerator<Step>? _steps;
     private Step? _current;
-    private long _sentAt;
     private Action? _whenDone;
     private GuestRandom _attackRandom;
     private RunRounds? _schedule;
@@ -46,9 +47,18 @@ public sealed class GuestKernelActor : UntypedActor
     private long _roundFaulted;
     private long _roundBlocked;
     private long _roundSucceeded;
+    private long _roundAttackAccesses;
+    private long _roundViolations;
     private bool _booted;
+    private bool _created;
     private bool _recreating;
     private bool _stopping;
+    private bool _finishing;
+    private int _countsPending;
+    private long _crPinBlocks;
+    private long _immutableRejections;
+    private long _hostIntegrityFaults;
+    private readonly string _profileTag;
 
     public GuestKernelActor(int index, string vmId, SimulationSpec spec, IActorRef hypervisor, IActorRef coordinator,
         ISimulationRecorder? recorder, ulong runNonce)
@@ -64,6 +74,7 @@ public sealed class GuestKernelActor : UntypedActor
         var layout = KernelLayout.For(VmConfig.PagesOf(spec.MemoryMbPerVm));
         _kernel = new GuestKernel(layout, spec.VcpusPerVm, spec.Workload);
         _attacker = new AttackerModel(_kernel, spec.Profile, spec.Mbec);
+        _profileTag = HekiTagValues.Of(spec.Profile);
     }
 
     public static Props Props(int index, string vmId, SimulationSpec spec, IActorRef hypervisor, IActorRef coordinator,
@@ -77,7 +88,14 @@ public sealed class GuestKernelActor : UntypedActor
             case BootVm:
                 CreateVm();
                 break;
+            case VcpuCounts counts:
+                CountsReceived(counts);
+                break;
+            case CommandRejected when _countsPending > 0:
+                CountsReceived(null); // the VM is gone: its vCPUs counted nothing we can ask for
+                break;
             case VmCreated:
+                _created = true;
                 _recorder?.Record(ReplayLines.Format(new CreateVmRequest(_vmId, _spec.MemoryMbPerVm, _spec.VcpusPerVm, _spec.Mbec, PrivateMemory: false)));
                 Run(_kernel.BootOperations().Select(op => Step.Kernel(op, null)), BootDone);
                 break;
@@ -144,7 +162,7 @@ public sealed class GuestKernelActor : UntypedActor
             return;
         }
 
-        _roundAccesses = _roundFaulted = _roundBlocked = _roundSucceeded = 0;
+        _roundAccesses = _roundFaulted = _roundBlocked = _roundSucceeded = _roundAttackAccesses = _roundViolations = 0;
         var events = _kernel.EventsForRound(round);
         Run(events.Select(ev => Step.Kernel(ev.Operation, result => _kernel.Completed(ev, result.Value),
             ev.Kind == KernelEventKind.ModuleLoad ? "module_load" : "downgrade")), RunAttacks);
@@ -187,6 +205,12 @@ public sealed class GuestKernelActor : UntypedActor
     private void Judged(AttackKind kind, AttackVerdict verdict)
     {
         var k = (int)kind;
+        if (HekiMetrics.Attacks.Enabled)
+            HekiMetrics.Attacks.Add(1, new TagList
+            {
+                { HekiTags.Profile, _profileTag }, { HekiTags.AttackKind, kind.Name() },
+                { HekiTags.AttackVerdict, verdict.Succeeded ? HekiTagValues.Succeeded : HekiTagValues.Blocked },
+            });
         _totals.Attempted[k]++;
         if (verdict.Succeeded)
         {
@@ -225,21 +249,69 @@ public sealed class GuestKernelActor : UntypedActor
 
     private void WorkloadFinished(WorkloadDone done)
     {
-        _totals.Permitted += done.Permitted;
-        _totals.Faulted += done.Faulted;
-        _totals.Mmio += done.Mmio;
-        _totals.Misses += done.Misses;
-        _totals.FastPath.Add(done.FastPath);
-        _totals.SlowPath.Add(done.SlowPath);
         _roundAccesses += done.Accesses;
         _roundFaulted += done.Faulted;
         if (--_workloadsRunning > 0)
             return;
-        _coordinator.Tell(new RoundDone(_index, _round, _roundAccesses, _roundFaulted, _roundBlocked, _roundSucceeded));
+        _coordinator.Tell(new RoundDone(_index, _round, _roundAccesses, _roundFaulted, _roundBlocked, _roundSucceeded,
+            _roundAttackAccesses, _roundViolations));
         StartRound(_round + 1);
     }
 
-    private void Finish() => _coordinator.Tell(new VmFinished(_index, _totals));
+    /// <summary>
+    /// The VM is done: asks every vCPU for its counts (the figures the metrics were given too), then hands the totals
+    /// to the coordinator. A VM that was never created has nothing to ask.
+    /// </summary>
+    private void Finish()
+    {
+        if (_finishing)
+            return;
+        _finishing = true;
+        if (!_created)
+        {
+            SendTotals();
+            return;
+        }
+
+        _countsPending = _spec.VcpusPerVm;
+        for (var v = 0; v < _spec.VcpusPerVm; v++)
+            _hypervisor.Tell(new GetVcpuCounts(_vmId, v));
+    }
+
+    private void CountsReceived(VcpuCounts? counts)
+    {
+        if (counts is not null)
+            _totals.Add(counts);
+        if (--_countsPending == 0)
+            SendTotals();
+    }
+
+    private void SendTotals()
+    {
+        _totals.Counts = _totals.Counts.Add(new HekiCounts
+        {
+            CrPinBlocks = _crPinBlocks,
+            ImmutableRejections = _immutableRejections,
+            HostIntegrityFaults = _hostIntegrityFaults,
+            BootProtectionFailures = _totals.BootFailure is null ? 0 : 1,
+            AttacksBlocked = _totals.Blocked.Sum(),
+            AttacksSucceeded = _totals.Succeeded.Sum(),
+        });
+        _coordinator.Tell(new VmFinished(_index, _totals));
+    }
+
+    /// <summary>
+    /// The kernel's boot protection failed (issue 8 item 6): the VM runs unprotected, so this is reported loudly
+    /// (count, reason, metric), never only as a failed hypercall among thousands.
+    /// </summary>
+    private void BootProtectionFailed(string reason, string result)
+    {
+        if (_totals.BootFailure is not null)
+            return; // the first failure says why; the VM is counted once
+        _totals.BootFailure = (reason, result);
+        if (HekiMetrics.BootProtectionFailures.Enabled)
+            HekiMetrics.BootProtectionFailures.Add(1, new TagList { { HekiTags.Profile, _profileTag }, { HekiTags.Reason, result } });
+    }
 
     /// <summary>A request the model refused (a simulation bug, not a guest outcome): this VM stops where it is.</summary>
     private void Fail(string reason)
@@ -248,11 +320,14 @@ public sealed class GuestKernelActor : UntypedActor
         _steps = null;
         _current = null;
         _whenDone = null;
-        _totals.HypercallFailures++;
         if (_booted)
+        {
             Finish();
-        else
-            _coordinator.Tell(new VmBooted(_index, reason));
+            return;
+        }
+
+        BootProtectionFailed("the VM could not boot: " + reason, HekiTagValues.Rejected);
+        _coordinator.Tell(new VmBooted(_index, reason));
     }
 
     /// <summary>The round's seed for vCPU <paramref name="vcpu"/>: the workload depends on nothing else.</summary>
@@ -296,7 +371,6 @@ public sealed class GuestKernelActor : UntypedActor
         {
             var step = _steps.Current;
             _current = step;
-            _sentAt = Stopwatch.GetTimestamp();
             _hypervisor.Tell(step.Operation.ToCommand(_vmId, NextRequestId()));
             return;
         }
@@ -315,19 +389,44 @@ public sealed class GuestKernelActor : UntypedActor
         var result = step.Operation.ResultOf(reply);
         if (step.Operation is ProtectOperation or LockCrOperation)
         {
-            _totals.Hypercalls++;
-            _totals.HypercallLatency.Record((long)((Stopwatch.GetTimestamp() - _sentAt) * (1_000_000_000_000.0 / Stopwatch.Frequency)));
-            if (result.Value != 0)
-                _totals.HypercallFailures++;
             if (result.Value == Errno.EPERM && step.Operation is ProtectOperation { Cpl: 0 })
-                _totals.ImmutableRejections++;
+                _immutableRejections++;
+            if (reply is HypercallDone { HostIntegrityFaults: > 0 } faulted)
+                _hostIntegrityFaults += faulted.HostIntegrityFaults;
+            if (!_booted && step.AttackKind is null && result.Value < 0)
+                BootProtectionFailed(BootFailureReason(step.Operation, result.Value), Errno.Name(result.Value));
         }
 
-        if (step.AttackKind is not null && !result.Completed && result.Kind != OperationResultKind.Return)
-            _totals.AttackViolations++;
+        if (step.Operation is WriteCrOperation && !result.Completed)
+        {
+            _crPinBlocks++;
+            _roundViolations++;
+        }
+
+        if (step.Operation is AccessOperation)
+        {
+            _roundAttackAccesses++;
+            if (result.AccessResult == AccessResult.PageFault)
+                _roundViolations++;
+        }
         _recorder?.Record(ReplayLines.Format(step.Operation.ToRequest(_vmId), result.ToReplayResult(), step.Tag));
         step.OnResult?.Invoke(result);
         SendNext();
+    }
+
+    /// <summary>Why a boot hypercall failed, in words a user can act on.</summary>
+    private string BootFailureReason(GuestOperation operation, long ret)
+    {
+        var errno = "-" + Errno.Name(ret).ToUpperInvariant();
+        if (operation is ProtectOperation protect)
+        {
+            var pages = protect.ListPages.Length;
+            return ret == Errno.E2BIG && pages > ProtectMemory.MaxListPages
+                ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"PROTECT_MEMORY returned {errno}: the boot list needs {pages:N0} list pages ({_spec.MemoryMbPerVm:N0} MiB of guest memory); hardened refuses more than {ProtectMemory.MaxListPages:N0}")
+                : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"PROTECT_MEMORY returned {errno} for the boot list ({pages:N0} list pages)");
+        }
+
+        return $"LOCK_CR_UPDATE returned {errno} at boot";
     }
 
     // From this VM's seed and the run's nonce: a run on a durable journal must not be answered from an earlier

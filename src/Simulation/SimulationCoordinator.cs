@@ -27,6 +27,7 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
     private readonly ulong _runNonce;
     private long _progressAccesses;
     private long _progressFaulted;
+    private SimulationResult? _result;
     private readonly IActorRef?[] _kernels;
     private readonly bool[] _bootedOk;
     private readonly long _startedAt = Stopwatch.GetTimestamp();
@@ -43,7 +44,7 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
     private long _attacksBlocked;
     private long _attacksSucceeded;
     private readonly VmTotals _totals = new();
-    private int _bootFailures;
+    private readonly Dictionary<(string Reason, string Result), (long Vms, string FirstVm)> _bootFailures = [];
 
     public SimulationCoordinator(SimulationSpec spec, IActorRef hypervisor, IActorRef warnings, IProgress<SimulationProgress>? progress,
         ISimulationRecorder? recorder, int bootConcurrency, ulong runNonce)
@@ -84,6 +85,8 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
             case RoundDone round:
                 _attacksBlocked += round.AttacksBlocked;
                 _attacksSucceeded += round.AttacksSucceeded;
+                _progressAccesses += round.AttackAccesses;
+                _progressFaulted += round.AttackViolations;
                 break;
             case VmFinished finished:
                 HandleFinished(finished);
@@ -126,8 +129,6 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
         _booted++;
         if (booted.Error is null)
             _bootedOk[booted.Index] = true;
-        else
-            _bootFailures++;
         BootNext();
         if (_booted == _started && (_started == _spec.Vms || _stopping))
             StartWorkload();
@@ -153,14 +154,13 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
     private void HandleFinished(VmFinished finished)
     {
         var vm = finished.Totals;
-        _totals.Permitted += vm.Permitted;
-        _totals.Faulted += vm.Faulted;
-        _totals.Mmio += vm.Mmio;
-        _totals.Misses += vm.Misses;
-        _totals.Hypercalls += vm.Hypercalls;
-        _totals.HypercallFailures += vm.HypercallFailures;
-        _totals.ImmutableRejections += vm.ImmutableRejections;
-        _totals.AttackViolations += vm.AttackViolations;
+        _totals.Counts = _totals.Counts.Add(vm.Counts);
+        if (vm.BootFailure is { } failure)
+        {
+            var (count, first) = _bootFailures.GetValueOrDefault(failure, (0L, VmId(finished.Index)));
+            _bootFailures[failure] = (count + 1, first);
+        }
+
         for (var k = 0; k < AttackKinds.Count; k++)
         {
             _totals.Attempted[k] += vm.Attempted[k];
@@ -183,7 +183,6 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
         _endedAt = Stopwatch.GetTimestamp();
         _phase = "done";
         Timers.Cancel("progress");
-        Report();
         // Every warning a VM sent was sent before its last reply: the supervisor's mailbox already holds it.
         _warnings.Tell(GetWarningStats.Instance);
     }
@@ -195,23 +194,21 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
             .Select(kind => new AttackTally(kind, _spec.Profile, t.Attempted[(int)kind], t.Blocked[(int)kind], t.Succeeded[(int)kind],
                 t.Succeeded[(int)kind] > 0 ? t.Why[(int)kind] : null))
             .ToArray();
+        var counts = t.Counts with { WarningsEmitted = stats.TotalEmitted, WarningsSuppressed = stats.TotalSuppressed };
         var result = new SimulationResult(
             _spec,
             Elapsed(_startedAt, _endedAt),
             Elapsed(_startedAt, _bootEndedAt == 0 ? _endedAt : _bootEndedAt),
-            new AccessCounts(t.Permitted, t.Faulted, t.Mmio),
-            t.Hypercalls,
-            t.HypercallFailures + _bootFailures,
-            t.Misses,
+            counts,
             Summary(t.FastPath),
             Summary(t.SlowPath),
             Summary(t.HypercallLatency),
-            t.Faulted + t.AttackViolations,
-            t.ImmutableRejections,
-            stats.TotalEmitted,
-            stats.TotalSuppressed,
             attacks,
-            HostIntegrityFaults: 0);
+            _bootFailures.Select(f => new BootFailureGroup(f.Key.Reason, f.Key.Result, f.Value.Vms, f.Value.FirstVm))
+                .OrderByDescending(f => f.Vms).ToArray());
+        _result = result;
+        // The last progress line shows the report's own figures (issue 9: they must never disagree).
+        Report();
         _replyTo!.Tell(result);
         _replyTo = null;
     }
@@ -229,6 +226,13 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
             fraction = Math.Min(1, _progressAccesses / ((double)perVcpu * _spec.VcpusPerVm * Math.Max(1, _started)));
         else
             fraction = 0;
+        if (_result is { } r)
+        {
+            _progress.Report(new SimulationProgress("done", _booted, _spec.Vms, r.Counts.Accesses, r.Counts.Violations,
+                r.Counts.AttacksBlocked, r.Counts.AttacksSucceeded, r.Elapsed, 1, r.AccessesPerSecond));
+            return;
+        }
+
         _progress.Report(new SimulationProgress(
             _phase, _booted, _spec.Vms, _progressAccesses, _progressFaulted, _attacksBlocked, _attacksSucceeded,
             Elapsed(_startedAt, Stopwatch.GetTimestamp()), fraction));

@@ -63,18 +63,11 @@ public sealed partial class VcpuActor
     }
 
     /// <summary>Called by the batch loop after each run of fast-path accesses (up to a miss or the chunk's end).</summary>
-    private void WorkloadSegmentRan(long startedAt, long now, int accesses, bool missed)
+    private void WorkloadSegmentRan(bool missed)
     {
-        var workload = _workload!;
-        if (accesses > 0)
-            workload.FastPath.Record(PicosecondsBetween(startedAt, now) / accesses, accesses);
         if (missed)
-            workload.Misses++;
+            _workload!.Misses++;
     }
-
-    // _missStartedAt is set by the batch loop at the miss (the same clock read that ended the segment).
-    private void WorkloadMissFilled() =>
-        _workload!.SlowPath.Record(PicosecondsBetween(_missStartedAt, Stopwatch.GetTimestamp()));
 
     /// <summary>Called by the batch loop when a chunk's accesses are all done.</summary>
     private void WorkloadChunkDone()
@@ -106,7 +99,7 @@ public sealed partial class VcpuActor
 
     private void FinishWorkload(WorkloadRun workload)
     {
-        FlushTally();
+        FlushTally(HekiActors.Observability.AccessOrigin.Workload);
         workload.ReportProgress();
         workload.ReplyTo.Tell(workload.End(_vmId, _index));
     }

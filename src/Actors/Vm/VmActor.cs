@@ -194,7 +194,7 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
         var outcome = decision.Outcome;
         foreach (var line in decision.Warnings)
             Report(line.Site, line.Text, telemetry);
-        Count(message, outcome);
+        Count(message, outcome, telemetry);
         var reply = ReplyFor(message, outcome);
         if (decision.Events.Count == 0)
         {
@@ -320,13 +320,15 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
     };
 
     /// <summary>The decision's counters and the host-integrity log line.</summary>
-    private void Count(object message, VmOutcome outcome)
+    private void Count(object message, VmOutcome outcome, RequestTelemetry? telemetry)
     {
         switch (message, outcome)
         {
             case (ProtectMemoryCall, VmOutcome.Returned returned):
                 if (returned.Ret == Errno.EPERM)
                     CountImmutableRejection(HekiTagValues.Guest); // CPL was checked by the vCPU: only an immutable page refuses
+                if (returned.HostIntegrityFaults > 0 && HekiMetrics.HostIntegrityFaults.Enabled)
+                    HekiMetrics.HostIntegrityFaults.Add(returned.HostIntegrityFaults, ProfileTag(_state.Config.Profile));
                 if (returned.HostIntegrityFaults > 0)
                     _log.Error("VM '{0}': PROTECT_MEMORY list page overflowed the host buffer ({1} page(s)): host integrity fault",
                         _vmId, returned.HostIntegrityFaults);
@@ -335,7 +337,7 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
                 CountImmutableRejection(HekiTagValues.Host);
                 break;
             case (CrWriteCall call, VmOutcome.CrWrite { Written: false }):
-                CountCrPinBlock(call.Cr);
+                CountCrPinBlock(call.Cr, telemetry);
                 break;
         }
     }
@@ -489,7 +491,7 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
         HekiMetrics.ImmutableRejections.Add(1, tags);
     }
 
-    private void CountCrPinBlock(int cr)
+    private void CountCrPinBlock(int cr, RequestTelemetry? telemetry)
     {
         if (!HekiMetrics.CrPinBlocks.Enabled)
             return;
@@ -497,6 +499,14 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
         if (HekiTelemetry.PerVmLabels)
             tags.Add(HekiTags.Vm, _vmId);
         HekiMetrics.CrPinBlocks.Add(1, tags);
+        // A #GP is a violation too (the vocabulary's "violations"), counted with the CR write's span current (its exemplar).
+        var violation = new TagList { { HekiTags.Profile, HekiTagValues.Of(_state.Config.Profile) }, { HekiTags.Exception, HekiTagValues.GeneralProtection } };
+        if (HekiTelemetry.PerVmLabels)
+            violation.Add(HekiTags.Vm, _vmId);
+        if (telemetry is null)
+            HekiMetrics.Violations.Add(1, violation);
+        else
+            telemetry.Counted(() => HekiMetrics.Violations.Add(1, violation));
     }
 
     private static KeyValuePair<string, object?> ProfileTag(HekiProfile profile) => new(HekiTags.Profile, HekiTagValues.Of(profile));

@@ -34,7 +34,8 @@ public static class JsonScenarioReader
                 return null;
             }
 
-            var root = ReadValue(ref reader, lines, fileName);
+            var values = 0;
+            var root = ReadValue(ref reader, lines, fileName, ref values);
             if (reader.Read())
             {
                 throw new UsageException($"{fileName}:{lines.LineOf(reader.TokenStartIndex)}: malformed JSON: more data after the scenario object");
@@ -57,9 +58,14 @@ public static class JsonScenarioReader
         }
     }
 
-    private static ScenarioNode ReadValue(ref Utf8JsonReader reader, LineMap lines, string fileName)
+    private static ScenarioNode ReadValue(ref Utf8JsonReader reader, LineMap lines, string fileName, ref int values)
     {
         var line = lines.LineOf(reader.TokenStartIndex);
+        if (++values > ScenarioFile.MaxValues)
+        {
+            throw ScenarioFile.TooManyValues(fileName, line);
+        }
+
         switch (reader.TokenType)
         {
             case JsonTokenType.StartObject:
@@ -69,6 +75,11 @@ public static class JsonScenarioReader
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
                 {
                     var keyLine = lines.LineOf(reader.TokenStartIndex);
+                    if (++values > ScenarioFile.MaxValues)
+                    {
+                        throw ScenarioFile.TooManyValues(fileName, keyLine);
+                    }
+
                     var key = Text(ref reader, keyLine, fileName);
                     if (!seen.Add(key))
                     {
@@ -77,7 +88,7 @@ public static class JsonScenarioReader
                     }
 
                     reader.Read();
-                    entries.Add(new ScenarioEntry(key, keyLine, ReadValue(ref reader, lines, fileName)));
+                    entries.Add(new ScenarioEntry(key, keyLine, ReadValue(ref reader, lines, fileName, ref values)));
                 }
 
                 return new ScenarioMap(line, entries);
@@ -88,7 +99,7 @@ public static class JsonScenarioReader
                 var items = new List<ScenarioNode>();
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                 {
-                    items.Add(ReadValue(ref reader, lines, fileName));
+                    items.Add(ReadValue(ref reader, lines, fileName, ref values));
                 }
 
                 return new ScenarioList(line, items);

@@ -36,6 +36,16 @@ public static class ScenarioFile
     /// <summary>Deepest nesting of mappings and lists (a scenario needs 3: the file, a section, a list in it).</summary>
     public const int MaxDepth = 16;
 
+    /// <summary>
+    /// Most values (mappings, lists, scalars, keys included) in one file: every key of a scenario is about 60. The parsers
+    /// allocate a few hundred bytes per value, so without this a 1 MiB file of <c>[],[],...</c> would cost 200 MB.
+    /// </summary>
+    public const int MaxValues = 10_000;
+
+    /// <summary>The error for the value past <see cref="MaxValues"/>.</summary>
+    internal static UsageException TooManyValues(string fileName, long line) =>
+        new($"{fileName}:{line}: more than {MaxValues:N0} values; a scenario needs a few dozen");
+
     /// <summary>Reads and checks the file at <paramref name="path"/>; the name used in messages is the path as given.</summary>
     /// <remarks>Only a regular file of at most <see cref="MaxFileBytes"/> bytes of UTF-8 is read: a device, a FIFO or a
     /// directory is refused before it is opened, so an endless or blocking "file" can neither hang nor fill memory.</remarks>

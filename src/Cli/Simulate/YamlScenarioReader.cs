@@ -76,11 +76,13 @@ public static partial class YamlScenarioReader
     private sealed class TreeBuilder(string fileName)
     {
         private readonly Stack<Frame> _open = new();
+        private int _values;
 
         public ScenarioNode? Root { get; private set; }
 
         public void Open(int line, bool isMap)
         {
+            Count(line);
             if (_open.Count >= ScenarioFile.MaxDepth)
             {
                 throw new UsageException($"{fileName}:{line}: nesting deeper than {ScenarioFile.MaxDepth} levels");
@@ -92,10 +94,25 @@ public static partial class YamlScenarioReader
         public void Close()
         {
             var frame = _open.Pop();
-            Add(frame.IsMap ? new ScenarioMap(frame.Line, frame.Entries) : new ScenarioList(frame.Line, frame.Items));
+            Attach(frame.IsMap ? new ScenarioMap(frame.Line, frame.Entries) : new ScenarioList(frame.Line, frame.Items));
         }
 
-        public void Add(ScenarioNode node)
+        /// <summary>A scalar, counted as a value.</summary>
+        public void Add(ScenarioScalar scalar)
+        {
+            Count(scalar.Line);
+            Attach(scalar);
+        }
+
+        private void Count(int line)
+        {
+            if (++_values > ScenarioFile.MaxValues)
+            {
+                throw ScenarioFile.TooManyValues(fileName, line);
+            }
+        }
+
+        private void Attach(ScenarioNode node)
         {
             if (!_open.TryPeek(out var parent))
             {

@@ -101,13 +101,52 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
             return InterruptedExitCode;
         }
 
-        WriteReports(request, scenario, results, stoppedEarly);
+        // Final values to every exporter before the reports, so the report's telemetry figures are final too.
+        var summary = EndTelemetry(telemetry);
+        WriteReports(request, scenario, results, stoppedEarly, summary);
         foreach (var recorder in recorders ?? [])
         {
             error.WriteLine($"recorded {ReportFormat.Count(recorder.Lines)} operations to {recorder.Path}");
         }
 
+        await WaitForFinalScrapeAsync(telemetry, cancellationToken).ConfigureAwait(false);
         return stoppedEarly ? InterruptedExitCode : 0;
+    }
+
+    /// <summary>Ends the run's telemetry and says on one line if any of it was lost (issue 9: nothing silently lost).</summary>
+    private TelemetrySummary? EndTelemetry(TelemetrySession telemetry)
+    {
+        if (!telemetry.IsActive)
+        {
+            return null;
+        }
+
+        telemetry.EndRun();
+        var summary = TelemetrySummary.Current();
+        if (summary.LostAnything)
+        {
+            error.WriteLine($"telemetry: {ReportFormat.Count(summary.SpansDropped)} of {ReportFormat.Count(summary.SpansEnded)} spans dropped, " +
+                $"{ReportFormat.Count(summary.ExportFailures)} exports failed{(summary.FirstFailure is { } first ? $" (first: {first})" : "")}");
+        }
+
+        return summary;
+    }
+
+    /// <summary>Keeps the Prometheus endpoint up until it has served the final counts, at most the configured wait.</summary>
+    private async Task WaitForFinalScrapeAsync(TelemetrySession telemetry, CancellationToken cancellationToken)
+    {
+        var wait = telemetry.Options.FinalScrapeWaitOrDefault;
+        if (telemetry.Options.PrometheusPort is null || !telemetry.IsActive || wait <= TimeSpan.Zero || cancellationToken.IsCancellationRequested)
+        {
+            return;
+        }
+
+        error.WriteLine($"telemetry: waiting up to {DurationText.Format(wait)} for Prometheus to scrape the final counts (--final-scrape-wait)");
+        error.Flush();
+        if (!await telemetry.WaitForFinalScrapeAsync(wait, cancellationToken).ConfigureAwait(false))
+        {
+            error.WriteLine($"telemetry: no scrape of the final counts within {DurationText.Format(wait)}: Prometheus misses the run's last counts");
+        }
     }
 
     private TelemetrySession? StartTelemetry(TelemetryOptions options)
@@ -130,11 +169,11 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
         }
     }
 
-    private void WriteReports(Request request, Scenario scenario, List<SimulationResult> results, bool stoppedEarly)
+    private void WriteReports(Request request, Scenario scenario, List<SimulationResult> results, bool stoppedEarly, TelemetrySummary? summary)
     {
         if (request.ReportPath == StandardOutput)
         {
-            output.WriteLine(JsonReport.Render(scenario, results, stoppedEarly));
+            output.WriteLine(JsonReport.Render(scenario, results, stoppedEarly, summary));
             output.Flush();
             return;
         }
@@ -144,7 +183,7 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
         {
             using (var file = File.Create(path))
             {
-                JsonReport.Write(file, scenario, results, stoppedEarly);
+                JsonReport.Write(file, scenario, results, stoppedEarly, summary);
             }
 
             error.WriteLine($"report written to {path}");

@@ -297,7 +297,7 @@ public sealed class GuestKernelActor : UntypedActor
             AttacksBlocked = _totals.Blocked.Sum(),
             AttacksSucceeded = _totals.Succeeded.Sum(),
         });
-        _coordinator.Tell(new VmFinished(_index, _totals));
+        _coordinator.Tell(new VmFinished(_index, _totals.ToCounts()));
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using Akka.Configuration;
 using Akka.Persistence.Sql;
+using HekiActors.Protocol.Serialization;
 
 namespace HekiActors.Actors.Hosting;
 
@@ -17,7 +18,7 @@ public static class HekiConfig
               log-dead-letters-during-shutdown = off
             }
             """;
-        return journal switch
+        var config = journal switch
         {
             JournalKind.InMemory => ConfigurationFactory.ParseString(logging + InMemoryPersistence),
             JournalKind.Sqlite => ConfigurationFactory.ParseString(logging + SqlitePersistence(
@@ -25,6 +26,8 @@ public static class HekiConfig
                 .WithFallback(SqlPersistence.DefaultConfiguration),
             _ => throw new ArgumentOutOfRangeException(nameof(journal), journal, "unknown journal kind"),
         };
+        // Every message, event and snapshot of ours goes through our serializer, whatever the journal or transport.
+        return config.WithFallback(HekiSerializer.Config);
     }
 
     private const string InMemoryPersistence = """

@@ -546,7 +546,7 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
         }
     }
 
-    private sealed record RetryShootdown(long Generation)
+    private sealed record RetryShootdown(long Generation) : INoSerializationVerificationNeeded
     {
         public const string Key = "retry-shootdown";
     }

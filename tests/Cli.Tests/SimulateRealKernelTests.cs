@@ -26,7 +26,7 @@ public sealed class SimulateRealKernelTests
         var output = new StringWriter();
         var error = new StringWriter();
         Assert.True(HekiProfiles.TryParse(profile, out var chosen));
-        var code = ReplayRunner.RunAsync(path, chosen, TextReader.Null, output, error).GetAwaiter().GetResult();
+        var code = ReplayRunner.RunAsync(path, chosen, Stream.Null, output, error).GetAwaiter().GetResult();
         return (code, output.ToString(), error.ToString());
     }
 

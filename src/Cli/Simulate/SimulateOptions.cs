@@ -188,6 +188,7 @@ public sealed class SimulateOptions
         var scenario = file is null ? Simulate.Scenario.Default : ScenarioFile.Load(file);
         scenario = overrides.ApplyTo(scenario);
         scenario = GuestKernelSettings.ApplyTo(scenario, KernelSettings(parse));
+        ScenarioLimits.Check(scenario, RunMemoryEstimate.AvailableBytes());
         var progress = !parse.GetValue(NoProgress);
         var telemetry = TelemetryExporters.Options(scenario.TelemetryExporters, parse.GetValue(Telemetry), parse.GetValue(MetricsPort),
             parse.GetValue(TraceRatio), parse.GetValue(FastPathSpanRatio), parse.GetValue(PerVmLabels), parse.GetValue(FinalScrapeWait));

@@ -9,7 +9,7 @@ public static class GuestKernels
     public static KernelLayout Layout(SimulationSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        var pages = checked(spec.MemoryMbPerVm * VmConfig.PagesPerMiB);
+        var pages = VmConfig.PagesOf(spec.MemoryMbPerVm);
         return spec.Guest.Package is { } package ? KernelLayout.ForImage(package, pages) : KernelLayout.For(pages);
     }
 

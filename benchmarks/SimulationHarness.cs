@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using HekiActors.Simulation;
+using HekiActors.Simulation.Guest;
 using HekiActors.Memory;
 using HekiActors.Observability;
 using HekiActors.Protocol;
@@ -11,13 +12,29 @@ namespace HekiActors.Benchmarks;
 /// <summary>
 /// The simulation engine's harness (issue 4's targets are whole-system figures, not microbenchmarks):
 /// <c>throughput</c> (simulated accesses per second) and <c>boot</c> (boot time of many VMs with their kernel
-/// protections, and the process's peak RSS), and <c>telemetry</c> (issue 5: throughput with telemetry off and fully
-/// on, alternately, in one process; prints the ratio of the medians). Run as
+/// protections, and the process's peak RSS), <c>telemetry</c> (issues 5 and 9: throughput with telemetry off and
+/// fully on — Prometheus scraped every second and OTLP to an in-process receiver — alternately, in one process; prints
+/// the ratio of the medians), and <c>scrape</c> (issue 9: /metrics latency while the simulation runs). Run as
 /// <c>dotnet run -c Release --project benchmarks -- --simulate throughput|boot|telemetry [--vms N] [--vcpus N]
-/// [--memory-mb N] [--seconds S] [--accesses N] [--rounds N] [--profile P] [--no-mbec] [--pairs N] [--trace-ratio R]</c>.
+/// [--memory-mb N] [--seconds S] [--accesses N] [--rounds N] [--profile P] [--no-mbec] [--pairs N] [--trace-ratio R]
+/// [--kernel synthetic|debian [--boot-modules N] [--run-modules N]]</c> (the default guest, or the synthetic one, or the shipped
+/// Debian one with its modules).
 /// </summary>
 public static class SimulationHarness
 {
+    /// <summary>--kernel synthetic|debian, and for debian --boot-modules N and --run-modules N (default: the default guest's, 2 and 2).</summary>
+    private static GuestKernelSpec? Kernel(string[] args)
+    {
+        if (Value(args, "--kernel") is not { } name)
+            return null;
+        var kernel = GuestKernelSpec.For(Enum.Parse<DefaultGuest>(name, ignoreCase: true));
+        return kernel.Package is null ? kernel : kernel with
+        {
+            BootModules = ModuleChoice.Counted(Int(args, "--boot-modules", kernel.BootModules.Count)),
+            RunModules = ModuleChoice.Counted(Int(args, "--run-modules", kernel.RunModules.Count)),
+        };
+    }
+
     public static async Task<int> RunAsync(string[] args, TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(args);
@@ -36,7 +53,8 @@ public static class SimulationHarness
         var profile = HekiProfiles.TryParse(Value(args, "--profile"), out var p) ? p : HekiProfile.Hardened;
         var spec = new SimulationSpec(vms, vcpus, memoryMb, profile, Mbec: !args.Contains("--no-mbec"),
             Duration: seconds > 0 ? TimeSpan.FromSeconds(seconds) : null, AccessesPerVcpu: seconds > 0 && accesses == 0 ? null : accesses,
-            Rounds: rounds, Seed: 1, WorkloadMix.Default, boot ? AttackMix.None : AttackMix.Default);
+            Rounds: rounds, Seed: 1, WorkloadMix.Default, boot ? AttackMix.None : AttackMix.Default,
+            Kernel: Kernel(args));
 
         output.WriteLine(Invariant($"{mode}: {vms} VMs x {vcpus} vCPUs x {memoryMb} MiB, {profile.Name()}, {Environment.ProcessorCount} cores"));
         if (mode == "scrape")
@@ -72,16 +90,23 @@ public static class SimulationHarness
     {
         var off = new List<double>();
         var on = new List<double>();
+        // Issue 9: "on" exports by OTLP/HTTP too, to an in-process receiver (the OTLP end-to-end test's).
+        using var receiver = new HekiActors.Observability.Tests.OtlpReceiver();
+        Environment.SetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.Endpoint);
+        Environment.SetEnvironmentVariable("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf");
         for (var run = 0; run < 2 * pairs; run++)
         {
             var enabled = run % 2 == 1;
             var port = FreePort();
-            using var session = enabled ? TelemetrySession.Start(new TelemetryOptions(PrometheusPort: port, TraceSampleRatio: traceRatio)) : null;
+            using var session = enabled
+                ? TelemetrySession.Start(new TelemetryOptions(Otlp: true, PrometheusPort: port, TraceSampleRatio: traceRatio))
+                : null;
             using var scrapes = new CancellationTokenSource();
             var scraper = enabled ? ScrapeEverySecond(port, scrapes.Token) : Task.FromResult(0);
             var result = await new SimulationEngine().RunAsync(spec, null, null, CancellationToken.None).ConfigureAwait(false);
             await scrapes.CancelAsync().ConfigureAwait(false);
             var scraped = await scraper.ConfigureAwait(false);
+            session?.EndRun();
             (enabled ? on : off).Add(result.AccessesPerSecond);
             output.WriteLine(Invariant(
                 $"  run {run + 1}: telemetry {(enabled ? "on " : "off")} {result.AccessesPerSecond / 1e6,6:F1} M accesses/s, fast path p50 {result.FastPathNanoseconds.P50:F1} ns{(enabled ? $", {scraped} scrapes" : "")}"));
@@ -93,7 +118,8 @@ public static class SimulationHarness
         output.WriteLine(Invariant($"off median:  {Median(off) / 1e6:F1} M accesses/s"));
         output.WriteLine(Invariant($"on median:   {Median(on) / 1e6:F1} M accesses/s"));
         output.WriteLine(Invariant($"pairwise:    {string.Join(", ", pairwise.Select(r => r.ToString("F3", CultureInfo.InvariantCulture)))} (median {Median(pairwise):F3})"));
-        output.WriteLine(Invariant($"on/off:      {ratio:F3} (target >= 0.9; trace ratio {traceRatio})"));
+        output.WriteLine(Invariant($"on/off:      {ratio:F3} (target >= 0.9; trace ratio {traceRatio}; OTLP received {receiver.Spans.Count:N0} spans in {receiver.TraceRequests} requests, {receiver.MetricRequests} metric exports; dropped {TelemetryLosses.SpansDropped}, failed exports {TelemetryLosses.ExportFailures})"));
+        output.WriteLine(Invariant($"load:        {File.ReadAllText("/proc/loadavg").Trim()}"));
         return ratio >= 0.9 ? 0 : 1;
     }
 

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using HekiActors.Observability;
 using HekiActors.Protocol;
+using HekiActors.Simulation.Guest;
 using HekiActors.Vcpu.Workload;
 
 namespace HekiActors.Simulation;
@@ -39,13 +40,29 @@ public sealed record BootVm : ISimulationMessage
 public sealed record VmBooted(int Index, string? Error) : ISimulationMessage;
 
 /// <summary>
-/// Coordinator → guest kernel: run the rounds. Each round runs up to <paramref name="AccessesPerRound"/> (the
-/// round's share of the per-vCPU budget) and, with a duration, until its share of the duration has passed.
+/// Coordinator → guest kernel: run the rounds. Each round runs up to its share of <paramref name="AccessesPerVcpu"/>
+/// (<see cref="AccessesIn"/>) and, with a duration, until its share of the duration has passed (<see cref="DeadlineOf"/>).
+/// Shares are computed per round, never laid out in an array: a run of 2^31 rounds costs no more to describe than one.
 /// </summary>
+/// <param name="AccessesPerVcpu">The workload budget of each vCPU over all rounds; null for none (the duration bounds it).</param>
 /// <param name="WorkloadStart">When the workload phase started, by the scheduler's clock (absolute, so the schedule means the same anywhere).</param>
 /// <param name="Duration">The workload duration; null for none.</param>
-public sealed record RunRounds(int Rounds, ImmutableArray<long> AccessesPerRound, DateTimeOffset WorkloadStart, TimeSpan? Duration)
-    : ISimulationMessage;
+public sealed record RunRounds(int Rounds, long? AccessesPerVcpu, DateTimeOffset WorkloadStart, TimeSpan? Duration)
+    : ISimulationMessage
+{
+    /// <summary>Round <paramref name="round"/>'s share of the budget: an equal part, the first rounds taking the remainder.</summary>
+    public long AccessesIn(long round) => AccessesPerVcpu is { } total
+        ? total / Rounds + (round < total % Rounds ? 1 : 0)
+        : long.MaxValue;
+
+    /// <summary>When round <paramref name="round"/>'s workload must stop: its cumulative share of the duration
+    /// (exact in 128 bits: 7 days of ticks times 2^31 rounds does not fit in 64).</summary>
+    public DateTimeOffset DeadlineOf(long round) =>
+        WorkloadStart + TimeSpan.FromTicks((long)((Int128)Duration!.Value.Ticks * (round + 1) / Rounds));
+
+    /// <summary>Whether the whole run's time is up (never, without a duration).</summary>
+    public bool Over(DateTimeOffset now) => Duration is not null && now >= DeadlineOf(Rounds - 1);
+}
 
 /// <summary>Coordinator → guest kernel: stop early (cancellation); running workloads end at their next chunk.</summary>
 public sealed record StopGuest : ISimulationMessage
@@ -79,7 +96,12 @@ public sealed record VmCounts(
     LatencySnapshot SlowPath,
     LatencySnapshot HypercallLatency,
     string? BootFailureReason,
-    string? BootFailureResult);
+    string? BootFailureResult,
+    GuestKernelCounts? Kernel = null);
+
+/// <summary>A guest kernel's counters as a message payload: one value per <see cref="KernelCounter"/>, in its order.</summary>
+/// <param name="FirstBootFailure">The first non-zero return of a boot PROTECT_MEMORY call; 0 when none failed.</param>
+public sealed record GuestKernelCounts(ImmutableArray<long> Values, long FirstBootFailure);
 
 /// <summary>What a guest-kernel actor counts for its VM (and the coordinator for all of them), handed over as <see cref="VmCounts"/>.</summary>
 internal sealed class VmTotals
@@ -94,6 +116,9 @@ internal sealed class VmTotals
     public LatencyHistogram FastPath { get; } = new();
     public LatencyHistogram SlowPath { get; } = new();
     public LatencyHistogram HypercallLatency { get; } = new();
+
+    /// <summary>What the VM's guest kernel counted about its own protections (boot, modules); summed by the coordinator.</summary>
+    public KernelCounters Kernel { get; set; } = new();
 
     /// <summary>Why the kernel's boot protection failed (null when it did not), and the failing result's name.</summary>
     public (string Reason, string Result)? BootFailure { get; set; }
@@ -122,7 +147,7 @@ internal sealed class VmTotals
 
     /// <summary>The counts as an immutable message payload.</summary>
     public VmCounts ToCounts() => new(Counts, [.. Attempted], [.. Blocked], [.. Succeeded], [.. Why], FastPath.ToSnapshot(),
-        SlowPath.ToSnapshot(), HypercallLatency.ToSnapshot(), BootFailure?.Reason, BootFailure?.Result);
+        SlowPath.ToSnapshot(), HypercallLatency.ToSnapshot(), BootFailure?.Reason, BootFailure?.Result, Kernel.ToPayload());
 
     /// <summary>Adds one VM's counts (the first success's reason per kind is kept).</summary>
     public void Add(VmCounts vm)
@@ -139,5 +164,7 @@ internal sealed class VmTotals
         FastPath.Add(vm.FastPath);
         SlowPath.Add(vm.SlowPath);
         HypercallLatency.Add(vm.HypercallLatency);
+        if (vm.Kernel is { } kernel)
+            Kernel.Add(kernel);
     }
 }

@@ -30,7 +30,9 @@ public static class ReplayCommand
         {
             // AcceptOnlyFromAmong has already refused any other name.
             HekiProfiles.TryParse(parse.GetValue(profile), out var chosen);
-            return ReplayRunner.RunAsync(parse.GetValue(file) ?? ReplayRunner.StandardInput, chosen, Console.In, Console.Out, Console.Error)
+            // Bytes, not Console.In: each line is decoded strictly, so invalid UTF-8 is an error rather than U+FFFD.
+            using var stdin = Console.OpenStandardInput();
+            return ReplayRunner.RunAsync(parse.GetValue(file) ?? ReplayRunner.StandardInput, chosen, stdin, Console.Out, Console.Error)
                 .GetAwaiter().GetResult();
         });
         return command;

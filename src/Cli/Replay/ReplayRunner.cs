@@ -1,4 +1,3 @@
-using System.Text;
 using Akka.Actor;
 using HekiActors.Actors.Hosting;
 using HekiActors.Actors.Supervision;
@@ -41,11 +40,12 @@ public sealed class ReplayRunner
     }
 
     /// <summary>Replays <paramref name="source"/> (a file, or <c>-</c> for <paramref name="stdin"/>); returns the exit status.</summary>
+    /// <param name="stdin">Standard input as bytes: lines are decoded one by one, strictly (<see cref="ReplayLineReader"/>).</param>
     /// <param name="clock">The warning rate limiters' clock; tests pass a frozen one so goldens never depend on timing.</param>
-    public static async Task<int> RunAsync(string source, HekiProfile profile, TextReader stdin, TextWriter stdout, TextWriter stderr,
+    public static async Task<int> RunAsync(string source, HekiProfile profile, Stream stdin, TextWriter stdout, TextWriter stderr,
         TimeProvider? clock = null, CancellationToken cancellationToken = default)
     {
-        TextReader input;
+        Stream input;
         if (source == StandardInput)
         {
             input = stdin;
@@ -54,7 +54,7 @@ public sealed class ReplayRunner
         {
             try
             {
-                input = new StreamReader(source, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+                input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1, useAsync: false);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
             {
@@ -75,10 +75,11 @@ public sealed class ReplayRunner
         }
     }
 
-    /// <summary>Replays every line of <paramref name="input"/>; returns the exit status.</summary>
-    public static async Task<int> RunAsync(TextReader input, HekiProfile profile, TextWriter stdout, TextWriter stderr,
+    /// <summary>Replays every line of <paramref name="input"/> (UTF-8 bytes); returns the exit status.</summary>
+    public static async Task<int> RunAsync(Stream input, HekiProfile profile, TextWriter stdout, TextWriter stderr,
         TimeProvider? clock = null, CancellationToken cancellationToken = default)
     {
+        using var lines = new ReplayLineReader(input);
         // Kernel warnings are the only thing on stderr: Akka's own log would interleave with them.
         var options = new HekiHostOptions(
             Clock: clock, WarningSink: new TextWriterWarningSink(stderr), AkkaLogLevel: "OFF", SystemName: "heki-replay");
@@ -94,10 +95,10 @@ public sealed class ReplayRunner
             {
                 while (true)
                 {
-                    string? line;
+                    ReplayInputLine? read;
                     try
                     {
-                        line = await input.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+                        read = await lines.ReadAsync(cancellationToken).ConfigureAwait(false);
                     }
                     catch (IOException ex)
                     {
@@ -105,12 +106,12 @@ public sealed class ReplayRunner
                         break;
                     }
 
-                    if (line is null)
+                    if (read is not { } line)
                         break;
-                    lineNumber++;
-                    if (ReplayParser.IsSkipped(line))
+                    lineNumber = line.Number;
+                    if (!line.TooLong && ReplayParser.IsSkipped(line.Bytes.Span))
                         continue;
-                    var parsed = ReplayParser.Parse(line);
+                    var parsed = line.TooLong ? ParsedLine.Bad(ReplayParser.TooLong(ReplayLineReader.MaxLineBytes)) : ReplayParser.Parse(line.Bytes);
                     var result = parsed.Request is { } request
                         ? await runner.ExecuteAsync(request).ConfigureAwait(false)
                         : new ErrorResult(parsed.Error!);

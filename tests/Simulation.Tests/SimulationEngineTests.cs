@@ -96,6 +96,38 @@ public sealed class SimulationEngineTests
     }
 
     [Fact]
+    public async Task The_last_progress_report_carries_the_reports_own_figures()
+    {
+        var reports = new ConcurrentQueue<SimulationProgress>();
+        var result = await new SimulationEngine().RunAsync(Small(), new Collect(reports), null, CancellationToken.None);
+
+        // Issue 9: the final progress line ends on the report's figures, in the vocabulary's words.
+        var last = reports.Last();
+        Assert.Equal("done", last.Phase);
+        Assert.Equal(result.Counts.Accesses, last.Accesses);
+        Assert.Equal(result.Counts.Violations, last.Violations);
+        Assert.Equal(result.Counts.AttacksBlocked, last.AttacksBlocked);
+        Assert.Equal(result.Counts.AttacksSucceeded, last.AttacksSucceeded);
+        Assert.Equal(result.AccessesPerSecond, last.AccessesPerSecond);
+        Assert.All(reports.SkipLast(1), p => Assert.Null(p.AccessesPerSecond));
+    }
+
+    private sealed class CancelWhen(Func<SimulationProgress, bool> condition, CancellationTokenSource cancel) : IProgress<SimulationProgress>
+    {
+        public void Report(SimulationProgress value)
+        {
+            if (condition(value))
+                cancel.Cancel();
+        }
+    }
+
+    /// <summary>Collects progress synchronously (Progress&lt;T&gt; would post to a context and lose the order).</summary>
+    private sealed class Collect(ConcurrentQueue<SimulationProgress> into) : IProgress<SimulationProgress>
+    {
+        public void Report(SimulationProgress value) => into.Enqueue(value);
+    }
+
+    [Fact]
     public async Task Simulation_reports_a_vm_whose_boot_protection_failed_with_the_reason()
     {
         // 2,800,000 MiB needs more than 1,024 boot list pages: hardened answers -E2BIG and the kernel runs unprotected
@@ -171,10 +203,13 @@ public sealed class SimulationEngineTests
     [Fact]
     public async Task Simulation_cancellation_stops_early_with_what_was_counted()
     {
-        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        // Cancelled once the workload has run (a fixed delay could fall before the first round on a loaded machine,
+        // and a stopped run no longer plays the rest of a round's attacks).
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var spec = Small() with { Duration = TimeSpan.FromMinutes(10), AccessesPerVcpu = null };
         var started = DateTime.UtcNow;
-        var result = await new SimulationEngine().RunAsync(spec, null, null, cancel.Token);
+        var progress = new CancelWhen(p => p.Accesses > 0, cancel);
+        var result = await new SimulationEngine().RunAsync(spec, progress, null, cancel.Token);
 
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(30));
         Assert.True(result.Accesses.Total > 0);

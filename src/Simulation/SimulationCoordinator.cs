@@ -209,7 +209,10 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
             Summary(t.HypercallLatency),
             attacks,
             _bootFailures.Select(f => new BootFailureGroup(f.Key.Reason, f.Key.Result, f.Value.Vms, f.Value.FirstVm))
-                .OrderByDescending(f => f.Vms).ToArray());
+                .OrderByDescending(f => f.Vms).ToArray())
+        {
+            GuestKernel = GuestKernelReport.Of(_spec, t.Kernel),
+        };
         _result = result;
         // The last progress line shows the report's own figures (issue 9: they must never disagree).
         Report();

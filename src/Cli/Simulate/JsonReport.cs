@@ -162,6 +162,7 @@ public static class JsonReport
         }
 
         json.WriteEndArray();
+        GuestKernelReportWriter.Write(json, r);
         json.WriteEndObject();
     }
 

@@ -73,10 +73,11 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
 
     /// <summary>
     /// Keeps the model responsive while thousands of vCPUs are busy: vCPUs run one workload chunk per turn on threads
-    /// of their own; everything that decides (VM actors, journal, warning supervisor, coordinator, guest kernels)
-    /// runs on other threads, so busy vCPUs cannot delay the VMs' answers, the kernels' next steps or the progress
-    /// timer for long. (A reply to a vCPU still waits for that vCPU's turn.) Actors get their dispatcher in their
-    /// Props, never by path.
+    /// of their own (one per core); everything that decides (VM actors, journal, warning supervisor, coordinator, guest
+    /// kernels) runs on its own threads too, so busy vCPUs cannot delay the VMs' answers, the kernels' next steps or
+    /// the progress timer for long. (A reply to a vCPU still waits for that vCPU's turn.) The .NET thread pool stays
+    /// free for I/O: the Prometheus endpoint answers there, and with the vCPUs on it a scrape waited seconds behind
+    /// thousands of queued chunks (issue 9, docs/benchmarks.md). Actors get their dispatcher in their Props, never by path.
     /// </summary>
     private static readonly Config Dispatchers = ConfigurationFactory.ParseString($$"""
         heki-simulate-vcpu {

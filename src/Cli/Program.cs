@@ -1,4 +1,5 @@
 using System.CommandLine;
+using HekiActors.Cli.Output;
 using HekiActors.Cli.Replay;
 using HekiActors.Cli.Simulate;
 
@@ -8,18 +9,56 @@ namespace HekiActors.Cli;
 public static class Program
 {
     /// <summary>Exit status of a command line that could not be parsed: nothing ran.</summary>
-    public const int UsageError = 2;
+    public const int UsageError = ExitCodes.Usage;
 
-    public static int Main(string[] args) => Run(BuildRoot().Parse(args));
+    public static int Main(string[] args)
+    {
+        var parse = BuildRoot().Parse(args);
+        var configuration = new InvocationConfiguration
+        {
+            Output = StandardStreams.Output,
+            Error = StandardStreams.Error,
+            // Our commands handle their own failures; anything else is a bug and keeps its stack trace.
+            EnableDefaultExceptionHandler = false,
+            // The commands handle SIGINT and SIGTERM themselves (StopSignals).
+            ProcessTerminationTimeout = null,
+        };
+        try
+        {
+            return Run(parse, configuration);
+        }
+        catch (OutputFailedException e)
+        {
+            return OutputFailed(parse, configuration.Error, e);
+        }
+    }
 
     /// <summary>
     /// Runs a parsed command line. System.CommandLine's own parse-error action exits 1, which for replay means
     /// "a line had an error"; a command line that could not be parsed runs nothing, so it exits 2 instead.
     /// </summary>
-    internal static int Run(ParseResult parse)
+    internal static int Run(ParseResult parse, InvocationConfiguration? configuration = null)
     {
-        var status = parse.Invoke();
+        var status = parse.Invoke(configuration);
         return parse.Errors.Count > 0 && status == 1 ? UsageError : status;
+    }
+
+    /// <summary>One line saying which output failed (unless that output is standard error itself), and <see cref="ExitCodes.OutputFailed"/>.</summary>
+    internal static int OutputFailed(ParseResult parse, TextWriter error, OutputFailedException failure)
+    {
+        if (failure.Target != StandardStreams.ErrorName)
+        {
+            try
+            {
+                error.WriteLine($"heki {parse.CommandResult.Command.Name}: {failure.Message}");
+            }
+            catch (OutputFailedException)
+            {
+                // Standard error failed too: the exit status is all that is left.
+            }
+        }
+
+        return ExitCodes.OutputFailed;
     }
 
     internal static RootCommand BuildRoot()

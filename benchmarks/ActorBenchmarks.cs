@@ -2,7 +2,7 @@
 
 using BenchmarkDotNet.Attributes;
 using HekiActors.Memory;
-using HekiActors.Vcpu.Protocol;
+using HekiActors.Protocol;
 
 namespace HekiActors.Benchmarks;
 

@@ -1,9 +1,10 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using HekiActors.Actors.Simulation;
+using HekiActors.Simulation;
 using HekiActors.Memory;
 using HekiActors.Observability;
+using HekiActors.Protocol;
 
 namespace HekiActors.Benchmarks;
 

@@ -17,7 +17,7 @@ public sealed class AccessTally
     private const int Kinds = 3;
     private const int Outcomes = 3;
     private const int PageFault = 1;
-    private static readonly string[] KindNames = ["read", "write", "exec"];
+    private static readonly string[] KindNames = HekiTagValues.Kinds;
 
     private readonly long[] _cells = new long[Kinds * Outcomes];
     private readonly long[] _kinds = new long[Kinds];

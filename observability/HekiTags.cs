@@ -59,9 +59,10 @@ public static class HekiTagValues
     public const string Suppressed = "suppressed";
 
     /// <summary>Outcome values indexed by the vCPU's access result (0 ok, 1 #PF, 2 MMIO).</summary>
-    public static readonly string[] Outcomes = ["ok", "pf", "mmio"];
+    public static readonly string[] Outcomes = [AccessResult.Ok.Name(), AccessResult.PageFault.Name(), AccessResult.Mmio.Name()];
 
-    private static readonly string[] Kinds = ["read", "write", "exec"];
+    /// <summary>Access kind values indexed by <see cref="AccessKind"/>.</summary>
+    public static readonly string[] Kinds = [AccessKind.Read.Name(), AccessKind.Write.Name(), AccessKind.Exec.Name()];
     private static readonly string[] Sites = ["immutable_change", "fault", "blocked_cr", "clearing_exec", "protect_request"];
     private static readonly string[] Crs = Enumerable.Range(0, 16).Select(cr => "cr" + cr).ToArray();
 

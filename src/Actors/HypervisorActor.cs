@@ -1,9 +1,8 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
-using HekiActors.Actors.Protocol;
+using HekiActors.Protocol;
 using HekiActors.Actors.Vm;
-using HekiActors.Vcpu.Protocol;
 
 namespace HekiActors.Actors;
 
@@ -202,12 +201,3 @@ public sealed record VmRegisteredEvent(string VmId);
 
 /// <summary>The hypervisor's journal: a VM id was released by destroy request <paramref name="RequestId"/>.</summary>
 public sealed record VmUnregisteredEvent(string VmId, Guid RequestId = default);
-
-/// <summary>Asks the hypervisor which VMs exist. Replies <see cref="VmList"/>.</summary>
-public sealed record ListVms
-{
-    public static readonly ListVms Instance = new();
-}
-
-/// <summary>The ids of the live VMs, sorted.</summary>
-public sealed record VmList(string[] VmIds);

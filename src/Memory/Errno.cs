@@ -11,4 +11,19 @@ public static class Errno
 
     /// <summary>KVM_ENOSYS: the value a guest sees for an unknown hypercall number.</summary>
     public const int ENOSYS = -1000;
+
+    /// <summary>
+    /// A return value by name: "ok" (0, or a positive value such as the lock_cr ABI version), "eperm", "e2big",
+    /// "efault", "einval", "enosys", or "other" for any other negative value. A fixed, small set (telemetry tags).
+    /// </summary>
+    public static string Name(long ret) => ret switch
+    {
+        >= Ok => "ok",
+        EPERM => "eperm",
+        E2BIG => "e2big",
+        EFAULT => "efault",
+        EINVAL => "einval",
+        ENOSYS => "enosys",
+        _ => "other",
+    };
 }

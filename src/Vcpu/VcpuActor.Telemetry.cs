@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using HekiActors.Memory;
 using HekiActors.Observability;
-using HekiActors.Vcpu.Protocol;
+using HekiActors.Protocol;
 
 namespace HekiActors.Vcpu;
 

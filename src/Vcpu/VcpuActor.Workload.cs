@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Akka.Actor;
-using HekiActors.Vcpu.Guest;
-using HekiActors.Vcpu.Protocol;
+using HekiActors.Vcpu.Workload;
+using HekiActors.Protocol;
 
 namespace HekiActors.Vcpu;
 
@@ -120,7 +120,7 @@ public sealed partial class VcpuActor
     }
 
     /// <summary>The running workload round: its generator, reusable buffers and what it counted so far.</summary>
-    private sealed class WorkloadRun(GuestWorkload workload, ulong seed)
+    private sealed class WorkloadRun(WorkloadSpec workload, ulong seed)
     {
         public WorkloadGenerator Generator { get; } = new(workload, seed);
         public PendingAccesses Pending { get; private set; } = new(1);

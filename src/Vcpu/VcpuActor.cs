@@ -4,8 +4,8 @@ using Akka.Event;
 using HekiActors.Memory;
 using HekiActors.Observability;
 using HekiActors.Vcpu.Enforcement;
-using HekiActors.Vcpu.Hypercalls;
-using HekiActors.Vcpu.Protocol;
+using HekiActors.Memory.Hypercalls;
+using HekiActors.Protocol;
 using HekiActors.Vcpu.Translation;
 
 namespace HekiActors.Vcpu;
@@ -19,7 +19,7 @@ namespace HekiActors.Vcpu;
 public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
 {
     /// <summary>Control registers CR0..CR15 exist; only CR0 and CR4 can be pinned.</summary>
-    public const int ControlRegisterCount = 16;
+    public const int ControlRegisterCount = CrPinning.ControlRegisterCount;
 
     private readonly string _vmId;
     private readonly int _index;

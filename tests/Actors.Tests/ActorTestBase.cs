@@ -7,9 +7,8 @@ using HekiActors.Actors.Supervision;
 using HekiActors.Actors.Vm;
 using HekiActors.Memory;
 using HekiActors.Vcpu;
-using HekiActors.Vcpu.Hypercalls;
-using HekiActors.Vcpu.Protocol;
-using HekiActors.Actors.Protocol;
+using HekiActors.Memory.Hypercalls;
+using HekiActors.Protocol;
 using Microsoft.Extensions.Time.Testing;
 using Xunit.Abstractions;
 
@@ -96,11 +95,11 @@ public abstract class ActorTestBase : TestKit
 
     protected VmStatus Status(string vmId) => Request<VmStatus>(new GetVmStatus(vmId));
 
-    protected string[] VmIds() => Request<VmList>(HekiActors.Actors.ListVms.Instance).VmIds;
+    protected string[] VmIds() => Request<VmList>(ListVms.Instance).VmIds;
 
     protected WarningStats Stats() => Warnings.Ask<WarningStats>(GetWarningStats.Instance, Timeout).GetAwaiter().GetResult();
 
-    protected void FlushWarnings() => Warnings.Ask<WarningsFlushed>(Supervision.FlushWarnings.Instance, Timeout).GetAwaiter().GetResult();
+    protected void FlushWarnings() => Warnings.Ask<WarningsFlushed>(Protocol.FlushWarnings.Instance, Timeout).GetAwaiter().GetResult();
 
     /// <summary>
     /// Runs <paramref name="action"/> and returns, in order, every line the warning supervisor printed meanwhile:

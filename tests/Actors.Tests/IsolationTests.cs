@@ -1,9 +1,8 @@
 using Akka.Actor;
-using HekiActors.Actors.Protocol;
+using HekiActors.Protocol;
 using HekiActors.Memory;
 using HekiActors.Vcpu;
-using HekiActors.Vcpu.Hypercalls;
-using HekiActors.Vcpu.Protocol;
+using HekiActors.Memory.Hypercalls;
 using Xunit.Abstractions;
 
 namespace HekiActors.Actors.Tests;

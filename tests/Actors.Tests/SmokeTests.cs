@@ -1,6 +1,6 @@
 using HekiActors.Memory;
-using HekiActors.Vcpu.Hypercalls;
-using HekiActors.Vcpu.Protocol;
+using HekiActors.Memory.Hypercalls;
+using HekiActors.Protocol;
 using Xunit.Abstractions;
 
 namespace HekiActors.Actors.Tests;

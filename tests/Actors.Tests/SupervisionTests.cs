@@ -2,12 +2,11 @@ using Akka.Actor;
 using Akka.Persistence;
 using Akka.TestKit;
 using HekiActors.Actors.Hosting;
-using HekiActors.Actors.Protocol;
+using HekiActors.Protocol;
 using HekiActors.Actors.Vm;
 using HekiActors.Memory;
 using HekiActors.Vcpu;
-using HekiActors.Vcpu.Hypercalls;
-using HekiActors.Vcpu.Protocol;
+using HekiActors.Memory.Hypercalls;
 using Microsoft.Data.Sqlite;
 using Xunit.Abstractions;
 

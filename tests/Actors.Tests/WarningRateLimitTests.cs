@@ -1,6 +1,6 @@
 using Akka.Event;
 using HekiActors.Memory;
-using HekiActors.Vcpu.Protocol;
+using HekiActors.Protocol;
 using Xunit.Abstractions;
 
 namespace HekiActors.Actors.Tests;

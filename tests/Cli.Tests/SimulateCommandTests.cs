@@ -1,6 +1,6 @@
 using System.Text.Json;
 using HekiActors.Actors.Hosting;
-using HekiActors.Actors.Simulation;
+using HekiActors.Simulation;
 using HekiActors.Memory;
 
 namespace HekiActors.Cli.Tests;

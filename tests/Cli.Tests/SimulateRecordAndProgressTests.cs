@@ -1,4 +1,4 @@
-using HekiActors.Actors.Simulation;
+using HekiActors.Simulation;
 using HekiActors.Cli.Simulate;
 using HekiActors.Memory;
 

@@ -1,6 +1,7 @@
 using HekiActors.Actors.Hosting;
-using HekiActors.Actors.Simulation;
+using HekiActors.Simulation;
 using HekiActors.Cli.Simulate;
+using HekiActors.Protocol;
 
 namespace HekiActors.Cli.Tests;
 

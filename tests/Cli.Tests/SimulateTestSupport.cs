@@ -1,5 +1,5 @@
 using System.CommandLine;
-using HekiActors.Actors.Simulation;
+using HekiActors.Simulation;
 using HekiActors.Cli.Simulate;
 using HekiActors.Memory;
 

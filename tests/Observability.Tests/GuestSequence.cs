@@ -1,10 +1,9 @@
 using Akka.Actor;
 using HekiActors.Actors.Hosting;
-using HekiActors.Actors.Protocol;
+using HekiActors.Protocol;
 using HekiActors.Memory;
 using HekiActors.Vcpu;
-using HekiActors.Vcpu.Hypercalls;
-using HekiActors.Vcpu.Protocol;
+using HekiActors.Memory.Hypercalls;
 
 namespace HekiActors.Observability.Tests;
 

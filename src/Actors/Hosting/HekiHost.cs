@@ -1,5 +1,6 @@
 using Akka.Actor;
 using HekiActors.Actors.Supervision;
+using HekiActors.Protocol;
 using HekiActors.Actors.Vm;
 
 namespace HekiActors.Actors.Hosting;
@@ -50,7 +51,7 @@ public sealed class HekiHost : IAsyncDisposable
 
     /// <summary>Waits until every warning sent so far has been printed or suppressed.</summary>
     public Task FlushWarnings(TimeSpan? timeout = null) =>
-        Warnings.Ask<WarningsFlushed>(Supervision.FlushWarnings.Instance, timeout ?? DefaultTimeout);
+        Warnings.Ask<WarningsFlushed>(Protocol.FlushWarnings.Instance, timeout ?? DefaultTimeout);
 
     public async ValueTask DisposeAsync()
     {

@@ -3,7 +3,7 @@ using Akka.Actor;
 using Akka.Event;
 using HekiActors.Memory;
 using HekiActors.Observability;
-using HekiActors.Vcpu.Protocol;
+using HekiActors.Protocol;
 
 namespace HekiActors.Actors.Supervision;
 

@@ -90,7 +90,7 @@ internal sealed class RequestTelemetry
         var step = HekiSpans.StartChild(_span, HekiSpans.Reply);
         replyTo.Tell(reply);
         HekiSpans.Stop(step);
-        var result = Errnos.Name(ret);
+        var result = Errno.Name(ret);
         if (_span is not null)
         {
             _span.SetTag(HekiTags.Result, result);

@@ -2,11 +2,10 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
-using HekiActors.Actors.Protocol;
+using HekiActors.Protocol;
 using HekiActors.Memory;
 using HekiActors.Observability;
 using HekiActors.Vcpu;
-using HekiActors.Vcpu.Protocol;
 
 namespace HekiActors.Actors.Vm;
 

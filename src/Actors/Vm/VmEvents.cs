@@ -1,6 +1,6 @@
 using HekiActors.Memory;
 using HekiActors.Vcpu;
-using HekiActors.Vcpu.Hypercalls;
+using HekiActors.Memory.Hypercalls;
 
 namespace HekiActors.Actors.Vm;
 

@@ -1,6 +1,6 @@
 using HekiActors.Memory;
 using HekiActors.Vcpu;
-using HekiActors.Vcpu.Hypercalls;
+using HekiActors.Memory.Hypercalls;
 
 namespace HekiActors.Actors.Vm;
 
@@ -39,7 +39,7 @@ public sealed class VmState
         config,
         new VmMemoryAttributes(config.Profile, config.PrivateMemory),
         CrPins.None,
-        Enumerable.Range(0, config.VcpuCount).Select(_ => new ulong[VcpuActor.ControlRegisterCount]).ToArray(),
+        Enumerable.Range(0, config.VcpuCount).Select(_ => new ulong[CrPinning.ControlRegisterCount]).ToArray(),
         new AnsweredRequests()) { CreatedBy = createdBy };
 
     /// <summary>KVM_HC_PROTECT_MEMORY (§5) for the profile; the event lists the ranges that were applied.</summary>
@@ -156,7 +156,7 @@ public sealed class VmState
         state.Pins = new CrPins(snapshot.Cr0Pins, snapshot.Cr4Pins);
         for (var i = 0; i < Math.Min(snapshot.ControlRegisters.Length, state.ControlRegisters.Length); i++)
             Array.Copy(snapshot.ControlRegisters[i], state.ControlRegisters[i],
-                Math.Min(snapshot.ControlRegisters[i].Length, VcpuActor.ControlRegisterCount));
+                Math.Min(snapshot.ControlRegisters[i].Length, CrPinning.ControlRegisterCount));
         foreach (var answered in snapshot.Answered)
             state.Answered.Remember(answered.RequestId, answered.Result);
         return state;

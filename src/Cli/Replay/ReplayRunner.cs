@@ -1,13 +1,11 @@
 using System.Text;
 using Akka.Actor;
 using HekiActors.Actors.Hosting;
-using HekiActors.Actors.Protocol;
 using HekiActors.Actors.Supervision;
 using HekiActors.Cli.Input;
 using HekiActors.Cli.Output;
 using HekiActors.Memory;
-using HekiActors.Vcpu;
-using HekiActors.Vcpu.Protocol;
+using HekiActors.Simulation.Replay;
 
 namespace HekiActors.Cli.Replay;
 
@@ -167,23 +165,7 @@ public sealed class ReplayRunner
     /// <summary>Sends one request to the model and waits for its reply; mutating requests get a fresh request id.</summary>
     private async Task<ReplayResult> ExecuteAsync(ReplayRequest request)
     {
-        object message = request switch
-        {
-            CreateVmRequest r => new CreateVm(r.Vm, Guid.NewGuid(),
-                VmConfig.FromMegabytes(r.MemoryMb, r.Vcpus, r.Mbec, r.PrivateMemory, _profile)),
-            DestroyVmRequest r => new DestroyVm(r.Vm, Guid.NewGuid()),
-            ProtectRequest r => new GuestProtectMemory(r.Vm, r.Vcpu, Guid.NewGuid(), r.ListPages, r.Cpl),
-            SetPermissionsRequest r => new SetPermissions(r.Vm, Guid.NewGuid(), r.Start, r.End, r.Attr),
-            GetPermissionsRequest r => new GetPermissions(r.Vm, r.Gfn),
-            SetMemoryAttributesRequest r => new SetMemoryAttributes(r.Vm, Guid.NewGuid(), r.Address, r.Size, r.Attributes, r.Flags),
-            GetMemoryAttributesRequest r => new GetMemoryAttributes(r.Vm, r.Gfn),
-            AccessRequest r => new GuestAccess(r.Vm, r.Vcpu, r.Gpa, r.Kind, r.Cpl),
-            LockCrRequest r => new GuestLockCr(r.Vm, r.Vcpu, Guid.NewGuid(), r.Cr, r.Pin, r.Flags, 0),
-            WriteCrRequest r => new GuestWriteCr(r.Vm, r.Vcpu, Guid.NewGuid(), r.Cr, r.Value),
-            ReadCrRequest r => new GuestReadCr(r.Vm, r.Vcpu, r.Cr),
-            _ => throw new ArgumentOutOfRangeException(nameof(request), request, "unknown replay request"),
-        };
-
+        var message = ReplayMessages.ToMessage(request, _profile, Guid.NewGuid());
         object reply;
         try
         {
@@ -194,24 +176,6 @@ public sealed class ReplayRunner
             return new ErrorResult($"the model did not answer within {HekiHost.DefaultTimeout.TotalSeconds:0} s");
         }
 
-        return reply switch
-        {
-            CommandRejected rejected => new ErrorResult(rejected.Reason),
-            VmCreated or VmDestroyed => OkResult.Instance,
-            HypercallDone done => new RetResult(done.Ret, done.HostIntegrityFaults),
-            HostReturn ret => new RetResult(ret.Ret),
-            PermissionsValue permissions => new AttrResult(permissions.Attr),
-            AttributesValue attributes => new AttributesResult(attributes.Word),
-            GuestAccessDone access => new OutcomeResult(access.Result switch
-            {
-                AccessResult.Ok => "ok",
-                AccessResult.PageFault => "pf",
-                AccessResult.Mmio => "mmio",
-                _ => throw new InvalidOperationException($"unknown access result {access.Result}"),
-            }),
-            CrWriteDone written => new OutcomeResult(written.Written ? "ok" : "gp"),
-            CrValue value => new ValueResult(value.Value),
-            _ => new ErrorResult($"unexpected reply {reply.GetType().Name}"),
-        };
+        return ReplayMessages.ResultOf(reply);
     }
 }

@@ -1,7 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using HekiActors.Actors.Hosting;
-using HekiActors.Actors.Simulation;
+using HekiActors.Simulation;
 using HekiActors.Memory;
 
 namespace HekiActors.Cli.Simulate;

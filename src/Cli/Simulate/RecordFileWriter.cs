@@ -1,5 +1,5 @@
 using System.Text;
-using HekiActors.Actors.Simulation;
+using HekiActors.Simulation;
 using HekiActors.Memory;
 
 namespace HekiActors.Cli.Simulate;

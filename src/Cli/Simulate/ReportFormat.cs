@@ -1,5 +1,5 @@
 using System.Globalization;
-using HekiActors.Actors.Simulation;
+using HekiActors.Simulation;
 
 namespace HekiActors.Cli.Simulate;
 

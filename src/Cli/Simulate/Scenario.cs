@@ -1,5 +1,5 @@
 using HekiActors.Actors.Hosting;
-using HekiActors.Actors.Simulation;
+using HekiActors.Simulation;
 using HekiActors.Memory;
 
 namespace HekiActors.Cli.Simulate;

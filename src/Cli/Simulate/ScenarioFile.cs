@@ -1,6 +1,7 @@
 using System.Globalization;
 using HekiActors.Actors.Hosting;
-using HekiActors.Actors.Simulation;
+using HekiActors.Simulation;
+using HekiActors.Protocol;
 
 namespace HekiActors.Cli.Simulate;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
-using HekiActors.Actors.Simulation;
+using HekiActors.Simulation;
 
 namespace HekiActors.Cli.Simulate;
 

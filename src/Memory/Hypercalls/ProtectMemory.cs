@@ -1,0 +1,141 @@
+using HekiActors.Memory;
+
+namespace HekiActors.Memory.Hypercalls;
+
+/// <summary>
+/// What one KVM_HC_PROTECT_MEMORY call did (§5): the value for the guest's RAX, the gfns whose word changed in
+/// the committed store (the translations to shoot down; empty when nothing was committed), the warning lines in
+/// the order the kernel logs them (the supervisor rate-limits them), and how many list pages overflowed the
+/// host's buffer (heki-v2 only). <see cref="Applied"/> lists the kvm_permissions_set calls that succeeded and
+/// were committed, in order: replaying them on the prior state gives the new state (the VM's journal event).
+/// </summary>
+public sealed record ProtectMemoryOutcome(
+    int Ret, GfnRange Changed, IReadOnlyList<WarningLine> Warnings, int HostIntegrityFaults, IReadOnlyList<AppliedRange> Applied)
+{
+    /// <summary>The empty list: 0, nothing changed, nothing logged (§5).</summary>
+    public static readonly ProtectMemoryOutcome Nothing = new(Errno.Ok, GfnRange.Empty, [], 0, []);
+
+    /// <summary>hardened's up-front refusal of an oversized list: -E2BIG, nothing applied, nothing logged (§5).</summary>
+    public static readonly ProtectMemoryOutcome TooBig = new(Errno.E2BIG, GfnRange.Empty, [], 0, []);
+}
+
+/// <summary>One successful kvm_permissions_set(StartGfn, EndGfn, Permissions), permissions after EXEC forcing.</summary>
+public readonly record struct AppliedRange(ulong StartGfn, ulong EndGfn, ulong Permissions);
+
+/// <summary>The pure KVM_HC_PROTECT_MEMORY rules (§5, patch 11) over one VM's memory attributes.</summary>
+public static class ProtectMemory
+{
+    /// <summary>How many ranges fit in one 4 KiB list page (patch 11).</summary>
+    public const int MaxRangesPerPage = 169;
+
+    /// <summary>hardened: the most list pages one call may chain (§5).</summary>
+    public const int MaxListPages = 1024;
+
+    private const ulong PageMask = VmMemoryAttributes.PageSize - 1;
+
+    /// <summary>
+    /// Runs a PROTECT_MEMORY list against <paramref name="memory"/> under its profile. The caller has already
+    /// applied the generic rules (<see cref="HypercallDispatch.Classify"/>). <paramref name="memory"/> is changed
+    /// in place exactly as the outcome's <see cref="ProtectMemoryOutcome.Changed"/> says.
+    /// </summary>
+    public static ProtectMemoryOutcome Apply(VmMemoryAttributes memory, IReadOnlyList<IReadOnlyList<MemoryRange>> listPages, bool mbec)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        ArgumentNullException.ThrowIfNull(listPages);
+        if (listPages.Count == 0)
+            return ProtectMemoryOutcome.Nothing;
+        return memory.Profile == HekiProfile.HekiV2
+            ? ApplyHekiV2(memory, listPages, mbec)
+            : ApplyHardened(memory, listPages, mbec);
+    }
+
+    // §5 heki-v2: one range at a time, the first error stops the loop, earlier ranges stay applied. A page
+    // claiming more than 169 ranges is read past the host's buffer: counted as a host-integrity fault when the
+    // loop reaches that page (pages after an error are never read), and its ranges are processed anyway.
+    private static ProtectMemoryOutcome ApplyHekiV2(VmMemoryAttributes memory, IReadOnlyList<IReadOnlyList<MemoryRange>> listPages, bool mbec)
+    {
+        var lines = new List<WarningLine>();
+        var applied = new List<AppliedRange>();
+        var changed = GfnRange.Empty;
+        var faults = 0;
+        foreach (var page in listPages)
+        {
+            if (page.Count > MaxRangesPerPage)
+                faults++;
+            foreach (var range in page)
+            {
+                var ret = ApplyRange(memory, range, mbec, lines, applied, out var rangeChanged);
+                changed = changed.Union(rangeChanged);
+                if (ret != Errno.Ok)
+                    return new ProtectMemoryOutcome(ret, changed, lines.ToArray(), faults, applied.ToArray());
+            }
+        }
+
+        return new ProtectMemoryOutcome(Errno.Ok, changed, lines.ToArray(), faults, applied.ToArray());
+    }
+
+    // §5 hardened: size limits first (-E2BIG, nothing applied, nothing logged); then the whole list in order on a
+    // scratch copy, so a later range sees an earlier one (and cannot undo an IMMUTABLE it just set), committed
+    // only if every range succeeds. Choice: the lines of the ranges processed up to and including the failing one
+    // are still returned, because the kernel logs as it goes; only the store change is all or nothing.
+    private static ProtectMemoryOutcome ApplyHardened(VmMemoryAttributes memory, IReadOnlyList<IReadOnlyList<MemoryRange>> listPages, bool mbec)
+    {
+        if (listPages.Count > MaxListPages)
+            return ProtectMemoryOutcome.TooBig;
+        var total = 0;
+        foreach (var page in listPages)
+        {
+            if (page.Count > MaxRangesPerPage)
+                return ProtectMemoryOutcome.TooBig;
+            total += page.Count;
+        }
+
+        var lines = new List<WarningLine>();
+        var applied = new List<AppliedRange>();
+        // One range needs no scratch copy: permissions_set either fails before touching the store or succeeds whole.
+        var target = total == 1 ? memory : memory.Clone();
+        var changed = GfnRange.Empty;
+        foreach (var page in listPages)
+        {
+            foreach (var range in page)
+            {
+                var ret = ApplyRange(target, range, mbec, lines, applied, out var rangeChanged);
+                if (ret != Errno.Ok)
+                    return new ProtectMemoryOutcome(ret, GfnRange.Empty, lines.ToArray(), 0, []);
+                changed = changed.Union(rangeChanged);
+            }
+        }
+
+        if (!ReferenceEquals(target, memory) && !changed.IsEmpty)
+            memory.CommitFrom(target);
+        return new ProtectMemoryOutcome(Errno.Ok, changed, lines.ToArray(), 0, applied.ToArray());
+    }
+
+    // §5, patch 11: one range, checks and log lines in the kernel's order.
+    private static int ApplyRange(
+        VmMemoryAttributes target, MemoryRange range, bool mbec, List<WarningLine> lines, List<AppliedRange> applied, out GfnRange changed)
+    {
+        changed = GfnRange.Empty;
+        if (((range.Pa | range.Epa) & PageMask) != 0)
+            return Errno.EINVAL;
+        var permissions = range.Permissions;
+        if (permissions == 0 || HekiAttributes.HasInvalidBits(permissions))
+            return Errno.EINVAL;
+        if ((permissions & HekiAttributes.Exec) == 0 && !mbec)
+        {
+            // Only the hypercall forces EXEC; kvm_permissions_set never does.
+            lines.Add(new WarningLine(WarningSite.ClearingExec, HekiWarnings.ClearingExecNeedsMbec));
+            permissions |= HekiAttributes.Exec;
+        }
+
+        var start = range.Pa >> VmMemoryAttributes.PageShift;
+        var end = range.Epa >> VmMemoryAttributes.PageShift;
+        lines.Add(new WarningLine(WarningSite.ProtectRequest, HekiWarnings.ProtectRequest(start, end, permissions)));
+        var ret = target.PermissionsSet(start, end, permissions, out changed);
+        if (ret == Errno.EPERM)
+            lines.Add(new WarningLine(WarningSite.ImmutableChange, HekiWarnings.ImmutableChange(start, end)));
+        else if (ret == Errno.Ok)
+            applied.Add(new AppliedRange(start, end, permissions));
+        return ret;
+    }
+}

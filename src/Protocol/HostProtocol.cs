@@ -1,0 +1,58 @@
+using HekiActors.Memory;
+
+namespace HekiActors.Protocol;
+
+// The host VMM's requests to the hypervisor, routed by VmId to one VM actor. Mutating requests carry a
+// RequestId: a duplicate (a retry after a lost reply) is answered from the VM's record and applied once.
+
+/// <summary>Creates a VM. Replies <see cref="VmCreated"/> or <see cref="CommandRejected"/>.</summary>
+public sealed record CreateVm(string VmId, Guid RequestId, VmConfig Config) : IWithVmId;
+
+/// <summary>The VM exists and its vCPUs are starting.</summary>
+public sealed record VmCreated(string VmId);
+
+/// <summary>Destroys a VM and its state; the id may then be created again, fresh. Replies <see cref="VmDestroyed"/>.</summary>
+public sealed record DestroyVm(string VmId, Guid RequestId) : IWithVmId;
+
+/// <summary>The VM and its journal are gone.</summary>
+public sealed record VmDestroyed(string VmId);
+
+/// <summary>kvm_permissions_set called directly on the VM (§3). Replies <see cref="HostReturn"/>.</summary>
+public sealed record SetPermissions(string VmId, Guid RequestId, ulong Start, ulong End, ulong Attr) : IWithVmId;
+
+/// <summary>kvm_permissions_get (§3). Replies <see cref="PermissionsValue"/>.</summary>
+public sealed record GetPermissions(string VmId, ulong Gfn) : IWithVmId;
+
+/// <summary>Heki bits of a gfn.</summary>
+public sealed record PermissionsValue(ulong Attr);
+
+/// <summary>The VMM's KVM_SET_MEMORY_ATTRIBUTES (§4). Replies <see cref="HostReturn"/>.</summary>
+public sealed record SetMemoryAttributes(string VmId, Guid RequestId, ulong Address, ulong Size, ulong Attributes, ulong Flags)
+    : IWithVmId;
+
+/// <summary>kvm_get_memory_attributes. Replies <see cref="AttributesValue"/>.</summary>
+public sealed record GetMemoryAttributes(string VmId, ulong Gfn) : IWithVmId;
+
+/// <summary>The raw KVM attribute word of a gfn.</summary>
+public sealed record AttributesValue(ulong Word);
+
+/// <summary>A kernel return code: 0 or a negative errno.</summary>
+public sealed record HostReturn(int Ret);
+
+/// <summary>Chaos and test hook: the VM actor throws while handling it, to exercise supervision.</summary>
+public sealed record CrashVm(string VmId, string Reason) : IWithVmId;
+
+/// <summary>Asks a VM for a summary of its state. Replies <see cref="VmStatus"/>.</summary>
+public sealed record GetVmStatus(string VmId) : IWithVmId;
+
+/// <summary>A VM's configuration and state summary.</summary>
+public sealed record VmStatus(string VmId, VmConfig Config, int Runs, int Boundaries, ulong Cr0Pins, ulong Cr4Pins, long Generation, long LastSequenceNr);
+
+/// <summary>Asks the hypervisor which VMs exist. Replies <see cref="VmList"/>.</summary>
+public sealed record ListVms
+{
+    public static readonly ListVms Instance = new();
+}
+
+/// <summary>The ids of the live VMs, sorted.</summary>
+public sealed record VmList(string[] VmIds);

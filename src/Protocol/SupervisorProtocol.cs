@@ -1,0 +1,33 @@
+using HekiActors.Memory;
+
+namespace HekiActors.Protocol;
+
+/// <summary>Replies <see cref="WarningsFlushed"/> once every warning sent before it has been handled.</summary>
+public sealed record FlushWarnings
+{
+    public static readonly FlushWarnings Instance = new();
+}
+
+/// <summary>Every earlier warning has been printed or suppressed.</summary>
+public sealed record WarningsFlushed
+{
+    public static readonly WarningsFlushed Instance = new();
+}
+
+/// <summary>Asks for the supervisor's counts. Replies <see cref="WarningStats"/>.</summary>
+public sealed record GetWarningStats
+{
+    public static readonly GetWarningStats Instance = new();
+}
+
+/// <summary>Warnings printed and suppressed per call site (indexed by <see cref="WarningSite"/>), and notices printed.</summary>
+public sealed record WarningStats(long[] Emitted, long[] Suppressed, long SuppressionNotices)
+{
+    public long TotalEmitted => Emitted.Sum();
+
+    public long TotalSuppressed => Suppressed.Sum();
+
+    public long EmittedAt(WarningSite site) => Emitted[(int)site];
+
+    public long SuppressedAt(WarningSite site) => Suppressed[(int)site];
+}

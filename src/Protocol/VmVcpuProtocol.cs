@@ -1,0 +1,48 @@
+using HekiActors.Memory;
+using HekiActors.Memory.Hypercalls;
+
+namespace HekiActors.Protocol;
+
+// Messages between a VM actor and its vCPU actors. The VM is the single writer of the store; vCPUs hold only
+// translations and CR pins it handed out, and acknowledge every shootdown before the VM acknowledges a change.
+// A TraceParent is W3C traceparent text (docs/observability.md): the span the message continues, or null when
+// telemetry is off or the trace was not sampled. It is last and optional so callers that do not trace ignore it.
+
+/// <summary>A vCPU (re)started and asks for its state. Replies <see cref="VcpuState"/>.</summary>
+public sealed record VcpuAttach(int Vcpu);
+
+/// <summary>What a vCPU needs to run: its CR values (CR0..CR15) and the VM's current translation generation.</summary>
+public sealed record VcpuState(ulong[] ControlRegisters, long Generation);
+
+/// <summary>A translation miss (the slow path). Replies <see cref="TranslationFill"/>.</summary>
+public sealed record TranslateRequest(int Vcpu, ulong Gfn);
+
+/// <summary>
+/// The run [Start, End) around the asked gfn and its permissions (kvm_permissions_get); <paramref name="TraceParent"/>
+/// is the latest store change over the run, which a later violation on this translation continues.
+/// </summary>
+public sealed record TranslationFill(ulong Gfn, ulong Start, ulong End, byte Permissions, long Generation, string? TraceParent = null);
+
+/// <summary>Drop translations of <paramref name="Range"/> (all when null). Replies <see cref="VcpuSynced"/>.</summary>
+public sealed record Shootdown(long Generation, GfnRange? Range, string? TraceParent = null);
+
+/// <summary>A vCPU has applied everything up to <paramref name="Generation"/>.</summary>
+public sealed record VcpuSynced(int Vcpu, long Generation);
+
+/// <summary>A vCPU forwards a PROTECT_MEMORY hypercall (CPL already checked). Replies <see cref="HypercallDone"/>.</summary>
+public sealed record ProtectMemoryCall(Guid RequestId, int Vcpu, MemoryRange[][] ListPages, string? TraceParent = null);
+
+/// <summary>A vCPU forwards a LOCK_CR_UPDATE hypercall (CPL already checked). Replies <see cref="HypercallDone"/>.</summary>
+public sealed record LockCrCall(Guid RequestId, int Vcpu, ulong Cr, ulong Pin, ulong Flags, string? TraceParent = null);
+
+/// <summary>
+/// A guest CR write. The VM holds the pins and decides (so a write racing a LOCK_CR_UPDATE cannot slip past
+/// it), and makes a permitted write durable so a vCPU restart keeps it. Replies <see cref="CrWriteResult"/>.
+/// </summary>
+public sealed record CrWriteCall(Guid RequestId, int Vcpu, int Cr, ulong Value, string? TraceParent = null);
+
+/// <summary>
+/// The VM's answer to a <see cref="CrWriteCall"/>: whether the write took effect, and the register's durable value
+/// afterwards, which the vCPU adopts (a duplicate write is answered from the record and must not set the register).
+/// </summary>
+public sealed record CrWriteResult(bool Written, int Cr, ulong Value);

@@ -1,0 +1,333 @@
+using System.Diagnostics;
+using Akka.Actor;
+using HekiActors.Protocol;
+using HekiActors.Memory;
+using HekiActors.Vcpu;
+using HekiActors.Simulation.Guest;
+using HekiActors.Vcpu.Workload;
+using HekiActors.Simulation.Replay;
+
+namespace HekiActors.Simulation;
+
+/// <summary>
+/// The guest kernel (and the attacker inside it) of one simulated VM. Boots its VM through the hypervisor
+/// (create, protect the layout from vCPU 0, pin CR0.WP and CR4.SMEP|SMAP, set CR0/CR4 on every vCPU), then runs
+/// rounds: the kernel's own changes and the round's attacks one at a time, then every vCPU's workload in
+/// parallel. Permissions change only between workload phases, so a seed gives the same counts every time.
+/// Records each operation it performs, in order, in replay format.
+/// </summary>
+public sealed class GuestKernelActor : UntypedActor
+{
+    /// <summary>Workload accesses per vCPU and round written to the recording (regenerated from the seed).</summary>
+    public const int SampledAccesses = 2;
+
+    private readonly int _index;
+    private readonly string _vmId;
+    private readonly SimulationSpec _spec;
+    private readonly IActorRef _hypervisor;
+    private readonly IActorRef _coordinator;
+    private readonly ISimulationRecorder? _recorder;
+    private readonly ulong _seed;
+    private readonly GuestKernel _kernel;
+    private readonly AttackerModel _attacker;
+    private readonly Queue<Step> _steps = new();
+    private readonly VmTotals _totals = new();
+
+    private Step? _current;
+    private long _sentAt;
+    private Action? _whenDone;
+    private GuestRandom _attackRandom;
+    private RunRounds? _schedule;
+    private long _round;
+    private int _workloadsRunning;
+    private long _roundAccesses;
+    private long _roundFaulted;
+    private long _roundBlocked;
+    private long _roundSucceeded;
+    private bool _booted;
+    private bool _recreating;
+    private bool _stopping;
+
+    public GuestKernelActor(int index, string vmId, SimulationSpec spec, IActorRef hypervisor, IActorRef coordinator,
+        ISimulationRecorder? recorder)
+    {
+        _index = index;
+        _vmId = vmId;
+        _spec = spec;
+        _hypervisor = hypervisor;
+        _coordinator = coordinator;
+        _recorder = recorder;
+        _seed = GuestRandom.Derive(spec.Seed, (ulong)index);
+        var layout = KernelLayout.For(spec.MemoryMbPerVm * VmConfig.PagesPerMiB);
+        _kernel = new GuestKernel(layout, spec.VcpusPerVm, spec.Workload);
+        _attacker = new AttackerModel(_kernel, spec.Profile, spec.Mbec);
+    }
+
+    public static Props Props(int index, string vmId, SimulationSpec spec, IActorRef hypervisor, IActorRef coordinator,
+        ISimulationRecorder? recorder) =>
+        Akka.Actor.Props.Create(() => new GuestKernelActor(index, vmId, spec, hypervisor, coordinator, recorder));
+
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case BootVm:
+                CreateVm();
+                break;
+            case VmCreated:
+                _recorder?.Record(ReplayLines.Format(new CreateVmRequest(_vmId, _spec.MemoryMbPerVm, _spec.VcpusPerVm, _spec.Mbec, PrivateMemory: false)));
+                Run(_kernel.BootOperations().Select(op => Step.Kernel(op, null)), BootDone);
+                break;
+            case VmDestroyed:
+                // A VM of this id survived in a durable journal from an earlier run: start over with a fresh one.
+                _recorder?.Record(ReplayLines.Format(new DestroyVmRequest(_vmId)));
+                CreateVm();
+                break;
+            case CommandRejected rejected when !_booted && _current is null:
+                if (!_recreating && rejected.Reason.Contains("already exists", StringComparison.Ordinal))
+                {
+                    _recreating = true;
+                    _hypervisor.Tell(new DestroyVm(_vmId, NextRequestId()));
+                }
+                else
+                {
+                    Fail(rejected.Reason);
+                }
+
+                break;
+            case CommandRejected rejected:
+                Fail($"VM '{_vmId}' rejected {_current?.Operation}: {rejected.Reason}");
+                break;
+            case GuestAccessDone or HypercallDone or CrWriteDone when _current is not null:
+                Completed(message);
+                break;
+            case StopGuest:
+                HandleStop();
+                break;
+            case RunRounds schedule:
+                _schedule = schedule;
+                StartRound(0);
+                break;
+            case WorkloadDone done:
+                WorkloadFinished(done);
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void CreateVm()
+    {
+        var config = VmConfig.FromMegabytes(_spec.MemoryMbPerVm, _spec.VcpusPerVm, _spec.Mbec, privateMemory: false, _spec.Profile);
+        _hypervisor.Tell(new CreateVm(_vmId, NextRequestId(), config));
+    }
+
+    private void BootDone()
+    {
+        _booted = true;
+        _coordinator.Tell(new VmBooted(_index, null));
+    }
+
+    // ---- rounds -------------------------------------------------------------------------------------------
+
+    private void StartRound(long round)
+    {
+        var schedule = _schedule!;
+        _round = round;
+        if (!_booted || round >= schedule.Rounds || _stopping || DeadlinePassed(schedule, schedule.Rounds - 1))
+        {
+            Finish();
+            return;
+        }
+
+        _roundAccesses = _roundFaulted = _roundBlocked = _roundSucceeded = 0;
+        var events = _kernel.EventsForRound(round);
+        Run(events.Select(ev => Step.Kernel(ev.Operation, result => _kernel.Completed(ev, result.Value),
+            ev.Kind == KernelEventKind.ModuleLoad ? "module_load" : "downgrade")), RunAttacks);
+    }
+
+    private void RunAttacks()
+    {
+        _attackRandom = new GuestRandom(GuestRandom.Derive(_seed, 0xA77AC, (ulong)_round));
+        var steps = new List<Step>();
+        foreach (var kind in AttackKinds.All)
+        {
+            for (var n = _spec.Attacks.PerVmPerRound(kind); n > 0; n--)
+            {
+                var plan = _attacker.Plan(kind, ref _attackRandom);
+                var results = new List<OperationResult>(plan.Probes.Count);
+                foreach (var probe in plan.Probes)
+                    steps.Add(Step.Attack(kind, probe, result =>
+                    {
+                        results.Add(result);
+                        if (results.Count == plan.Probes.Count)
+                            Judged(kind, _attacker.Judge(plan, results));
+                    }));
+            }
+        }
+
+        Run(steps, RunWorkloads);
+    }
+
+    private void Judged(AttackKind kind, AttackVerdict verdict)
+    {
+        var k = (int)kind;
+        _totals.Attempted[k]++;
+        if (verdict.Succeeded)
+        {
+            _totals.Succeeded[k]++;
+            _totals.Why[k] ??= verdict.Why;
+            _roundSucceeded++;
+        }
+        else
+        {
+            _totals.Blocked[k]++;
+            _roundBlocked++;
+        }
+    }
+
+    private void RunWorkloads()
+    {
+        if (_stopping)
+        {
+            Finish();
+            return;
+        }
+
+        var schedule = _schedule!;
+        var accesses = schedule.AccessesPerRound[_round];
+        DateTime? deadline = schedule.Duration is null ? null : RoundDeadline(schedule, _round);
+        var workload = _kernel.Workload;
+        _workloadsRunning = _spec.VcpusPerVm;
+        for (var v = 0; v < _spec.VcpusPerVm; v++)
+        {
+            var seed = WorkloadSeed(v);
+            _hypervisor.Tell(new RunWorkload(_vmId, v, seed, _round, accesses, deadline, workload, _coordinator));
+            if (_recorder is not null)
+                RecordSamples(v, seed, workload, Math.Min(accesses, SampledAccesses));
+        }
+    }
+
+    private void WorkloadFinished(WorkloadDone done)
+    {
+        _totals.Permitted += done.Permitted;
+        _totals.Faulted += done.Faulted;
+        _totals.Mmio += done.Mmio;
+        _totals.Misses += done.Misses;
+        _totals.FastPath.Add(done.FastPath);
+        _totals.SlowPath.Add(done.SlowPath);
+        _roundAccesses += done.Accesses;
+        _roundFaulted += done.Faulted;
+        if (--_workloadsRunning > 0)
+            return;
+        _coordinator.Tell(new RoundDone(_index, _round, _roundAccesses, _roundFaulted, _roundBlocked, _roundSucceeded));
+        StartRound(_round + 1);
+    }
+
+    private void Finish() => _coordinator.Tell(new VmFinished(_index, _totals));
+
+    /// <summary>A request the model refused (a simulation bug, not a guest outcome): this VM stops where it is.</summary>
+    private void Fail(string reason)
+    {
+        _steps.Clear();
+        _current = null;
+        _whenDone = null;
+        _totals.HypercallFailures++;
+        if (_booted)
+            Finish();
+        else
+            _coordinator.Tell(new VmBooted(_index, reason));
+    }
+
+    /// <summary>The round's seed for vCPU <paramref name="vcpu"/>: the workload depends on nothing else.</summary>
+    private ulong WorkloadSeed(int vcpu) => GuestRandom.Derive(_seed, 1 + (ulong)vcpu, (ulong)_round);
+
+    private void RecordSamples(int vcpu, ulong seed, WorkloadSpec workload, long count)
+    {
+        if (count <= 0)
+            return;
+        var n = (int)count;
+        var gpas = new ulong[n];
+        var kinds = new AccessKind[n];
+        var cpls = new byte[n];
+        new WorkloadGenerator(workload, seed).Fill(gpas, kinds, cpls);
+        for (var i = 0; i < n; i++)
+            _recorder!.Record(ReplayLines.Format(new AccessRequest(_vmId, vcpu, gpas[i], kinds[i], cpls[i]), tag: new ReplayTag("sample")));
+    }
+
+    private static DateTime RoundDeadline(RunRounds schedule, long round) =>
+        schedule.WorkloadStartUtc + schedule.Duration!.Value * (round + 1) / schedule.Rounds;
+
+    private static bool DeadlinePassed(RunRounds schedule, long round) =>
+        schedule.Duration is not null && DateTime.UtcNow >= RoundDeadline(schedule, round);
+
+    private void HandleStop()
+    {
+        _stopping = true;
+        // Running workloads end at their next chunk and reply as usual; the round then finishes the run.
+        if (_workloadsRunning > 0)
+            for (var v = 0; v < _spec.VcpusPerVm; v++)
+                _hypervisor.Tell(new StopWorkload(_vmId, v));
+    }
+
+    // ---- one operation at a time --------------------------------------------------------------------------
+
+    private void Run(IEnumerable<Step> steps, Action whenDone)
+    {
+        foreach (var step in steps)
+            _steps.Enqueue(step);
+        _whenDone = whenDone;
+        SendNext();
+    }
+
+    private void SendNext()
+    {
+        if (_steps.TryDequeue(out var step))
+        {
+            _current = step;
+            _sentAt = Stopwatch.GetTimestamp();
+            _hypervisor.Tell(step.Operation.ToCommand(_vmId, NextRequestId()));
+            return;
+        }
+
+        var whenDone = _whenDone!;
+        _whenDone = null;
+        whenDone();
+    }
+
+    private void Completed(object reply)
+    {
+        var step = _current!;
+        _current = null;
+        var result = step.Operation.ResultOf(reply);
+        if (step.Operation is ProtectOperation or LockCrOperation)
+        {
+            _totals.Hypercalls++;
+            _totals.HypercallLatency.Record((long)((Stopwatch.GetTimestamp() - _sentAt) * (1_000_000_000_000.0 / Stopwatch.Frequency)));
+            if (result.Value != 0)
+                _totals.HypercallFailures++;
+            if (result.Value == Errno.EPERM && step.Operation is ProtectOperation { Cpl: 0 })
+                _totals.ImmutableRejections++;
+        }
+
+        if (step.AttackKind is not null && !result.Completed && result.Kind != OperationResultKind.Return)
+            _totals.AttackViolations++;
+        _recorder?.Record(ReplayLines.Format(step.Operation.ToRequest(_vmId), result.ToReplayResult(), step.Tag));
+        step.OnResult?.Invoke(result);
+        SendNext();
+    }
+
+    // Fresh ids: a run on a durable journal must not be answered from an earlier run's record of "the same" request.
+    private static Guid NextRequestId() => Guid.NewGuid();
+
+    /// <summary>One operation to send, what to do with its result, and how to tag its recorded line.</summary>
+    private sealed record Step(GuestOperation Operation, Action<OperationResult>? OnResult, AttackKind? AttackKind, ReplayTag? Tag)
+    {
+        public static Step Kernel(GuestOperation op, Action<OperationResult>? onResult, string? eventName = null) =>
+            new(op, onResult, null, eventName is null ? null : new ReplayTag("event", eventName));
+
+        public static Step Attack(AttackKind kind, GuestOperation op, Action<OperationResult> onResult) =>
+            new(op, onResult, kind, new ReplayTag("attack", kind.Name()));
+    }
+}

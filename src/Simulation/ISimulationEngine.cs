@@ -1,0 +1,13 @@
+namespace HekiActors.Simulation;
+
+/// <summary>Runs one simulation on an actor system it starts and stops itself.</summary>
+public interface ISimulationEngine
+{
+    /// <summary>
+    /// Boots <see cref="SimulationSpec.Vms"/> VMs with their guest kernels, runs the workload and attacks in
+    /// rounds, and returns the counts. Progress is reported about twice a second; the recorder, when given,
+    /// receives the run's operations in replay format. Cancellation stops the run early with what was counted.
+    /// </summary>
+    Task<SimulationResult> RunAsync(SimulationSpec spec, IProgress<SimulationProgress>? progress,
+        ISimulationRecorder? recorder, CancellationToken cancellationToken);
+}

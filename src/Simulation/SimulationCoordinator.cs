@@ -1,0 +1,262 @@
+using System.Diagnostics;
+using Akka.Actor;
+using HekiActors.Actors.Supervision;
+using HekiActors.Simulation.Guest;
+using HekiActors.Vcpu.Workload;
+using HekiActors.Protocol;
+
+namespace HekiActors.Simulation;
+
+/// <summary>
+/// Runs one simulation: boots the VMs' guest kernels a bounded number at a time, starts every VM's rounds once
+/// all are up, aggregates their counts and latency histograms, reports progress about twice a second, and
+/// replies the <see cref="SimulationResult"/> (with the warning supervisor's emitted/suppressed counts) to
+/// whoever sent <see cref="StartSimulation"/>.
+/// </summary>
+public sealed class SimulationCoordinator : UntypedActor, IWithTimers
+{
+    /// <summary>How often progress is reported.</summary>
+    public static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(500);
+
+    private readonly SimulationSpec _spec;
+    private readonly IActorRef _hypervisor;
+    private readonly IActorRef _warnings;
+    private readonly IProgress<SimulationProgress>? _progress;
+    private readonly ISimulationRecorder? _recorder;
+    private readonly int _bootConcurrency;
+    private long _progressAccesses;
+    private long _progressFaulted;
+    private readonly IActorRef?[] _kernels;
+    private readonly bool[] _bootedOk;
+    private readonly long _startedAt = Stopwatch.GetTimestamp();
+
+    private IActorRef? _replyTo;
+    private int _started;
+    private int _booted;
+    private int _finished;
+    private long _bootEndedAt;
+    private long _workloadStartedAt;
+    private long _endedAt;
+    private bool _stopping;
+    private string _phase = "boot";
+    private long _attacksBlocked;
+    private long _attacksSucceeded;
+    private readonly VmTotals _totals = new();
+    private int _bootFailures;
+
+    public SimulationCoordinator(SimulationSpec spec, IActorRef hypervisor, IActorRef warnings, IProgress<SimulationProgress>? progress,
+        ISimulationRecorder? recorder, int bootConcurrency)
+    {
+        _spec = spec;
+        _hypervisor = hypervisor;
+        _warnings = warnings;
+        _progress = progress;
+        _recorder = recorder;
+        _bootConcurrency = Math.Max(1, bootConcurrency);
+        _kernels = new IActorRef?[spec.Vms];
+        _bootedOk = new bool[spec.Vms];
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(SimulationSpec spec, IActorRef hypervisor, IActorRef warnings, IProgress<SimulationProgress>? progress,
+        ISimulationRecorder? recorder, int bootConcurrency) =>
+        Akka.Actor.Props.Create(() => new SimulationCoordinator(spec, hypervisor, warnings, progress, recorder, bootConcurrency));
+
+    /// <summary>The VM id of the <paramref name="index"/>-th simulated VM.</summary>
+    public static string VmId(int index) => "sim-" + index.ToString("D5", System.Globalization.CultureInfo.InvariantCulture);
+
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case StartSimulation when _replyTo is null:
+                _replyTo = Sender;
+                Timers.StartPeriodicTimer("progress", ProgressTick.Instance, ProgressInterval);
+                for (var i = 0; i < Math.Min(_bootConcurrency, _spec.Vms); i++)
+                    BootNext();
+                break;
+            case VmBooted booted:
+                HandleBooted(booted);
+                break;
+            case RoundDone round:
+                _attacksBlocked += round.AttacksBlocked;
+                _attacksSucceeded += round.AttacksSucceeded;
+                break;
+            case VmFinished finished:
+                HandleFinished(finished);
+                break;
+            case WarningStats stats:
+                Complete(stats);
+                break;
+            case ProgressTick:
+                Report();
+                break;
+            case WorkloadProgress progress:
+                _progressAccesses += progress.Accesses;
+                _progressFaulted += progress.Faulted;
+                break;
+            case StopSimulation:
+                _stopping = true;
+                for (var i = 0; i < _started; i++)
+                    _kernels[i]!.Tell(StopGuest.Instance);
+                if (_booted == _started && _workloadStartedAt == 0)
+                    StartWorkload();
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void BootNext()
+    {
+        if (_stopping || _started >= _spec.Vms)
+            return;
+        var index = _started++;
+        var kernel = Context.ActorOf(GuestKernelActor.Props(index, VmId(index), _spec, _hypervisor, Self, _recorder), "guest-" + index);
+        _kernels[index] = kernel;
+        kernel.Tell(BootVm.Instance);
+    }
+
+    private void HandleBooted(VmBooted booted)
+    {
+        _booted++;
+        if (booted.Error is null)
+            _bootedOk[booted.Index] = true;
+        else
+            _bootFailures++;
+        BootNext();
+        if (_booted == _started && (_started == _spec.Vms || _stopping))
+            StartWorkload();
+    }
+
+    private void StartWorkload()
+    {
+        _bootEndedAt = Stopwatch.GetTimestamp();
+        _workloadStartedAt = _bootEndedAt;
+        _phase = "run";
+        if (_started == 0)
+        {
+            RequestWarningStats();
+            return;
+        }
+
+        var rounds = Math.Max(1, _spec.Rounds);
+        var perRound = new long[rounds];
+        for (var r = 0; r < rounds; r++)
+        {
+            perRound[r] = _spec.AccessesPerVcpu is { } total
+                ? total / rounds + (r < total % rounds ? 1 : 0)
+                : long.MaxValue;
+        }
+
+        var startedUtc = DateTime.UtcNow - Stopwatch.GetElapsedTime(_workloadStartedAt);
+        var schedule = new RunRounds(rounds, perRound, startedUtc, _spec.Duration);
+        for (var i = 0; i < _started; i++)
+            _kernels[i]!.Tell(schedule);
+    }
+
+    private void HandleFinished(VmFinished finished)
+    {
+        var vm = finished.Totals;
+        _totals.Permitted += vm.Permitted;
+        _totals.Faulted += vm.Faulted;
+        _totals.Mmio += vm.Mmio;
+        _totals.Misses += vm.Misses;
+        _totals.Hypercalls += vm.Hypercalls;
+        _totals.HypercallFailures += vm.HypercallFailures;
+        _totals.ImmutableRejections += vm.ImmutableRejections;
+        _totals.AttackViolations += vm.AttackViolations;
+        for (var k = 0; k < AttackKinds.Count; k++)
+        {
+            _totals.Attempted[k] += vm.Attempted[k];
+            _totals.Blocked[k] += vm.Blocked[k];
+            _totals.Succeeded[k] += vm.Succeeded[k];
+            _totals.Why[k] ??= vm.Why[k];
+        }
+
+        _totals.FastPath.Add(vm.FastPath);
+        _totals.SlowPath.Add(vm.SlowPath);
+        _totals.HypercallLatency.Add(vm.HypercallLatency);
+        // The VM stays up until the host is shut down; its guest-kernel actor is no longer needed.
+        Context.Stop(Sender);
+        if (++_finished == _started)
+            RequestWarningStats();
+    }
+
+    private void RequestWarningStats()
+    {
+        _endedAt = Stopwatch.GetTimestamp();
+        _phase = "done";
+        Timers.Cancel("progress");
+        Report();
+        // Every warning a VM sent was sent before its last reply: the supervisor's mailbox already holds it.
+        _warnings.Tell(GetWarningStats.Instance);
+    }
+
+    private void Complete(WarningStats stats)
+    {
+        var t = _totals;
+        var attacks = AttackKinds.All
+            .Select(kind => new AttackTally(kind, _spec.Profile, t.Attempted[(int)kind], t.Blocked[(int)kind], t.Succeeded[(int)kind],
+                t.Succeeded[(int)kind] > 0 ? t.Why[(int)kind] : null))
+            .ToArray();
+        var result = new SimulationResult(
+            _spec,
+            Elapsed(_startedAt, _endedAt),
+            Elapsed(_startedAt, _bootEndedAt == 0 ? _endedAt : _bootEndedAt),
+            new AccessCounts(t.Permitted, t.Faulted, t.Mmio),
+            t.Hypercalls,
+            t.HypercallFailures + _bootFailures,
+            t.Misses,
+            Summary(t.FastPath),
+            Summary(t.SlowPath),
+            Summary(t.HypercallLatency),
+            t.Faulted + t.AttackViolations,
+            t.ImmutableRejections,
+            stats.TotalEmitted,
+            stats.TotalSuppressed,
+            attacks,
+            HostIntegrityFaults: 0);
+        _replyTo!.Tell(result);
+        _replyTo = null;
+    }
+
+    private void Report()
+    {
+        if (_progress is null)
+            return;
+        double fraction;
+        if (_phase == "boot")
+            fraction = _spec.Vms == 0 ? 1 : (double)_booted / _spec.Vms;
+        else if (_spec.Duration is { } duration && duration > TimeSpan.Zero)
+            fraction = Math.Min(1, Elapsed(_workloadStartedAt, Stopwatch.GetTimestamp()) / duration);
+        else if (_spec.AccessesPerVcpu is { } perVcpu && perVcpu > 0)
+            fraction = Math.Min(1, _progressAccesses / ((double)perVcpu * _spec.VcpusPerVm * Math.Max(1, _started)));
+        else
+            fraction = 0;
+        _progress.Report(new SimulationProgress(
+            _phase, _booted, _spec.Vms, _progressAccesses, _progressFaulted, _attacksBlocked, _attacksSucceeded,
+            Elapsed(_startedAt, Stopwatch.GetTimestamp()), fraction));
+    }
+
+    protected override void PreRestart(Exception reason, object message)
+    {
+        // A broken coordinator cannot finish the run: fail the caller's request rather than leave it waiting.
+        _replyTo?.Tell(new Status.Failure(reason));
+        base.PreRestart(reason, message);
+    }
+
+    private static LatencySummary Summary(LatencyHistogram histogram) => histogram.IsEmpty
+        ? LatencySummary.Empty
+        : new LatencySummary(histogram.Count, histogram.ValueAt(50) / 1000, histogram.ValueAt(90) / 1000,
+            histogram.ValueAt(99) / 1000, histogram.Max / 1000.0);
+
+    private static TimeSpan Elapsed(long from, long to) => TimeSpan.FromSeconds((double)(to - from) / Stopwatch.Frequency);
+
+    private sealed class ProgressTick
+    {
+        public static readonly ProgressTick Instance = new();
+    }
+}

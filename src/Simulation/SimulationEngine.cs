@@ -1,0 +1,90 @@
+using Akka.Actor;
+using Akka.Configuration;
+using HekiActors.Actors.Hosting;
+using HekiActors.Actors.Supervision;
+
+namespace HekiActors.Simulation;
+
+/// <summary>How the engine runs a simulation (not part of the scenario: the same spec gives the same counts with any of these).</summary>
+/// <param name="BootConcurrency">VMs booting at the same time.</param>
+/// <param name="WarningSink">Where printed kernel warnings go besides being counted (none: counted only).</param>
+public sealed record SimulationEngineOptions(int BootConcurrency = 512, IWarningSink? WarningSink = null)
+{
+    public static readonly SimulationEngineOptions Default = new();
+}
+
+/// <summary>
+/// Runs a <see cref="SimulationSpec"/> on its own actor system with a <see cref="HekiHost"/>'s actors (the spec's journal, Akka logging off,
+/// warnings counted rather than printed) and returns what the <see cref="SimulationCoordinator"/> measured.
+/// Writes nothing to standard output.
+/// </summary>
+public sealed class SimulationEngine(SimulationEngineOptions? options = null) : ISimulationEngine
+{
+    private readonly SimulationEngineOptions _options = options ?? SimulationEngineOptions.Default;
+
+    /// <summary>Warning lines the last run printed (they went to the sink, not to a terminal).</summary>
+    public long WarningLines { get; private set; }
+
+    public async Task<SimulationResult> RunAsync(SimulationSpec spec, IProgress<SimulationProgress>? progress,
+        ISimulationRecorder? recorder, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentOutOfRangeException.ThrowIfLessThan(spec.Vms, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(spec.VcpusPerVm, 1);
+        if (spec.AccessesPerVcpu < 0)
+            throw new ArgumentOutOfRangeException(nameof(spec), spec.AccessesPerVcpu, "accesses per vCPU must not be negative");
+        if (spec.Duration is null && spec.AccessesPerVcpu is null)
+            throw new ArgumentException("a simulation needs a duration or an access count per vCPU", nameof(spec));
+
+        var sink = new CountingWarningSink(_options.WarningSink);
+        var options = new HekiHostOptions(
+            Journal: spec.Journal, SqlitePath: spec.SqlitePath, WarningSink: sink, AkkaLogLevel: "OFF", SystemName: "heki-simulate");
+        var system = ActorSystem.Create(options.SystemName,
+            WorkloadDispatcher.WithFallback(HekiConfig.Build(options.Journal, options.SqlitePath, options.AkkaLogLevel)));
+        try
+        {
+            var (warnings, hypervisor) = HekiHost.StartIn(system, options);
+            var coordinator = system.ActorOf(SimulationCoordinator.Props(spec, hypervisor, warnings, progress,
+                recorder is null ? null : new SynchronizedRecorder(recorder), _options.BootConcurrency), "simulation");
+            await using var stop = cancellationToken.Register(() => coordinator.Tell(StopSimulation.Instance));
+            // The edge: the only Ask. The coordinator always answers (a result, or a failure if it broke).
+            var result = await coordinator.Ask<SimulationResult>(StartSimulation.Instance, Timeout.InfiniteTimeSpan).ConfigureAwait(false);
+            WarningLines = sink.Lines;
+            return result;
+        }
+        finally
+        {
+            await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Keeps the model responsive while thousands of vCPUs are busy: vCPUs (children of VM actors) run one workload
+    /// chunk per turn on the .NET pool; everything that decides (hypervisor, VM actors, journal, warning supervisor,
+    /// coordinator, guest kernels) runs on its own threads, so a busy pool cannot delay the VMs' answers, the
+    /// kernels' next steps or the progress timer for long. (A reply to a vCPU still waits for that vCPU's turn.)
+    /// </summary>
+    private static readonly Config WorkloadDispatcher = ConfigurationFactory.ParseString($$"""
+        heki-simulate-vcpu {
+          type = Dispatcher
+          throughput = 1
+        }
+        heki-simulate-control {
+          type = ForkJoinDispatcher
+          throughput = 30
+          dedicated-thread-pool {
+            thread-count = {{Environment.ProcessorCount}}
+          }
+        }
+        akka.persistence.journal.inmem.plugin-dispatcher = heki-simulate-control
+        akka.persistence.snapshot-store.inmem.plugin-dispatcher = heki-simulate-control
+        akka.actor.deployment {
+          "/hypervisor" { dispatcher = heki-simulate-control }
+          "/hypervisor/*" { dispatcher = heki-simulate-control }
+          "/hypervisor/*/*" { dispatcher = heki-simulate-vcpu }
+          "/warnings" { dispatcher = heki-simulate-control }
+          "/simulation" { dispatcher = heki-simulate-control }
+          "/simulation/*" { dispatcher = heki-simulate-control }
+        }
+        """);
+}

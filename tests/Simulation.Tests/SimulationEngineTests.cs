@@ -1,0 +1,179 @@
+using System.Collections.Concurrent;
+using HekiActors.Simulation;
+using HekiActors.Memory;
+using HekiActors.Protocol;
+
+namespace HekiActors.Simulation.Tests;
+
+/// <summary>The simulation engine end to end: determinism, profiles' attack outcomes, recording and replay.</summary>
+public sealed class SimulationEngineTests
+{
+    private static SimulationSpec Small(ulong seed = 7, HekiProfile profile = HekiProfile.Hardened, long accesses = 20_000) => new(
+        Vms: 4, VcpusPerVm: 2, MemoryMbPerVm: 64, Profile: profile, Mbec: true, Duration: null, AccessesPerVcpu: accesses,
+        Rounds: 3, Seed: seed, Workload: WorkloadMix.Default, Attacks: AttackMix.Default);
+
+    private static Task<SimulationResult> Run(SimulationSpec spec, ISimulationRecorder? recorder = null) =>
+        new SimulationEngine().RunAsync(spec, null, recorder, CancellationToken.None);
+
+    /// <summary>Everything in a result that must not depend on timing.</summary>
+    private static object Counts(SimulationResult r) => new
+    {
+        r.Accesses,
+        r.Hypercalls,
+        r.HypercallFailures,
+        r.SlowPathFills,
+        FastSamples = r.FastPathNanoseconds.Count,
+        SlowSamples = r.SlowPathNanoseconds.Count,
+        r.Violations,
+        r.ImmutableRejections,
+        Attacks = string.Join("; ", r.Attacks),
+        r.HostIntegrityFaults,
+    };
+
+    [Fact]
+    public async Task Simulation_same_seed_gives_identical_counts()
+    {
+        var first = await Run(Small());
+        var second = await Run(Small());
+
+        Assert.Equal(Counts(first), Counts(second));
+        Assert.Equal(4L * 2 * 20_000, first.Accesses.Total);
+        Assert.True(first.SlowPathFills > 0);
+        Assert.True(first.FastPathNanoseconds.Count > 0);
+        // Boot: protect + 2 pins per VM; per round a downgrade, a module load and two attack hypercalls.
+        Assert.Equal(4L * (3 + 3 * 4), first.Hypercalls);
+    }
+
+    [Fact]
+    public async Task Simulation_different_seeds_differ()
+    {
+        var a = new ListRecorder();
+        var b = new ListRecorder();
+        var first = await Run(Small(seed: 1), a);
+        var second = await Run(Small(seed: 2), b);
+
+        Assert.Equal(first.Accesses.Total, second.Accesses.Total);
+        Assert.NotEqual(a.Lines, b.Lines);
+        Assert.NotEqual(a.Lines.Where(l => l.Contains("\"sample\"")), b.Lines.Where(l => l.Contains("\"sample\"")));
+    }
+
+    [Fact]
+    public async Task Simulation_heki_v2_lets_downgrade_abuse_through_and_hardened_blocks_everything()
+    {
+        var v2 = await Run(Small(profile: HekiProfile.HekiV2));
+        var hardened = await Run(Small(profile: HekiProfile.Hardened));
+
+        foreach (var tally in hardened.Attacks)
+        {
+            Assert.Equal(4L * 3, tally.Attempted);
+            Assert.Equal(tally.Attempted, tally.Blocked);
+            Assert.Equal(0, tally.Succeeded);
+            Assert.Equal(HekiProfile.Hardened, tally.Profile);
+        }
+
+        var abuse = Assert.Single(v2.Attacks, t => t.Kind == AttackKind.RelaxMutableThenAbuse);
+        Assert.Equal(abuse.Attempted, abuse.Succeeded);
+        Assert.Contains("downgrade", abuse.Why);
+        Assert.All(v2.Attacks.Where(t => t.Kind != AttackKind.RelaxMutableThenAbuse), t => Assert.Equal(0, t.Succeeded));
+        Assert.Equal(0, v2.Accesses.Faulted);
+        Assert.Equal(0, hardened.Accesses.Faulted);
+        Assert.Equal(4L * 3, hardened.ImmutableRejections);
+    }
+
+    [Fact]
+    public async Task Simulation_without_mbec_lets_execute_data_through()
+    {
+        var result = await Run(Small() with { Mbec = false });
+
+        var exec = Assert.Single(result.Attacks, t => t.Kind == AttackKind.ExecuteData);
+        Assert.Equal(exec.Attempted, exec.Succeeded);
+        Assert.Contains("MBEC", exec.Why);
+    }
+
+    [Theory]
+    [InlineData(HekiProfile.Hardened)]
+    [InlineData(HekiProfile.HekiV2)]
+    public async Task Simulation_recorded_run_replays_to_the_same_results(HekiProfile profile)
+    {
+        var recorder = new ListRecorder();
+        var result = await Run(Small(profile: profile, accesses: 2_000), recorder);
+
+        var replayed = await SimulationReplayer.Replay(recorder.Lines, profile);
+
+        Assert.Equal(recorder.Lines.Count, replayed.Count);
+        Assert.Equal(4, replayed.Count(r => r.Request.GetProperty("op").GetString() == "create_vm"));
+        var observedLines = 0;
+        foreach (var (request, replayedResult) in replayed)
+        {
+            if (!request.TryGetProperty("observed", out var observed))
+                continue;
+            observedLines++;
+            Assert.Equal(observed.ToString(), replayedResult);
+        }
+
+        // Every attack probe was recorded, and its replayed outcome matches the tally.
+        var attackLines = replayed.Where(r => r.Request.TryGetProperty("attack", out _)).ToList();
+        Assert.Equal(result.Attacks.Sum(t => t.Attempted) + 4 * 3 * 2, attackLines.Count); // two attacks have two probes
+        Assert.True(observedLines > attackLines.Count);
+        Assert.All(replayed.Where(r => r.Request.TryGetProperty("sample", out _)), r => Assert.Equal("ok", r.Result));
+    }
+
+    [Fact]
+    public async Task Simulation_with_a_duration_stops_and_reports_progress()
+    {
+        var reports = new ConcurrentQueue<SimulationProgress>();
+        var spec = Small() with { Duration = TimeSpan.FromSeconds(1.5), AccessesPerVcpu = null, Rounds = 3 };
+        var result = await new SimulationEngine().RunAsync(spec, new SyncProgress(reports), null, CancellationToken.None);
+
+        Assert.True(result.Accesses.Total > 0);
+        Assert.True(result.Elapsed >= TimeSpan.FromSeconds(1.5));
+        Assert.True(result.AccessesPerSecond > 0);
+        Assert.Contains(reports, p => p.Phase == "run");
+        Assert.Equal("done", reports.Last().Phase);
+    }
+
+    [Fact]
+    public async Task Simulation_cancellation_stops_early_with_what_was_counted()
+    {
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        var spec = Small() with { Duration = TimeSpan.FromMinutes(10), AccessesPerVcpu = null };
+        var started = DateTime.UtcNow;
+        var result = await new SimulationEngine().RunAsync(spec, null, null, cancel.Token);
+
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(30));
+        Assert.True(result.Accesses.Total > 0);
+    }
+
+    [Fact]
+    public async Task Simulation_runs_on_a_sqlite_journal_and_again_on_the_same_file()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"heki-sim-{Guid.NewGuid():N}.db");
+        try
+        {
+            var spec = Small(accesses: 2_000) with { Vms = 2, Journal = HekiActors.Actors.Hosting.JournalKind.Sqlite, SqlitePath = path };
+            var first = await Run(spec);
+            var recorder = new ListRecorder();
+            var second = await Run(spec, recorder);
+
+            Assert.Equal(Counts(first), Counts(second));
+            Assert.Equal(2, recorder.Lines.Count(l => l.Contains("\"destroy_vm\"")));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            File.Delete(path);
+        }
+    }
+
+    private sealed class ListRecorder : ISimulationRecorder
+    {
+        public List<string> Lines { get; } = [];
+
+        public void Record(string jsonRequestLine) => Lines.Add(jsonRequestLine);
+    }
+
+    private sealed class SyncProgress(ConcurrentQueue<SimulationProgress> reports) : IProgress<SimulationProgress>
+    {
+        public void Report(SimulationProgress value) => reports.Enqueue(value);
+    }
+}

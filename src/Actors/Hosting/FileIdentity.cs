@@ -25,6 +25,9 @@ public sealed record FileIdentity(string Path, string ResolvedPath, ulong? Devic
     public static FileIdentity? OfStandardStream(int fd, string name) =>
         LinuxFiles.TryStat(fd, out var status) ? new FileIdentity(name, name, status.Device, status.Inode, status.Type) : null;
 
+    /// <summary>Whether the path names an existing regular file (as far as the system can be asked).</summary>
+    public bool IsRegularFile => Type == LinuxFiles.RegularFile;
+
     /// <summary>Whether the path names an existing regular file, or nothing yet (a file that writing would create).</summary>
     public bool IsRegularFileOrAbsent => Type is null or LinuxFiles.RegularFile;
 

@@ -19,13 +19,15 @@ namespace HekiActors.Actors.Hosting;
 public sealed class JournalLock : IDisposable
 {
     private readonly SafeFileHandle _file;
+    private readonly bool _created;
     private bool _released;
 
-    private JournalLock(string journalPath, string lockPath, SafeFileHandle file)
+    private JournalLock(string journalPath, string lockPath, SafeFileHandle file, bool created)
     {
         JournalPath = journalPath;
         LockPath = lockPath;
         _file = file;
+        _created = created;
     }
 
     public string JournalPath { get; }
@@ -46,6 +48,7 @@ public sealed class JournalLock : IDisposable
         refusal = null;
         inUse = false;
         SafeFileHandle file;
+        var created = !File.Exists(lockPath);
         try
         {
             file = File.OpenHandle(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
@@ -66,7 +69,7 @@ public sealed class JournalLock : IDisposable
         switch (LinuxFiles.TryLockExclusive(file, out _))
         {
             case LinuxFiles.LockResult.Locked:
-                var held = new JournalLock(journalPath, lockPath, file);
+                var held = new JournalLock(journalPath, lockPath, file, created);
                 held.WriteOwner(owner);
                 return held;
             case LinuxFiles.LockResult.HeldByAnother:
@@ -76,18 +79,18 @@ public sealed class JournalLock : IDisposable
                 return null;
             default:
                 file.Dispose();
-                return TryAcquireShareNone(journalPath, lockPath, owner, out refusal, out inUse);
+                return TryAcquireShareNone(journalPath, lockPath, owner, created, out refusal, out inUse);
         }
     }
 
-    private static JournalLock? TryAcquireShareNone(string journalPath, string lockPath, string owner, out string? refusal, out bool inUse)
+    private static JournalLock? TryAcquireShareNone(string journalPath, string lockPath, string owner, bool created, out string? refusal, out bool inUse)
     {
         refusal = null;
         inUse = false;
         try
         {
             var file = File.OpenHandle(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            var held = new JournalLock(journalPath, lockPath, file);
+            var held = new JournalLock(journalPath, lockPath, file, created);
             held.WriteOwner(owner);
             return held;
         }
@@ -108,9 +111,7 @@ public sealed class JournalLock : IDisposable
     private static bool IsSharingViolation(IOException e) =>
         e.HResult == unchecked((int)0x80070020) || (!OperatingSystem.IsWindows() && e.HResult == 11);
 
-    private static string InUse(string lockPath, string? owner) => owner is null
-        ? $"is in use by another process (it holds {lockPath})"
-        : $"is in use by {owner} (it holds {lockPath})";
+    private static string InUse(string lockPath, string? owner) => $"is in use by {owner ?? "another process"}, which holds {lockPath}";
 
     private void WriteOwner(string owner)
     {
@@ -148,7 +149,13 @@ public sealed class JournalLock : IDisposable
     }
 
     /// <summary>Empties the lock file and releases the lock.</summary>
-    public void Dispose()
+    public void Dispose() => Release(removeIfCreated: false);
+
+    /// <summary>
+    /// Releases the lock; with <paramref name="removeIfCreated"/>, also deletes the lock file if this lock created it
+    /// (a refused journal should not leave a file behind).
+    /// </summary>
+    public void Release(bool removeIfCreated)
     {
         if (_released)
             return;
@@ -156,10 +163,12 @@ public sealed class JournalLock : IDisposable
         try
         {
             RandomAccess.SetLength(_file, 0);
+            if (removeIfCreated && _created)
+                File.Delete(LockPath);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // Releasing matters more than the note.
+            // Releasing matters more than the note or the file.
         }
 
         _file.Dispose();

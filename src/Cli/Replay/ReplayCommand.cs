@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using System.Text;
-using HekiActors.Actors.Hosting;
 using HekiActors.Cli.Output;
 using HekiActors.Memory;
 
@@ -54,9 +53,12 @@ public static class ReplayCommand
             HekiProfiles.TryParse(parse.GetValue(profile), out var chosen);
             var source = parse.GetValue(file) ?? ReplayRunner.StandardInput;
             var real = ReferenceEquals(stdout, StandardStreams.Output);
-            if (real && ReadsItsOwnOutput(source) is { } loop)
+            // Results appended to the script being read (heki replay run.jsonl >>run.jsonl) would be read again, forever.
+            var inputs = source == ReplayRunner.StandardInput ? [] : new[] { new PathConflicts.Use("the input", source, Writes: false) };
+            if (real && PathConflicts.Find(inputs, standardStreams: true, readsStandardInput: source == ReplayRunner.StandardInput,
+                    overwritesInput: "replay would read its own results") is { } loop)
             {
-                stderr.WriteLine($"heki replay: {loop}: it would read its own results");
+                loop.SafeWriter(stdout, stderr)?.WriteLine($"heki replay: {loop.Message}");
                 return ExitCodes.Usage;
             }
 
@@ -65,19 +67,6 @@ public static class ReplayCommand
             var status = ReplayRunner.RunAsync(source, chosen, stdin, stdout, stderr, cancellationToken: signals.Token)
                 .GetAwaiter().GetResult();
             return status == ReplayRunner.ExitStopped && signals.Received is { } signal ? ExitCodes.StoppedBy(signal) : status;
-        }
-
-        /// <summary>Standard output is the input file (<c>heki replay run.jsonl &gt;&gt; run.jsonl</c>): it would never end.</summary>
-        private static string? ReadsItsOwnOutput(string source)
-        {
-            if (FileIdentity.OfStandardStream(1, StandardStreams.OutputName) is not { IsRegularFileOrAbsent: true } stdout)
-                return null;
-            var input = source == ReplayRunner.StandardInput
-                ? FileIdentity.OfStandardStream(0, "standard input")
-                : FileIdentity.Of(source);
-            return input is not null && stdout.SameFileAs(input)
-                ? $"standard output is the input {(source == ReplayRunner.StandardInput ? "(standard input)" : source)}"
-                : null;
         }
     }
 }

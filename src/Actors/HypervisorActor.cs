@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using HekiActors.Actors.Hosting;
 using HekiActors.Protocol;
 using HekiActors.Actors.Vm;
 
@@ -40,6 +41,25 @@ public sealed class HypervisorActor : UntypedPersistentActor
     protected override SupervisorStrategy SupervisorStrategy() =>
         // A VM actor that throws is restarted and recovers every acknowledged change from its journal.
         new OneForOneStrategy(Decider.From(Directive.Restart));
+
+    // A failing journal stops this actor (Akka.Persistence): say so, so that nothing waits for its answers forever.
+    protected override void OnRecoveryFailure(Exception reason, object? message = null)
+    {
+        JournalFailures.Publish(Context, PersistenceId, reason);
+        base.OnRecoveryFailure(reason, message);
+    }
+
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        JournalFailures.Publish(Context, PersistenceId, cause);
+        base.OnPersistFailure(cause, @event, sequenceNr);
+    }
+
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        JournalFailures.Publish(Context, PersistenceId, cause);
+        base.OnPersistRejected(cause, @event, sequenceNr);
+    }
 
     protected override void OnRecover(object message)
     {

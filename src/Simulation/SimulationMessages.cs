@@ -1,3 +1,4 @@
+using Akka.Actor;
 using HekiActors.Simulation.Guest;
 using HekiActors.Vcpu.Workload;
 using HekiActors.Protocol;
@@ -7,11 +8,8 @@ namespace HekiActors.Simulation;
 // Messages between the simulation's coordinator and its guest-kernel actors (one per VM). Only the engine
 // (StartSimulation, StopSimulation) talks to the coordinator from outside.
 
-/// <summary>Starts the run; the coordinator replies <see cref="SimulationResult"/> when it is over.</summary>
-internal sealed record StartSimulation
-{
-    public static readonly StartSimulation Instance = new();
-}
+/// <summary>Starts the run on these actors; the coordinator replies <see cref="SimulationResult"/> when it is over.</summary>
+internal sealed record StartSimulation(IActorRef Hypervisor, IActorRef Warnings);
 
 /// <summary>Stops the run early: running workloads stop after their chunk, and the result holds what was counted.</summary>
 internal sealed record StopSimulation
@@ -25,8 +23,8 @@ internal sealed record BootVm
     public static readonly BootVm Instance = new();
 }
 
-/// <summary>A VM is up with its kernel protections (or failed to boot, with why).</summary>
-internal sealed record VmBooted(int Index, string? Error);
+/// <summary>A VM is up with its kernel protections (or failed to boot, with why; or gave up booting because the run was stopped).</summary>
+internal sealed record VmBooted(int Index, string? Error, bool Stopped = false);
 
 /// <summary>
 /// Coordinator → guest kernel: run the rounds. Each round runs up to <paramref name="AccessesPerRound"/> (the

@@ -3,6 +3,9 @@ using HekiActors.Memory;
 namespace HekiActors.Simulation;
 
 /// <summary>What one simulation run measured. Counts are deterministic for a spec and seed; timings are not.</summary>
+/// <param name="VmsBooted">VMs whose kernel booted (fewer than the spec's when the run was stopped during boot or a boot failed); null when not counted.</param>
+/// <param name="VmsUnfinished">VMs that had not reported their counts when a stopped run gave up waiting (their counts are missing).</param>
+/// <param name="Failure">Why the run stopped by itself (its journal failed), or null.</param>
 public sealed record SimulationResult(
     SimulationSpec Spec,
     TimeSpan Elapsed,
@@ -19,7 +22,10 @@ public sealed record SimulationResult(
     long WarningsEmitted,
     long WarningsSuppressed,
     IReadOnlyList<AttackTally> Attacks,
-    long HostIntegrityFaults)
+    long HostIntegrityFaults,
+    int? VmsBooted = null,
+    int VmsUnfinished = 0,
+    string? Failure = null)
 {
     /// <summary>Simulated accesses per second over the workload phase.</summary>
     public double AccessesPerSecond => Elapsed > BootElapsed && Accesses.Total > 0

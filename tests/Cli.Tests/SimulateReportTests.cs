@@ -95,7 +95,7 @@ public sealed class SimulateReportTests
 
         var run = runs[1];
         Assert.Equal(
-            ["profile", "vms", "vcpus_per_vm", "vcpus_total", "memory_mb_per_vm", "mbec", "rounds", "seed", "duration_seconds",
+            ["profile", "vms", "vms_booted", "vms_unfinished", "failure", "vcpus_per_vm", "vcpus_total", "memory_mb_per_vm", "mbec", "rounds", "seed", "duration_seconds",
              "accesses_per_vcpu", "journal", "sqlite_path", "workload", "attack_mix", "elapsed_seconds", "boot_seconds", "accesses",
              "accesses_per_second", "hypercalls", "hypercall_failures", "slow_path_fills", "latency_ns", "violations",
              "immutable_rejections", "warnings_emitted", "warnings_suppressed", "host_integrity_faults", "attacks"],

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using HekiActors.Actors.Hosting;
 using HekiActors.Protocol;
 using HekiActors.Memory;
 using HekiActors.Observability;
@@ -56,6 +57,25 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
         new OneForOneStrategy(Decider.From(Directive.Restart));
 
     // ---- recovery ---------------------------------------------------------------------------------------
+
+    // A failing journal stops this actor (Akka.Persistence): say so, so that nothing waits for its answers forever.
+    protected override void OnRecoveryFailure(Exception reason, object? message = null)
+    {
+        JournalFailures.Publish(Context, PersistenceId, reason);
+        base.OnRecoveryFailure(reason, message);
+    }
+
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        JournalFailures.Publish(Context, PersistenceId, cause);
+        base.OnPersistFailure(cause, @event, sequenceNr);
+    }
+
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        JournalFailures.Publish(Context, PersistenceId, cause);
+        base.OnPersistRejected(cause, @event, sequenceNr);
+    }
 
     protected override void OnRecover(object message)
     {

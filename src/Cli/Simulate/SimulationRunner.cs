@@ -102,6 +102,10 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
                 }
 
                 stoppedEarly |= stop.IsCancellationRequested;
+                if (results[^1].Failure is not null)
+                {
+                    break; // the run failed: the user fixes the journal and runs again, rather than wait for the other profile
+                }
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -133,10 +137,18 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
             return InterruptedExitCode;
         }
 
-        WriteReports(request, scenario, results, stoppedEarly);
+        var runFailure = results.Where(r => r.Failure is not null)
+            .Select(r => r.Spec.Journal == JournalKind.Sqlite ? $"{r.Failure} (journal {r.Spec.SqlitePath})" : r.Failure).FirstOrDefault();
+        WriteReports(request, scenario, results, stoppedEarly || runFailure is not null);
         if (recordFailure is not null)
         {
             throw recordFailure;
+        }
+
+        if (runFailure is not null)
+        {
+            error.WriteLine($"heki simulate: the run stopped: {runFailure}");
+            return ExitCodes.Failed;
         }
 
         foreach (var recorder in recorders ?? [])

@@ -28,6 +28,17 @@ internal static class CommandLineProblems
                 return $"{flag.Name} takes true or false (or nothing, meaning true), got '{token.Value}'";
         }
 
+        foreach (var given in parse.CommandResult.Children.OfType<OptionResult>().Where(o => !o.Implicit))
+        {
+            // "--vms --duration 2s": System.CommandLine gives --vms the value "--duration" and 2s to the positional.
+            if (given.Tokens.FirstOrDefault(t => OptionNamed(parse, t.Value) is not null) is { } swallowed)
+                return $"{given.Option.Name} needs a value (got the option {swallowed.Value})";
+            if (given.Tokens.Count == 0 && given.Option.Arity.MinimumNumberOfValues > 0)
+                return $"{given.Option.Name} needs a value";
+            if (given.Tokens.Count > given.Option.Arity.MaximumNumberOfValues)
+                return $"{given.Option.Name} is given more than once";
+        }
+
         foreach (var word in parse.UnmatchedTokens)
         {
             if (LooksLikeOption(word))
@@ -36,12 +47,16 @@ internal static class CommandLineProblems
 
         if (parse.UnmatchedTokens.Count > 0)
             return $"unexpected argument '{parse.UnmatchedTokens[0]}'";
-        return parse.Errors.Count > 0 ? parse.Errors[0].Message : null;
+        // Anything else in System.CommandLine's words, on one line.
+        return parse.Errors.Count > 0 ? string.Join(' ', parse.Errors[0].Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries)) : null;
     }
 
     private static bool LooksLikeOption(string word) => word.Length > 1 && word[0] == '-';
 
     private static string OptionName(string word) => word.Split('=', ':')[0];
+
+    private static Option? OptionNamed(ParseResult parse, string name) =>
+        parse.CommandResult.Command.Options.FirstOrDefault(o => o.Name == name || o.Aliases.Contains(name));
 
     private static Option? FlagNamed(ParseResult parse, string name) =>
         parse.CommandResult.Command.Options.FirstOrDefault(o =>

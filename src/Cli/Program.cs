@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
 using HekiActors.Cli.Output;
 using HekiActors.Cli.Replay;
 using HekiActors.Cli.Simulate;
@@ -50,7 +51,8 @@ public static class Program
         {
             try
             {
-                error.WriteLine($"heki {parse.CommandResult.Command.Name}: {failure.Message}");
+                var command = parse.CommandResult.Command is RootCommand ? "heki" : $"heki {parse.CommandResult.Command.Name}";
+                error.WriteLine($"{command}: {failure.Message}");
             }
             catch (OutputFailedException)
             {
@@ -66,6 +68,28 @@ public static class Program
         var root = new RootCommand("HekiActors: an actor model of KVM Heki per-guest-page memory permissions.");
         root.Subcommands.Add(ReplayCommand.Build());
         root.Subcommands.Add(SimulateCommand.Build());
+        root.Action = new NoCommandAction();
         return root;
+    }
+
+    /// <summary>
+    /// <c>heki</c> without a command, or with one it does not know: one line saying so, exit 2 (instead of
+    /// System.CommandLine's errors followed by the whole help on standard output).
+    /// </summary>
+    private sealed class NoCommandAction : SynchronousCommandLineAction
+    {
+        public override bool ClearsParseErrors => true;
+
+        public override int Invoke(ParseResult parse)
+        {
+            var word = parse.UnmatchedTokens.FirstOrDefault();
+            var problem = word is null ? "a command is needed"
+                : word.StartsWith('-') ? $"unknown option '{word}'"
+                : $"unknown command '{word}'";
+            var error = parse.InvocationConfiguration.Error;
+            error.WriteLine($"heki: {problem}; the commands are replay and simulate");
+            error.WriteLine("Try 'heki --help'.");
+            return ExitCodes.Usage;
+        }
     }
 }

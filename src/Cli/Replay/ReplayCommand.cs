@@ -21,8 +21,8 @@ public static class ReplayCommand
         {
             Description = "The profile every VM follows: hardened (RFC defects fixed) or heki-v2 (bug for bug).",
             DefaultValueFactory = _ => HekiProfiles.HardenedName,
+            HelpName = $"{HekiProfiles.HardenedName}|{HekiProfiles.HekiV2Name}",
         };
-        profile.AcceptOnlyFromAmong(HekiProfiles.HardenedName, HekiProfiles.HekiV2Name);
 
         var command = new Command("replay", "Run a JSON Lines script of requests on the model and print each result as JSON.")
         {
@@ -49,8 +49,13 @@ public static class ReplayCommand
                 return ExitCodes.Usage;
             }
 
-            // AcceptOnlyFromAmong has already refused any other name.
-            HekiProfiles.TryParse(parse.GetValue(profile), out var chosen);
+            var profileName = parse.GetValue(profile);
+            if (!HekiProfiles.TryParse(profileName, out var chosen))
+            {
+                stderr.WriteLine($"heki replay: --profile must be {HekiProfiles.HardenedName} or {HekiProfiles.HekiV2Name}, got '{profileName}'");
+                stderr.WriteLine("Try 'heki replay --help'.");
+                return ExitCodes.Usage;
+            }
             var source = parse.GetValue(file) ?? ReplayRunner.StandardInput;
             var real = ReferenceEquals(stdout, StandardStreams.Output);
             // Results appended to the script being read (heki replay run.jsonl >>run.jsonl) would be read again, forever.

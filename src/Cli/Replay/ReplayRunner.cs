@@ -55,7 +55,7 @@ public sealed class ReplayRunner
             // Before the actor system starts: an unreadable file costs nothing.
             if (InputFile.TryOpen(source, out var problem) is not { } file)
             {
-                stderr.WriteLine($"heki replay: cannot read {source}: {problem}");
+                stderr.WriteLine($"heki replay: cannot read {(source.Length == 0 ? "''" : source)}: {problem}");
                 return ExitUnreadable;
             }
 

@@ -264,19 +264,21 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
             foreach (var spec in specs)
             {
                 var file = specs.Count > 1 ? Scenario.PerProfilePath(path, spec.Profile) : path;
+                CheckWritable(file, "--record");
                 recorders.Add(new RecordFileWriter(file, scenario.Name, spec, onFailure));
             }
 
             return recorders;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException or UsageException)
         {
             foreach (var recorder in recorders)
             {
                 recorder.Dispose();
             }
 
-            throw new UsageException($"--record cannot create {path}: {e.Message}");
+            throw e as UsageException
+                ?? new UsageException($"--record cannot create {path}: {(e is UnauthorizedAccessException ? "permission denied" : e.Message)}");
         }
     }
 

@@ -6,8 +6,8 @@ using HekiActors.Memory;
 namespace HekiActors.Observability;
 
 /// <summary>
-/// A vCPU's access counts by kind and outcome, kept in a 3×3 array while a batch runs and added to
-/// <see cref="HekiMetrics.Accesses"/> and <see cref="HekiMetrics.Violations"/> once per batch: one instrument call
+/// A vCPU's access counts of one origin by kind and outcome, kept in a 3×3 array while a batch runs and added to
+/// <see cref="HekiMetrics.Accesses"/> once per batch: one instrument call
 /// per non-zero cell, never one per access. The access loop pays nothing per permitted access: it counts only its
 /// rare outcomes (#PF, MMIO) with <see cref="Count"/>, and each group's kinds are counted afterwards with a
 /// vectorized pass (<see cref="AddGroup"/>); the permitted cells are the difference. Owned by one actor; not thread-safe.
@@ -16,7 +16,6 @@ public sealed class AccessTally
 {
     private const int Kinds = 3;
     private const int Outcomes = 3;
-    private const int PageFault = 1;
     private static readonly string[] KindNames = HekiTagValues.Kinds;
 
     private readonly long[] _cells = new long[Kinds * Outcomes];
@@ -59,13 +58,12 @@ public sealed class AccessTally
     }
 
     /// <summary>Adds the counts to the instruments and clears them.</summary>
-    public void Flush(string profile, string? vmId)
+    public void Flush(string profile, string? vmId, AccessOrigin origin)
     {
         if (!_any)
             return;
         _any = false;
         _accesses = 0;
-        var violations = HekiMetrics.Violations.Enabled;
         for (var kind = 0; kind < Kinds; kind++)
         {
             // Permitted = every access of the kind less its rare outcomes.
@@ -82,17 +80,11 @@ public sealed class AccessTally
                     { HekiTags.Profile, profile },
                     { HekiTags.AccessKind, KindNames[kind] },
                     { HekiTags.Outcome, HekiTagValues.Outcomes[outcome] },
+                    { HekiTags.Origin, HekiTagValues.Origins[(int)origin] },
                 };
                 if (vmId is not null)
                     tags.Add(HekiTags.Vm, vmId);
                 HekiMetrics.Accesses.Add(n, tags);
-                if (outcome == PageFault && violations)
-                {
-                    var violationTags = new TagList { { HekiTags.Profile, profile }, { HekiTags.AccessKind, KindNames[kind] } };
-                    if (vmId is not null)
-                        violationTags.Add(HekiTags.Vm, vmId);
-                    HekiMetrics.Violations.Add(n, violationTags);
-                }
             }
         }
     }

@@ -12,39 +12,53 @@ public static class HekiMetrics
 {
     private static readonly Meter Meter = HekiTelemetry.Meter;
 
-    /// <summary>Fast-path buckets: tens of nanoseconds to microseconds.</summary>
-    public static readonly double[] FastPathBucketsNs = [5, 10, 20, 30, 50, 75, 100, 200, 500, 1_000, 2_000, 5_000, 10_000];
+    /// <summary>Fast-path buckets (ns): 1 ns steps up to 10 ns, where the fast path lives, then coarser up to a millisecond.</summary>
+    public static readonly double[] FastPathBucketsNs =
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 15, 20, 25, 30, 40, 50, 75, 100, 150, 200, 300, 500, 1_000, 2_000, 5_000, 10_000, 100_000, 1_000_000];
 
-    /// <summary>Slow path, hypercall and shootdown buckets: a microsecond to a second.</summary>
+    /// <summary>Slow path and hypercall buckets (s): a microsecond to two minutes (a loaded host queues for seconds).</summary>
     public static readonly double[] LatencyBucketsSeconds =
-        [1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 5e-2, 0.1, 0.5, 1];
+        [1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 30, 60, 120];
 
-    /// <summary>Guest accesses by profile, kind and outcome (ok, pf, mmio).</summary>
+    /// <summary>
+    /// Accesses one fast-path histogram observation stands for. The vCPU times groups of accesses (never one access);
+    /// to make the histogram per access it records a group's time per access once for every this many accesses the
+    /// groups cover (a systematic sample weighted by accesses, see <see cref="FastPathSampler"/>), so its quantiles
+    /// are the report's and its cost is one record per 16,384 accesses. Its <c>_count</c> is accesses / this.
+    /// </summary>
+    public const long FastPathAccessesPerObservation = 16_384;
+
+    /// <summary>Guest accesses by profile, origin, kind and outcome (ok, pf, mmio).</summary>
     public static readonly Counter<long> Accesses = Meter.CreateCounter<long>(
-        "heki.accesses", "{access}", "Guest memory accesses executed by vCPUs, by kind and outcome.");
+        "heki.accesses", "{access}", "Guest memory accesses executed by vCPUs, by origin, kind and outcome.");
 
-    /// <summary>Per-access fast-path latency, from timed groups of accesses (never a clock read per access).</summary>
+    /// <summary>Per-access fast-path latency (see <see cref="FastPathAccessesPerObservation"/>).</summary>
     public static readonly Histogram<double> FastPathDuration = Meter.CreateHistogram(
-        "heki.fastpath.duration", "ns", "Time per permitted access on a cached translation, from timed groups of accesses.",
+        HekiVocabulary.FastPath.Metric, "ns",
+        "Time per access on a cached translation; one observation per 16,384 accesses, sampled in proportion to the accesses each timed group covered.",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = FastPathBucketsNs });
 
     /// <summary>Translation misses: request to the VM until the translation arrives.</summary>
     public static readonly Histogram<double> SlowPathDuration = Meter.CreateHistogram(
-        "heki.slowpath.duration", "s", "Time from a translation miss to the VM's answer.",
+        HekiVocabulary.SlowPath.Metric, "s", "Time from a translation miss to the VM's answer.",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBucketsSeconds });
+
+    /// <summary>Translation misses the VM served.</summary>
+    public static readonly Counter<long> TranslationFills = Meter.CreateCounter<long>(
+        HekiVocabulary.TranslationFills.Metric, "{fill}", "Translation misses served by the VM (slow path), by origin.");
 
     /// <summary>Hypercalls by hypercall and result.</summary>
     public static readonly Counter<long> Hypercalls = Meter.CreateCounter<long>(
         "heki.hypercalls", "{hypercall}", "Hypercalls handled, by hypercall and result.");
 
-    /// <summary>Hypercall latency at the VM: validation, persistence, shootdown, reply.</summary>
+    /// <summary>Hypercall latency at the guest's vCPU: its VM's validation, persistence, shootdowns and reply included.</summary>
     public static readonly Histogram<double> HypercallDuration = Meter.CreateHistogram(
-        "heki.hypercall.duration", "s", "Time from a hypercall reaching its VM to the reply, shootdowns included.",
+        HekiVocabulary.Hypercall.Metric, "s", "Time from a hypercall's arrival at the guest's vCPU to the reply, the VM's work and shootdowns included.",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBucketsSeconds });
 
-    /// <summary>Injected #PFs by profile and access kind.</summary>
+    /// <summary>#PF and #GP injected, by profile, exception and origin; recorded per violation with its span current (exemplars).</summary>
     public static readonly Counter<long> Violations = Meter.CreateCounter<long>(
-        "heki.violations", "{violation}", "Accesses the page permissions forbid (#PF injected), by kind.");
+        "heki.violations", "{violation}", "Guest actions stopped by an injected exception: #PF (forbidden access) or #GP (CR write clearing a pinned bit).");
 
     /// <summary>Changes refused because the range held an immutable page (-EPERM).</summary>
     public static readonly Counter<long> ImmutableRejections = Meter.CreateCounter<long>(
@@ -65,6 +79,18 @@ public static class HekiMetrics
     /// <summary>Guest CR writes refused because they would clear a pinned bit.</summary>
     public static readonly Counter<long> CrPinBlocks = Meter.CreateCounter<long>(
         "heki.cr_pin.blocks", "{write}", "Guest CR0/CR4 writes refused because they clear a pinned bit (#GP injected).");
+
+    /// <summary>VMs whose guest kernel's boot protection failed, by reason (the failing hypercall's errno name).</summary>
+    public static readonly Counter<long> BootProtectionFailures = Meter.CreateCounter<long>(
+        HekiVocabulary.BootProtectionFailures.Metric, "{vm}", "VMs whose guest kernel could not protect itself at boot, by reason.");
+
+    /// <summary>heki-v2 list pages read past the host's buffer.</summary>
+    public static readonly Counter<long> HostIntegrityFaults = Meter.CreateCounter<long>(
+        HekiVocabulary.HostIntegrityFaults.Metric, "{page}", "heki-v2 PROTECT_MEMORY list pages claiming more than 169 ranges (read past the host buffer).");
+
+    /// <summary>Simulated attacks by kind and verdict (recorded by the simulation's guest kernels).</summary>
+    public static readonly Counter<long> Attacks = Meter.CreateCounter<long>(
+        "heki.attacks", "{attack}", "Simulated attacks by kind and verdict (blocked, succeeded).");
 
     /// <summary>Live VMs.</summary>
     public static readonly UpDownCounter<long> ActiveVms = Meter.CreateUpDownCounter<long>(

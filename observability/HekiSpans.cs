@@ -10,8 +10,11 @@ namespace HekiActors.Observability;
 /// </summary>
 public static class HekiSpans
 {
-    /// <summary>A guest hypercall at its VM, from receipt to reply (root, or child of the message's context).</summary>
+    /// <summary>A guest hypercall at the guest's vCPU, from arrival to reply (root, or child of the message's context).</summary>
     public const string Hypercall = "heki.hypercall";
+
+    /// <summary>A hypercall's part at its VM, from receipt to reply (child of <see cref="Hypercall"/>).</summary>
+    public const string HypercallAtVm = "heki.hypercall.vm";
 
     /// <summary>A host request that changes a VM (set_permissions, set_memory_attributes) at its VM.</summary>
     public const string HostRequest = "heki.host.request";

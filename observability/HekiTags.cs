@@ -1,4 +1,5 @@
 using HekiActors.Memory;
+using HekiActors.Memory.Hypercalls;
 
 namespace HekiActors.Observability;
 
@@ -42,8 +43,35 @@ public static class HekiTags
     /// <summary>Accesses in a fast-path span's group; translations dropped by an invalidation span (span attributes only).</summary>
     public const string Count = "heki.count";
 
-    /// <summary>The VM id: only with <see cref="TelemetryOptions.PerVmLabels"/>.</summary>
+    /// <summary>The VM id as a metric label: only with <see cref="TelemetryOptions.PerVmLabels"/> (a cardinality limit).</summary>
     public const string Vm = "heki.vm";
+
+    /// <summary>The VM id as a span attribute (violation, hypercall, shootdown, warning spans): never a metric label.</summary>
+    public const string VmId = "heki.vm.id";
+
+    /// <summary>The vCPU index as a span attribute: never a metric label.</summary>
+    public const string Vcpu = "heki.vcpu";
+
+    /// <summary>Where an access came from: "workload" (generated) or "attack" (sent one at a time).</summary>
+    public const string Origin = "heki.access.origin";
+
+    /// <summary>Where a hypercall was decided: "vm", or "vcpu" (refused before reaching the VM, e.g. CPL 3).</summary>
+    public const string HypercallStage = "heki.hypercall.stage";
+
+    /// <summary>What Heki stopped: "pf" (an access, #PF) or "gp" (a CR write, #GP).</summary>
+    public const string Exception = "heki.exception";
+
+    /// <summary>An attack's kind (write_kernel_text, ...).</summary>
+    public const string AttackKind = "heki.attack.kind";
+
+    /// <summary>"blocked" or "succeeded".</summary>
+    public const string AttackVerdict = "heki.attack.verdict";
+
+    /// <summary>Why a boot protection failed: the errno name of the failing hypercall.</summary>
+    public const string Reason = "heki.reason";
+
+    /// <summary>Which exporter an export failure or dropped span belongs to: "otlp", "console", "prometheus".</summary>
+    public const string Exporter = "heki.exporter";
 }
 
 /// <summary>The fixed attribute values, as interned strings so recording a tag allocates nothing.</summary>
@@ -57,6 +85,26 @@ public static class HekiTagValues
     public const string Host = "host";
     public const string Printed = "printed";
     public const string Suppressed = "suppressed";
+    public const string Workload = "workload";
+    public const string Attack = "attack";
+    public const string StageVm = "vm";
+    public const string StageVcpu = "vcpu";
+    public const string PageFault = "pf";
+    public const string GeneralProtection = "gp";
+    public const string Blocked = "blocked";
+    public const string Succeeded = "succeeded";
+
+    /// <summary>The boot failure reason of a VM the hypervisor refused to create or boot.</summary>
+    public const string Rejected = "rejected";
+
+    /// <summary>Hypercall result names (<see cref="Errno.Name"/>), ok first.</summary>
+    public static readonly string[] Results = ["ok", "eperm", "e2big", "efault", "einval", "enosys", "other"];
+
+    /// <summary>Origins indexed by <see cref="AccessOrigin"/>.</summary>
+    public static readonly string[] Origins = [Workload, Attack];
+
+    /// <summary>The index of a result name in <see cref="Results"/>.</summary>
+    public static int ResultIndex(long ret) => Array.IndexOf(Results, Errno.Name(ret));
 
     /// <summary>Outcome values indexed by the vCPU's access result (0 ok, 1 #PF, 2 MMIO).</summary>
     public static readonly string[] Outcomes = [AccessResult.Ok.Name(), AccessResult.PageFault.Name(), AccessResult.Mmio.Name()];
@@ -67,6 +115,14 @@ public static class HekiTagValues
     private static readonly string[] Crs = Enumerable.Range(0, 16).Select(cr => "cr" + cr).ToArray();
 
     public static string Of(HekiProfile profile) => profile.Name();
+
+    /// <summary>A hypercall's name by number: protect_memory, lock_cr_update, or "other".</summary>
+    public static string HypercallName(ulong nr) => nr switch
+    {
+        HypercallNumbers.KVM_HC_PROTECT_MEMORY => ProtectMemory,
+        HypercallNumbers.KVM_HC_LOCK_CR_UPDATE => LockCrUpdate,
+        _ => "other",
+    };
 
     public static string Of(AccessKind kind) => (int)kind < Kinds.Length ? Kinds[(int)kind] : "other";
 

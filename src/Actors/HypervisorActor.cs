@@ -4,6 +4,7 @@ using Akka.Persistence;
 using HekiActors.Actors.Hosting;
 using HekiActors.Protocol;
 using HekiActors.Actors.Vm;
+using HekiActors.Memory;
 
 namespace HekiActors.Actors;
 
@@ -108,13 +109,13 @@ public sealed class HypervisorActor : UntypedPersistentActor
     {
         if (string.IsNullOrEmpty(create.VmId))
         {
-            Sender.Tell(new CommandRejected("a VM id must not be empty"));
+            Sender.Tell(new CommandRejected(RejectionCode.InvalidRequest, "a VM id must not be empty"));
             return;
         }
 
         if (_destroying.ContainsKey(create.VmId))
         {
-            Sender.Tell(new CommandRejected($"VM '{create.VmId}' is still being destroyed"));
+            Sender.Tell(new CommandRejected(RejectionCode.VmBusy, Rejections.VmBusy(create.VmId)));
             return;
         }
 
@@ -144,7 +145,7 @@ public sealed class HypervisorActor : UntypedPersistentActor
 
         if (!_vms.TryGetValue(destroy.VmId, out var vm) || _destroying.ContainsKey(destroy.VmId))
         {
-            Sender.Tell(new CommandRejected($"no VM named '{destroy.VmId}'"));
+            Sender.Tell(new CommandRejected(RejectionCode.NoSuchVm, Rejections.NoSuchVm(destroy.VmId)));
             return;
         }
 
@@ -158,7 +159,7 @@ public sealed class HypervisorActor : UntypedPersistentActor
         if (_vms.TryGetValue(routed.VmId, out var vm) && !_destroying.ContainsKey(routed.VmId))
             vm.Forward(routed);
         else
-            Sender.Tell(new CommandRejected($"no VM named '{routed.VmId}'"));
+            Sender.Tell(new CommandRejected(RejectionCode.NoSuchVm, Rejections.NoSuchVm(routed.VmId)));
     }
 
     private void HandleTerminated(IActorRef actor)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
+using HekiActors.Cli.Kernels;
 using HekiActors.Cli.Output;
 using HekiActors.Cli.Replay;
 using HekiActors.Cli.Simulate;
@@ -68,6 +69,7 @@ public static class Program
         var root = new RootCommand("HekiActors: an actor model of KVM Heki per-guest-page memory permissions.");
         root.Subcommands.Add(ReplayCommand.Build());
         root.Subcommands.Add(SimulateCommand.Build());
+        root.Subcommands.Add(KernelDataCommand.Build());
         root.Action = new NoCommandAction();
         return root;
     }
@@ -87,7 +89,8 @@ public static class Program
                 : word.StartsWith('-') ? $"unknown option '{word}'"
                 : $"unknown command '{word}'";
             var error = parse.InvocationConfiguration.Error;
-            error.WriteLine($"heki: {problem}; the commands are replay and simulate");
+            var commands = parse.RootCommandResult.Command.Subcommands.Select(c => c.Name).ToList();
+            error.WriteLine($"heki: {problem}; the commands are {string.Join(", ", commands[..^1])} and {commands[^1]}");
             error.WriteLine("Try 'heki --help'.");
             return ExitCodes.Usage;
         }

@@ -83,13 +83,24 @@ public sealed class VmMemoryAttributes
     public int PermissionsSet(ulong start, ulong end, ulong hekiAttr, out GfnRange changed)
     {
         changed = GfnRange.Empty;
+        var ret = PermissionsSetCheck(start, end, hekiAttr);
+        if (ret == Errno.Ok)
+            changed = SetAttributes(start, end, HekiAttributes.ToKvm(hekiAttr), HekiAttributes.KvmHekiMask);
+        return ret;
+    }
+
+    /// <summary>
+    /// What <see cref="PermissionsSet"/> would return, without changing anything: its checks in the kernel's order
+    /// (§3); 0 means the call would succeed.
+    /// </summary>
+    public int PermissionsSetCheck(ulong start, ulong end, ulong hekiAttr)
+    {
         if (HekiAttributes.HasInvalidBits(hekiAttr))
             return Errno.EINVAL;
         if (end <= start)
             return Errno.EINVAL;
         if (_store.RangeHas(start, end, HekiAttributes.KvmHekiImmutable, matchAll: false))
             return Errno.EPERM;
-        changed = SetAttributes(start, end, HekiAttributes.ToKvm(hekiAttr), HekiAttributes.KvmHekiMask);
         return Errno.Ok;
     }
 
@@ -97,16 +108,23 @@ public sealed class VmMemoryAttributes
     public int SetMemoryAttributes(ulong address, ulong size, ulong attributes, ulong flags, out GfnRange changed)
     {
         changed = GfnRange.Empty;
+        var ret = SetMemoryAttributesCheck(address, size, attributes, flags);
+        if (ret == Errno.Ok)
+            changed = SetAttributes(address >> PageShift, (address + size) >> PageShift, attributes, SupportedAttributes);
+        return ret;
+    }
+
+    /// <summary>What <see cref="SetMemoryAttributes"/> would return, without changing anything (§4's checks in order).</summary>
+    public int SetMemoryAttributesCheck(ulong address, ulong size, ulong attributes, ulong flags)
+    {
         if (flags != 0)
             return Errno.EINVAL;
-        var supported = SupportedAttributes;
-        if ((attributes & ~supported) != 0)
+        if ((attributes & ~SupportedAttributes) != 0)
             return Errno.EINVAL;
         if (size == 0 || address + size < address)
             return Errno.EINVAL;
         if ((address & PageMask) != 0 || (size & PageMask) != 0)
             return Errno.EINVAL;
-        changed = SetAttributes(address >> PageShift, (address + size) >> PageShift, attributes, supported);
         return Errno.Ok;
     }
 

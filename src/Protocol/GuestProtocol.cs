@@ -68,8 +68,11 @@ public sealed record GuestReadCr(string VmId, int Vcpu, int Cr) : IVcpuCommand;
 /// <summary>A control register's value.</summary>
 public sealed record CrValue(ulong Value);
 
-/// <summary>Any request the model refuses as bad input (unknown VM or vCPU, bad arguments): nothing changed.</summary>
-public sealed record CommandRejected(string Reason);
+/// <summary>
+/// Any request the model refuses as bad input (unknown VM or vCPU, bad arguments): nothing changed. Branch on
+/// <paramref name="Code"/>; <paramref name="Reason"/> names the problem for people.
+/// </summary>
+public sealed record CommandRejected(RejectionCode Code, string Reason);
 
 /// <summary>Chaos and test hook: the vCPU actor throws while handling it, to exercise supervision.</summary>
 public sealed record CrashVcpu(string VmId, int Vcpu, string Reason) : IVcpuCommand;
@@ -78,12 +81,12 @@ public sealed record CrashVcpu(string VmId, int Vcpu, string Reason) : IVcpuComm
 /// Runs <paramref name="Accesses"/> generated guest accesses (one workload round) on a vCPU, in chunks of
 /// chunks (4,096 accesses in the vCPU) so shootdowns are never delayed by more than one chunk. The generator
 /// is seeded with <paramref name="Seed"/>: the same seed and workload give the same counts. Stops early at the
-/// first chunk boundary after <paramref name="DeadlineUtc"/> (null: none) or after a <see cref="StopWorkload"/>.
+/// first chunk boundary at or after <paramref name="Deadline"/> by the actor system's scheduler clock (null: none) or after a <see cref="StopWorkload"/>.
 /// Every few chunks, and at the end, the accesses done are told to <paramref name="ProgressTo"/> as
 /// <see cref="WorkloadProgress"/> (for progress displays; the final counts travel in the reply). Replies
 /// <see cref="WorkloadDone"/>.
 /// </summary>
-public sealed record RunWorkload(string VmId, int Vcpu, ulong Seed, long Round, long Accesses, DateTime? DeadlineUtc,
+public sealed record RunWorkload(string VmId, int Vcpu, ulong Seed, long Round, long Accesses, DateTimeOffset? Deadline,
     WorkloadSpec Workload, IActorRef? ProgressTo) : IVcpuCommand;
 
 /// <summary>Ends a running workload at its next chunk boundary; it replies <see cref="WorkloadDone"/> as usual.</summary>
@@ -101,3 +104,19 @@ public sealed record WorkloadDone(string VmId, int Vcpu, long Round, long Permit
 {
     public long Accesses => Permitted + Faulted + Mmio;
 }
+
+/// <summary>
+/// Asks a vCPU for everything it counted and timed since it started (issue 9's vocabulary, docs/observability.md):
+/// the same increments it adds to the metrics. Replies <see cref="VcpuCounts"/>.
+/// </summary>
+public sealed record GetVcpuCounts(string VmId, int Vcpu) : IVcpuCommand;
+
+/// <summary>
+/// A vCPU's counts since it started. <paramref name="Accesses"/> is indexed origin × 3 + outcome (origin 0 workload,
+/// 1 attack; outcome 0 permitted, 1 #PF, 2 MMIO). Latencies are per access (fast path, weighted by the accesses each
+/// timed group covered), per translation miss (slow path) and per hypercall (arrival at the vCPU to reply), in
+/// picoseconds; the histograms are copies that belong to the receiver.
+/// </summary>
+public sealed record VcpuCounts(string VmId, int Vcpu, long[] Accesses, long TranslationFills, long TranslationInvalidations,
+    long[] HypercallsByResult, long HypercallsRefusedCpl, LatencyHistogram FastPath, LatencyHistogram SlowPath,
+    LatencyHistogram Hypercall);

@@ -6,6 +6,8 @@ using HekiActors.Vcpu;
 using HekiActors.Simulation.Guest;
 using HekiActors.Vcpu.Workload;
 using HekiActors.Simulation.Replay;
+using HekiActors.Observability;
+using HekiActors.Memory.Hypercalls;
 
 namespace HekiActors.Simulation;
 
@@ -35,13 +37,14 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
     private readonly IActorRef _coordinator;
     private readonly ISimulationRecorder? _recorder;
     private readonly ulong _seed;
+    private readonly ulong _runNonce;
+    private ulong _requests;
     private readonly GuestKernel _kernel;
     private readonly AttackerModel _attacker;
     private readonly Queue<Step> _steps = new();
     private readonly VmTotals _totals = new();
 
     private Step? _current;
-    private long _sentAt;
     private Action? _whenDone;
     private GuestRandom _attackRandom;
     private RunRounds? _schedule;
@@ -51,16 +54,26 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
     private long _roundFaulted;
     private long _roundBlocked;
     private long _roundSucceeded;
+    private long _roundAttackAccesses;
+    private long _roundViolations;
     private bool _booted;
+    private bool _created;
     private bool _recreating;
     private bool _stopping;
     private bool _gaveUp; // failed, or stopped while booting: answers still coming are ignored
     private long _awaiting;
     private object _awaitingWhat = "";
+    private bool _finishing;
+    private int _countsPending;
+    private long _crPinBlocks;
+    private long _immutableRejections;
+    private long _hostIntegrityFaults;
+    private readonly string _profileTag;
 
     public GuestKernelActor(int index, string vmId, SimulationSpec spec, IActorRef hypervisor, IActorRef coordinator,
-        ISimulationRecorder? recorder)
+        ISimulationRecorder? recorder, ulong runNonce)
     {
+        _runNonce = runNonce;
         _index = index;
         _vmId = vmId;
         _spec = spec;
@@ -71,17 +84,19 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
         var layout = KernelLayout.For(spec.MemoryMbPerVm * VmConfig.PagesPerMiB);
         _kernel = new GuestKernel(layout, spec.VcpusPerVm, spec.Workload);
         _attacker = new AttackerModel(_kernel, spec.Profile, spec.Mbec);
+        _profileTag = HekiTagValues.Of(spec.Profile);
     }
 
     public static Props Props(int index, string vmId, SimulationSpec spec, IActorRef hypervisor, IActorRef coordinator,
-        ISimulationRecorder? recorder) =>
-        Akka.Actor.Props.Create(() => new GuestKernelActor(index, vmId, spec, hypervisor, coordinator, recorder));
+        ISimulationRecorder? recorder, ulong runNonce) =>
+        Akka.Actor.Props.Create(() => new GuestKernelActor(index, vmId, spec, hypervisor, coordinator, recorder, runNonce));
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     protected override void OnReceive(object message)
     {
-        if (message is VmCreated or VmDestroyed or CommandRejected or GuestAccessDone or HypercallDone or CrWriteDone)
+        // Answers to the request being awaited (while finishing, a rejection answers the counts instead).
+        if (_countsPending == 0 && message is VmCreated or VmDestroyed or CommandRejected or GuestAccessDone or HypercallDone or CrWriteDone)
         {
             if (_gaveUp)
                 return; // A late answer to a request this VM gave up on.
@@ -98,7 +113,14 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
             case BootVm:
                 CreateVm();
                 break;
+            case VcpuCounts counts:
+                CountsReceived(counts);
+                break;
+            case CommandRejected when _countsPending > 0:
+                CountsReceived(null); // the VM is gone: its vCPUs counted nothing we can ask for
+                break;
             case VmCreated:
+                _created = true;
                 _recorder?.Record(ReplayLines.Format(new CreateVmRequest(_vmId, _spec.MemoryMbPerVm, _spec.VcpusPerVm, _spec.Mbec, PrivateMemory: false)));
                 Run(_kernel.BootOperations().Select(op => Step.Kernel(op, null)), BootDone);
                 break;
@@ -108,7 +130,7 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
                 CreateVm();
                 break;
             case CommandRejected rejected when !_booted && _current is null:
-                if (!_recreating && rejected.Reason.Contains("already exists", StringComparison.Ordinal))
+                if (!_recreating && rejected.Code == RejectionCode.VmExists)
                 {
                     _recreating = true;
                     _hypervisor.Tell(new DestroyVm(_vmId, NextRequestId()));
@@ -176,7 +198,7 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
             return;
         }
 
-        _roundAccesses = _roundFaulted = _roundBlocked = _roundSucceeded = 0;
+        _roundAccesses = _roundFaulted = _roundBlocked = _roundSucceeded = _roundAttackAccesses = _roundViolations = 0;
         var events = _kernel.EventsForRound(round);
         Run(events.Select(ev => Step.Kernel(ev.Operation, result => _kernel.Completed(ev, result.Value),
             ev.Kind == KernelEventKind.ModuleLoad ? "module_load" : "downgrade")), RunAttacks);
@@ -208,6 +230,12 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
     private void Judged(AttackKind kind, AttackVerdict verdict)
     {
         var k = (int)kind;
+        if (HekiMetrics.Attacks.Enabled)
+            HekiMetrics.Attacks.Add(1, new TagList
+            {
+                { HekiTags.Profile, _profileTag }, { HekiTags.AttackKind, kind.Name() },
+                { HekiTags.AttackVerdict, verdict.Succeeded ? HekiTagValues.Succeeded : HekiTagValues.Blocked },
+            });
         _totals.Attempted[k]++;
         if (verdict.Succeeded)
         {
@@ -232,7 +260,7 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
 
         var schedule = _schedule!;
         var accesses = schedule.AccessesPerRound[_round];
-        DateTime? deadline = schedule.Duration is null ? null : RoundDeadline(schedule, _round);
+        DateTimeOffset? deadline = schedule.Duration is null ? null : RoundDeadline(schedule, _round);
         var workload = _kernel.Workload;
         _workloadsRunning = _spec.VcpusPerVm;
         for (var v = 0; v < _spec.VcpusPerVm; v++)
@@ -246,21 +274,69 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
 
     private void WorkloadFinished(WorkloadDone done)
     {
-        _totals.Permitted += done.Permitted;
-        _totals.Faulted += done.Faulted;
-        _totals.Mmio += done.Mmio;
-        _totals.Misses += done.Misses;
-        _totals.FastPath.Add(done.FastPath);
-        _totals.SlowPath.Add(done.SlowPath);
         _roundAccesses += done.Accesses;
         _roundFaulted += done.Faulted;
         if (--_workloadsRunning > 0)
             return;
-        _coordinator.Tell(new RoundDone(_index, _round, _roundAccesses, _roundFaulted, _roundBlocked, _roundSucceeded));
+        _coordinator.Tell(new RoundDone(_index, _round, _roundAccesses, _roundFaulted, _roundBlocked, _roundSucceeded,
+            _roundAttackAccesses, _roundViolations));
         StartRound(_round + 1);
     }
 
-    private void Finish() => _coordinator.Tell(new VmFinished(_index, _totals));
+    /// <summary>
+    /// The VM is done: asks every vCPU for its counts (the figures the metrics were given too), then hands the totals
+    /// to the coordinator. A VM that was never created has nothing to ask.
+    /// </summary>
+    private void Finish()
+    {
+        if (_finishing)
+            return;
+        _finishing = true;
+        if (!_created)
+        {
+            SendTotals();
+            return;
+        }
+
+        _countsPending = _spec.VcpusPerVm;
+        for (var v = 0; v < _spec.VcpusPerVm; v++)
+            _hypervisor.Tell(new GetVcpuCounts(_vmId, v));
+    }
+
+    private void CountsReceived(VcpuCounts? counts)
+    {
+        if (counts is not null)
+            _totals.Add(counts);
+        if (--_countsPending == 0)
+            SendTotals();
+    }
+
+    private void SendTotals()
+    {
+        _totals.Counts = _totals.Counts.Add(new HekiCounts
+        {
+            CrPinBlocks = _crPinBlocks,
+            ImmutableRejections = _immutableRejections,
+            HostIntegrityFaults = _hostIntegrityFaults,
+            BootProtectionFailures = _totals.BootFailure is null ? 0 : 1,
+            AttacksBlocked = _totals.Blocked.Sum(),
+            AttacksSucceeded = _totals.Succeeded.Sum(),
+        });
+        _coordinator.Tell(new VmFinished(_index, _totals));
+    }
+
+    /// <summary>
+    /// The kernel's boot protection failed (issue 8 item 6): the VM runs unprotected, so this is reported loudly
+    /// (count, reason, metric), never only as a failed hypercall among thousands.
+    /// </summary>
+    private void BootProtectionFailed(string reason, string result)
+    {
+        if (_totals.BootFailure is not null)
+            return; // the first failure says why; the VM is counted once
+        _totals.BootFailure = (reason, result);
+        if (HekiMetrics.BootProtectionFailures.Enabled)
+            HekiMetrics.BootProtectionFailures.Add(1, new TagList { { HekiTags.Profile, _profileTag }, { HekiTags.Reason, result } });
+    }
 
     /// <summary>A request the model refused (a simulation bug, not a guest outcome): this VM stops where it is.</summary>
     private void Fail(string reason)
@@ -272,11 +348,14 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
         _steps.Clear();
         _current = null;
         _whenDone = null;
-        _totals.HypercallFailures++;
         if (_booted)
+        {
             Finish();
-        else
-            _coordinator.Tell(new VmBooted(_index, reason));
+            return;
+        }
+
+        BootProtectionFailed("the VM could not boot: " + reason, HekiTagValues.Rejected);
+        _coordinator.Tell(new VmBooted(_index, reason));
     }
 
     /// <summary>The round's seed for vCPU <paramref name="vcpu"/>: the workload depends on nothing else.</summary>
@@ -295,11 +374,11 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
             _recorder!.Record(ReplayLines.Format(new AccessRequest(_vmId, vcpu, gpas[i], kinds[i], cpls[i]), tag: new ReplayTag("sample")));
     }
 
-    private static DateTime RoundDeadline(RunRounds schedule, long round) =>
-        schedule.WorkloadStartUtc + schedule.Duration!.Value * (round + 1) / schedule.Rounds;
+    private static DateTimeOffset RoundDeadline(RunRounds schedule, long round) =>
+        schedule.WorkloadStart + schedule.Duration!.Value * (round + 1) / schedule.Rounds;
 
     private static bool DeadlinePassed(RunRounds schedule, long round) =>
-        schedule.Duration is not null && DateTime.UtcNow >= RoundDeadline(schedule, round);
+        schedule.Duration is not null && Context.System.Scheduler.Now >= RoundDeadline(schedule, round);
 
     private void HandleStop()
     {
@@ -340,7 +419,6 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
         if (_steps.TryDequeue(out var step))
         {
             _current = step;
-            _sentAt = Stopwatch.GetTimestamp();
             _hypervisor.Tell(step.Operation.ToCommand(_vmId, NextRequestId()));
             Await(step.Operation);
             return;
@@ -358,23 +436,49 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
         var result = step.Operation.ResultOf(reply);
         if (step.Operation is ProtectOperation or LockCrOperation)
         {
-            _totals.Hypercalls++;
-            _totals.HypercallLatency.Record((long)((Stopwatch.GetTimestamp() - _sentAt) * (1_000_000_000_000.0 / Stopwatch.Frequency)));
-            if (result.Value != 0)
-                _totals.HypercallFailures++;
             if (result.Value == Errno.EPERM && step.Operation is ProtectOperation { Cpl: 0 })
-                _totals.ImmutableRejections++;
+                _immutableRejections++;
+            if (reply is HypercallDone { HostIntegrityFaults: > 0 } faulted)
+                _hostIntegrityFaults += faulted.HostIntegrityFaults;
+            if (!_booted && step.AttackKind is null && result.Value < 0)
+                BootProtectionFailed(BootFailureReason(step.Operation, result.Value), Errno.Name(result.Value));
         }
 
-        if (step.AttackKind is not null && !result.Completed && result.Kind != OperationResultKind.Return)
-            _totals.AttackViolations++;
+        if (step.Operation is WriteCrOperation && !result.Completed)
+        {
+            _crPinBlocks++;
+            _roundViolations++;
+        }
+
+        if (step.Operation is AccessOperation)
+        {
+            _roundAttackAccesses++;
+            if (result.AccessResult == AccessResult.PageFault)
+                _roundViolations++;
+        }
         _recorder?.Record(ReplayLines.Format(step.Operation.ToRequest(_vmId), result.ToReplayResult(), step.Tag));
         step.OnResult?.Invoke(result);
         SendNext();
     }
 
-    // Fresh ids: a run on a durable journal must not be answered from an earlier run's record of "the same" request.
-    private static Guid NextRequestId() => Guid.NewGuid();
+    /// <summary>Why a boot hypercall failed, in words a user can act on.</summary>
+    private string BootFailureReason(GuestOperation operation, long ret)
+    {
+        var errno = "-" + Errno.Name(ret).ToUpperInvariant();
+        if (operation is ProtectOperation protect)
+        {
+            var pages = protect.ListPages.Length;
+            return ret == Errno.E2BIG && pages > ProtectMemory.MaxListPages
+                ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"PROTECT_MEMORY returned {errno}: the boot list needs {pages:N0} list pages ({_spec.MemoryMbPerVm:N0} MiB of guest memory); hardened refuses more than {ProtectMemory.MaxListPages:N0}")
+                : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"PROTECT_MEMORY returned {errno} for the boot list ({pages:N0} list pages)");
+        }
+
+        return $"LOCK_CR_UPDATE returned {errno} at boot";
+    }
+
+    // From this VM's seed and the run's nonce: a run on a durable journal must not be answered from an earlier
+    // run's record of "the same" request.
+    private Guid NextRequestId() => RequestIds.Derive(_seed, _runNonce, ++_requests);
 
     /// <summary>One operation to send, what to do with its result, and how to tag its recorded line.</summary>
     private sealed record Step(GuestOperation Operation, Action<OperationResult>? OnResult, AttackKind? AttackKind, ReplayTag? Tag)

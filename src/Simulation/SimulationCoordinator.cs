@@ -33,8 +33,10 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
     private readonly IProgress<SimulationProgress>? _progress;
     private readonly ISimulationRecorder? _recorder;
     private readonly int _bootConcurrency;
+    private readonly ulong _runNonce;
     private long _progressAccesses;
     private long _progressFaulted;
+    private SimulationResult? _result;
     private readonly IActorRef?[] _kernels;
     private readonly bool[] _bootedOk;
     private readonly long _startedAt = Stopwatch.GetTimestamp();
@@ -51,13 +53,15 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
     private long _attacksBlocked;
     private long _attacksSucceeded;
     private readonly VmTotals _totals = new();
-    private int _bootFailures;
+    private readonly Dictionary<(string Reason, string Result), (long Vms, string FirstVm)> _bootFailures = [];
     private int _vmsUp;
     private string? _failure;
     private bool _completing;
 
-    public SimulationCoordinator(SimulationSpec spec, IProgress<SimulationProgress>? progress, ISimulationRecorder? recorder, int bootConcurrency)
+    public SimulationCoordinator(SimulationSpec spec, IProgress<SimulationProgress>? progress, ISimulationRecorder? recorder, int bootConcurrency,
+        ulong runNonce)
     {
+        _runNonce = runNonce;
         _spec = spec;
         _progress = progress;
         _recorder = recorder;
@@ -68,8 +72,9 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(SimulationSpec spec, IProgress<SimulationProgress>? progress, ISimulationRecorder? recorder, int bootConcurrency) =>
-        Akka.Actor.Props.Create(() => new SimulationCoordinator(spec, progress, recorder, bootConcurrency));
+    public static Props Props(SimulationSpec spec, IProgress<SimulationProgress>? progress, ISimulationRecorder? recorder, int bootConcurrency,
+        ulong runNonce) =>
+        Akka.Actor.Props.Create(() => new SimulationCoordinator(spec, progress, recorder, bootConcurrency, runNonce));
 
     /// <summary>The VM id of the <paramref name="index"/>-th simulated VM.</summary>
     public static string VmId(int index) => "sim-" + index.ToString("D5", System.Globalization.CultureInfo.InvariantCulture);
@@ -113,6 +118,8 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
             case RoundDone round:
                 _attacksBlocked += round.AttacksBlocked;
                 _attacksSucceeded += round.AttacksSucceeded;
+                _progressAccesses += round.AttackAccesses;
+                _progressFaulted += round.AttackViolations;
                 break;
             case VmFinished finished:
                 HandleFinished(finished);
@@ -153,7 +160,7 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
         if (_stopping || _started >= _spec.Vms)
             return;
         var index = _started++;
-        var kernel = Context.ActorOf(GuestKernelActor.Props(index, VmId(index), _spec, _hypervisor, Self, _recorder), "guest-" + index);
+        var kernel = Context.ActorOf(GuestKernelActor.Props(index, VmId(index), _spec, _hypervisor, Self, _recorder, _runNonce), "guest-" + index);
         _kernels[index] = kernel;
         kernel.Tell(BootVm.Instance);
     }
@@ -161,9 +168,8 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
     private void HandleBooted(VmBooted booted)
     {
         _booted++;
-        if (booted.Error is not null)
-            _bootFailures++;
-        else if (!booted.Stopped)
+        // A failed boot is counted from the VM's totals (boot failures); one abandoned by a stop is not a VM that ran.
+        if (booted.Error is null && !booted.Stopped)
         {
             _bootedOk[booted.Index] = true;
             _vmsUp++;
@@ -193,8 +199,8 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
                 : long.MaxValue;
         }
 
-        var startedUtc = DateTime.UtcNow - Stopwatch.GetElapsedTime(_workloadStartedAt);
-        var schedule = new RunRounds(rounds, perRound, startedUtc, _spec.Duration);
+        var started = Context.System.Scheduler.Now - Stopwatch.GetElapsedTime(_workloadStartedAt);
+        var schedule = new RunRounds(rounds, perRound, started, _spec.Duration);
         for (var i = 0; i < _started; i++)
             _kernels[i]!.Tell(schedule);
     }
@@ -202,14 +208,13 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
     private void HandleFinished(VmFinished finished)
     {
         var vm = finished.Totals;
-        _totals.Permitted += vm.Permitted;
-        _totals.Faulted += vm.Faulted;
-        _totals.Mmio += vm.Mmio;
-        _totals.Misses += vm.Misses;
-        _totals.Hypercalls += vm.Hypercalls;
-        _totals.HypercallFailures += vm.HypercallFailures;
-        _totals.ImmutableRejections += vm.ImmutableRejections;
-        _totals.AttackViolations += vm.AttackViolations;
+        _totals.Counts = _totals.Counts.Add(vm.Counts);
+        if (vm.BootFailure is { } failure)
+        {
+            var (count, first) = _bootFailures.GetValueOrDefault(failure, (0L, VmId(finished.Index)));
+            _bootFailures[failure] = (count + 1, first);
+        }
+
         for (var k = 0; k < AttackKinds.Count; k++)
         {
             _totals.Attempted[k] += vm.Attempted[k];
@@ -233,7 +238,6 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
         _endedAt = Stopwatch.GetTimestamp();
         _phase = "done";
         Timers.Cancel("progress");
-        Report();
         // Every warning a VM sent was sent before its last reply: the supervisor's mailbox already holds it.
         _warnings.Tell(GetWarningStats.Instance);
     }
@@ -245,26 +249,24 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
             .Select(kind => new AttackTally(kind, _spec.Profile, t.Attempted[(int)kind], t.Blocked[(int)kind], t.Succeeded[(int)kind],
                 t.Succeeded[(int)kind] > 0 ? t.Why[(int)kind] : null))
             .ToArray();
+        var counts = t.Counts with { WarningsEmitted = stats.TotalEmitted, WarningsSuppressed = stats.TotalSuppressed };
         var result = new SimulationResult(
             _spec,
             Elapsed(_startedAt, _endedAt),
             Elapsed(_startedAt, _bootEndedAt == 0 ? _endedAt : _bootEndedAt),
-            new AccessCounts(t.Permitted, t.Faulted, t.Mmio),
-            t.Hypercalls,
-            t.HypercallFailures + _bootFailures,
-            t.Misses,
+            counts,
             Summary(t.FastPath),
             Summary(t.SlowPath),
             Summary(t.HypercallLatency),
-            t.Faulted + t.AttackViolations,
-            t.ImmutableRejections,
-            stats.TotalEmitted,
-            stats.TotalSuppressed,
             attacks,
-            HostIntegrityFaults: 0,
+            _bootFailures.Select(f => new BootFailureGroup(f.Key.Reason, f.Key.Result, f.Value.Vms, f.Value.FirstVm))
+                .OrderByDescending(f => f.Vms).ToArray(),
             VmsBooted: _vmsUp,
             VmsUnfinished: _started - _finished,
             Failure: _failure);
+        _result = result;
+        // The last progress line shows the report's own figures (issue 9: they must never disagree).
+        Report();
         _replyTo?.Tell(result);
         _replyTo = null;
     }
@@ -282,6 +284,13 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
             fraction = Math.Min(1, _progressAccesses / ((double)perVcpu * _spec.VcpusPerVm * Math.Max(1, _started)));
         else
             fraction = 0;
+        if (_result is { } r)
+        {
+            _progress.Report(new SimulationProgress("done", _vmsUp, _spec.Vms, r.Counts.Accesses, r.Counts.Violations,
+                r.Counts.AttacksBlocked, r.Counts.AttacksSucceeded, r.Elapsed, 1, r.AccessesPerSecond));
+            return;
+        }
+
         _progress.Report(new SimulationProgress(
             _phase, _vmsUp, _spec.Vms, _progressAccesses, _progressFaulted, _attacksBlocked, _attacksSucceeded,
             Elapsed(_startedAt, Stopwatch.GetTimestamp()), fraction));

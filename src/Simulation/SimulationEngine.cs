@@ -9,7 +9,11 @@ namespace HekiActors.Simulation;
 /// <summary>How the engine runs a simulation (not part of the scenario: the same spec gives the same counts with any of these).</summary>
 /// <param name="BootConcurrency">VMs booting at the same time.</param>
 /// <param name="WarningSink">Where printed kernel warnings go besides being counted (none: counted only).</param>
-public sealed record SimulationEngineOptions(int BootConcurrency = 512, IWarningSink? WarningSink = null)
+/// <param name="RunNonce">
+/// Mixed into every request id with the seed (<see cref="RequestIds"/>): give each run on a durable journal its own
+/// nonce, so it is never answered from an earlier run's record. The CLI draws one per run.
+/// </param>
+public sealed record SimulationEngineOptions(int BootConcurrency = 512, IWarningSink? WarningSink = null, ulong RunNonce = 0)
 {
     public static readonly SimulationEngineOptions Default = new();
 }
@@ -45,7 +49,7 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
         try
         {
             var coordinator = system.ActorOf(SimulationCoordinator.Props(spec, progress,
-                recorder is null ? null : new SynchronizedRecorder(recorder), _options.BootConcurrency), "simulation");
+                recorder is null ? null : new SynchronizedRecorder(recorder), _options.BootConcurrency, _options.RunNonce), "simulation");
             // Subscribed before the hypervisor exists, so even a journal that fails its very first recovery is heard.
             system.EventStream.Subscribe(coordinator, typeof(JournalFailed));
             var (warnings, hypervisor) = HekiHost.StartIn(system, options);

@@ -2,6 +2,7 @@ using Akka.Actor;
 using HekiActors.Simulation.Guest;
 using HekiActors.Vcpu.Workload;
 using HekiActors.Protocol;
+using HekiActors.Observability;
 
 namespace HekiActors.Simulation;
 
@@ -30,9 +31,9 @@ internal sealed record VmBooted(int Index, string? Error, bool Stopped = false);
 /// Coordinator → guest kernel: run the rounds. Each round runs up to <paramref name="AccessesPerRound"/> (the
 /// round's share of the per-vCPU budget) and, with a duration, until its share of the duration has passed.
 /// </summary>
-/// <param name="WorkloadStartUtc">When the workload phase started (wall clock, so the schedule means the same anywhere).</param>
+/// <param name="WorkloadStart">When the workload phase started, by the scheduler's clock (absolute, so the schedule means the same anywhere).</param>
 /// <param name="Duration">The workload duration; null for none.</param>
-internal sealed record RunRounds(int Rounds, long[] AccessesPerRound, DateTime WorkloadStartUtc, TimeSpan? Duration);
+internal sealed record RunRounds(int Rounds, long[] AccessesPerRound, DateTimeOffset WorkloadStart, TimeSpan? Duration);
 
 /// <summary>Coordinator → guest kernel: stop early (cancellation); running workloads end at their next chunk.</summary>
 internal sealed record StopGuest
@@ -40,8 +41,13 @@ internal sealed record StopGuest
     public static readonly StopGuest Instance = new();
 }
 
-/// <summary>One VM finished a round: its counts, for progress.</summary>
-internal sealed record RoundDone(int Index, long Round, long Accesses, long Faulted, long AttacksBlocked, long AttacksSucceeded);
+/// <summary>
+/// One VM finished a round: its counts, for progress. <paramref name="Accesses"/> and <paramref name="Faulted"/> are the
+/// workload's (already reported by <see cref="WorkloadProgress"/>); the attack figures are what the guest saw of its probes.
+/// </summary>
+/// <param name="AttackViolations">#PF on attack accesses plus CR writes refused with #GP.</param>
+internal sealed record RoundDone(int Index, long Round, long Accesses, long Faulted, long AttacksBlocked, long AttacksSucceeded,
+    long AttackAccesses, long AttackViolations);
 
 /// <summary>A VM finished its rounds (or stopped): everything it counted.</summary>
 internal sealed record VmFinished(int Index, VmTotals Totals);
@@ -49,16 +55,8 @@ internal sealed record VmFinished(int Index, VmTotals Totals);
 /// <summary>Everything one VM counted; built by its guest-kernel actor and handed over once, at the end.</summary>
 internal sealed class VmTotals
 {
-    public long Permitted { get; set; }
-    public long Faulted { get; set; }
-    public long Mmio { get; set; }
-    public long Misses { get; set; }
-    public long Hypercalls { get; set; }
-    public long HypercallFailures { get; set; }
-    public long ImmutableRejections { get; set; }
-
-    /// <summary>#PF and #GP injected by attack probes.</summary>
-    public long AttackViolations { get; set; }
+    /// <summary>The vocabulary's counts: the vCPUs' own (<see cref="VcpuCounts"/>) and what the guest saw in its replies.</summary>
+    public HekiCounts Counts { get; set; } = HekiCounts.Zero;
 
     public long[] Attempted { get; } = new long[AttackKinds.Count];
     public long[] Blocked { get; } = new long[AttackKinds.Count];
@@ -67,4 +65,29 @@ internal sealed class VmTotals
     public LatencyHistogram FastPath { get; } = new();
     public LatencyHistogram SlowPath { get; } = new();
     public LatencyHistogram HypercallLatency { get; } = new();
+
+    /// <summary>Why the kernel's boot protection failed (null when it did not), and the failing result's name.</summary>
+    public (string Reason, string Result)? BootFailure { get; set; }
+
+    /// <summary>Adds a vCPU's counts and latencies.</summary>
+    public void Add(VcpuCounts vcpu)
+    {
+        var a = vcpu.Accesses;
+        Counts = Counts.Add(new HekiCounts
+        {
+            WorkloadPermitted = a[0],
+            WorkloadPageFaults = a[1],
+            WorkloadMmio = a[2],
+            AttackPermitted = a[3],
+            AttackPageFaults = a[4],
+            AttackMmio = a[5],
+            HypercallsByResult = vcpu.HypercallsByResult,
+            HypercallsRefusedCpl = vcpu.HypercallsRefusedCpl,
+            TranslationFills = vcpu.TranslationFills,
+            TranslationInvalidations = vcpu.TranslationInvalidations,
+        });
+        FastPath.Add(vcpu.FastPath);
+        SlowPath.Add(vcpu.SlowPath);
+        HypercallLatency.Add(vcpu.Hypercall);
+    }
 }

@@ -1,6 +1,13 @@
+using HekiActors.Observability;
+
 namespace HekiActors.Simulation;
 
-/// <summary>A snapshot of a running simulation, reported periodically (about twice a second).</summary>
+/// <summary>
+/// A snapshot of a running simulation, reported periodically (about twice a second). The counts use the words of
+/// <see cref="HekiVocabulary"/>: <paramref name="Accesses"/> are workload and attack accesses, <paramref name="Violations"/>
+/// #PF faults plus CR-pin #GP blocks. The last snapshot (phase "done") carries the report's own figures.
+/// </summary>
+/// <param name="AccessesPerSecond">The report's rate, on the last snapshot only (null while running: displays measure it).</param>
 public sealed record SimulationProgress(
     string Phase,
     int VmsBooted,
@@ -10,4 +17,5 @@ public sealed record SimulationProgress(
     long AttacksBlocked,
     long AttacksSucceeded,
     TimeSpan Elapsed,
-    double Fraction);
+    double Fraction,
+    double? AccessesPerSecond = null);

@@ -1,8 +1,17 @@
 using HekiActors.Memory;
+using HekiActors.Observability;
 
 namespace HekiActors.Simulation;
 
-/// <summary>What one simulation run measured. Counts are deterministic for a spec and seed; timings are not.</summary>
+/// <summary>
+/// What one simulation run measured, in the words of <see cref="HekiVocabulary"/>. Counts are deterministic for a
+/// spec and seed (the workload's share varies with a duration bound); timings are not.
+/// </summary>
+/// <param name="Counts">Every count of the vocabulary, as the deciding actors counted it (the metrics count the same events).</param>
+/// <param name="FastPathNanoseconds">Per access, weighted by each timed group's accesses.</param>
+/// <param name="SlowPathNanoseconds">Per translation miss, from the vCPU's request to the fill.</param>
+/// <param name="HypercallNanoseconds">Per hypercall, from its arrival at the guest's vCPU to the reply.</param>
+/// <param name="BootFailures">Boot protection failures grouped by reason (empty when every kernel protected itself).</param>
 /// <param name="VmsBooted">VMs whose kernel booted (fewer than the spec's when the run was stopped during boot or a boot failed); null when not counted.</param>
 /// <param name="VmsUnfinished">VMs that had not reported their counts when a stopped run gave up waiting (their counts are missing).</param>
 /// <param name="Failure">Why the run stopped by itself (its journal failed), or null.</param>
@@ -10,30 +19,35 @@ public sealed record SimulationResult(
     SimulationSpec Spec,
     TimeSpan Elapsed,
     TimeSpan BootElapsed,
-    AccessCounts Accesses,
-    long Hypercalls,
-    long HypercallFailures,
-    long SlowPathFills,
+    HekiCounts Counts,
     LatencySummary FastPathNanoseconds,
     LatencySummary SlowPathNanoseconds,
     LatencySummary HypercallNanoseconds,
-    long Violations,
-    long ImmutableRejections,
-    long WarningsEmitted,
-    long WarningsSuppressed,
     IReadOnlyList<AttackTally> Attacks,
-    long HostIntegrityFaults,
+    IReadOnlyList<BootFailureGroup> BootFailures,
     int? VmsBooted = null,
     int VmsUnfinished = 0,
     string? Failure = null)
 {
-    /// <summary>Simulated accesses per second over the workload phase.</summary>
-    public double AccessesPerSecond => Elapsed > BootElapsed && Accesses.Total > 0
-        ? Accesses.Total / (Elapsed - BootElapsed).TotalSeconds
+    /// <summary>Every access by outcome, workload and attack together.</summary>
+    public AccessCounts Accesses => new(Counts.Permitted, Counts.PageFaults, Counts.Mmio);
+
+    public long Hypercalls => Counts.Hypercalls;
+    public long HypercallFailures => Counts.HypercallsFailed;
+    public long SlowPathFills => Counts.TranslationFills;
+    public long Violations => Counts.Violations;
+    public long ImmutableRejections => Counts.ImmutableRejections;
+    public long WarningsEmitted => Counts.WarningsEmitted;
+    public long WarningsSuppressed => Counts.WarningsSuppressed;
+    public long HostIntegrityFaults => Counts.HostIntegrityFaults;
+
+    /// <summary>Simulated accesses (workload and attack) per second over the workload phase.</summary>
+    public double AccessesPerSecond => Elapsed > BootElapsed && Counts.Accesses > 0
+        ? Counts.Accesses / (Elapsed - BootElapsed).TotalSeconds
         : 0;
 }
 
-/// <summary>Workload access outcomes.</summary>
+/// <summary>Access outcomes.</summary>
 public sealed record AccessCounts(long Permitted, long Faulted, long Mmio)
 {
     public static readonly AccessCounts Zero = new(0, 0, 0);
@@ -52,3 +66,10 @@ public sealed record LatencySummary(long Count, double P50, double P90, double P
 /// <summary>How an attack kind fared under one profile: blocked by Heki, or succeeded (a defect let it through).</summary>
 /// <param name="Why">For successes, which rule let it through (e.g. "heki-v2 drops pure downgrades").</param>
 public sealed record AttackTally(AttackKind Kind, HekiProfile Profile, long Attempted, long Blocked, long Succeeded, string? Why);
+
+/// <summary>VMs whose guest kernel could not protect itself at boot, for one reason.</summary>
+/// <param name="Reason">What failed and why, e.g. "PROTECT_MEMORY returned -E2BIG: the boot list needs 1,367 list pages (hardened allows 1,024)".</param>
+/// <param name="Result">The failing hypercall's errno name (the metric's <c>heki.reason</c>).</param>
+/// <param name="Vms">How many VMs failed this way.</param>
+/// <param name="FirstVm">One of them, to look at.</param>
+public sealed record BootFailureGroup(string Reason, string Result, long Vms, string FirstVm);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using HekiActors.Vcpu.Workload;
 using HekiActors.Protocol;
+using HekiActors.Memory;
 
 namespace HekiActors.Vcpu;
 
@@ -22,13 +23,13 @@ public sealed partial class VcpuActor
     {
         if (_workload is { Active: true })
         {
-            Sender.Tell(new CommandRejected($"vCPU {_index} of VM '{_vmId}' is already running a workload"));
+            Sender.Tell(new CommandRejected(RejectionCode.WorkloadRunning, $"vCPU {_index} of VM '{_vmId}' is already running a workload"));
             return;
         }
 
         if (run.Workload is null || run.Accesses < 0)
         {
-            Sender.Tell(new CommandRejected("a workload needs a guest workload and a non-negative access count"));
+            Sender.Tell(new CommandRejected(RejectionCode.InvalidRequest, "a workload needs a guest workload and a non-negative access count"));
             return;
         }
 
@@ -62,18 +63,11 @@ public sealed partial class VcpuActor
     }
 
     /// <summary>Called by the batch loop after each run of fast-path accesses (up to a miss or the chunk's end).</summary>
-    private void WorkloadSegmentRan(long startedAt, long now, int accesses, bool missed)
+    private void WorkloadSegmentRan(bool missed)
     {
-        var workload = _workload!;
-        if (accesses > 0)
-            workload.FastPath.Record(PicosecondsBetween(startedAt, now) / accesses, accesses);
         if (missed)
-            workload.Misses++;
+            _workload!.Misses++;
     }
-
-    // _missStartedAt is set by the batch loop at the miss (the same clock read that ended the segment).
-    private void WorkloadMissFilled() =>
-        _workload!.SlowPath.Record(PicosecondsBetween(_missStartedAt, Stopwatch.GetTimestamp()));
 
     /// <summary>Called by the batch loop when a chunk's accesses are all done.</summary>
     private void WorkloadChunkDone()
@@ -88,7 +82,7 @@ public sealed partial class VcpuActor
         _pendingAccesses = null;
         var stop = workload.Remaining == 0
             || workload.StopRequested
-            || (workload.Deadline is { } deadline && DateTime.UtcNow >= deadline);
+            || (workload.Deadline is { } deadline && Context.System.Scheduler.Now >= deadline);
         if (stop)
             FinishWorkload(workload);
         else
@@ -105,7 +99,7 @@ public sealed partial class VcpuActor
 
     private void FinishWorkload(WorkloadRun workload)
     {
-        FlushTally();
+        FlushTally(HekiActors.Observability.AccessOrigin.Workload);
         workload.ReportProgress();
         workload.ReplyTo.Tell(workload.End(_vmId, _index));
     }
@@ -132,7 +126,7 @@ public sealed partial class VcpuActor
         public bool StopRequested { get; set; }
         public long Round { get; private set; }
         public long Remaining { get; set; }
-        public DateTime? Deadline { get; private set; }
+        public DateTimeOffset? Deadline { get; private set; }
         private long _unreportedAccesses;
         private long _unreportedFaulted;
         private int _unreportedChunks;
@@ -152,7 +146,7 @@ public sealed partial class VcpuActor
             ProgressTo = run.ProgressTo;
             Round = run.Round;
             Remaining = run.Accesses;
-            Deadline = run.DeadlineUtc;
+            Deadline = run.Deadline;
             Permitted = Faulted = Mmio = Misses = 0;
             _unreportedAccesses = _unreportedFaulted = _unreportedChunks = 0;
             StopRequested = false;

@@ -36,11 +36,13 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
     private PendingAccesses? _pendingAccesses;
     private IActorRef? _pendingReplyTo;
 
-    // Telemetry (docs/observability.md): counts per batch, the miss being served, the fast-path span countdown.
-    private AccessTally? _tally;
+    // Counts and latencies in the vocabulary's terms (VcpuCounters), kept with telemetry on or off.
+    private readonly VcpuCounters _counters = new();
+
+    // Telemetry (docs/observability.md): counts per batch and origin, the miss being served, the fast-path span countdown.
+    private readonly AccessTally?[] _tallies = new AccessTally?[HekiTagValues.Origins.Length];
     private long _missStartedAt;
     private int _fastPathCountdown;
-    private int _fastPathRecordCountdown;
     private int _slowPathSpanCountdown;
     private int _violationSpanCountdown;
     private bool _counted;
@@ -123,12 +125,12 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
         {
             case GuestAccessBatch batch:
                 if (BatchProblem(batch) is { } problem)
-                    Sender.Tell(new CommandRejected(problem));
+                    Sender.Tell(new CommandRejected(RejectionCode.InvalidRequest, problem));
                 else
                     StartAccesses(new PendingAccesses(batch, Sender));
                 break;
             case GuestAccess { Cpl: > 3 } access:
-                Sender.Tell(new CommandRejected($"CPL {access.Cpl} does not exist (a CPL is 0..3)"));
+                Sender.Tell(new CommandRejected(RejectionCode.InvalidRequest, $"CPL {access.Cpl} does not exist (a CPL is 0..3)"));
                 break;
             case GuestAccess access:
                 StartAccesses(new PendingAccesses(access, Sender));
@@ -156,6 +158,9 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
                 break;
             case StopWorkload:
                 StopRunningWorkload();
+                break;
+            case GetVcpuCounts:
+                Sender.Tell(_counters.Snapshot(_vmId, _index));
                 break;
             case CrashVcpu crash:
                 throw new VcpuCrashException($"vCPU {_index} of VM '{_vmId}' crashed on request: {crash.Reason}");
@@ -186,6 +191,7 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
         }
 
         _generation = Math.Max(_generation, shootdown.Generation);
+        _counters.Invalidations += dropped;
         if (dropped > 0 && HekiMetrics.TranslationInvalidations.Enabled)
             HekiMetrics.TranslationInvalidations.Add(dropped, PerVmTags());
         if (shootdown.TraceParent is not null && HekiSpans.Enabled)
@@ -208,7 +214,8 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
         // Telemetry reads the clock per group of accesses like the workload does, never per access.
         var traced = HekiSpans.Enabled;
         var timed = pending.IsWorkload || traced || HekiMetrics.FastPathDuration.Enabled || HekiMetrics.SlowPathDuration.Enabled;
-        var tally = HekiMetrics.Accesses.Enabled ? _tally ??= new AccessTally() : null;
+        var origin = pending.IsWorkload ? AccessOrigin.Workload : AccessOrigin.Attack;
+        var tally = HekiMetrics.Accesses.Enabled ? _tallies[(int)origin] ??= new AccessTally() : null;
         var fastPathSpan = traced && HekiSpans.SampleFastPath(ref _fastPathCountdown)
             ? HekiSpans.StartDetached(HekiSpans.FastPath, default)
             : null;
@@ -275,11 +282,14 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
         tally?.AddGroup(kinds.AsSpan(first, i - first));
 
         pending.Add(permitted, faulted, mmio);
+        _counters.AddAccesses(origin, permitted, faulted, mmio);
         if (timed)
         {
             var now = Stopwatch.GetTimestamp();
+            if (i > first)
+                _counters.FastPath.Record(PicosecondsBetween(segmentStart, now) / (i - first), i - first);
             if (pending.IsWorkload)
-                WorkloadSegmentRan(segmentStart, now, i - first, missed: i < pending.Count);
+                WorkloadSegmentRan(missed: i < pending.Count);
             FastPathRan(segmentStart, now, i - first, fastPathSpan);
             if (i < pending.Count)
                 _missStartedAt = now;
@@ -298,13 +308,13 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
         {
             // A workload's chunks are counted together (see AccessTally.Due); the round's end flushes the rest.
             if (tally is { Due: true })
-                FlushTally();
+                FlushTally(origin);
             WorkloadChunkDone();
             return;
         }
 
         if (tally is not null)
-            FlushTally();
+            FlushTally(origin);
 
         pending.Reply(_generation);
         _pendingAccesses = null;
@@ -333,15 +343,17 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
     {
         // The #PF is injected locally; the supervisor rate-limits and prints the warning (§6, §8). Traced, the
         // violation continues the change its translation came from, and the warning continues the violation.
-        var traceParent = traced ? TraceViolation(kind, fastPathSpan) : null;
+        var traceParent = traced || HekiMetrics.Violations.Enabled ? Violation(kind, traced, fastPathSpan) : null;
         _warnings.Tell(new FaultReport(_vmId, _config.Profile, kind, gpa, traceParent));
     }
 
     private void HandleTranslationFill(TranslationFill fill)
     {
         _translations.Insert(fill.Start, Math.Min(fill.End, _config.MemoryPages), fill.Permissions, fill.TraceParent);
-        if (_pendingAccesses is { IsWorkload: true })
-            WorkloadMissFilled();
+        _counters.Fills++;
+        var origin = _pendingAccesses is { IsWorkload: true } ? AccessOrigin.Workload : AccessOrigin.Attack;
+        if (HekiMetrics.TranslationFills.Enabled)
+            HekiMetrics.TranslationFills.Add(1, new TagList { { HekiTags.Profile, _profileTag }, { HekiTags.Origin, HekiTagValues.Origins[(int)origin] } });
         SlowPathFilled(fill);
         RunAccesses();
     }
@@ -353,21 +365,23 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
         // The generic hypercall rule comes first: a CPL != 0 caller gets -EPERM and nothing is read (§5).
         if (protect.Cpl != 0)
         {
-            Sender.Tell(new HypercallDone(Errno.EPERM));
+            RefuseHypercall(HekiTagValues.ProtectMemory, Errno.EPERM, cpl: true);
             return;
         }
 
-        CallVm(new ProtectMemoryCall(protect.RequestId, _index, protect.ListPages, protect.TraceParent));
+        var traceParent = StartHypercall(HekiTagValues.ProtectMemory, protect.TraceParent);
+        CallVm(new ProtectMemoryCall(protect.RequestId, _index, protect.ListPages, traceParent));
     }
 
     private void HandleLockCr(Guid requestId, ulong cr, ulong pin, ulong flags, byte cpl, string? traceParent = null)
     {
         if (cpl != 0)
         {
-            Sender.Tell(new HypercallDone(Errno.EPERM));
+            RefuseHypercall(HekiTagValues.LockCrUpdate, Errno.EPERM, cpl: true);
             return;
         }
 
+        traceParent = StartHypercall(HekiTagValues.LockCrUpdate, traceParent);
         CallVm(new LockCrCall(requestId, _index, cr, pin, flags, traceParent));
     }
 
@@ -380,10 +394,11 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
                 break;
             case HypercallKind.ProtectMemory:
                 // The raw form carries no list pages (the model has no guest memory to read them from).
-                Sender.Tell(new HypercallDone(Errno.EFAULT));
+                RefuseHypercall(HekiTagValues.ProtectMemory, Errno.EFAULT, cpl: false);
                 break;
             case HypercallKind.Rejected:
-                Sender.Tell(new HypercallDone(HypercallDispatch.RejectionCode(call.Nr, call.Cpl)));
+                var code = HypercallDispatch.RejectionCode(call.Nr, call.Cpl);
+                RefuseHypercall(HekiTagValues.HypercallName(call.Nr), code, cpl: code == Errno.EPERM);
                 break;
         }
     }
@@ -392,7 +407,7 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
     {
         if (write.Cr is < 0 or >= ControlRegisterCount)
         {
-            Sender.Tell(new CommandRejected($"CR{write.Cr} does not exist (control registers are CR0..CR15)"));
+            Sender.Tell(new CommandRejected(RejectionCode.NoSuchControlRegister, Rejections.NoSuchControlRegister(write.Cr)));
             return;
         }
 
@@ -403,7 +418,7 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
     {
         if (read.Cr is < 0 or >= ControlRegisterCount)
         {
-            Sender.Tell(new CommandRejected($"CR{read.Cr} does not exist (control registers are CR0..CR15)"));
+            Sender.Tell(new CommandRejected(RejectionCode.NoSuchControlRegister, Rejections.NoSuchControlRegister(read.Cr)));
             return;
         }
 
@@ -419,6 +434,7 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
 
     private void FinishVmCall(HypercallDone done)
     {
+        HypercallAnswered(done.Ret);
         _pendingReplyTo!.Tell(done);
         _pendingReplyTo = null;
         Become(State.Running);

@@ -17,9 +17,9 @@ namespace HekiActors.Actors.Tests;
 /// <summary>A TestKit with the hypervisor and warning supervisor started on the in-memory journal and a fake clock.</summary>
 public abstract class ActorTestBase : TestKit
 {
-    protected ActorTestBase(ITestOutputHelper output, VmActorSettings? settings = null)
-        : base(HekiConfig.Build(JournalKind.InMemory, logLevel: "WARNING").WithFallback(ConfigurationFactory.ParseString(
-            "akka.loggers = [\"Akka.TestKit.TestEventListener, Akka.TestKit\"]")), output: output)
+    protected ActorTestBase(ITestOutputHelper output, VmActorSettings? settings = null, Config? config = null)
+        : base((config ?? Config.Empty).WithFallback(HekiConfig.Build(JournalKind.InMemory, logLevel: "WARNING")).WithFallback(
+            ConfigurationFactory.ParseString("akka.loggers = [\"Akka.TestKit.TestEventListener, Akka.TestKit\"]")), output: output)
     {
         Clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-25T00:00:00Z"));
         (Warnings, Hypervisor) = HekiHost.StartIn(Sys, new HekiHostOptions(Clock: Clock, VmSettings: settings));

@@ -262,6 +262,8 @@ public class HypercallTests(ITestOutputHelper output) : ActorTestBase(output)
     [InlineData(0UL, (1UL << 31) | 1UL, 0UL, -22L)]
     [InlineData(0UL, CrPinning.Cr0Wp, 0UL, 0L)]
     [InlineData(0UL, CrPinning.Cr0Wp | (1UL << 31) | 1UL, 0UL, 0L)]
+    [InlineData(0UL, CrPinning.Cr0Wp | (1UL << 30), 0UL, -22L)] // CD: the host's CR0 lacks it
+    [InlineData(0UL, CrPinning.Cr0Wp | (1UL << 3), 0UL, -22L)] // TS
     [InlineData(4UL, CrPinning.Cr4Pinnable, 0UL, 0L)]
     [InlineData(4UL, CrPinning.Cr4Smep | (1UL << 5), 0UL, -22L)] // PAE is not pinnable
     [InlineData(4UL, 1UL << 22, 0UL, -22L)]

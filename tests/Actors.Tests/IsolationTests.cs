@@ -88,6 +88,7 @@ public class IsolationTests(ITestOutputHelper output) : ActorTestBase(output)
         foreach (var request in requests)
         {
             var rejected = Assert.IsType<CommandRejected>(Request(request));
+            Assert.Equal(RejectionCode.NoSuchVm, rejected.Code);
             Assert.Contains("'ghost'", rejected.Reason);
         }
 
@@ -114,6 +115,7 @@ public class IsolationTests(ITestOutputHelper output) : ActorTestBase(output)
             foreach (var request in requests)
             {
                 var rejected = Assert.IsType<CommandRejected>(Request(request));
+                Assert.Equal(RejectionCode.NoSuchVcpu, rejected.Code);
                 Assert.Contains($"vCPU {vcpu}", rejected.Reason);
                 Assert.Contains("'a'", rejected.Reason);
             }
@@ -130,13 +132,15 @@ public class IsolationTests(ITestOutputHelper output) : ActorTestBase(output)
         Assert.Equal(0, Protect("a", 0, Gfns(0x10, 0x11, R)));
         var rejected = Assert.IsType<CommandRejected>(
             Request(new CreateVm("a", Guid.NewGuid(), VmConfig.FromMegabytes(128, 4, profile: HekiProfile.HekiV2))));
+        Assert.Equal(RejectionCode.VmExists, rejected.Code);
         Assert.Contains("'a'", rejected.Reason);
         var status = Status("a");
         Assert.Equal(2, status.Config.VcpuCount);
         Assert.Equal(HekiProfile.Hardened, status.Config.Profile);
         Assert.Equal(R, Permissions("a", 0x10));
         Assert.IsType<CommandRejected>(Request(new GuestReadCr("a", 3, 0)));
-        Assert.IsType<CommandRejected>(Request(new CreateVm("", Guid.NewGuid(), VmConfig.FromMegabytes(1, 1))));
+        Assert.Equal(RejectionCode.InvalidRequest, Assert.IsType<CommandRejected>(Request(new CreateVm("", Guid.NewGuid(), VmConfig.FromMegabytes(1, 1)))).Code);
+        Assert.Equal(RejectionCode.NoSuchControlRegister, Assert.IsType<CommandRejected>(Request(new GuestReadCr("a", 0, 16))).Code);
     }
 
     [Fact]

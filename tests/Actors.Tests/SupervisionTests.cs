@@ -9,6 +9,7 @@ using HekiActors.Vcpu;
 using HekiActors.Memory.Hypercalls;
 using Microsoft.Data.Sqlite;
 using Xunit.Abstractions;
+using HekiActors.Memory.Vm;
 
 namespace HekiActors.Actors.Tests;
 

@@ -120,6 +120,6 @@ public sealed class SimulateRecordAndProgressTests
     {
         var status = ProgressDisplay.Format(new SimulationProgress("attack", 3, 4, 12_345, 6, 7, 8, TimeSpan.FromSeconds(2.25), 0.25), 61_700_000);
 
-        Assert.Equal("attack   [#####...............]  25%  2.3s  VMs 3/4  accesses 12.3 k (61.7 M/s)  violations 6  attacks blocked 7 succeeded 8", status);
+        Assert.Equal("attack   [#####...............]  25%  2.3s  VMs 3/4  accesses 12.3 k (61.7 M/s)  violations 6  attacks blocked 7  attacks succeeded 8", status);
     }
 }

@@ -34,13 +34,21 @@ public sealed class SimulateReportTests
         Assert.Matches(@"^\s+hardened\s+heki-v2$", report.Split('\n')[3]);
         Assert.Matches(@"^VMs\s+300\s+300$", Line(report, "VMs"));
         Assert.Matches(@"^vCPUs\s+600\s+600$", Line(report, "vCPUs"));
-        Assert.Matches(@"^accesses\s+1,002,351\s+1,002,351$", Line(report, "accesses"));
-        Assert.Matches(@"^throughput\s+100\.2 k accesses/s\s+100\.2 k accesses/s$", Line(report, "throughput"));
-        Assert.Matches(@"^fast path p50/p90/p99\s+35/60/120 ns\s+35/60/120 ns$", Line(report, "fast path p50/p90/p99"));
-        Assert.Matches(@"^slow path p50/p90/p99\s+1\.2/3\.4/9\.9 us", Line(report, "slow path p50/p90/p99"));
-        Assert.Matches(@"^hypercall p50/p90/p99\s+15\.0/30\.0/80\.0 us", Line(report, "hypercall p50/p90/p99"));
-        Assert.Matches(@"^hypercalls \(failed\)\s+4,200 \(17\)", Line(report, "hypercalls (failed)"));
-        Assert.Matches(@"^violations\s+2,345\s+2,345$", Line(report, "violations"));
+        Assert.Matches(@"^accesses\s+1,002,361\s+1,002,361$", Line(report, "accesses"));
+        Assert.Matches(@"^  throughput\s+100\.2 k accesses/s\s+100\.2 k accesses/s$", Line(report, "  throughput"));
+        Assert.Matches(@"^workload accesses\s+1,002,006\s", Line(report, "workload accesses"));
+        Assert.Matches(@"^attack accesses\s+355\s", Line(report, "attack accesses"));
+        Assert.Matches(@"^#PF faults\s+2,345\s", Line(report, "#PF faults"));
+        Assert.Matches(@"^CR-pin #GP blocks\s+5\s", Line(report, "CR-pin #GP blocks"));
+        Assert.Matches(@"^fast path p50/p90/p99/max\s+35 ns / 60 ns / 120 ns / 900 ns\s+35 ns", Line(report, "fast path p50/p90/p99/max"));
+        Assert.Matches(@"^slow path p50/p90/p99/max\s+1\.20 µs / 3\.40 µs / 9\.90 µs / 20\.0 µs", Line(report, "slow path p50/p90/p99/max"));
+        Assert.Matches(@"^hypercall p50/p90/p99/max\s+15\.0 µs / 30\.0 µs / 80\.0 µs / 1\.00 ms", Line(report, "hypercall p50/p90/p99/max"));
+        Assert.Matches(@"^hypercalls\s+4,200\s", Line(report, "hypercalls"));
+        Assert.Matches(@"^  failed\s+17\s", Line(report, "  failed"));
+        Assert.Matches(@"^  refused at CPL 3\s+7\s", Line(report, "  refused at CPL 3"));
+        Assert.Matches(@"^  by result\s+ok 4,183 eperm 17\s", Line(report, "  by result"));
+        // Violations are #PF faults plus CR-pin #GP blocks, as the vocabulary defines them.
+        Assert.Matches(@"^violations\s+2,350\s+2,350$", Line(report, "violations"));
         Assert.Matches(@"^immutable rejections\s+600\s+600$", Line(report, "immutable rejections"));
         Assert.Matches(@"^warnings emitted\s+40\s+40$", Line(report, "warnings emitted"));
         Assert.Matches(@"^warnings suppressed\s+0\s+560$", Line(report, "warnings suppressed"));
@@ -52,14 +60,14 @@ public sealed class SimulateReportTests
     {
         var report = ReportWriter.Render(Both, Results(Both), stoppedEarly: false);
 
-        Assert.Matches(@"^attack\s+profile\s+attempted\s+blocked\s+succeeded\s+why$", Line(report, "attack"));
+        Assert.Contains(report.Split('\n'), l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^attack\s+profile\s+attempted\s+blocked\s+succeeded\s+why$"));
         var rows = report.Split('\n').Where(l => l.StartsWith("relax_mutable_then_abuse", StringComparison.Ordinal)).ToList();
         Assert.Equal(2, rows.Count);
         Assert.Matches(@"^relax_mutable_then_abuse\s+hardened\s+3,000\s+3,000\s+0$", rows[0]);
         Assert.Matches(@"^relax_mutable_then_abuse\s+heki-v2\s+3,000\s+0\s+3,000\s+heki-v2 drops pure downgrades$", rows[1]);
         foreach (var kind in Enum.GetValues<AttackKind>())
         {
-            Assert.Equal(2, report.Split('\n').Count(l => l.StartsWith(kind.Name() + " ", StringComparison.Ordinal)));
+            Assert.Equal(2, report.Split('\n').Count(l => l.StartsWith(kind.Name() + " ", StringComparison.Ordinal) && !l.StartsWith("attack accesses", StringComparison.Ordinal)));
         }
 
         Assert.Contains("attacks succeeded: hardened 0, heki-v2 3,000\n", report);
@@ -75,7 +83,7 @@ public sealed class SimulateReportTests
 
         Assert.Contains("(stopped early", report.Split('\n')[0]);
         Assert.Matches(@"^\s+heki-v2$", report.Split('\n')[3]);
-        Assert.Matches(@"^slow path p50/p90/p99\s+n/a$", Line(report, "slow path p50/p90/p99"));
+        Assert.Matches(@"^slow path p50/p90/p99/max\s+n/a$", Line(report, "slow path p50/p90/p99/max"));
     }
 
     [Fact]
@@ -87,7 +95,7 @@ public sealed class SimulateReportTests
 
         Assert.Equal(["format", "version", "scenario", "stopped_early", "telemetry_exporters", "runs"],
             root.EnumerateObject().Select(p => p.Name));
-        Assert.Equal(1, root.GetProperty("version").GetInt32());
+        Assert.Equal(2, root.GetProperty("version").GetInt32());
         Assert.Equal("default", root.GetProperty("scenario").GetString());
         Assert.Equal("otlp", root.GetProperty("telemetry_exporters")[0].GetString());
         var runs = root.GetProperty("runs");
@@ -96,9 +104,8 @@ public sealed class SimulateReportTests
         var run = runs[1];
         Assert.Equal(
             ["profile", "vms", "vms_booted", "vms_unfinished", "failure", "vcpus_per_vm", "vcpus_total", "memory_mb_per_vm", "mbec", "rounds", "seed", "duration_seconds",
-             "accesses_per_vcpu", "journal", "sqlite_path", "workload", "attack_mix", "elapsed_seconds", "boot_seconds", "accesses",
-             "accesses_per_second", "hypercalls", "hypercall_failures", "slow_path_fills", "latency_ns", "violations",
-             "immutable_rejections", "warnings_emitted", "warnings_suppressed", "host_integrity_faults", "attacks"],
+             "accesses_per_vcpu", "journal", "sqlite_path", "workload", "attack_mix", "elapsed_seconds", "boot_seconds",
+             "accesses_per_second", "counts", "latency_ns", "boot_failures", "attacks"],
             run.EnumerateObject().Select(p => p.Name));
         Assert.Equal(300, run.GetProperty("vms").GetInt32());
         Assert.Equal(600, run.GetProperty("vcpus_total").GetInt32());
@@ -107,14 +114,21 @@ public sealed class SimulateReportTests
         Assert.Equal("inmem", run.GetProperty("journal").GetString());
         Assert.Equal(0.95, run.GetProperty("workload").GetProperty("locality").GetDouble());
         Assert.Equal(1, run.GetProperty("attack_mix").GetProperty("clear_pinned_cr").GetInt32());
-        Assert.Equal(1_002_351, run.GetProperty("accesses").GetProperty("total").GetInt64());
-        Assert.Equal(2_345, run.GetProperty("accesses").GetProperty("faulted").GetInt64());
-        Assert.Equal(100_235.1, run.GetProperty("accesses_per_second").GetDouble());
+        var counts = run.GetProperty("counts");
+        // The counts object holds exactly the vocabulary, in its order.
+        Assert.Equal(HekiActors.Observability.HekiVocabulary.Counts.Select(c => c.Key), counts.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(1_002_361, counts.GetProperty("accesses").GetInt64());
+        Assert.Equal(2_345, counts.GetProperty("page_faults").GetInt64());
+        Assert.Equal(2_350, counts.GetProperty("violations").GetInt64());
+        Assert.Equal(7, counts.GetProperty("hypercalls_refused_cpl").GetInt64());
+        Assert.Equal(17, counts.GetProperty("hypercalls_eperm").GetInt64());
+        Assert.Equal(100_236.1, run.GetProperty("accesses_per_second").GetDouble());
         Assert.Equal(120, run.GetProperty("latency_ns").GetProperty("fast_path").GetProperty("p99").GetDouble());
         Assert.Equal(["count", "p50", "p90", "p99", "max"],
             run.GetProperty("latency_ns").GetProperty("hypercall").EnumerateObject().Select(p => p.Name));
-        Assert.Equal(560, run.GetProperty("warnings_suppressed").GetInt64());
-        Assert.Equal(3, run.GetProperty("host_integrity_faults").GetInt64());
+        Assert.Equal(560, counts.GetProperty("warnings_suppressed").GetInt64());
+        Assert.Equal(3, counts.GetProperty("host_integrity_faults").GetInt64());
+        Assert.Equal(0, run.GetProperty("boot_failures").GetArrayLength());
 
         var attacks = run.GetProperty("attacks");
         Assert.Equal(Enum.GetValues<AttackKind>().Select(k => k.Name()), attacks.EnumerateArray().Select(a => a.GetProperty("kind").GetString()));

@@ -1,3 +1,4 @@
+using HekiActors.Observability;
 using System.CommandLine;
 using HekiActors.Simulation;
 using HekiActors.Cli.Simulate;
@@ -59,19 +60,30 @@ internal static class Samples
             spec,
             Elapsed: TimeSpan.FromSeconds(11),
             BootElapsed: TimeSpan.FromSeconds(1),
-            Accesses: new AccessCounts(Permitted: 1_000_000, Faulted: 2_345, Mmio: 6),
-            Hypercalls: 4_200,
-            HypercallFailures: 17,
-            SlowPathFills: 9_000,
+            Counts: new HekiCounts
+            {
+                WorkloadPermitted = 1_000_000,
+                WorkloadPageFaults = 2_000,
+                WorkloadMmio = 6,
+                AttackPermitted = 10,
+                AttackPageFaults = 345,
+                CrPinBlocks = 5,
+                HypercallsByResult = [4_183, 17, 0, 0, 0, 0, 0],
+                HypercallsRefusedCpl = 7,
+                TranslationFills = 9_000,
+                TranslationInvalidations = 800,
+                ImmutableRejections = 600,
+                WarningsEmitted = 40,
+                WarningsSuppressed = spec.Profile == HekiProfile.HekiV2 ? 560 : 0,
+                HostIntegrityFaults = spec.Profile == HekiProfile.HekiV2 ? 3 : 0,
+                AttacksBlocked = attacks.Sum(a => a.Blocked),
+                AttacksSucceeded = attacks.Sum(a => a.Succeeded),
+            },
             FastPathNanoseconds: new LatencySummary(50_000, 35, 60, 120, 900),
             SlowPathNanoseconds: new LatencySummary(9_000, 1_200, 3_400, 9_900, 20_000),
             HypercallNanoseconds: new LatencySummary(4_200, 15_000, 30_000, 80_000, 1_000_000),
-            Violations: 2_345,
-            ImmutableRejections: 600,
-            WarningsEmitted: 40,
-            WarningsSuppressed: spec.Profile == HekiProfile.HekiV2 ? 560 : 0,
             Attacks: attacks,
-            HostIntegrityFaults: spec.Profile == HekiProfile.HekiV2 ? 3 : 0);
+            BootFailures: []);
     }
 
     public static (int Code, string Output, string Error) Run(FakeSimulationEngine engine, params string[] args)

@@ -16,6 +16,9 @@ public class CrPinningTests
     private const ulong FsGsBase = 1UL << 16;
     private const ulong Cet = 1UL << 23;
     private const ulong Pae = 1UL << 5;
+    private const ulong Ts = 1UL << 3;
+    private const ulong Nw = 1UL << 29;
+    private const ulong Cd = 1UL << 30;
 
     private static readonly CrPins Start = new(Pe, Umip);
 
@@ -80,10 +83,29 @@ public class CrPinningTests
     }
 
     [Fact]
-    public void Cr0_bits_pinned_alongside_wp_are_accepted()
+    public void Cr0_bits_the_host_has_pinned_alongside_wp_are_accepted()
     {
-        // §7 "requires pin to include" WP; the modelled host's own-CR0 check never fails.
+        // §7: pin must include WP, and every bit of it must be set in the host's CR0 (0x80050033).
         Assert.Equal((0L, new CrPins(Wp | Pe | Pg, 0)), Lock(0, Wp | Pe | Pg, 0, CrPins.None));
+        Assert.Equal((0L, new CrPins(CrPinning.HostCr0, 0)), Lock(0, CrPinning.HostCr0, 0, CrPins.None));
+    }
+
+    [Theory]
+    [InlineData(Wp | Cd)]
+    [InlineData(Wp | Ts)]
+    [InlineData(Wp | Pe | Pg | Nw)]
+    [InlineData(Wp | (1UL << 32))]
+    [InlineData(ulong.MaxValue)]
+    public void Cr0_pin_with_a_bit_the_host_cr0_lacks_returns_einval(ulong pin)
+    {
+        Assert.Equal((-22L, Start), Lock(0, pin, 0, Start));
+    }
+
+    [Fact]
+    public void Host_cr0_is_pe_mp_et_ne_wp_am_pg()
+    {
+        const ulong mp = 1UL << 1, et = 1UL << 4, ne = 1UL << 5, am = 1UL << 18;
+        Assert.Equal(Pe | mp | et | ne | Wp | am | Pg, CrPinning.HostCr0);
     }
 
     [Theory]

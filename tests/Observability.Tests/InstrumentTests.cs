@@ -10,16 +10,17 @@ public sealed class InstrumentTests
     private static readonly HashSet<string> LowCardinality =
     [
         HekiTags.Profile, HekiTags.AccessKind, HekiTags.Outcome, HekiTags.Hypercall, HekiTags.Result,
-        HekiTags.WarningSite, HekiTags.ControlRegister, HekiTags.Source,
+        HekiTags.WarningSite, HekiTags.ControlRegister, HekiTags.Source, HekiTags.Origin, HekiTags.HypercallStage, HekiTags.Exception,
     ];
 
     public static TheoryData<string, string, MetricType, string[]> Documented => new()
     {
-        { "heki.accesses", "{access}", MetricType.LongSum, [HekiTags.Profile, HekiTags.AccessKind, HekiTags.Outcome] },
-        { "heki.violations", "{violation}", MetricType.LongSum, [HekiTags.Profile, HekiTags.AccessKind] },
+        { "heki.accesses", "{access}", MetricType.LongSum, [HekiTags.Profile, HekiTags.AccessKind, HekiTags.Outcome, HekiTags.Origin] },
+        { "heki.violations", "{violation}", MetricType.LongSum, [HekiTags.Profile, HekiTags.Exception] },
         { "heki.fastpath.duration", "ns", MetricType.Histogram, [HekiTags.Profile] },
         { "heki.slowpath.duration", "s", MetricType.Histogram, [HekiTags.Profile] },
-        { "heki.hypercalls", "{hypercall}", MetricType.LongSum, [HekiTags.Hypercall, HekiTags.Result, HekiTags.Profile] },
+        { "heki.hypercalls", "{hypercall}", MetricType.LongSum, [HekiTags.Hypercall, HekiTags.Result, HekiTags.Profile, HekiTags.HypercallStage] },
+        { "heki.translation.fills", "{fill}", MetricType.LongSum, [HekiTags.Profile, HekiTags.Origin] },
         { "heki.hypercall.duration", "s", MetricType.Histogram, [HekiTags.Hypercall, HekiTags.Profile] },
         { "heki.immutable.rejections", "{rejection}", MetricType.LongSum, [HekiTags.Profile, HekiTags.Source] },
         { "heki.warnings.emitted", "{warning}", MetricType.LongSum, [HekiTags.WarningSite, HekiTags.Profile] },
@@ -64,7 +65,9 @@ public sealed class InstrumentTests
         Assert.Equal(1, Sum(metrics["heki.accesses"], (HekiTags.AccessKind, "read"), (HekiTags.Outcome, "ok")));
         Assert.Equal(GuestSequence.Violations, Sum(metrics["heki.accesses"], (HekiTags.AccessKind, "write"), (HekiTags.Outcome, "pf")));
         Assert.Equal(1, Sum(metrics["heki.accesses"], (HekiTags.Outcome, "mmio")));
-        Assert.Equal(GuestSequence.Violations, Sum(metrics["heki.violations"], (HekiTags.AccessKind, "write")));
+        // Violations are #PF faults plus CR-pin #GP blocks (the vocabulary).
+        Assert.Equal(GuestSequence.Violations, Sum(metrics["heki.violations"], (HekiTags.Exception, "pf")));
+        Assert.Equal(1, Sum(metrics["heki.violations"], (HekiTags.Exception, "gp")));
         Assert.Equal(2, Sum(metrics["heki.hypercalls"], (HekiTags.Hypercall, "protect_memory"), (HekiTags.Result, "ok")));
         Assert.Equal(1, Sum(metrics["heki.hypercalls"], (HekiTags.Hypercall, "protect_memory"), (HekiTags.Result, "eperm")));
         Assert.Equal(1, Sum(metrics["heki.hypercalls"], (HekiTags.Hypercall, "lock_cr_update"), (HekiTags.Result, "ok")));
@@ -116,12 +119,13 @@ public sealed class InstrumentTests
     {
         // name, an attribute it must carry, the name of its parent (null: a root, or the caller's span)
         { HekiSpans.Hypercall, HekiTags.Hypercall, null },
-        { HekiSpans.Validate, "", HekiSpans.Hypercall },
-        { HekiSpans.StoreChange, "", HekiSpans.Hypercall },
+        { HekiSpans.HypercallAtVm, HekiTags.VmId, HekiSpans.Hypercall },
+        { HekiSpans.Validate, "", HekiSpans.HypercallAtVm },
+        { HekiSpans.StoreChange, "", HekiSpans.HypercallAtVm },
         { HekiSpans.Persist, "", HekiSpans.StoreChange },
         { HekiSpans.Shootdown, "", HekiSpans.StoreChange },
         { HekiSpans.Invalidate, HekiTags.Count, HekiSpans.Shootdown },
-        { HekiSpans.Reply, "", HekiSpans.Hypercall },
+        { HekiSpans.Reply, "", HekiSpans.HypercallAtVm },
         { HekiSpans.HostRequest, HekiTags.HostOperation, null },
         { HekiSpans.CrWrite, HekiTags.ControlRegister, null },
         { HekiSpans.SlowPath, HekiTags.Profile, null },

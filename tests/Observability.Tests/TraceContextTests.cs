@@ -26,8 +26,13 @@ public sealed class TraceContextTests
         var hypercall = Assert.Single(trace, s => s.OperationName == HekiSpans.Hypercall);
         Assert.Equal(guest!.SpanId, hypercall.ParentSpanId);
         Assert.Equal(HekiTagValues.ProtectMemory, hypercall.GetTagItem(HekiTags.Hypercall));
+        // The vCPU's span covers the whole hypercall; the VM's part is its child, and the change the VM's.
+        var atVm = Assert.Single(trace, s => s.OperationName == HekiSpans.HypercallAtVm);
+        Assert.Same(hypercall, ParentOf(atVm));
+        Assert.Equal(GuestSequence.VmId, hypercall.GetTagItem(HekiTags.VmId));
+        Assert.Equal(0, hypercall.GetTagItem(HekiTags.Vcpu));
         var change = Assert.Single(trace, s => s.OperationName == HekiSpans.StoreChange);
-        Assert.Same(hypercall, ParentOf(change));
+        Assert.Same(atVm, ParentOf(change));
         Assert.Same(change, ParentOf(Assert.Single(trace, s => s.OperationName == HekiSpans.Persist)));
         var shootdown = Assert.Single(trace, s => s.OperationName == HekiSpans.Shootdown);
         Assert.Same(change, ParentOf(shootdown));
@@ -37,6 +42,8 @@ public sealed class TraceContextTests
         var violations = trace.Where(s => s.OperationName == HekiSpans.Violation).ToList();
         Assert.Equal(GuestSequence.Violations, violations.Count);
         Assert.All(violations, v => Assert.Same(change, ParentOf(v)));
+        // A violation names its VM and vCPU, so a dashboard's exemplar leads to the VM behind it.
+        Assert.All(violations, v => Assert.Equal(GuestSequence.VmId, v.GetTagItem(HekiTags.VmId)));
         Assert.True(violations.Min(v => v.StartTimeUtc) >= change.StartTimeUtc);
 
         // And each violation's warning decision is the violation's child: printed for the first 10, then suppressed.

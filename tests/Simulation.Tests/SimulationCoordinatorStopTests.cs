@@ -24,7 +24,7 @@ public sealed class SimulationCoordinatorStopTests : TestKit
     {
         _hypervisor = CreateTestProbe();
         _warnings = CreateTestProbe();
-        _coordinator = Sys.ActorOf(SimulationCoordinator.Props(Spec, progress: null, recorder: null, bootConcurrency: 16));
+        _coordinator = Sys.ActorOf(SimulationCoordinator.Props(Spec, progress: null, recorder: null, bootConcurrency: 16, runNonce: 1));
         _coordinator.Tell(new StartSimulation(_hypervisor.Ref, _warnings.Ref), TestActor);
         // Every VM asked to be created; the "journal" never lets an answer through.
         for (var i = 0; i < Spec.Vms; i++)

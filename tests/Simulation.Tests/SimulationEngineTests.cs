@@ -37,7 +37,11 @@ public sealed class SimulationEngineTests
         var second = await Run(Small());
 
         Assert.Equal(Counts(first), Counts(second));
-        Assert.Equal(4L * 2 * 20_000, first.Accesses.Total);
+        Assert.Equal(4L * 2 * 20_000, first.Counts.WorkloadAccesses);
+        // Every access the attacker made is counted too, and so are its faults (the vocabulary's #PF faults).
+        Assert.Equal(first.Counts.WorkloadAccesses + first.Counts.AttackAccesses, first.Accesses.Total);
+        Assert.True(first.Counts.AttackPageFaults > 0);
+        Assert.Equal(first.Counts.PageFaults + first.Counts.CrPinBlocks, first.Violations);
         Assert.True(first.SlowPathFills > 0);
         Assert.True(first.FastPathNanoseconds.Count > 0);
         // Boot: protect + 2 pins per VM; per round a downgrade, a module load and two attack hypercalls.
@@ -52,7 +56,7 @@ public sealed class SimulationEngineTests
         var first = await Run(Small(seed: 1), a);
         var second = await Run(Small(seed: 2), b);
 
-        Assert.Equal(first.Accesses.Total, second.Accesses.Total);
+        Assert.Equal(first.Counts.WorkloadAccesses, second.Counts.WorkloadAccesses);
         Assert.NotEqual(a.Lines, b.Lines);
         Assert.NotEqual(a.Lines.Where(l => l.Contains("\"sample\"")), b.Lines.Where(l => l.Contains("\"sample\"")));
     }
@@ -75,9 +79,30 @@ public sealed class SimulationEngineTests
         Assert.Equal(abuse.Attempted, abuse.Succeeded);
         Assert.Contains("downgrade", abuse.Why);
         Assert.All(v2.Attacks.Where(t => t.Kind != AttackKind.RelaxMutableThenAbuse), t => Assert.Equal(0, t.Succeeded));
-        Assert.Equal(0, v2.Accesses.Faulted);
-        Assert.Equal(0, hardened.Accesses.Faulted);
+        Assert.Equal(0, v2.Counts.WorkloadPageFaults);
+        Assert.Equal(0, hardened.Counts.WorkloadPageFaults);
         Assert.Equal(4L * 3, hardened.ImmutableRejections);
+    }
+
+    [Fact]
+    public async Task Simulation_reports_a_vm_whose_boot_protection_failed_with_the_reason()
+    {
+        // 2,800,000 MiB needs more than 1,024 boot list pages: hardened answers -E2BIG and the kernel runs unprotected
+        // (issue 8 item 6). That must be a count with a reason, never only "attacks succeeded".
+        var result = await Run(Small(accesses: 200) with { Vms = 1, MemoryMbPerVm = 2_800_000, Rounds = 1 });
+
+        Assert.Equal(1, result.Counts.BootProtectionFailures);
+        var failure = Assert.Single(result.BootFailures);
+        Assert.Equal("e2big", failure.Result);
+        Assert.Equal(1, failure.Vms);
+        Assert.Equal(SimulationCoordinator.VmId(0), failure.FirstVm);
+        Assert.Contains("-E2BIG", failure.Reason);
+        Assert.Contains("1,024", failure.Reason);
+        Assert.True(result.Counts.AttacksSucceeded > 0);
+
+        var protectedRun = await Run(Small(accesses: 200) with { Vms = 1, Rounds = 1 });
+        Assert.Equal(0, protectedRun.Counts.BootProtectionFailures);
+        Assert.Empty(protectedRun.BootFailures);
     }
 
     [Fact]
@@ -151,9 +176,10 @@ public sealed class SimulationEngineTests
         try
         {
             var spec = Small(accesses: 2_000) with { Vms = 2, Journal = HekiActors.Actors.Hosting.JournalKind.Sqlite, SqlitePath = path };
-            var first = await Run(spec);
+            // Each run draws its own nonce, as the CLI does: the second run is not answered from the first run's record.
+            var first = await new SimulationEngine(new SimulationEngineOptions(RunNonce: 1)).RunAsync(spec, null, null, CancellationToken.None);
             var recorder = new ListRecorder();
-            var second = await Run(spec, recorder);
+            var second = await new SimulationEngine(new SimulationEngineOptions(RunNonce: 2)).RunAsync(spec, null, recorder, CancellationToken.None);
 
             Assert.Equal(Counts(first), Counts(second));
             Assert.Equal(2, recorder.Lines.Count(l => l.Contains("\"destroy_vm\"")));

@@ -102,6 +102,7 @@ public sealed class WarningSupervisor : UntypedActor
         span.SetTag(HekiTags.WarningSite, site);
         span.SetTag(HekiTags.WarningDecision, printed ? HekiTagValues.Printed : HekiTagValues.Suppressed);
         span.SetTag(HekiTags.Profile, profile);
+        span.SetTag(HekiTags.VmId, report.VmId);
         HekiSpans.Stop(span);
     }
 

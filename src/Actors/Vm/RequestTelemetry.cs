@@ -7,31 +7,28 @@ namespace HekiActors.Actors.Vm;
 
 /// <summary>
 /// The telemetry of one request at its VM actor, from receipt to reply: the request's span and its steps
-/// (validate; store change with persist and shootdown; reply), and for hypercalls their count and latency.
+/// (validate; store change with persist and shootdown; reply). A hypercall is counted and timed by the guest's vCPU,
+/// whose <c>heki.hypercall</c> span is this one's parent.
 /// Created only when a listener is on (<see cref="Start"/> returns null otherwise), and carried with the change
 /// while it waits for persistence and acknowledgements.
 /// </summary>
 internal sealed class RequestTelemetry
 {
-    private readonly long _startedAt = Stopwatch.GetTimestamp();
-    private readonly string _profile;
-    private readonly string? _vmId;
-    private readonly string? _hypercall;
+    private readonly string _vmId;
     private readonly Activity? _span;
     private Activity? _validate;
     private Activity? _change;
     private Activity? _persist;
     private Activity? _shootdown;
 
-    private RequestTelemetry(string spanName, string? hypercall, KeyValuePair<string, object?> kind, string profile, string vmId,
+    private RequestTelemetry(string spanName, KeyValuePair<string, object?> kind, string profile, string vmId,
         string? traceParent)
     {
-        _profile = profile;
-        _vmId = HekiTelemetry.PerVmLabels ? vmId : null;
-        _hypercall = hypercall;
+        _vmId = vmId;
         _span = HekiSpans.StartDetached(spanName, HekiSpans.Parse(traceParent));
         _span?.SetTag(kind.Key, kind.Value);
         _span?.SetTag(HekiTags.Profile, profile);
+        _span?.SetTag(HekiTags.VmId, vmId);
     }
 
     /// <summary>The store change's traceparent once it is persisted (what translations and violations continue).</summary>
@@ -40,16 +37,16 @@ internal sealed class RequestTelemetry
     /// <summary>The traceparent for warnings this request reports (children of the request span).</summary>
     public string? TraceParent => HekiSpans.TraceParentOf(_span);
 
-    /// <summary>A guest hypercall: counted and timed as well as traced.</summary>
+    /// <summary>A guest hypercall's part at its VM (the vCPU counts and times the whole hypercall): traced only.</summary>
     public static RequestTelemetry? Hypercall(string hypercall, HekiProfile profile, string vmId, string? traceParent) =>
-        HekiSpans.Enabled || HekiMetrics.Hypercalls.Enabled || HekiMetrics.HypercallDuration.Enabled
-            ? new RequestTelemetry(HekiSpans.Hypercall, hypercall, new(HekiTags.Hypercall, hypercall), HekiTagValues.Of(profile), vmId, traceParent)
+        HekiSpans.Enabled
+            ? new RequestTelemetry(HekiSpans.HypercallAtVm, new(HekiTags.Hypercall, hypercall), HekiTagValues.Of(profile), vmId, traceParent)
             : null;
 
     /// <summary>A host request or a guest CR write: traced only.</summary>
     public static RequestTelemetry? Start(string spanName, KeyValuePair<string, object?> kind, HekiProfile profile, string vmId,
         string? traceParent) =>
-        HekiSpans.Enabled ? new RequestTelemetry(spanName, null, kind, HekiTagValues.Of(profile), vmId, traceParent) : null;
+        HekiSpans.Enabled ? new RequestTelemetry(spanName, kind, HekiTagValues.Of(profile), vmId, traceParent) : null;
 
     public void Validating() => _validate = HekiSpans.StartChild(_span, HekiSpans.Validate);
 
@@ -74,6 +71,7 @@ internal sealed class RequestTelemetry
         }
 
         _shootdown = HekiSpans.StartChild(_change, HekiSpans.Shootdown);
+        _shootdown?.SetTag(HekiTags.VmId, _vmId);
         return HekiSpans.TraceParentOf(_shootdown);
     }
 
@@ -84,7 +82,18 @@ internal sealed class RequestTelemetry
         HekiSpans.Stop(_change);
     }
 
-    /// <summary>Ends the request: the reply step (sending <paramref name="reply"/>), the result, the hypercall metrics.</summary>
+    /// <summary>Runs <paramref name="record"/> (an instrument call) with the request's span current, so it can be an exemplar.</summary>
+    public void Counted(Action record)
+    {
+        var outer = Activity.Current;
+        if (_span is not null)
+            Activity.Current = _span;
+        record();
+        if (_span is not null)
+            Activity.Current = outer;
+    }
+
+    /// <summary>Ends the request: the reply step (sending <paramref name="reply"/>) and the result.</summary>
     public void Reply(IActorRef replyTo, object reply, long ret)
     {
         var step = HekiSpans.StartChild(_span, HekiSpans.Reply);
@@ -96,20 +105,6 @@ internal sealed class RequestTelemetry
             _span.SetTag(HekiTags.Result, result);
             HekiSpans.Stop(_span);
         }
-
-        if (_hypercall is null)
-            return;
-        if (HekiMetrics.Hypercalls.Enabled)
-        {
-            var tags = new TagList { { HekiTags.Hypercall, _hypercall }, { HekiTags.Result, result }, { HekiTags.Profile, _profile } };
-            if (_vmId is not null)
-                tags.Add(HekiTags.Vm, _vmId);
-            HekiMetrics.Hypercalls.Add(1, tags);
-        }
-
-        if (HekiMetrics.HypercallDuration.Enabled)
-            HekiMetrics.HypercallDuration.Record(Stopwatch.GetElapsedTime(_startedAt).TotalSeconds,
-                new TagList { { HekiTags.Hypercall, _hypercall }, { HekiTags.Profile, _profile } });
     }
 }
 

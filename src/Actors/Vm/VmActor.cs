@@ -3,18 +3,30 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
 using HekiActors.Actors.Hosting;
-using HekiActors.Protocol;
 using HekiActors.Memory;
+using HekiActors.Memory.Vm;
 using HekiActors.Observability;
+using HekiActors.Protocol;
 using HekiActors.Vcpu;
 
 namespace HekiActors.Actors.Vm;
 
 /// <summary>
 /// One VM: the single writer of its attribute store, CR pins and vCPU registers (event-sourced), parent of its
-/// vCPU actors. A change is acknowledged only after it is persisted and every vCPU has acknowledged the
-/// shootdown of the translations it contradicts (heki-semantics.md §6). The rules live in <see cref="VmState"/>.
+/// vCPU actors. The rules live in <see cref="VmCore"/>: a request is decided, its events persisted, the state
+/// evolved with them, then every vCPU shoots down the translations the change contradicts, and only after all
+/// of them acknowledge is the request answered (heki-semantics.md §6, last rule).
 /// </summary>
+/// <remarks>
+/// Translation misses, reads and vCPU attaches are answered while a journal write is in flight, from the last
+/// durable state (the state before the pending events: it is evolved only once the write succeeded). That cannot
+/// expose an unacknowledged relaxation, because the new permissions are not handed out before the events are
+/// durable; and it cannot let a tightening be acknowledged while a vCPU still uses an older, looser translation,
+/// because the shootdown for the change is sent after the write, on the same VM→vCPU path as any fill sent during
+/// it, so it reaches the vCPU after that fill and drops it, and the request is answered only after every vCPU
+/// acknowledged the shootdown. Changes themselves are serialized: the next mutating request waits (stashed) until
+/// the current one is answered.
+/// </remarks>
 public sealed class VmActor : UntypedPersistentActor, IWithTimers
 {
     private static readonly TimeSpan ShootdownRetry = TimeSpan.FromSeconds(1);
@@ -23,11 +35,16 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
     private readonly IActorRef _warnings;
     private readonly VmActorSettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    // Answers to requests that changed nothing (so they are not in the state): a duplicate is answered again
+    // without being decided (and its warnings logged) twice. Volatile and bounded: after a restart, such a request
+    // is decided again, to the same answer (see VmCore).
+    private readonly AnswerMemo _memo = new();
 
-    private VmState? _state;
+    private VmState _state = VmState.Initial();
     private IActorRef[] _vcpus = [];
     private long _generation;
     private long _eventsSinceSnapshot;
+    private bool _writing;
     private PendingChange? _pending;
 
     // Telemetry (docs/observability.md): recent changes' traces for translations, the gauges this incarnation added.
@@ -85,10 +102,10 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
                 _state = VmState.FromSnapshot(snapshot);
                 break;
             case IVmEvent ev:
-                _state = VmState.Apply(_state, ev);
+                _state = VmCore.Evolve(_state, ev);
                 break;
             case RecoveryCompleted:
-                if (_state is not null)
+                if (_state.IsAlive)
                 {
                     StartVcpus();
                     CountActive();
@@ -102,7 +119,7 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
 
     protected override void OnCommand(object message)
     {
-        // Acknowledgements and reads are served even while a change waits for its shootdowns.
+        // Acknowledgements, translations and reads are served even while a change is being written or shot down.
         switch (message)
         {
             case VcpuSynced synced:
@@ -125,268 +142,224 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
                 return;
             case DeleteSnapshotsSuccess or DeleteSnapshotsFailure or DeleteMessagesSuccess or DeleteMessagesFailure:
                 return;
+            case GetPermissions get:
+                Answer(() => new PermissionsValue(_state.PermissionsGet(get.Gfn)));
+                return;
+            case GetMemoryAttributes get:
+                Answer(() => new AttributesValue(_state.GetAttributes(get.Gfn)));
+                return;
+            case GetVmStatus:
+                Answer(Status);
+                return;
+            case IVcpuCommand forVcpu:
+                if (_state.IsAlive)
+                    ForwardToVcpu(forVcpu);
+                else
+                    Sender.Tell(NoSuchVm());
+                return;
+            case CrashVm crash:
+                throw new VmCrashException($"VM '{_vmId}' crashed on request: {crash.Reason}");
         }
 
-        if (_state is null)
+        if (ToCommand(message) is not { } command)
         {
-            HandleWhileAbsent(message);
+            Unhandled(message);
             return;
         }
 
-        switch (message)
+        if (_writing || _pending is not null)
         {
-            case GetPermissions get:
-                Sender.Tell(new PermissionsValue(_state.Memory.PermissionsGet(get.Gfn)));
-                return;
-            case GetMemoryAttributes get:
-                Sender.Tell(new AttributesValue(_state.Memory.GetAttributes(get.Gfn)));
-                return;
-            case GetVmStatus:
-                Sender.Tell(Status());
-                return;
-            case IVcpuCommand command:
-                ForwardToVcpu(command);
-                return;
-        }
-
-        if (_pending is not null)
-        {
-            // Changes are serialized: the next one waits until the current one is acknowledged.
+            // Changes are serialized: the next one waits until the current one is answered.
             Stash.Stash();
             return;
         }
 
-        switch (message)
-        {
-            case ProtectMemoryCall call:
-                HandleProtectMemory(call);
-                break;
-            case LockCrCall call:
-                HandleLockCr(call);
-                break;
-            case CrWriteCall call:
-                HandleCrWrite(call);
-                break;
-            case SetPermissions set:
-                HandleSetPermissions(set);
-                break;
-            case SetMemoryAttributes set:
-                HandleSetMemoryAttributes(set);
-                break;
-            case CreateVm create when create.RequestId != Guid.Empty && create.RequestId == _state.CreatedBy:
-                Sender.Tell(new VmCreated(_vmId)); // a resent create: already applied
-                break;
-            case CreateVm create:
-                Sender.Tell(new CommandRejected($"VM '{create.VmId}' already exists"));
-                break;
-            case DestroyVm destroy:
-                HandleDestroy(destroy);
-                break;
-            case CrashVm crash:
-                throw new VmCrashException($"VM '{_vmId}' crashed on request: {crash.Reason}");
-            default:
-                Unhandled(message);
-                break;
-        }
+        Handle(message, command);
     }
 
-    private void HandleWhileAbsent(object message)
+    /// <summary>The core's command for a mutating request; null for anything else.</summary>
+    private VmCommand? ToCommand(object message) => message switch
     {
-        switch (message)
-        {
-            case CreateVm create:
-                HandleCreate(create);
-                break;
-            case IWithVmId:
-                Sender.Tell(new CommandRejected($"no VM named '{_vmId}'"));
-                break;
-            default:
-                Unhandled(message);
-                break;
-        }
-    }
+        CreateVm create => new VmCommand.Create(_vmId, create.RequestId, create.Config),
+        DestroyVm destroy => new VmCommand.Destroy(_vmId, destroy.RequestId),
+        ProtectMemoryCall call => new VmCommand.Protect(_vmId, call.RequestId, call.ListPages),
+        LockCrCall call => new VmCommand.LockCr(_vmId, call.RequestId, call.Cr, call.Pin, call.Flags),
+        CrWriteCall call => new VmCommand.WriteCr(_vmId, call.RequestId, call.Vcpu, call.Cr, call.Value),
+        SetPermissions set => new VmCommand.SetPermissions(_vmId, set.RequestId, set.Start, set.End, set.Attr),
+        SetMemoryAttributes set => new VmCommand.SetMemoryAttributes(_vmId, set.RequestId, set.Address, set.Size, set.Attributes, set.Flags),
+        _ => null,
+    };
 
-    private void HandleCreate(CreateVm create)
+    private void Answer(Func<object> reply) => Sender.Tell(_state.IsAlive ? reply() : NoSuchVm());
+
+    private CommandRejected NoSuchVm() => new(RejectionCode.NoSuchVm, Rejections.NoSuchVm(_vmId));
+
+    /// <summary>Decides a mutating request, then answers it at once (no change) or after its change is in force.</summary>
+    private void Handle(object message, VmCommand command)
     {
         var replyTo = Sender;
-        Persist(new VmConfiguredEvent(create.Config, create.RequestId), ev =>
+        var telemetry = _state.IsAlive ? StartTelemetry(message, _state.Config.Profile) : null;
+        if (_memo.TryGet(command.RequestId, out var remembered))
         {
-            _state = VmState.Create(ev.Config, ev.RequestId);
-            _eventsSinceSnapshot = 0;
-            StartVcpus();
-            CountActive();
-            replyTo.Tell(new VmCreated(_vmId));
-        });
-    }
-
-    private void HandleDestroy(DestroyVm destroy)
-    {
-        var replyTo = Sender;
-        Persist(new VmDestroyedEvent(), _ =>
-        {
-            _state = null;
-            foreach (var vcpu in _vcpus)
-                Context.Stop(vcpu);
-            _vcpus = [];
-            // The destroyed event voids everything before it, so it stays in the journal: whichever of these
-            // deletions completes first, or fails, a recovery still ends at "destroyed" (an old snapshot is
-            // followed by this event), and a new incarnation starts from nothing.
-            DeleteMessages(LastSequenceNr - 1);
-            DeleteSnapshots(SnapshotSelectionCriteria.Latest);
-            replyTo.Tell(new VmDestroyed(_vmId));
-            Context.Stop(Self);
-        });
-    }
-
-    private void HandleProtectMemory(ProtectMemoryCall call)
-    {
-        var replyTo = Sender;
-        var telemetry = RequestTelemetry.Hypercall(HekiTagValues.ProtectMemory, _state!.Config.Profile, _vmId, call.TraceParent);
-        if (_state.Answered.TryGet(call.RequestId, out var answered))
-        {
-            Reply(replyTo, new HypercallDone(answered), telemetry, answered);
+            // A refused CR write's resend reports the asking vCPU's register as it is now (it may come from another vCPU).
+            if (remembered is VmOutcome.CrWrite refused && command is VmCommand.WriteCr write && write.Vcpu < _state.VcpuCount)
+                remembered = refused with { Value = _state.ControlRegister(write.Vcpu, write.Cr) };
+            Reply(replyTo, ReplyFor(message, remembered), telemetry, RetOf(remembered));
             return;
         }
 
         telemetry?.Validating();
-        var (outcome, ev) = _state.Protect(call.RequestId, call.ListPages);
+        var decision = VmCore.Decide(_state, command);
         telemetry?.Validated();
-        Report(outcome.Warnings, telemetry);
-        if (outcome.Ret == Errno.EPERM)
-            CountImmutableRejection(HekiTagValues.Guest); // CPL was checked by the vCPU: only an immutable page refuses
-        if (outcome.HostIntegrityFaults > 0)
-            _log.Error("VM '{0}': PROTECT_MEMORY list page overflowed the host buffer ({1} page(s)): host integrity fault",
-                _vmId, outcome.HostIntegrityFaults);
-        var reply = new HypercallDone(outcome.Ret, outcome.HostIntegrityFaults);
-        if (ev is null)
+        var outcome = decision.Outcome;
+        foreach (var line in decision.Warnings)
+            Report(line.Site, line.Text, telemetry);
+        Count(message, outcome, telemetry);
+        var reply = ReplyFor(message, outcome);
+        if (decision.Events.Count == 0)
         {
-            Reply(replyTo, reply, telemetry, outcome.Ret);
+            // Only fresh answers: one from the state's record is already remembered there.
+            if (outcome is VmOutcome.Returned or VmOutcome.CrWrite && !_state.TryGetAnswer(command.RequestId, out _))
+                _memo.Remember(command.RequestId, outcome);
+            Reply(replyTo, reply, telemetry, RetOf(outcome));
             return;
         }
 
-        PersistChange(ev, outcome.Changed, replyTo, reply, telemetry, outcome.Ret);
-    }
-
-    private void HandleSetPermissions(SetPermissions set)
-    {
-        var replyTo = Sender;
-        var telemetry = RequestTelemetry.Start(HekiSpans.HostRequest, new(HekiTags.HostOperation, HekiTagValues.SetPermissions),
-            _state!.Config.Profile, _vmId, null);
-        if (_state.Answered.TryGet(set.RequestId, out var answered))
-        {
-            Reply(replyTo, new HostReturn((int)answered), telemetry, answered);
-            return;
-        }
-
-        telemetry?.Validating();
-        var (ret, changed, ev) = _state.SetPermissions(set.RequestId, set.Start, set.End, set.Attr);
-        telemetry?.Validated();
-        if (ret == Errno.EPERM)
-        {
-            CountImmutableRejection(HekiTagValues.Host);
-            Report(WarningSite.ImmutableChange, HekiWarnings.ImmutableChange(set.Start, set.End), telemetry);
-        }
-
-        if (ev is null)
-            Reply(replyTo, new HostReturn(ret), telemetry, ret);
-        else
-            PersistChange(ev, changed, replyTo, new HostReturn(ret), telemetry, ret);
-    }
-
-    private void HandleSetMemoryAttributes(SetMemoryAttributes set)
-    {
-        var replyTo = Sender;
-        var telemetry = RequestTelemetry.Start(HekiSpans.HostRequest, new(HekiTags.HostOperation, HekiTagValues.SetMemoryAttributes),
-            _state!.Config.Profile, _vmId, null);
-        if (_state.Answered.TryGet(set.RequestId, out var answered))
-        {
-            Reply(replyTo, new HostReturn((int)answered), telemetry, answered);
-            return;
-        }
-
-        telemetry?.Validating();
-        var (ret, changed, ev) = _state.SetMemoryAttributes(set.RequestId, set.Address, set.Size, set.Attributes, set.Flags);
-        telemetry?.Validated();
-        if (ev is null)
-            Reply(replyTo, new HostReturn(ret), telemetry, ret);
-        else
-            PersistChange(ev, changed, replyTo, new HostReturn(ret), telemetry, ret);
-    }
-
-    private void HandleLockCr(LockCrCall call)
-    {
-        var replyTo = Sender;
-        var telemetry = RequestTelemetry.Hypercall(HekiTagValues.LockCrUpdate, _state!.Config.Profile, _vmId, call.TraceParent);
-        if (_state.Answered.TryGet(call.RequestId, out var answered))
-        {
-            Reply(replyTo, new HypercallDone(answered), telemetry, answered);
-            return;
-        }
-
-        // Pins are enforced here, where CR writes are decided, so no vCPU shootdown is needed.
-        telemetry?.Validating();
-        var (ret, ev) = _state.LockCr(call.RequestId, call.Cr, call.Pin, call.Flags);
-        telemetry?.Validated();
-        if (ev is null)
-            Reply(replyTo, new HypercallDone(ret), telemetry, ret);
-        else
-            PersistChange(ev, GfnRange.Empty, replyTo, new HypercallDone(ret), telemetry, ret);
-    }
-
-    private void HandleCrWrite(CrWriteCall call)
-    {
-        var replyTo = Sender;
-        var telemetry = RequestTelemetry.Start(HekiSpans.CrWrite, new(HekiTags.ControlRegister, HekiTagValues.Cr(call.Cr)),
-            _state!.Config.Profile, _vmId, call.TraceParent);
-        if (_state.Answered.TryGet(call.RequestId, out var answered))
-        {
-            Reply(replyTo, new CrWriteResult(answered != 0, call.Cr, _state.ControlRegisters[call.Vcpu][call.Cr]), telemetry,
-                answered != 0 ? Errno.Ok : Errno.EPERM);
-            return;
-        }
-
-        telemetry?.Validating();
-        var (verdict, ev) = _state.WriteCr(call.RequestId, call.Vcpu, call.Cr, call.Value);
-        telemetry?.Validated();
-        if (!verdict.Allowed)
-            CountCrPinBlock(call.Cr);
-        if (verdict.Warning is { } warning)
-            Report(warning.Site, warning.Text, telemetry);
-        if (ev is null)
-            Reply(replyTo, new CrWriteResult(verdict.Allowed, call.Cr, _state.ControlRegisters[call.Vcpu][call.Cr]), telemetry,
-                verdict.Allowed ? Errno.Ok : Errno.EPERM);
-        else
-            PersistChange(ev, GfnRange.Empty, replyTo, new CrWriteResult(true, call.Cr, call.Value), telemetry, Errno.Ok);
+        PersistChange(decision.Events, replyTo, reply, telemetry, RetOf(outcome));
     }
 
     /// <summary>
-    /// Persists a change the state already holds, then shoots down translations and replies. Persist stashes
-    /// every other command until the write completes, so nobody sees unpersisted state; if the write fails the
-    /// actor stops and recovers from the journal, where the change is absent.
+    /// Writes a decision's events; once they are durable, evolves the state with them, shoots down what changed
+    /// and replies. Until then every other mutating request is stashed while translations and reads go on from
+    /// the durable state (see the remarks above). If the write fails the actor stops and recovers from the
+    /// journal, where the change is absent, and the request is never answered.
     /// </summary>
-    private void PersistChange(IVmEvent ev, GfnRange changed, IActorRef replyTo, object reply, RequestTelemetry? telemetry, long ret)
+    private void PersistChange(IReadOnlyList<IVmEvent> events, IActorRef replyTo, object reply, RequestTelemetry? telemetry, long ret)
     {
         telemetry?.Persisting();
-        Persist(ev, _ =>
+        _writing = true;
+        var remaining = events.Count;
+        var changed = GfnRange.Empty;
+        PersistAllAsync(events, ev =>
         {
-            MaybeSnapshot();
-            if (!changed.IsEmpty)
-                ChangeApplied(changed, telemetry);
-            var shootingDown = !changed.IsEmpty && _vcpus.Length > 0;
-            var shootdownTrace = telemetry?.Persisted(shootingDown);
-            if (!shootingDown)
+            _state = VmCore.Evolve(_state, ev, out var evChanged);
+            changed = changed.Union(evChanged);
+            Evolved(ev);
+            if (--remaining > 0)
+                return;
+            _writing = false;
+            if (ev is VmDestroyedEvent)
             {
                 Reply(replyTo, reply, telemetry, ret);
+                Context.Stop(Self);
                 return;
             }
 
-            _generation++;
-            _pending = new PendingChange(_generation, changed, replyTo, reply, _vcpus.Length, telemetry, ret, shootdownTrace);
-            var shootdown = new Shootdown(_generation, changed, shootdownTrace);
-            foreach (var vcpu in _vcpus)
-                vcpu.Tell(shootdown);
-            Timers.StartSingleTimer(RetryShootdown.Key, new RetryShootdown(_generation), ShootdownRetry);
+            InForce(changed, replyTo, reply, telemetry, ret);
         });
+    }
+
+    /// <summary>What an event means for the actor besides its state: vCPUs to start or stop, snapshots, gauges.</summary>
+    private void Evolved(IVmEvent ev)
+    {
+        switch (ev)
+        {
+            case VmConfiguredEvent:
+                _eventsSinceSnapshot = 0;
+                StartVcpus();
+                CountActive();
+                break;
+            case VmDestroyedEvent:
+                foreach (var vcpu in _vcpus)
+                    Context.Stop(vcpu);
+                _vcpus = [];
+                // The destroyed event voids everything before it, so it stays in the journal: whichever of these
+                // deletions completes first, or fails, a recovery still ends at "destroyed" (an old snapshot is
+                // followed by this event), and a new incarnation starts from nothing but the destroy ids.
+                DeleteMessages(LastSequenceNr - 1);
+                DeleteSnapshots(SnapshotSelectionCriteria.Latest);
+                break;
+            default:
+                MaybeSnapshot();
+                break;
+        }
+    }
+
+    /// <summary>The change is durable and in the state: shoot down what it contradicts, then reply.</summary>
+    private void InForce(GfnRange changed, IActorRef replyTo, object reply, RequestTelemetry? telemetry, long ret)
+    {
+        if (!changed.IsEmpty)
+            ChangeApplied(changed, telemetry);
+        var shootingDown = !changed.IsEmpty && _vcpus.Length > 0;
+        var shootdownTrace = telemetry?.Persisted(shootingDown);
+        if (!shootingDown)
+        {
+            Reply(replyTo, reply, telemetry, ret);
+            Stash.UnstashAll();
+            return;
+        }
+
+        _generation++;
+        _pending = new PendingChange(_generation, changed, replyTo, reply, _vcpus.Length, telemetry, ret, shootdownTrace);
+        var shootdown = new Shootdown(_generation, changed, shootdownTrace);
+        foreach (var vcpu in _vcpus)
+            vcpu.Tell(shootdown);
+        Timers.StartSingleTimer(RetryShootdown.Key, new RetryShootdown(_generation), ShootdownRetry);
+    }
+
+    private object ReplyFor(object message, VmOutcome outcome) => (message, outcome) switch
+    {
+        (_, VmOutcome.Rejected rejected) => new CommandRejected(rejected.Code, rejected.Reason),
+        (_, VmOutcome.Created) => new VmCreated(_vmId),
+        (_, VmOutcome.Destroyed) => new VmDestroyed(_vmId),
+        (SetPermissions or SetMemoryAttributes, VmOutcome.Returned returned) => new HostReturn((int)returned.Ret),
+        (_, VmOutcome.Returned returned) => new HypercallDone(returned.Ret, returned.HostIntegrityFaults),
+        (_, VmOutcome.CrWrite write) => new CrWriteResult(write.Written, write.Cr, write.Value),
+        _ => throw new InvalidOperationException($"no reply for {outcome} to {message.GetType().Name}"),
+    };
+
+    /// <summary>The result telemetry records: a return value, or for a CR write 0 (written) or -EPERM (refused).</summary>
+    private static long RetOf(VmOutcome outcome) => outcome switch
+    {
+        VmOutcome.Returned returned => returned.Ret,
+        VmOutcome.CrWrite write => write.Written ? Errno.Ok : Errno.EPERM,
+        _ => Errno.Ok,
+    };
+
+    private RequestTelemetry? StartTelemetry(object message, HekiProfile profile) => message switch
+    {
+        ProtectMemoryCall call => RequestTelemetry.Hypercall(HekiTagValues.ProtectMemory, profile, _vmId, call.TraceParent),
+        LockCrCall call => RequestTelemetry.Hypercall(HekiTagValues.LockCrUpdate, profile, _vmId, call.TraceParent),
+        CrWriteCall call => RequestTelemetry.Start(HekiSpans.CrWrite, new(HekiTags.ControlRegister, HekiTagValues.Cr(call.Cr)), profile, _vmId,
+            call.TraceParent),
+        SetPermissions => RequestTelemetry.Start(HekiSpans.HostRequest, new(HekiTags.HostOperation, HekiTagValues.SetPermissions), profile,
+            _vmId, null),
+        SetMemoryAttributes => RequestTelemetry.Start(HekiSpans.HostRequest, new(HekiTags.HostOperation, HekiTagValues.SetMemoryAttributes),
+            profile, _vmId, null),
+        _ => null,
+    };
+
+    /// <summary>The decision's counters and the host-integrity log line.</summary>
+    private void Count(object message, VmOutcome outcome, RequestTelemetry? telemetry)
+    {
+        switch (message, outcome)
+        {
+            case (ProtectMemoryCall, VmOutcome.Returned returned):
+                if (returned.Ret == Errno.EPERM)
+                    CountImmutableRejection(HekiTagValues.Guest); // CPL was checked by the vCPU: only an immutable page refuses
+                if (returned.HostIntegrityFaults > 0 && HekiMetrics.HostIntegrityFaults.Enabled)
+                    HekiMetrics.HostIntegrityFaults.Add(returned.HostIntegrityFaults, ProfileTag(_state.Config.Profile));
+                if (returned.HostIntegrityFaults > 0)
+                    _log.Error("VM '{0}': PROTECT_MEMORY list page overflowed the host buffer ({1} page(s)): host integrity fault",
+                        _vmId, returned.HostIntegrityFaults);
+                break;
+            case (SetPermissions, VmOutcome.Returned { Ret: Errno.EPERM }):
+                CountImmutableRejection(HekiTagValues.Host);
+                break;
+            case (CrWriteCall call, VmOutcome.CrWrite { Written: false }):
+                CountCrPinBlock(call.Cr, telemetry);
+                break;
+        }
     }
 
     private void MaybeSnapshot()
@@ -394,7 +367,7 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
         if (++_eventsSinceSnapshot < _settings.SnapshotEvery)
             return;
         _eventsSinceSnapshot = 0;
-        SaveSnapshot(_state!.ToSnapshot());
+        SaveSnapshot(_state.ToSnapshot());
     }
 
     private void HandleSynced(VcpuSynced synced)
@@ -428,19 +401,20 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
 
     private void HandleAttach(VcpuAttach attach)
     {
-        if (_state is null || attach.Vcpu < 0 || attach.Vcpu >= _state.ControlRegisters.Length)
+        if (!_state.IsAlive || attach.Vcpu < 0 || attach.Vcpu >= _state.VcpuCount)
             return;
-        Sender.Tell(new VcpuState((ulong[])_state.ControlRegisters[attach.Vcpu].Clone(), _generation));
+        Sender.Tell(new VcpuState(_state.ControlRegisters(attach.Vcpu), _generation));
         // A (re)started vCPU holds no translation, so it is in sync with every change so far.
         if (_pending is not null && _pending.Acknowledge(attach.Vcpu))
             Complete();
     }
 
+    /// <summary>A translation miss: the run around the gfn in the durable state (served during journal writes too).</summary>
     private void HandleTranslate(TranslateRequest translate)
     {
-        if (_state is null)
+        if (!_state.IsAlive)
             return;
-        var region = _state.Memory.RegionOf(translate.Gfn);
+        var region = _state.RegionOf(translate.Gfn);
         var permissions = (byte)VmMemoryAttributes.PermissionsOf(region.Word, _state.Config.Profile);
         // Traced, the translation carries the latest change over its run, which a violation on it continues.
         var traceParent = _changeTraces?.Latest(region.Start, region.End);
@@ -451,7 +425,7 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
     {
         if (command.Vcpu < 0 || command.Vcpu >= _vcpus.Length)
         {
-            Sender.Tell(new CommandRejected($"VM '{_vmId}' has no vCPU {command.Vcpu} (it has {_vcpus.Length})"));
+            Sender.Tell(new CommandRejected(RejectionCode.NoSuchVcpu, Rejections.NoSuchVcpu(_vmId, command.Vcpu, _vcpus.Length)));
             return;
         }
 
@@ -460,20 +434,14 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
 
     private void StartVcpus()
     {
-        var config = _state!.Config;
+        var config = _state.Config;
         _vcpus = new IActorRef[config.VcpuCount];
         for (var i = 0; i < config.VcpuCount; i++)
             _vcpus[i] = Context.ActorOf(VcpuActor.Props(_vmId, i, config, _warnings), "vcpu-" + i);
     }
 
-    private void Report(IReadOnlyList<WarningLine> lines, RequestTelemetry? telemetry)
-    {
-        foreach (var line in lines)
-            Report(line.Site, line.Text, telemetry);
-    }
-
     private void Report(WarningSite site, string text, RequestTelemetry? telemetry) =>
-        _warnings.Tell(new WarningReport(_vmId, _state!.Config.Profile, site, text, telemetry?.TraceParent));
+        _warnings.Tell(new WarningReport(_vmId, _state.Config.Profile, site, text, telemetry?.TraceParent));
 
     private static void Reply(IActorRef replyTo, object reply, RequestTelemetry? telemetry, long ret)
     {
@@ -496,9 +464,9 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
     /// <summary>Adds the change in this VM's run count since the last report (counting runs walks them: only when on).</summary>
     private void ReportStoreRuns()
     {
-        if (_state is null || !HekiMetrics.StoreRuns.Enabled)
+        if (!_state.IsAlive || !HekiMetrics.StoreRuns.Enabled)
             return;
-        var runs = _state.Memory.Store.RunCount;
+        var runs = _state.RunCount;
         if (runs != _reportedRuns)
             HekiMetrics.StoreRuns.Add(runs - _reportedRuns, ProfileTag(_state.Config.Profile));
         _reportedRuns = runs;
@@ -513,7 +481,7 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
             return;
         }
 
-        _countedProfile = HekiTagValues.Of(_state!.Config.Profile);
+        _countedProfile = HekiTagValues.Of(_state.Config.Profile);
         HekiMetrics.ActiveVms.Add(1, new KeyValuePair<string, object?>(HekiTags.Profile, _countedProfile));
         ReportStoreRuns();
     }
@@ -537,30 +505,34 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
     {
         if (!HekiMetrics.ImmutableRejections.Enabled)
             return;
-        var tags = new TagList { { HekiTags.Profile, HekiTagValues.Of(_state!.Config.Profile) }, { HekiTags.Source, source } };
+        var tags = new TagList { { HekiTags.Profile, HekiTagValues.Of(_state.Config.Profile) }, { HekiTags.Source, source } };
         if (HekiTelemetry.PerVmLabels)
             tags.Add(HekiTags.Vm, _vmId);
         HekiMetrics.ImmutableRejections.Add(1, tags);
     }
 
-    private void CountCrPinBlock(int cr)
+    private void CountCrPinBlock(int cr, RequestTelemetry? telemetry)
     {
         if (!HekiMetrics.CrPinBlocks.Enabled)
             return;
-        var tags = new TagList { { HekiTags.Profile, HekiTagValues.Of(_state!.Config.Profile) }, { HekiTags.ControlRegister, HekiTagValues.Cr(cr) } };
+        var tags = new TagList { { HekiTags.Profile, HekiTagValues.Of(_state.Config.Profile) }, { HekiTags.ControlRegister, HekiTagValues.Cr(cr) } };
         if (HekiTelemetry.PerVmLabels)
             tags.Add(HekiTags.Vm, _vmId);
         HekiMetrics.CrPinBlocks.Add(1, tags);
+        // A #GP is a violation too (the vocabulary's "violations"), counted with the CR write's span current (its exemplar).
+        var violation = new TagList { { HekiTags.Profile, HekiTagValues.Of(_state.Config.Profile) }, { HekiTags.Exception, HekiTagValues.GeneralProtection } };
+        if (HekiTelemetry.PerVmLabels)
+            violation.Add(HekiTags.Vm, _vmId);
+        if (telemetry is null)
+            HekiMetrics.Violations.Add(1, violation);
+        else
+            telemetry.Counted(() => HekiMetrics.Violations.Add(1, violation));
     }
 
     private static KeyValuePair<string, object?> ProfileTag(HekiProfile profile) => new(HekiTags.Profile, HekiTagValues.Of(profile));
 
-    private VmStatus Status()
-    {
-        var state = _state!;
-        return new VmStatus(_vmId, state.Config, state.Memory.Store.RunCount, state.Memory.Store.BoundaryCount,
-            state.Pins.Cr0, state.Pins.Cr4, _generation, LastSequenceNr);
-    }
+    private VmStatus Status() => new(_vmId, _state.Config, _state.RunCount, _state.BoundaryCount, _state.Pins.Cr0, _state.Pins.Cr4,
+        _generation, LastSequenceNr);
 
     /// <summary>A persisted change waiting for every vCPU's shootdown acknowledgement.</summary>
     private sealed class PendingChange(long generation, GfnRange range, IActorRef replyTo, object reply, int vcpus,

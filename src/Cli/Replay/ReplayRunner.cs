@@ -6,6 +6,8 @@ using HekiActors.Cli.Input;
 using HekiActors.Cli.Output;
 using HekiActors.Memory;
 using HekiActors.Simulation.Replay;
+using System.Security.Cryptography;
+using HekiActors.Simulation;
 
 namespace HekiActors.Cli.Replay;
 
@@ -33,6 +35,9 @@ public sealed class ReplayRunner
 
     private readonly HekiHost _host;
     private readonly HekiProfile _profile;
+    // Each run's requests get ids of their own (the edge draws the nonce): nothing is answered from another run's record.
+    private readonly ulong _runNonce = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
+    private ulong _requests;
 
     private ReplayRunner(HekiHost host, HekiProfile profile)
     {
@@ -165,7 +170,7 @@ public sealed class ReplayRunner
     /// <summary>Sends one request to the model and waits for its reply; mutating requests get a fresh request id.</summary>
     private async Task<ReplayResult> ExecuteAsync(ReplayRequest request)
     {
-        var message = ReplayMessages.ToMessage(request, _profile, Guid.NewGuid());
+        var message = ReplayMessages.ToMessage(request, _profile, RequestIds.Derive(0, _runNonce, ++_requests));
         object reply;
         try
         {

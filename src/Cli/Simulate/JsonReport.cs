@@ -3,6 +3,7 @@ using System.Text.Json;
 using HekiActors.Actors.Hosting;
 using HekiActors.Simulation;
 using HekiActors.Memory;
+using HekiActors.Observability;
 
 namespace HekiActors.Cli.Simulate;
 
@@ -14,7 +15,7 @@ namespace HekiActors.Cli.Simulate;
 public static class JsonReport
 {
     public const string Format = "heki-simulate-report";
-    public const int Version = 1;
+    public const int Version = 2;
 
     private static readonly JsonWriterOptions Options = new()
     {
@@ -108,28 +109,37 @@ public static class JsonReport
 
         json.WriteNumber("elapsed_seconds", r.Elapsed.TotalSeconds);
         json.WriteNumber("boot_seconds", r.BootElapsed.TotalSeconds);
-        json.WriteStartObject("accesses");
-        json.WriteNumber("total", r.Accesses.Total);
-        json.WriteNumber("permitted", r.Accesses.Permitted);
-        json.WriteNumber("faulted", r.Accesses.Faulted);
-        json.WriteNumber("mmio", r.Accesses.Mmio);
-        json.WriteEndObject();
         Number(json, "accesses_per_second", Math.Round(r.AccessesPerSecond, 1));
-        json.WriteNumber("hypercalls", r.Hypercalls);
-        json.WriteNumber("hypercall_failures", r.HypercallFailures);
-        json.WriteNumber("slow_path_fills", r.SlowPathFills);
+
+        // Every count of the vocabulary (HekiVocabulary), under its key: the metrics carry the same figures.
+        json.WriteStartObject("counts");
+        foreach (var count in HekiVocabulary.Counts)
+        {
+            json.WriteNumber(count.Key, count.Value(r.Counts));
+        }
+
+        json.WriteEndObject();
 
         json.WriteStartObject("latency_ns");
-        WriteLatency(json, "fast_path", r.FastPathNanoseconds);
-        WriteLatency(json, "slow_path", r.SlowPathNanoseconds);
-        WriteLatency(json, "hypercall", r.HypercallNanoseconds);
+        foreach (var latency in HekiVocabulary.Latencies)
+        {
+            WriteLatency(json, latency.Key, ReportWriter.Latency(r, latency));
+        }
+
         json.WriteEndObject();
 
-        json.WriteNumber("violations", r.Violations);
-        json.WriteNumber("immutable_rejections", r.ImmutableRejections);
-        json.WriteNumber("warnings_emitted", r.WarningsEmitted);
-        json.WriteNumber("warnings_suppressed", r.WarningsSuppressed);
-        json.WriteNumber("host_integrity_faults", r.HostIntegrityFaults);
+        json.WriteStartArray("boot_failures");
+        foreach (var failure in r.BootFailures)
+        {
+            json.WriteStartObject();
+            json.WriteString("reason", failure.Reason);
+            json.WriteString("result", failure.Result);
+            json.WriteNumber("vms", failure.Vms);
+            json.WriteString("first_vm", failure.FirstVm);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
 
         json.WriteStartArray("attacks");
         foreach (var kind in Enum.GetValues<AttackKind>())

@@ -1,5 +1,6 @@
 using System.Globalization;
 using HekiActors.Cli.Output;
+using HekiActors.Observability;
 using HekiActors.Simulation;
 
 namespace HekiActors.Cli.Simulate;
@@ -137,16 +138,19 @@ public sealed class ProgressDisplay : IProgress<SimulationProgress>
         var filled = (int)Math.Round(fraction * BarWidth);
         var bar = new string('#', filled) + new string('.', BarWidth - filled);
         var inv = CultureInfo.InvariantCulture;
+        // The words are the vocabulary's (HekiVocabulary): the same names and meanings as the report and the metrics.
         return string.Create(inv,
             // Most telling figures first: a narrow terminal cuts the line's tail.
             $"{p.Phase,-8} [{bar}] {fraction * 100,3:0}%  {ReportFormat.Seconds(p.Elapsed)}  VMs {p.VmsBooted:N0}/{p.VmsTotal:N0}  " +
-            $"accesses {ReportFormat.Rate(p.Accesses)} ({ReportFormat.Rate(accessesPerSecond)}/s)  violations {p.Violations:N0}  " +
-            $"attacks blocked {p.AttacksBlocked:N0} succeeded {p.AttacksSucceeded:N0}");
+            $"{HekiVocabulary.Accesses.Label} {ReportFormat.Rate(p.Accesses)} ({ReportFormat.Rate(accessesPerSecond)}/s)  " +
+            $"{HekiVocabulary.Violations.Label} {p.Violations:N0}  " +
+            $"{HekiVocabulary.AttacksBlocked.Label} {p.AttacksBlocked:N0}  {HekiVocabulary.AttacksSucceeded.Label} {p.AttacksSucceeded:N0}");
     }
 
     private void Show(SimulationProgress value)
     {
-        var rate = _rate > 0 ? _rate : value.Elapsed > TimeSpan.Zero ? value.Accesses / value.Elapsed.TotalSeconds : 0;
+        // The last snapshot carries the report's rate: the final line ends on the report's figures.
+        var rate = value.AccessesPerSecond is { } final ? final : _rate > 0 ? _rate : value.Elapsed > TimeSpan.Zero ? value.Accesses / value.Elapsed.TotalSeconds : 0;
         var text = _prefix + Format(value, rate);
         if (_live)
         {

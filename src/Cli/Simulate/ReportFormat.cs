@@ -4,7 +4,7 @@ using HekiActors.Simulation;
 namespace HekiActors.Cli.Simulate;
 
 /// <summary>How numbers read in progress lines and reports: grouped counts, scaled rates, latencies with a unit.</summary>
-/// <remarks>Invariant culture and ASCII units ("us", not "µs") so output is the same on every machine and in every log.</remarks>
+/// <remarks>Invariant culture and SI units (ns, µs, ms, s) so output is the same on every machine and in every log.</remarks>
 public static class ReportFormat
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
@@ -22,22 +22,22 @@ public static class ReportFormat
 
     public static string Seconds(TimeSpan span) => span.TotalSeconds.ToString("0.0", Inv) + "s";
 
-    /// <summary>p50/p90/p99 in one unit chosen by the largest of them: <c>35/60/120 ns</c>, <c>1.2/3.4/9.9 us</c>.</summary>
-    public static string Percentiles(LatencySummary summary)
-    {
-        if (summary.Count == 0)
-        {
-            return "n/a";
-        }
+    /// <summary>p50/p90/p99/max, each in its own unit (ns, µs, ms, s): <c>4 ns / 5 ns / 14 ns / 1.32 ms</c>; "n/a" when nothing was timed.</summary>
+    public static string Percentiles(LatencySummary summary) =>
+        summary.Count == 0 ? "n/a" : string.Join(" / ", new[] { summary.P50, summary.P90, summary.P99, summary.Max }.Select(Duration));
 
-        var (scale, unit) = summary.P99 switch
+    /// <summary>A duration given in nanoseconds, in the largest unit that keeps it at least 1: <c>14 ns</c>, <c>3.2 µs</c>, <c>1.32 ms</c>, <c>4.1 s</c>.</summary>
+    public static string Duration(double nanoseconds)
+    {
+        var (scale, unit) = nanoseconds switch
         {
             >= 1e9 => (1e9, "s"),
             >= 1e6 => (1e6, "ms"),
-            >= 1e3 => (1e3, "us"),
+            >= 1e3 => (1e3, "µs"),
             _ => (1.0, "ns"),
         };
-        var format = scale == 1.0 ? "0" : "0.0";
-        return string.Join("/", new[] { summary.P50, summary.P90, summary.P99 }.Select(v => (v / scale).ToString(format, Inv))) + " " + unit;
+        var value = nanoseconds / scale;
+        var format = scale == 1.0 ? "0" : value >= 100 ? "0" : value >= 10 ? "0.0" : "0.00";
+        return value.ToString(format, Inv) + " " + unit;
     }
 }

@@ -2,6 +2,7 @@ using System.Text;
 using HekiActors.Actors.Hosting;
 using HekiActors.Simulation;
 using HekiActors.Memory;
+using HekiActors.Observability;
 
 namespace HekiActors.Cli.Simulate;
 
@@ -35,21 +36,19 @@ public static class ReportWriter
             : ReportFormat.Count(r.Spec.Vms));
         Row("vCPUs", r => ReportFormat.Count((long)r.Spec.Vms * r.Spec.VcpusPerVm));
         Row("elapsed (boot)", r => $"{ReportFormat.Seconds(r.Elapsed)} ({ReportFormat.Seconds(r.BootElapsed)})");
-        Row("accesses", r => ReportFormat.Count(r.Accesses.Total));
-        Row("  permitted", r => ReportFormat.Count(r.Accesses.Permitted));
-        Row("  faulted (#PF)", r => ReportFormat.Count(r.Accesses.Faulted));
-        Row("  mmio", r => ReportFormat.Count(r.Accesses.Mmio));
-        Row("throughput", r => ReportFormat.Rate(r.AccessesPerSecond) + " accesses/s");
-        Row("fast path p50/p90/p99", r => ReportFormat.Percentiles(r.FastPathNanoseconds));
-        Row("slow path p50/p90/p99", r => ReportFormat.Percentiles(r.SlowPathNanoseconds));
-        Row("slow-path fills", r => ReportFormat.Count(r.SlowPathFills));
-        Row("hypercalls (failed)", r => $"{ReportFormat.Count(r.Hypercalls)} ({ReportFormat.Count(r.HypercallFailures)})");
-        Row("hypercall p50/p90/p99", r => ReportFormat.Percentiles(r.HypercallNanoseconds));
-        Row("violations", r => ReportFormat.Count(r.Violations));
-        Row("immutable rejections", r => ReportFormat.Count(r.ImmutableRejections));
-        Row("warnings emitted", r => ReportFormat.Count(r.WarningsEmitted));
-        Row("warnings suppressed", r => ReportFormat.Count(r.WarningsSuppressed));
-        Row("host-integrity faults", r => ReportFormat.Count(r.HostIntegrityFaults));
+        // Every count row comes from the vocabulary (HekiVocabulary): the same names and meanings as the JSON, the
+        // progress line, the metrics and docs/observability.md.
+        foreach (var count in HekiVocabulary.Counts.Where(c => c.InTable))
+        {
+            Row(count.Label, r => ReportFormat.Count(count.Value(r.Counts)));
+            if (count == HekiVocabulary.Accesses)
+                Row("  throughput", r => ReportFormat.Rate(r.AccessesPerSecond) + " accesses/s");
+            if (count == HekiVocabulary.HypercallsRefusedCpl)
+                Row("  by result", r => ByResult(r.Counts));
+        }
+
+        foreach (var latency in HekiVocabulary.Latencies)
+            Row(latency.Label + " p50/p90/p99/max", r => ReportFormat.Percentiles(Latency(r, latency)));
         AppendTable(text, rows, leftAligned: 1);
         var vcpus = results.Count == 0 ? 0 : (long)results.Max(r => (long)r.Spec.Vms * r.Spec.VcpusPerVm);
         if (vcpus > Environment.ProcessorCount)
@@ -60,6 +59,7 @@ public static class ReportWriter
                 .Append(" cores; docs/benchmarks.md has the unloaded costs)\n");
         }
 
+        AppendBootFailures(text, results);
         foreach (var r in results)
         {
             var label = results.Count > 1 ? r.Spec.Profile.Name() + ": " : "";
@@ -89,9 +89,45 @@ public static class ReportWriter
 
         AppendTable(text, attacks, leftAligned: 2, lastLeftAligned: true);
         var succeeded = results.Select(r => (r.Spec.Profile, Count: r.Attacks.Sum(a => a.Succeeded))).ToList();
-        text.Append('\n').Append("attacks succeeded: ")
-            .Append(string.Join(", ", succeeded.Select(s => $"{s.Profile.Name()} {ReportFormat.Count(s.Count)}"))).Append('\n');
+        text.Append('\n').Append(HekiVocabulary.AttacksSucceeded.Label).Append(": ")
+            .Append(string.Join(", ", succeeded.Select(s => $"{s.Profile.Name()} {ReportFormat.Count(s.Count)}")));
+        var unprotected = results.Where(r => r.Counts.BootProtectionFailures > 0)
+            .Select(r => $"{r.Spec.Profile.Name()} {ReportFormat.Count(r.Counts.BootProtectionFailures)}").ToList();
+        if (unprotected.Count > 0)
+            text.Append(" (VMs without boot protection: ").Append(string.Join(", ", unprotected)).Append(')');
+        text.Append('\n');
         return text.ToString();
+    }
+
+    /// <summary>A run's latency summary for a vocabulary latency.</summary>
+    public static LatencySummary Latency(SimulationResult result, HekiLatency latency) =>
+        latency == HekiVocabulary.FastPath ? result.FastPathNanoseconds
+        : latency == HekiVocabulary.SlowPath ? result.SlowPathNanoseconds
+        : result.HypercallNanoseconds;
+
+    /// <summary>Hypercall results that occurred, e.g. <c>ok 6,900 eperm 6,000</c>.</summary>
+    private static string ByResult(HekiCounts counts)
+    {
+        var parts = HekiTagValues.Results.Select((name, i) => (name, n: counts.HypercallsByResult[i]))
+            .Where(p => p.n > 0).Select(p => $"{p.name} {ReportFormat.Count(p.n)}").ToList();
+        return parts.Count == 0 ? "-" : string.Join(" ", parts);
+    }
+
+    /// <summary>
+    /// Boot protection failures, loudly: a VM whose kernel could not protect itself runs unprotected, and its attacks
+    /// "succeed" for that reason, not because of a profile's defect (issue 8, item 6).
+    /// </summary>
+    private static void AppendBootFailures(StringBuilder text, IReadOnlyList<SimulationResult> results)
+    {
+        foreach (var result in results)
+        {
+            foreach (var failure in result.BootFailures)
+            {
+                text.Append("WARNING: ").Append(result.Spec.Profile.Name()).Append(": ").Append(ReportFormat.Count(failure.Vms))
+                    .Append(failure.Vms == 1 ? " VM runs" : " VMs run").Append(" without kernel protection (e.g. ").Append(failure.FirstVm)
+                    .Append("): ").Append(failure.Reason).Append('\n');
+            }
+        }
     }
 
     /// <summary>One line describing the scenario's shape (without the profile, which the columns give).</summary>

@@ -3,6 +3,7 @@ using System.CommandLine.Invocation;
 using System.Runtime.InteropServices;
 using HekiActors.Cli.Output;
 using HekiActors.Simulation;
+using System.Security.Cryptography;
 
 namespace HekiActors.Cli.Simulate;
 
@@ -15,7 +16,9 @@ namespace HekiActors.Cli.Simulate;
 public static class SimulateCommand
 {
     /// <summary>The engine the command runs in production; the one line to adjust if the engine's type moves.</summary>
-    public static ISimulationEngine CreateEngine() => new SimulationEngine();
+    /// <summary>The real engine, with a fresh run nonce: a rerun on a durable journal gets request ids of its own.</summary>
+    public static ISimulationEngine CreateEngine() =>
+        new SimulationEngine(new SimulationEngineOptions(RunNonce: BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8))));
 
     /// <param name="engineFactory">Makes the engine (tests pass a fake); null for <see cref="CreateEngine"/>.</param>
     public static Command Build(Func<ISimulationEngine>? engineFactory = null)

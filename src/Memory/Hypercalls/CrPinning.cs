@@ -73,6 +73,15 @@ public static class CrPinning
     /// <summary>cr4_pinned_mask: the only CR4 bits a guest may pin.</summary>
     public const ulong Cr4Pinnable = Cr4Smep | Cr4Smap | Cr4Umip | Cr4FsGsBase | Cr4Cet;
 
+    /// <summary>
+    /// The modelled host's own CR0 (§7): PE, MP, ET, NE, WP, AM, PG. heki_lock_cr refuses a CR0 pin with a bit the
+    /// host lacks, e.g. CD (bit 30) or TS (bit 3).
+    /// </summary>
+    public const ulong HostCr0 = 0x8005_0033;
+
+    /// <summary>The modelled host's CR4 as far as pinning sees it: every pinnable bit, so <c>pin &amp;= host_cr4</c> drops nothing (§7).</summary>
+    public const ulong HostCr4 = Cr4Pinnable;
+
     /// <summary>The flag that, with cr == 0 and pin == 0, asks for the ABI version.</summary>
     public const ulong VersionFlag = 1;
 
@@ -82,15 +91,15 @@ public static class CrPinning
     /// <summary>
     /// KVM_HC_LOCK_CR_UPDATE(cr, pin, flags) per §7, checks in this order: cr above 32 bits → -EINVAL; the version
     /// query (flags 1, cr 0, pin 0) → 1 with no pin change; other non-zero flags → -EINVAL; pin 0 → -EINVAL;
-    /// CR0 without WP in pin → -EINVAL; CR4 with a bit outside <see cref="Cr4Pinnable"/> → -EINVAL; any other cr
-    /// → -EINVAL. On 0, <paramref name="updated"/> is <paramref name="current"/> plus the pin; otherwise it is
+    /// CR0 without WP in pin → -EINVAL; CR0 with a bit the host's CR0 (<see cref="HostCr0"/>) lacks → -EINVAL;
+    /// CR4 with a bit outside <see cref="Cr4Pinnable"/> → -EINVAL; any other cr → -EINVAL. On 0, <paramref name="updated"/> is <paramref name="current"/> plus the pin; otherwise it is
     /// <paramref name="current"/> unchanged.
     /// </summary>
     /// <remarks>
-    /// CR0: the RFC (heki_lock_cr) only requires WP to be among the pinned bits and then checks pin against the
-    /// host's own CR0; §7 says the modelled host never fails that check. So other CR0 bits may be pinned alongside
-    /// WP (e.g. WP|PE|PG), as the doc's "include" reads. CR4: the RFC also drops bits the host lacks
-    /// (pin &amp;= host CR4); the modelled host has all five, so the pin is kept whole.
+    /// CR0: the RFC (heki_lock_cr) requires WP to be among the pinned bits and every pinned bit to be set in the
+    /// host's own CR0 (<c>(pin &amp; host_cr0) != pin</c> → -EINVAL), so other host bits may be pinned alongside WP
+    /// (e.g. WP|PE|PG) but not CD or TS. CR4: the RFC drops bits the host lacks (<c>pin &amp;= host_cr4</c>); the
+    /// modelled host has all five, so the pin is kept whole.
     /// </remarks>
     public static long LockCrUpdate(ulong cr, ulong pin, ulong flags, CrPins current, out CrPins updated)
     {
@@ -108,10 +117,13 @@ public static class CrPinning
             case 0:
                 if ((pin & Cr0Wp) == 0)
                     return Errno.EINVAL;
+                if ((pin & HostCr0) != pin)
+                    return Errno.EINVAL;
                 break;
             case 4:
                 if ((pin & ~Cr4Pinnable) != 0)
                     return Errno.EINVAL;
+                pin &= HostCr4;
                 break;
             default:
                 return Errno.EINVAL;

@@ -45,14 +45,37 @@ public static class ProtectMemory
         if (listPages.Count == 0)
             return ProtectMemoryOutcome.Nothing;
         return memory.Profile == HekiProfile.HekiV2
-            ? ApplyHekiV2(memory, listPages, mbec)
-            : ApplyHardened(memory, listPages, mbec);
+            ? ApplyHekiV2(memory, listPages, mbec, dryRun: false)
+            : ApplyHardened(memory, listPages, mbec, dryRun: false);
+    }
+
+    /// <summary>
+    /// What <see cref="Apply"/> would return, without changing <paramref name="memory"/>: a list of at most one range
+    /// is checked in place (kvm_permissions_set either fails before touching the store or succeeds whole), a longer
+    /// one runs on a scratch copy, because a later range must see an earlier one. <see cref="ProtectMemoryOutcome.Changed"/>
+    /// is empty for a checked single range; <see cref="ProtectMemoryOutcome.Applied"/> is always complete.
+    /// </summary>
+    public static ProtectMemoryOutcome Evaluate(VmMemoryAttributes memory, IReadOnlyList<IReadOnlyList<MemoryRange>> listPages, bool mbec)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        ArgumentNullException.ThrowIfNull(listPages);
+        if (listPages.Count == 0)
+            return ProtectMemoryOutcome.Nothing;
+        if (memory.Profile == HekiProfile.Hardened)
+            return ApplyHardened(memory, listPages, mbec, dryRun: true); // already on a scratch copy beyond one range
+        var ranges = 0;
+        foreach (var page in listPages)
+            ranges += page.Count;
+        return ranges > 1
+            ? ApplyHekiV2(memory.Clone(), listPages, mbec, dryRun: false)
+            : ApplyHekiV2(memory, listPages, mbec, dryRun: true);
     }
 
     // §5 heki-v2: one range at a time, the first error stops the loop, earlier ranges stay applied. A page
     // claiming more than 169 ranges is read past the host's buffer: counted as a host-integrity fault when the
     // loop reaches that page (pages after an error are never read), and its ranges are processed anyway.
-    private static ProtectMemoryOutcome ApplyHekiV2(VmMemoryAttributes memory, IReadOnlyList<IReadOnlyList<MemoryRange>> listPages, bool mbec)
+    private static ProtectMemoryOutcome ApplyHekiV2(VmMemoryAttributes memory, IReadOnlyList<IReadOnlyList<MemoryRange>> listPages, bool mbec,
+        bool dryRun)
     {
         var lines = new List<WarningLine>();
         var applied = new List<AppliedRange>();
@@ -64,7 +87,7 @@ public static class ProtectMemory
                 faults++;
             foreach (var range in page)
             {
-                var ret = ApplyRange(memory, range, mbec, lines, applied, out var rangeChanged);
+                var ret = ApplyRange(memory, range, mbec, lines, applied, dryRun, out var rangeChanged);
                 changed = changed.Union(rangeChanged);
                 if (ret != Errno.Ok)
                     return new ProtectMemoryOutcome(ret, changed, lines.ToArray(), faults, applied.ToArray());
@@ -78,7 +101,8 @@ public static class ProtectMemory
     // scratch copy, so a later range sees an earlier one (and cannot undo an IMMUTABLE it just set), committed
     // only if every range succeeds. Choice: the lines of the ranges processed up to and including the failing one
     // are still returned, because the kernel logs as it goes; only the store change is all or nothing.
-    private static ProtectMemoryOutcome ApplyHardened(VmMemoryAttributes memory, IReadOnlyList<IReadOnlyList<MemoryRange>> listPages, bool mbec)
+    private static ProtectMemoryOutcome ApplyHardened(VmMemoryAttributes memory, IReadOnlyList<IReadOnlyList<MemoryRange>> listPages, bool mbec,
+        bool dryRun)
     {
         if (listPages.Count > MaxListPages)
             return ProtectMemoryOutcome.TooBig;
@@ -93,27 +117,29 @@ public static class ProtectMemory
         var lines = new List<WarningLine>();
         var applied = new List<AppliedRange>();
         // One range needs no scratch copy: permissions_set either fails before touching the store or succeeds whole.
-        var target = total == 1 ? memory : memory.Clone();
+        var target = total <= 1 ? memory : memory.Clone();
+        var checkOnly = dryRun && ReferenceEquals(target, memory);
         var changed = GfnRange.Empty;
         foreach (var page in listPages)
         {
             foreach (var range in page)
             {
-                var ret = ApplyRange(target, range, mbec, lines, applied, out var rangeChanged);
+                var ret = ApplyRange(target, range, mbec, lines, applied, checkOnly, out var rangeChanged);
                 if (ret != Errno.Ok)
                     return new ProtectMemoryOutcome(ret, GfnRange.Empty, lines.ToArray(), 0, []);
                 changed = changed.Union(rangeChanged);
             }
         }
 
-        if (!ReferenceEquals(target, memory) && !changed.IsEmpty)
+        if (!dryRun && !ReferenceEquals(target, memory) && !changed.IsEmpty)
             memory.CommitFrom(target);
         return new ProtectMemoryOutcome(Errno.Ok, changed, lines.ToArray(), 0, applied.ToArray());
     }
 
-    // §5, patch 11: one range, checks and log lines in the kernel's order.
+    // §5, patch 11: one range, checks and log lines in the kernel's order; checkOnly leaves the store as it is.
     private static int ApplyRange(
-        VmMemoryAttributes target, MemoryRange range, bool mbec, List<WarningLine> lines, List<AppliedRange> applied, out GfnRange changed)
+        VmMemoryAttributes target, MemoryRange range, bool mbec, List<WarningLine> lines, List<AppliedRange> applied, bool checkOnly,
+        out GfnRange changed)
     {
         changed = GfnRange.Empty;
         if (((range.Pa | range.Epa) & PageMask) != 0)
@@ -131,7 +157,7 @@ public static class ProtectMemory
         var start = range.Pa >> VmMemoryAttributes.PageShift;
         var end = range.Epa >> VmMemoryAttributes.PageShift;
         lines.Add(new WarningLine(WarningSite.ProtectRequest, HekiWarnings.ProtectRequest(start, end, permissions)));
-        var ret = target.PermissionsSet(start, end, permissions, out changed);
+        var ret = checkOnly ? target.PermissionsSetCheck(start, end, permissions) : target.PermissionsSet(start, end, permissions, out changed);
         if (ret == Errno.EPERM)
             lines.Add(new WarningLine(WarningSite.ImmutableChange, HekiWarnings.ImmutableChange(start, end)));
         else if (ret == Errno.Ok)

@@ -92,7 +92,7 @@ public sealed class JournalProcessTests : IDisposable
         var (status, stdout, stderr) = HekiProcess.Run(_folder.Path, ["simulate", "--sqlite-path", "poison.db", .. Small]);
 
         Assert.Equal(ExitCodes.Failed, status);
-        Assert.Contains("VMs                    0 of 2 booted", stdout);
+        Assert.Matches(@"\nVMs +0 of 2 booted\n", stdout);
         Assert.Contains("heki simulate: the run stopped: the journal failed for hypervisor: ", stderr);
         Assert.EndsWith("(journal poison.db)\n", stderr);
     }

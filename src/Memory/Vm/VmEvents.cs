@@ -1,14 +1,12 @@
-using HekiActors.Memory;
-using HekiActors.Vcpu;
 using HekiActors.Memory.Hypercalls;
 
-namespace HekiActors.Actors.Vm;
+namespace HekiActors.Memory.Vm;
 
-/// <summary>An event in a VM's journal. Replaying them in order rebuilds the VM exactly.</summary>
+/// <summary>An event in a VM's journal. <see cref="VmCore.Evolve(VmState?, IVmEvent)"/> over them in order rebuilds the VM exactly.</summary>
 public interface IVmEvent;
 
 /// <summary>The VM was created with this configuration by request <paramref name="RequestId"/> (starts a fresh incarnation).</summary>
-public sealed record VmConfiguredEvent(VmConfig Config, Guid RequestId = default) : IVmEvent;
+public sealed record VmConfiguredEvent(VmConfig Config, Guid RequestId) : IVmEvent;
 
 /// <summary>
 /// kvm_permissions_set calls that succeeded for one request, in order (a PROTECT_MEMORY list, or the host's
@@ -25,18 +23,26 @@ public sealed record CrPinnedEvent(Guid RequestId, ulong Cr, ulong Pin) : IVmEve
 /// <summary>A permitted guest CR write.</summary>
 public sealed record CrWrittenEvent(Guid RequestId, int Vcpu, int Cr, ulong Value) : IVmEvent;
 
-/// <summary>The VM was destroyed: everything before this is void.</summary>
-public sealed record VmDestroyedEvent : IVmEvent;
+/// <summary>
+/// The VM was destroyed by request <paramref name="RequestId"/>: everything before this is void. It carries the ids
+/// of the last destroys (this one last), so that once the journal before it is deleted, a resent destroy is still
+/// answered and never destroys a later incarnation.
+/// </summary>
+public sealed record VmDestroyedEvent(Guid RequestId, Guid[] RecentDestroys) : IVmEvent;
 
 /// <summary>A request already answered, kept so a duplicate gets the same answer without being applied again.</summary>
 public readonly record struct AnsweredRequest(Guid RequestId, long Result);
 
-/// <summary>A VM's whole state at one sequence number, so recovery need not replay the journal from the start.</summary>
+/// <summary>
+/// A VM's whole state at one sequence number, so recovery need not replay the journal from the start. A VM that
+/// does not exist (destroyed) has no <paramref name="Config"/> and only its <paramref name="RecentDestroys"/>.
+/// </summary>
 public sealed record VmSnapshot(
-    VmConfig Config,
+    VmConfig? Config,
     AttributeRun[] Runs,
     ulong Cr0Pins,
     ulong Cr4Pins,
     ulong[][] ControlRegisters,
     AnsweredRequest[] Answered,
-    Guid CreatedBy = default);
+    Guid CreatedBy,
+    Guid[] RecentDestroys);

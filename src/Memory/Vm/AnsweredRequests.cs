@@ -1,4 +1,4 @@
-namespace HekiActors.Actors.Vm;
+namespace HekiActors.Memory.Vm;
 
 /// <summary>
 /// The last <see cref="Capacity"/> answered request ids and their results, oldest evicted first, so a duplicate

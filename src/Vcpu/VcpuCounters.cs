@@ -1,0 +1,48 @@
+using HekiActors.Observability;
+using HekiActors.Protocol;
+
+namespace HekiActors.Vcpu;
+
+/// <summary>
+/// What one vCPU counted and timed since it started, in the vocabulary's terms (observability/HekiVocabulary.cs):
+/// the same events it adds to the metrics, kept with telemetry on or off so the report never depends on an exporter.
+/// Owned by the vCPU actor; <see cref="Snapshot"/> copies it into a <see cref="VcpuCounts"/> reply.
+/// </summary>
+internal sealed class VcpuCounters
+{
+    private readonly long[] _accesses = new long[HekiTagValues.Origins.Length * 3];
+    private readonly long[] _hypercalls = new long[HekiTagValues.Results.Length];
+
+    public long Fills { get; set; }
+    public long Invalidations { get; set; }
+    public long RefusedCpl { get; set; }
+
+    /// <summary>Picoseconds per access, weighted by each timed group's accesses.</summary>
+    public LatencyHistogram FastPath { get; } = new();
+
+    /// <summary>Picoseconds from a miss to its fill.</summary>
+    public LatencyHistogram SlowPath { get; } = new();
+
+    /// <summary>Picoseconds from a hypercall's arrival at the vCPU to its reply.</summary>
+    public LatencyHistogram Hypercall { get; } = new();
+
+    public void AddAccesses(AccessOrigin origin, int permitted, int faulted, int mmio)
+    {
+        var at = (int)origin * 3;
+        _accesses[at] += permitted;
+        _accesses[at + 1] += faulted;
+        _accesses[at + 2] += mmio;
+    }
+
+    public void CountHypercall(int resultIndex) => _hypercalls[resultIndex]++;
+
+    public VcpuCounts Snapshot(string vmId, int vcpu) => new(vmId, vcpu, (long[])_accesses.Clone(), Fills, Invalidations,
+        (long[])_hypercalls.Clone(), RefusedCpl, Copy(FastPath), Copy(SlowPath), Copy(Hypercall));
+
+    private static LatencyHistogram Copy(LatencyHistogram histogram)
+    {
+        var copy = new LatencyHistogram();
+        copy.Add(histogram);
+        return copy;
+    }
+}

@@ -16,7 +16,8 @@ public sealed record FileIdentity(string Path, string ResolvedPath, ulong? Devic
     public static FileIdentity Of(string path)
     {
         var resolved = Resolve(path);
-        return LinuxFiles.TryStat(resolved, out var status)
+        // The kernel follows the links itself: /dev/stdout's /proc/self/fd/1 is a "magic" link no path text can follow.
+        return LinuxFiles.TryStat(path, out var status)
             ? new FileIdentity(path, resolved, status.Device, status.Inode, status.Type)
             : new FileIdentity(path, resolved, null, null, null);
     }

@@ -36,13 +36,16 @@ public static class PathConflicts
     /// <param name="standardStreams">Also compare with standard output and error (false in tests that capture them).</param>
     /// <param name="readsStandardInput">Standard input is one of the inputs (<c>heki replay - &lt;x &gt;&gt;x</c>).</param>
     /// <param name="overwritesInput">What writing over an input would do, for the message.</param>
+    /// <param name="writesStandardOutput">False when the command leaves standard output unused (its output went to a file).</param>
     public static Conflict? Find(IEnumerable<Use> uses, bool standardStreams, bool readsStandardInput = false,
-        string overwritesInput = "it would be overwritten")
+        string overwritesInput = "it would be overwritten", bool writesStandardOutput = true)
     {
         var files = uses.Distinct().Select(use => (Use: use, Id: FileIdentity.Of(use.Path!))).ToList();
         var streams = new List<(int Fd, string Name, bool Writes)>();
+        if (standardStreams && writesStandardOutput)
+            streams.Add((1, StandardStreams.OutputName, true));
         if (standardStreams)
-            streams.AddRange([(1, StandardStreams.OutputName, true), (2, StandardStreams.ErrorName, true)]);
+            streams.Add((2, StandardStreams.ErrorName, true));
         if (readsStandardInput)
             streams.Add((0, InputName, false));
         foreach (var (fd, name, writes) in streams)

@@ -79,16 +79,21 @@ public sealed class OutputProcessTests : IDisposable
     [InlineData("$HEKI simulate " + Small + " --report - >/dev/full", "heki simulate: cannot write standard output: No space left on device")]
     [InlineData("$HEKI simulate " + Small + " --record /dev/full", "heki simulate: cannot write --record /dev/full: No space left on device")]
     [InlineData("$HEKI replay in.jsonl --bogus >/dev/full 2>&1", "")] // even the usage message cannot be written
+    [InlineData("$HEKI kernel-data --kernel k.txt --sample 2 >/dev/full", "heki kernel-data: cannot write standard output: No space left on device")]
+    [InlineData("$HEKI kernel-data --kernel k.txt --sample 2 --output /dev/full", "heki kernel-data: cannot write --output /dev/full: No space left on device")]
     public void A_full_disk_is_one_line_and_exit_74_in_every_command(string script, string says)
     {
         File.WriteAllText(_folder.File("in.jsonl"), CreateVm + "\n" + ReadCr + "\n");
+        using (var kernel = new StreamWriter(_folder.File("k.txt")))
+            HekiActors.Simulation.Kernels.KernelDataFile.Write(kernel, HekiActors.Simulation.Kernels.ShippedKernels.Debian);
         using var heki = HekiProcess.Shell(_folder.Path, script);
         heki.StandardInput.Close();
 
         var status = heki.WaitForExit();
 
         Assert.Equal(ExitCodes.OutputFailed, status);
-        var lines = heki.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith("recorded ", StringComparison.Ordinal));
+        var lines = heki.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Where(l => !l.StartsWith("recorded ", StringComparison.Ordinal) && !l.StartsWith("heki kernel-data: 38 sections", StringComparison.Ordinal));
         Assert.Equal(says.Length == 0 ? [] : [says], lines);
     }
 

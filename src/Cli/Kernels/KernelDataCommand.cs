@@ -52,8 +52,11 @@ public static class KernelDataCommand
                 return Program.UsageError;
             }
 
-            if (outputPath is not null && PathConflicts.Find([new("--kernel", kernelPath, Writes: false), new("--output", outputPath, Writes: true)],
-                    standardStreams: ReferenceEquals(error, StandardStreams.Error), writesStandardOutput: false) is { } conflict)
+            PathConflicts.Use[] files = outputPath is null
+                ? [new("--kernel", kernelPath, Writes: false)]
+                : [new("--kernel", kernelPath, Writes: false), new("--output", outputPath, Writes: true)];
+            if (PathConflicts.Find(files, standardStreams: ReferenceEquals(error, StandardStreams.Error), writesStandardOutput: outputPath is null)
+                is { } conflict)
             {
                 conflict.SafeWriter(parse.InvocationConfiguration.Output, error)?.WriteLine($"heki kernel-data: {conflict.Message}");
                 return Program.UsageError;

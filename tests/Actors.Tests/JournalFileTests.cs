@@ -184,6 +184,33 @@ public sealed class JournalFileTests : IDisposable
     }
 
     [Fact]
+    public void A_lock_file_that_is_a_link_or_a_directory_is_refused_and_what_it_points_at_is_left_alone()
+    {
+        var victim = PathOf("victim.txt");
+        File.WriteAllText(victim, "secret");
+        var journal = PathOf("j.db");
+
+        File.CreateSymbolicLink(journal + ".lock", victim);
+        Assert.Null(JournalLock.TryAcquire(journal, "heki simulate", out var refusal, out var inUse));
+        Assert.Equal($"its lock file {journal}.lock is a symbolic link; remove it", refusal);
+        Assert.False(inUse);
+
+        File.Delete(journal + ".lock");
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.Equal(0, Link(victim, journal + ".lock"));
+            Assert.Null(JournalLock.TryAcquire(journal, "heki simulate", out refusal, out _));
+            Assert.StartsWith($"its lock file {journal}.lock is not a plain file of its own", refusal);
+            File.Delete(journal + ".lock");
+        }
+
+        Directory.CreateDirectory(journal + ".lock");
+        Assert.Null(JournalLock.TryAcquire(journal, "heki simulate", out refusal, out _));
+        Assert.Equal($"its lock file {journal}.lock is a directory; remove it", refusal);
+        Assert.Equal("secret", File.ReadAllText(victim));
+    }
+
+    [Fact]
     public void A_lock_file_left_by_a_dead_owner_does_not_lock()
     {
         var journal = PathOf("crashed.db");

@@ -47,6 +47,14 @@ public sealed class JournalLock : IDisposable
         var lockPath = LockPathFor(journalPath);
         refusal = null;
         inUse = false;
+        // The lock file is written (emptied, then the owner's id): never through a link someone else placed there, which
+        // would let them have a root-run heki truncate any file they point it at.
+        if (new FileInfo(lockPath).LinkTarget is not null || Directory.Exists(lockPath))
+        {
+            refusal = $"its lock file {lockPath} is a {(Directory.Exists(lockPath) ? "directory" : "symbolic link")}; remove it";
+            return null;
+        }
+
         SafeFileHandle file;
         var created = !File.Exists(lockPath);
         try
@@ -63,6 +71,13 @@ public sealed class JournalLock : IDisposable
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             refusal = $"cannot create its lock file {lockPath} ({(e is UnauthorizedAccessException ? "permission denied" : e.Message)})";
+            return null;
+        }
+
+        if (LinuxFiles.TryStat((int)file.DangerousGetHandle(), out var status) && (status.Type != LinuxFiles.RegularFile || status.Links > 1))
+        {
+            file.Dispose();
+            refusal = $"its lock file {lockPath} is not a plain file of its own (a device, or a hard link to another file); remove it";
             return null;
         }
 

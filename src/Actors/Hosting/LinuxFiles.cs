@@ -12,7 +12,7 @@ internal static class LinuxFiles
 {
     /// <summary>What statx(2) says about a file.</summary>
     /// <param name="Mode">st_mode: type (<see cref="TypeMask"/>) and permission bits.</param>
-    public readonly record struct Status(ulong Device, ulong Inode, uint Mode, ulong Size)
+    public readonly record struct Status(ulong Device, ulong Inode, uint Mode, ulong Size, uint Links)
     {
         public uint Type => Mode & TypeMask;
     }
@@ -56,10 +56,12 @@ internal static class LinuxFiles
             return false;
         }
 
-        // struct statx (linux/stat.h), native byte order: mode u16 @28, ino u64 @32, size u64 @40, dev_major/minor u32 @136/@140.
+        // struct statx (linux/stat.h), native byte order: nlink u32 @16, mode u16 @28, ino u64 @32, size u64 @40,
+        // dev_major/minor u32 @136/@140.
         var span = buffer.AsSpan();
         var device = ((ulong)MemoryMarshal.Read<uint>(span[136..]) << 32) | MemoryMarshal.Read<uint>(span[140..]);
-        status = new Status(device, MemoryMarshal.Read<ulong>(span[32..]), MemoryMarshal.Read<ushort>(span[28..]), MemoryMarshal.Read<ulong>(span[40..]));
+        status = new Status(device, MemoryMarshal.Read<ulong>(span[32..]), MemoryMarshal.Read<ushort>(span[28..]), MemoryMarshal.Read<ulong>(span[40..]),
+            MemoryMarshal.Read<uint>(span[16..]));
         return true;
     }
 

@@ -13,7 +13,7 @@ namespace HekiActors.Actors;
 /// to that VM's actor. Remembers which VMs exist (event-sourced), so after a process restart it starts them
 /// again and each recovers from its own journal. Restarts a VM actor that throws.
 /// </summary>
-public sealed class HypervisorActor : UntypedPersistentActor
+public sealed class HypervisorActor : JournaledActor
 {
     /// <summary>The hypervisor's journal key.</summary>
     public const string JournalId = "hypervisor";
@@ -42,25 +42,6 @@ public sealed class HypervisorActor : UntypedPersistentActor
     protected override SupervisorStrategy SupervisorStrategy() =>
         // A VM actor that throws is restarted and recovers every acknowledged change from its journal.
         new OneForOneStrategy(Decider.From(Directive.Restart));
-
-    // A failing journal stops this actor (Akka.Persistence): say so, so that nothing waits for its answers forever.
-    protected override void OnRecoveryFailure(Exception reason, object? message = null)
-    {
-        JournalFailures.Publish(Context, PersistenceId, reason);
-        base.OnRecoveryFailure(reason, message);
-    }
-
-    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
-    {
-        JournalFailures.Publish(Context, PersistenceId, cause);
-        base.OnPersistFailure(cause, @event, sequenceNr);
-    }
-
-    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
-    {
-        JournalFailures.Publish(Context, PersistenceId, cause);
-        base.OnPersistRejected(cause, @event, sequenceNr);
-    }
 
     protected override void OnRecover(object message)
     {

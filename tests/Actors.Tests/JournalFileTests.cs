@@ -1,5 +1,5 @@
-using Akka.Configuration;
 using HekiActors.Actors.Hosting;
+using HekiActors.TestSupport;
 using Microsoft.Data.Sqlite;
 
 namespace HekiActors.Actors.Tests;
@@ -16,27 +16,9 @@ public sealed class JournalFileTests : IDisposable
 
     private string PathOf(string name) => Path.Combine(_dir, name);
 
-    /// <summary>A journal as Akka.Persistence.Sql creates it (the schema of its SQLite tables), with one event.</summary>
-    private string RealJournal(string name = "real.db")
-    {
-        var path = PathOf(name);
-        using var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
-        db.Open();
-        using var command = db.CreateCommand();
-        command.CommandText = """
-            CREATE TABLE journal (ordering INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, created INTEGER NOT NULL, deleted Bit NOT NULL,
-              persistence_id NVarChar(255) NOT NULL, sequence_number INTEGER NOT NULL, message VarBinary NOT NULL,
-              manifest NVarChar(500) NULL, identifier INTEGER NULL, writer_uuid NVarChar(128) NULL);
-            CREATE TABLE tags (ordering_id INTEGER NOT NULL, tag NVarChar(64) NOT NULL, sequence_nr INTEGER NOT NULL,
-              persistence_id NVarChar(255) NOT NULL, CONSTRAINT PK_tags PRIMARY KEY (ordering_id, tag));
-            CREATE TABLE snapshot (persistence_id NVarChar(255) NOT NULL, sequence_number INTEGER NOT NULL, created INTEGER NOT NULL,
-              snapshot VarBinary NULL, manifest NVarChar(500) NULL, serializer_id INTEGER NULL,
-              CONSTRAINT PK_snapshot PRIMARY KEY (persistence_id, sequence_number));
-            INSERT INTO journal (created, deleted, persistence_id, sequence_number, message) VALUES (1, 0, 'hypervisor', 1, x'00');
-            """;
-        command.ExecuteNonQuery();
-        return path;
-    }
+    /// <summary>A journal as Akka.Persistence.Sql creates it, with one event.</summary>
+    private string RealJournal(string name = "real.db") => JournalFixtures.Database(PathOf(name), JournalFixtures.Schema +
+        "INSERT INTO journal (created, deleted, persistence_id, sequence_number, message) VALUES (1, 0, 'hypervisor', 1, x'00');");
 
     [Fact]
     public void A_new_file_an_empty_file_and_a_real_journal_are_accepted()
@@ -101,14 +83,7 @@ public sealed class JournalFileTests : IDisposable
     [Fact]
     public void Another_programs_database_is_not_taken_for_a_journal()
     {
-        var path = PathOf("places.sqlite");
-        using (var db = new SqliteConnection($"Data Source={path};Pooling=False"))
-        {
-            db.Open();
-            using var command = db.CreateCommand();
-            command.CommandText = "CREATE TABLE bookmarks (url TEXT)";
-            command.ExecuteNonQuery();
-        }
+        var path = JournalFixtures.Database(PathOf("places.sqlite"), "CREATE TABLE bookmarks (url TEXT)");
 
         Assert.Equal("a SQLite database but not a heki journal (it has other tables: bookmarks)", SqliteJournal.Check(path));
     }
@@ -116,14 +91,7 @@ public sealed class JournalFileTests : IDisposable
     [Fact]
     public void A_journal_table_without_its_columns_is_refused()
     {
-        var path = PathOf("odd.db");
-        using (var db = new SqliteConnection($"Data Source={path};Pooling=False"))
-        {
-            db.Open();
-            using var command = db.CreateCommand();
-            command.CommandText = "CREATE TABLE journal (persistence_id TEXT)";
-            command.ExecuteNonQuery();
-        }
+        var path = JournalFixtures.Database(PathOf("odd.db"), "CREATE TABLE journal (persistence_id TEXT)");
 
         Assert.StartsWith("its 'journal' table is not a journal's (no column ordering,", SqliteJournal.Check(path));
     }

@@ -27,7 +27,7 @@ namespace HekiActors.Actors.Vm;
 /// acknowledged the shootdown. Changes themselves are serialized: the next mutating request waits (stashed) until
 /// the current one is answered.
 /// </remarks>
-public sealed class VmActor : UntypedPersistentActor, IWithTimers
+public sealed class VmActor : JournaledActor, IWithTimers
 {
     private static readonly TimeSpan ShootdownRetry = TimeSpan.FromSeconds(1);
 
@@ -74,25 +74,6 @@ public sealed class VmActor : UntypedPersistentActor, IWithTimers
         new OneForOneStrategy(Decider.From(Directive.Restart));
 
     // ---- recovery ---------------------------------------------------------------------------------------
-
-    // A failing journal stops this actor (Akka.Persistence): say so, so that nothing waits for its answers forever.
-    protected override void OnRecoveryFailure(Exception reason, object? message = null)
-    {
-        JournalFailures.Publish(Context, PersistenceId, reason);
-        base.OnRecoveryFailure(reason, message);
-    }
-
-    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
-    {
-        JournalFailures.Publish(Context, PersistenceId, cause);
-        base.OnPersistFailure(cause, @event, sequenceNr);
-    }
-
-    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
-    {
-        JournalFailures.Publish(Context, PersistenceId, cause);
-        base.OnPersistRejected(cause, @event, sequenceNr);
-    }
 
     protected override void OnRecover(object message)
     {

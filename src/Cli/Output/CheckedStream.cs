@@ -8,27 +8,11 @@ namespace HekiActors.Cli.Output;
 /// .NET's console stream on Unix drops EPIPE silently, so a reader that went away (<c>| head -2</c>) is never noticed;
 /// streams opened on the raw file descriptors report it, and this wrapper says which output it was.
 /// </remarks>
-public sealed class CheckedStream(Stream inner, string target, bool ownsInner = true) : Stream
+public sealed class CheckedStream(Stream inner, string target, bool ownsInner = true) : WriteOnlyStream
 {
     private OutputFailedException? _failed;
 
     public string Target { get; } = target;
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
@@ -71,12 +55,6 @@ public sealed class CheckedStream(Stream inner, string target, bool ownsInner = 
             throw Fail(e);
         }
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -11,25 +11,9 @@ namespace HekiActors.Cli.Output;
 /// error sent to one file (<c>&gt;log 2&gt;&amp;1</c>) would overwrite each other; write(2) appends at the shared offset as
 /// a shell expects. Not the console stream either: on Unix it drops EPIPE silently.
 /// </remarks>
-public sealed class FileDescriptorStream(int fd) : Stream
+public sealed class FileDescriptorStream(int fd) : WriteOnlyStream
 {
     private const int EINTR = 4;
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override unsafe void Write(ReadOnlySpan<byte> buffer)
     {
@@ -55,12 +39,6 @@ public sealed class FileDescriptorStream(int fd) : Stream
     public override void Flush()
     {
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     [DllImport("libc", SetLastError = true)]
     private static extern unsafe nint write(int fd, byte* buffer, nint count);

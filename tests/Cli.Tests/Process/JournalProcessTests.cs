@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using HekiActors.TestSupport;
 using Microsoft.Data.Sqlite;
 
 namespace HekiActors.Cli.Tests.Process;
@@ -87,7 +87,7 @@ public sealed class JournalProcessTests : IDisposable
     {
         // Sound as a file, so it passes the check; its hypervisor event cannot be read, so recovery fails at run time.
         var path = _folder.File("poison.db");
-        JournalWithUnreadableEvent(path);
+        JournalFixtures.WithUnreadableEvent(path);
 
         var (status, stdout, stderr) = HekiProcess.Run(_folder.Path, ["simulate", "--sqlite-path", "poison.db", .. Small]);
 
@@ -127,7 +127,7 @@ public sealed class JournalProcessTests : IDisposable
                 File.WriteAllText(_folder.File(name), "not a db\n");
                 break;
             case "truncated":
-                JournalWithUnreadableEvent(_folder.File("whole.db"));
+                JournalFixtures.WithUnreadableEvent(_folder.File("whole.db"), padding: 50);
                 var bytes = File.ReadAllBytes(_folder.File("whole.db"));
                 File.WriteAllBytes(_folder.File(name), bytes[..(bytes.Length / 2 + 100)]);
                 break;
@@ -135,43 +135,8 @@ public sealed class JournalProcessTests : IDisposable
                 Directory.CreateDirectory(_folder.File(name));
                 break;
             case "other-programs-database":
-                using (var db = new SqliteConnection($"Data Source={_folder.File(name)};Pooling=False"))
-                {
-                    db.Open();
-                    using var create = db.CreateCommand();
-                    create.CommandText = "CREATE TABLE bookmarks (url TEXT)";
-                    create.ExecuteNonQuery();
-                }
-
+                JournalFixtures.Database(_folder.File(name), "CREATE TABLE bookmarks (url TEXT)");
                 break;
-        }
-    }
-
-    /// <summary>A journal with Akka.Persistence.Sql's tables whose one hypervisor event is four bytes of nonsense.</summary>
-    internal static void JournalWithUnreadableEvent(string path)
-    {
-        using var db = new SqliteConnection($"Data Source={path};Pooling=False");
-        db.Open();
-        using var command = db.CreateCommand();
-        command.CommandText = """
-            CREATE TABLE journal (ordering INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, created INTEGER NOT NULL, deleted Bit NOT NULL,
-              persistence_id NVarChar(255) NOT NULL, sequence_number INTEGER NOT NULL, message VarBinary NOT NULL,
-              manifest NVarChar(500) NULL, identifier INTEGER NULL, writer_uuid NVarChar(128) NULL);
-            CREATE UNIQUE INDEX journal_uq ON journal (persistence_id, sequence_number);
-            CREATE TABLE tags (ordering_id INTEGER NOT NULL, tag NVarChar(64) NOT NULL, sequence_nr INTEGER NOT NULL,
-              persistence_id NVarChar(255) NOT NULL, CONSTRAINT PK_tags PRIMARY KEY (ordering_id, tag));
-            CREATE TABLE snapshot (persistence_id NVarChar(255) NOT NULL, sequence_number INTEGER NOT NULL, created INTEGER NOT NULL,
-              snapshot VarBinary NULL, manifest NVarChar(500) NULL, serializer_id INTEGER NULL,
-              CONSTRAINT PK_snapshot PRIMARY KEY (persistence_id, sequence_number));
-            INSERT INTO journal (created, deleted, persistence_id, sequence_number, message, manifest, identifier, writer_uuid)
-              VALUES (1, 0, 'hypervisor', 1, x'deadbeef', '', 1, 'w');
-            """;
-        command.ExecuteNonQuery();
-        // Fill a few pages so that half the file is still more than a header.
-        for (var i = 0; i < 50; i++)
-        {
-            command.CommandText = $"INSERT INTO tags VALUES ({i}, '{Convert.ToHexString(RandomNumberGenerator.GetBytes(20))}', 1, 'pad')";
-            command.ExecuteNonQuery();
         }
     }
 

@@ -39,6 +39,8 @@ public static class SimulationHarness
             Rounds: rounds, Seed: 1, WorkloadMix.Default, boot ? AttackMix.None : AttackMix.Default);
 
         output.WriteLine(Invariant($"{mode}: {vms} VMs x {vcpus} vCPUs x {memoryMb} MiB, {profile.Name()}, {Environment.ProcessorCount} cores"));
+        if (mode == "scrape")
+            return await ScrapeAsync(spec, Int(args, "--scrapes", 50), output).ConfigureAwait(false);
         if (telemetry)
             return await TelemetryAsync(spec, Int(args, "--pairs", 5), Double(args, "--trace-ratio", TelemetryOptions.Off.TraceSampleRatio), output)
                 .ConfigureAwait(false);
@@ -56,6 +58,7 @@ public static class SimulationHarness
         foreach (var attack in result.Attacks.Where(a => a.Attempted > 0))
             output.WriteLine(Invariant($"attack:      {attack.Kind,-22} {attack.Blocked}/{attack.Attempted} blocked {attack.Why}"));
         output.WriteLine(Invariant($"peak RSS:    {PeakRssMb():F0} MiB (VmHWM)"));
+        output.WriteLine(Invariant($"GC:          {GC.GetTotalPauseDuration().TotalMilliseconds:F0} ms paused in total, {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} gen0/1/2 collections"));
         return 0;
     }
 
@@ -92,6 +95,54 @@ public static class SimulationHarness
         output.WriteLine(Invariant($"pairwise:    {string.Join(", ", pairwise.Select(r => r.ToString("F3", CultureInfo.InvariantCulture)))} (median {Median(pairwise):F3})"));
         output.WriteLine(Invariant($"on/off:      {ratio:F3} (target >= 0.9; trace ratio {traceRatio})"));
         return ratio >= 0.9 ? 0 : 1;
+    }
+
+    /// <summary>
+    /// Issue 9: the cost of a scrape while the simulation runs. Prometheus on (default sampling), /metrics fetched
+    /// back to back with 100 ms pauses from the end of boot until the run ends (at least <paramref name="scrapes"/>
+    /// times: the workload is long enough when --seconds is), each timed from request to the last byte.
+    /// </summary>
+    private static async Task<int> ScrapeAsync(SimulationSpec spec, int scrapes, TextWriter output)
+    {
+        var port = FreePort();
+        using var session = TelemetrySession.Start(new TelemetryOptions(PrometheusPort: port));
+        using var http = new HttpClient(new HttpClientHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
+        var latencies = new List<double>();
+        var failures = 0;
+        var booted = new TaskCompletionSource();
+        var progress = new Progress<SimulationProgress>(s =>
+        {
+            if (s.Phase != "boot")
+                booted.TrySetResult();
+        });
+        var run = new SimulationEngine().RunAsync(spec, progress, null, CancellationToken.None);
+        await Task.WhenAny(booted.Task, run).ConfigureAwait(false);
+        while (!run.IsCompleted)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            try
+            {
+                var body = await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics")).ConfigureAwait(false);
+                if (body.Length > 0)
+                    latencies.Add(clock.Elapsed.TotalMilliseconds);
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                failures++;
+            }
+
+            await Task.Delay(100).ConfigureAwait(false);
+        }
+
+        var result = await run.ConfigureAwait(false);
+        latencies.Sort();
+        double At(double q) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(q * latencies.Count) - 1)];
+        output.WriteLine(Invariant($"scrapes:     {latencies.Count} answered, {failures} failed (timeout 30 s)"));
+        output.WriteLine(Invariant($"/metrics:    p50 {At(0.5):F1} ms, p99 {At(0.99):F1} ms, max {(latencies.Count == 0 ? double.NaN : latencies[^1]):F1} ms"));
+        output.WriteLine(Invariant($"throughput:  {result.AccessesPerSecond / 1e6:F1} M accesses/s, boot {result.BootElapsed.TotalSeconds:F1} s"));
+        output.WriteLine(Invariant($"GC:          {GC.GetTotalPauseDuration().TotalMilliseconds:F0} ms paused in total, {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} gen0/1/2 collections, peak RSS {PeakRssMb():F0} MiB"));
+        output.WriteLine(Invariant($"load:        {File.ReadAllText("/proc/loadavg").Trim()}"));
+        return latencies.Count >= scrapes ? 0 : 1;
     }
 
     /// <summary>Plays Prometheus: GET /metrics once a second, as the scrape config does. Returns the scrapes done.</summary>

@@ -3,8 +3,8 @@ namespace HekiActors.Observability;
 /// <summary>
 /// Makes the fast-path histogram per access without one record per access: each timed group adds the accesses it
 /// covered to a credit, and the group records its time per access once for every
-/// <see cref="HekiMetrics.FastPathAccessesPerObservation"/> accesses of credit (a systematic sample in which a group
-/// is chosen in proportion to its accesses). One per vCPU; not thread-safe.
+/// <see cref="TelemetryOptions.FastPathAccessesPerObservation"/> accesses of credit (a systematic sample with a random
+/// phase, in which a group is chosen in proportion to its accesses). One per vCPU; not thread-safe.
 /// </summary>
 public struct FastPathSampler
 {
@@ -16,18 +16,19 @@ public struct FastPathSampler
     {
         if (accesses <= 0)
             return 0;
+        var quantum = HekiTelemetry.FastPathAccessesPerObservation;
         if (!_started)
         {
-            // The first group observes at once, so a short run (a test, one probe) still has a distribution.
+            // A random phase: starting every vCPU at the same point would over-sample first (cold) groups.
             _started = true;
-            _credit = HekiMetrics.FastPathAccessesPerObservation - 1;
+            _credit = quantum <= 1 ? 0 : Random.Shared.NextInt64(quantum);
         }
 
         _credit += accesses;
-        if (_credit < HekiMetrics.FastPathAccessesPerObservation)
+        if (_credit < quantum)
             return 0;
-        var n = _credit / HekiMetrics.FastPathAccessesPerObservation;
-        _credit -= n * HekiMetrics.FastPathAccessesPerObservation;
+        var n = _credit / quantum;
+        _credit -= n * quantum;
         return (int)Math.Min(n, int.MaxValue);
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
 namespace HekiActors.Observability;
@@ -20,19 +21,11 @@ public static class HekiMetrics
     public static readonly double[] LatencyBucketsSeconds =
         [1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 30, 60, 120];
 
-    /// <summary>
-    /// Accesses one fast-path histogram observation stands for. The vCPU times groups of accesses (never one access);
-    /// to make the histogram per access it records a group's time per access once for every this many accesses the
-    /// groups cover (a systematic sample weighted by accesses, see <see cref="FastPathSampler"/>), so its quantiles
-    /// are the report's and its cost is one record per 16,384 accesses. Its <c>_count</c> is accesses / this.
-    /// </summary>
-    public const long FastPathAccessesPerObservation = 16_384;
-
     /// <summary>Guest accesses by profile, origin, kind and outcome (ok, pf, mmio).</summary>
     public static readonly Counter<long> Accesses = Meter.CreateCounter<long>(
         "heki.accesses", "{access}", "Guest memory accesses executed by vCPUs, by origin, kind and outcome.");
 
-    /// <summary>Per-access fast-path latency (see <see cref="FastPathAccessesPerObservation"/>).</summary>
+    /// <summary>Per-access fast-path latency (see <see cref="TelemetryOptions.FastPathAccessesPerObservation"/>).</summary>
     public static readonly Histogram<double> FastPathDuration = Meter.CreateHistogram(
         HekiVocabulary.FastPath.Metric, "ns",
         "Time per access on a cached translation; one observation per 16,384 accesses, sampled in proportion to the accesses each timed group covered.",
@@ -103,4 +96,58 @@ public static class HekiMetrics
     /// <summary>Attribute runs held by all VM stores (the store's cost grows with these, not with pages).</summary>
     public static readonly UpDownCounter<long> StoreRuns = Meter.CreateUpDownCounter<long>(
         "heki.store.runs", "{run}", "Runs of equal attributes held by all VMs' attribute stores.");
+
+    /// <summary>Spans the export queue dropped (known at the end of a run: the SDK reports drops when it shuts down).</summary>
+    public static readonly ObservableCounter<long> SpansDropped = Meter.CreateObservableCounter(
+        HekiVocabulary.SpansDropped.Metric, () => TelemetryLosses.SpansDropped, "{span}", "Sampled spans the export queue dropped.");
+
+    /// <summary>Exports an exporter reported as failed.</summary>
+    public static readonly ObservableCounter<long> ExportFailures = Meter.CreateObservableCounter(
+        HekiVocabulary.ExportFailures.Metric, () => TelemetryLosses.ExportFailures, "{export}", "Exports an exporter reported as failed.");
+
+    /// <summary>
+    /// Creates every counter series the run can reach at 0 (both profiles), so each exists from the first scrape on:
+    /// a count made before Prometheus first saw its series would otherwise never show in rate() or increase().
+    /// Per-VM series (with <see cref="TelemetryOptions.PerVmLabelLimit"/>) appear with their VM.
+    /// </summary>
+    public static void CreateSeries()
+    {
+        foreach (var profile in new[] { HekiTagValues.Of(Memory.HekiProfile.Hardened), HekiTagValues.Of(Memory.HekiProfile.HekiV2) })
+        {
+            foreach (var origin in HekiTagValues.Origins)
+            {
+                foreach (var kind in HekiTagValues.Kinds)
+                {
+                    foreach (var outcome in HekiTagValues.Outcomes)
+                        Accesses.Add(0, new TagList { { HekiTags.Profile, profile }, { HekiTags.AccessKind, kind }, { HekiTags.Outcome, outcome }, { HekiTags.Origin, origin } });
+                }
+
+                TranslationFills.Add(0, new TagList { { HekiTags.Profile, profile }, { HekiTags.Origin, origin } });
+            }
+
+            foreach (var exception in new[] { HekiTagValues.PageFault, HekiTagValues.GeneralProtection })
+                Violations.Add(0, new TagList { { HekiTags.Profile, profile }, { HekiTags.Exception, exception } });
+            foreach (var hypercall in new[] { HekiTagValues.ProtectMemory, HekiTagValues.LockCrUpdate })
+            {
+                foreach (var result in HekiTagValues.Results)
+                    Hypercalls.Add(0, new TagList { { HekiTags.Hypercall, hypercall }, { HekiTags.Result, result }, { HekiTags.Profile, profile }, { HekiTags.HypercallStage, HekiTagValues.StageVm } });
+                Hypercalls.Add(0, new TagList { { HekiTags.Hypercall, hypercall }, { HekiTags.Result, "eperm" }, { HekiTags.Profile, profile }, { HekiTags.HypercallStage, HekiTagValues.StageVcpu } });
+            }
+
+            foreach (var source in new[] { HekiTagValues.Guest, HekiTagValues.Host })
+                ImmutableRejections.Add(0, new TagList { { HekiTags.Profile, profile }, { HekiTags.Source, source } });
+            foreach (var site in Enum.GetValues<Memory.WarningSite>())
+            {
+                WarningsEmitted.Add(0, new TagList { { HekiTags.WarningSite, HekiTagValues.Of(site) }, { HekiTags.Profile, profile } });
+                WarningsSuppressed.Add(0, new TagList { { HekiTags.WarningSite, HekiTagValues.Of(site) }, { HekiTags.Profile, profile } });
+            }
+
+            TranslationInvalidations.Add(0, new KeyValuePair<string, object?>(HekiTags.Profile, profile));
+            foreach (var cr in new[] { 0, 4 })
+                CrPinBlocks.Add(0, new TagList { { HekiTags.Profile, profile }, { HekiTags.ControlRegister, HekiTagValues.Cr(cr) } });
+            foreach (var reason in HekiTagValues.Results.Skip(1).Append(HekiTagValues.Rejected))
+                BootProtectionFailures.Add(0, new TagList { { HekiTags.Profile, profile }, { HekiTags.Reason, reason } });
+            HostIntegrityFaults.Add(0, new KeyValuePair<string, object?>(HekiTags.Profile, profile));
+        }
+    }
 }

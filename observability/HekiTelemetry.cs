@@ -27,6 +27,10 @@ public static class HekiTelemetry
     // so they are plain volatile fields rather than something passed through every Props.
     private static volatile bool s_perVmLabels;
     private static volatile int s_fastPathSpanInterval = IntervalOf(TelemetryOptions.Off.FastPathSpanRatio);
+    private static long s_fastPathQuantum = TelemetryOptions.DefaultFastPathAccessesPerObservation;
+
+    /// <summary>Accesses per fast-path histogram observation (<see cref="TelemetryOptions.FastPathAccessesPerObservation"/>).</summary>
+    public static long FastPathAccessesPerObservation => Volatile.Read(ref s_fastPathQuantum);
 
     /// <summary>Whether per-VM metrics carry the VM id (<see cref="TelemetryOptions.PerVmLabels"/>).</summary>
     public static bool PerVmLabels => s_perVmLabels;
@@ -38,6 +42,7 @@ public static class HekiTelemetry
     {
         s_perVmLabels = options.PerVmLabels;
         s_fastPathSpanInterval = IntervalOf(options.FastPathSpanRatio);
+        Volatile.Write(ref s_fastPathQuantum, Math.Max(1, options.FastPathAccessesPerObservation));
     }
 
     internal static void Reset() => Apply(TelemetryOptions.Off);

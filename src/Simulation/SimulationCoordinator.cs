@@ -4,6 +4,7 @@ using HekiActors.Actors.Supervision;
 using HekiActors.Simulation.Guest;
 using HekiActors.Vcpu.Workload;
 using HekiActors.Protocol;
+using HekiActors.Observability;
 
 namespace HekiActors.Simulation;
 
@@ -88,6 +89,7 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
                 _hypervisor = start.Hypervisor;
                 _warnings = start.Warnings;
                 Context.Watch(_hypervisor);
+                CreateAttackSeries();
                 Timers.StartPeriodicTimer("progress", ProgressTick.Instance, ProgressInterval);
                 for (var i = 0; i < Math.Min(_bootConcurrency, _spec.Vms); i++)
                     BootNext();
@@ -153,6 +155,19 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
         Timers.StartSingleTimer("stop-grace", StopGraceOver.Instance, StopGrace);
         if (_replyTo is not null && _booted == _started && _workloadStartedAt == 0)
             StartWorkload();
+    }
+
+    /// <summary>Every attack series at 0 from the start (HekiMetrics.CreateSeries does the model's series).</summary>
+    private void CreateAttackSeries()
+    {
+        if (!HekiMetrics.Attacks.Enabled)
+            return;
+        var profile = HekiTagValues.Of(_spec.Profile);
+        foreach (var kind in AttackKinds.All)
+        {
+            foreach (var verdict in new[] { HekiTagValues.Blocked, HekiTagValues.Succeeded })
+                HekiMetrics.Attacks.Add(0, new System.Diagnostics.TagList { { HekiTags.Profile, profile }, { HekiTags.AttackKind, kind.Name() }, { HekiTags.AttackVerdict, verdict } });
+        }
     }
 
     private void BootNext()

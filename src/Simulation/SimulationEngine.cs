@@ -74,8 +74,11 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
     /// </summary>
     private static readonly Config WorkloadDispatcher = ConfigurationFactory.ParseString($$"""
         heki-simulate-vcpu {
-          type = Dispatcher
+          type = ForkJoinDispatcher
           throughput = 1
+          dedicated-thread-pool {
+            thread-count = {{Environment.ProcessorCount}}
+          }
         }
         heki-simulate-control {
           type = ForkJoinDispatcher

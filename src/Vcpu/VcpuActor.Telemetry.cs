@@ -38,7 +38,7 @@ public sealed partial class VcpuActor
         _tallies[(int)origin]?.Flush(_profileTag, HekiTelemetry.PerVmLabels ? _vmId : null, origin);
 
     /// <summary>
-    /// The fast-path histogram's share of a timed group (one record per <see cref="HekiMetrics.FastPathAccessesPerObservation"/>
+    /// The fast-path histogram's share of a timed group (one record per <see cref="TelemetryOptions.FastPathAccessesPerObservation"/>
     /// accesses, so the distribution is per access), and the group's span if it was sampled.
     /// </summary>
     private void FastPathRan(long startedAt, long now, int accesses, Activity? span)

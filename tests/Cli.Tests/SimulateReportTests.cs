@@ -93,7 +93,7 @@ public sealed class SimulateReportTests
         using var json = JsonDocument.Parse(JsonReport.Render(scenario, Results(scenario), stoppedEarly: false));
         var root = json.RootElement;
 
-        Assert.Equal(["format", "version", "scenario", "stopped_early", "telemetry_exporters", "runs"],
+        Assert.Equal(["format", "version", "scenario", "stopped_early", "telemetry_exporters", "telemetry", "runs"],
             root.EnumerateObject().Select(p => p.Name));
         Assert.Equal(2, root.GetProperty("version").GetInt32());
         Assert.Equal("default", root.GetProperty("scenario").GetString());

@@ -18,16 +18,27 @@ public sealed class SimulateTelemetryOptionsTests
     public void Options_turn_each_exporter_and_knob_on()
     {
         var telemetry = Read("--telemetry", "otlp,console", "--metrics-port", "9999", "--trace-ratio", "0.25",
-            "--fastpath-span-ratio", "0.5", "--per-vm-labels");
+            "--fastpath-span-ratio", "0.5", "--per-vm-labels", "300", "--final-scrape-wait", "3s");
         Assert.Equal(new TelemetryOptions(Otlp: true, PrometheusPort: 9999, Console: true, TraceSampleRatio: 0.25,
-            FastPathSpanRatio: 0.5, PerVmLabels: true), telemetry);
+            FastPathSpanRatio: 0.5, PerVmLabelLimit: 300, FinalScrapeWait: TimeSpan.FromSeconds(3)), telemetry);
+    }
+
+    [Fact]
+    public void Per_vm_labels_need_a_limit_that_covers_the_run()
+    {
+        // The default scenario has 300 VMs: a limit of 299 would overflow, so the run is refused before it starts.
+        var refused = Assert.Throws<UsageException>(() => Read("--per-vm-labels", "299"));
+        Assert.Contains("--per-vm-labels 299", refused.Message);
+        Assert.Contains("300", refused.Message);
+        Assert.Throws<UsageException>(() => Read("--per-vm-labels", "0"));
+        Assert.Throws<UsageException>(() => Read("--per-vm-labels"));
     }
 
     [Fact]
     public void Prometheus_without_a_port_uses_the_default_one()
     {
         Assert.Equal(TelemetryExporters.DefaultPrometheusPort, Read("--telemetry", "prometheus").PrometheusPort);
-        var fromScenario = TelemetryExporters.Options([TelemetryExporters.Prometheus, TelemetryExporters.Otlp], null, null, null, null, false);
+        var fromScenario = TelemetryExporters.Options([TelemetryExporters.Prometheus, TelemetryExporters.Otlp], null, null, null, null, null);
         Assert.Equal(TelemetryExporters.DefaultPrometheusPort, fromScenario.PrometheusPort);
         Assert.True(fromScenario.Otlp);
     }

@@ -14,7 +14,7 @@ internal sealed class TelemetryCapture : IDisposable
     public TelemetryCapture(TelemetryOptions? options = null)
     {
         // Every trace and every fast-path group sampled, so the test sees each span without luck.
-        Session = TelemetrySession.Start(options ?? new TelemetryOptions(TraceSampleRatio: 1, FastPathSpanRatio: 1),
+        Session = TelemetrySession.Start(options ?? new TelemetryOptions(TraceSampleRatio: 1, FastPathSpanRatio: 1, FastPathAccessesPerObservation: 1),
             metrics => metrics.AddInMemoryExporter(_metrics),
             traces => traces.AddInMemoryExporter(_spans));
     }

@@ -23,7 +23,9 @@ public static class JsonReport
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    public static void Write(Stream stream, Scenario scenario, IReadOnlyList<SimulationResult> results, bool stoppedEarly)
+    /// <param name="telemetry">Telemetry's own figures (null when no exporter ran: all zero).</param>
+    public static void Write(Stream stream, Scenario scenario, IReadOnlyList<SimulationResult> results, bool stoppedEarly,
+        TelemetrySummary? telemetry = null)
     {
         using var json = new Utf8JsonWriter(stream, Options);
         json.WriteStartObject();
@@ -38,6 +40,13 @@ public static class JsonReport
         }
 
         json.WriteEndArray();
+        telemetry ??= new TelemetrySummary(0, 0, 0, null);
+        json.WriteStartObject("telemetry");
+        json.WriteNumber("spans_ended", telemetry.SpansEnded);
+        json.WriteNumber(HekiVocabulary.SpansDropped.Key, telemetry.SpansDropped);
+        json.WriteNumber(HekiVocabulary.ExportFailures.Key, telemetry.ExportFailures);
+        json.WriteString("first_failure", telemetry.FirstFailure);
+        json.WriteEndObject();
         json.WriteStartArray("runs");
         foreach (var result in results)
         {
@@ -48,10 +57,11 @@ public static class JsonReport
         json.WriteEndObject();
     }
 
-    public static string Render(Scenario scenario, IReadOnlyList<SimulationResult> results, bool stoppedEarly)
+    public static string Render(Scenario scenario, IReadOnlyList<SimulationResult> results, bool stoppedEarly,
+        TelemetrySummary? telemetry = null)
     {
         using var stream = new MemoryStream();
-        Write(stream, scenario, results, stoppedEarly);
+        Write(stream, scenario, results, stoppedEarly, telemetry);
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
 

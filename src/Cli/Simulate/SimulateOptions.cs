@@ -93,12 +93,22 @@ public sealed class SimulateOptions
         HelpName = "R",
     };
 
-    public Option<bool> PerVmLabels { get; } = new("--per-vm-labels") { Description = "Label per-VM metrics with the VM id (many series with many VMs)." };
+    public Option<string?> PerVmLabels { get; } = new("--per-vm-labels")
+    {
+        Description = "Label per-VM metrics with the VM id, for at most N VMs (a cardinality limit you set: up to 64 series per VM and metric; a run with more VMs is refused).",
+        HelpName = "N",
+    };
+
+    public Option<string?> FinalScrapeWait { get; } = new("--final-scrape-wait")
+    {
+        Description = "With a Prometheus endpoint: after the run, wait up to TIME for a scrape of the final counts (default 15s; 0 to skip).",
+        HelpName = "TIME",
+    };
 
     public void AddTo(Command command)
     {
         command.Arguments.Add(Scenario);
-        foreach (var option in new Option[] { Vms, Vcpus, MemoryMb, Profile, Mbec, NoMbec, Duration, AccessesPerVcpu, Rounds, Seed, Journal, SqlitePath, Record, Report, NoProgress, Telemetry, MetricsPort, TraceRatio, FastPathSpanRatio, PerVmLabels })
+        foreach (var option in new Option[] { Vms, Vcpus, MemoryMb, Profile, Mbec, NoMbec, Duration, AccessesPerVcpu, Rounds, Seed, Journal, SqlitePath, Record, Report, NoProgress, Telemetry, MetricsPort, TraceRatio, FastPathSpanRatio, PerVmLabels, FinalScrapeWait })
         {
             command.Options.Add(option);
         }
@@ -145,7 +155,12 @@ public sealed class SimulateOptions
         scenario = overrides.ApplyTo(scenario);
         var progress = !parse.GetValue(NoProgress);
         var telemetry = TelemetryExporters.Options(scenario.TelemetryExporters, parse.GetValue(Telemetry), parse.GetValue(MetricsPort),
-            parse.GetValue(TraceRatio), parse.GetValue(FastPathSpanRatio), parse.GetValue(PerVmLabels));
+            parse.GetValue(TraceRatio), parse.GetValue(FastPathSpanRatio), parse.GetValue(PerVmLabels), parse.GetValue(FinalScrapeWait));
+        if (telemetry.PerVmLabelLimit is { } limit && scenario.Spec.Vms > limit)
+        {
+            throw new UsageException(
+                $"--per-vm-labels {limit} allows per-VM series for {limit:N0} VMs, but this run has {scenario.Spec.Vms:N0}: raise the limit or drop --per-vm-labels");
+        }
         if (telemetry.Console && report == SimulationRunner.StandardOutput)
         {
             // The console exporter writes to standard output, which would corrupt the JSON report.

@@ -139,7 +139,9 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
 
         var runFailure = results.Where(r => r.Failure is not null)
             .Select(r => r.Spec.Journal == JournalKind.Sqlite ? $"{r.Failure} (journal {r.Spec.SqlitePath})" : r.Failure).FirstOrDefault();
-        WriteReports(request, scenario, results, stoppedEarly || runFailure is not null);
+        // Final values to every exporter before the reports, so the report's telemetry figures are final too.
+        var summary = EndTelemetry(telemetry);
+        WriteReports(request, scenario, results, stoppedEarly || runFailure is not null, summary);
         if (recordFailure is not null)
         {
             throw recordFailure;
@@ -156,6 +158,7 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
             error.WriteLine($"recorded {ReportFormat.Count(recorder.Lines)} operations to {recorder.Path}");
         }
 
+        await WaitForFinalScrapeAsync(telemetry, stop.Token).ConfigureAwait(false);
         if (displays.Select(d => d.Failure).FirstOrDefault(f => f is not null) is { } progressFailure)
         {
             throw progressFailure;
@@ -198,6 +201,42 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
         }
     }
 
+    /// <summary>Ends the run's telemetry and says on one line if any of it was lost (issue 9: nothing silently lost).</summary>
+    private TelemetrySummary? EndTelemetry(TelemetrySession telemetry)
+    {
+        if (!telemetry.IsActive)
+        {
+            return null;
+        }
+
+        telemetry.EndRun();
+        var summary = TelemetrySummary.Current();
+        if (summary.LostAnything)
+        {
+            error.WriteLine($"telemetry: {ReportFormat.Count(summary.SpansDropped)} of {ReportFormat.Count(summary.SpansEnded)} spans dropped, " +
+                $"{ReportFormat.Count(summary.ExportFailures)} exports failed{(summary.FirstFailure is { } first ? $" (first: {first})" : "")}");
+        }
+
+        return summary;
+    }
+
+    /// <summary>Keeps the Prometheus endpoint up until it has served the final counts, at most the configured wait.</summary>
+    private async Task WaitForFinalScrapeAsync(TelemetrySession telemetry, CancellationToken cancellationToken)
+    {
+        var wait = telemetry.Options.FinalScrapeWaitOrDefault;
+        if (telemetry.Options.PrometheusPort is null || !telemetry.IsActive || wait <= TimeSpan.Zero || cancellationToken.IsCancellationRequested)
+        {
+            return;
+        }
+
+        error.WriteLine($"telemetry: waiting up to {DurationText.Format(wait)} for Prometheus to scrape the final counts (--final-scrape-wait)");
+        error.Flush();
+        if (!await telemetry.WaitForFinalScrapeAsync(wait, cancellationToken).ConfigureAwait(false))
+        {
+            error.WriteLine($"telemetry: no scrape of the final counts within {DurationText.Format(wait)}: Prometheus misses the run's last counts");
+        }
+    }
+
     private TelemetrySession? StartTelemetry(TelemetryOptions options)
     {
         try
@@ -218,11 +257,11 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
         }
     }
 
-    private void WriteReports(Request request, Scenario scenario, List<SimulationResult> results, bool stoppedEarly)
+    private void WriteReports(Request request, Scenario scenario, List<SimulationResult> results, bool stoppedEarly, TelemetrySummary? summary)
     {
         if (request.ReportPath == StandardOutput)
         {
-            output.WriteLine(JsonReport.Render(scenario, results, stoppedEarly));
+            output.WriteLine(JsonReport.Render(scenario, results, stoppedEarly, summary));
             output.Flush();
             return;
         }
@@ -242,7 +281,7 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
 
             using (var file = new CheckedStream(created, $"--report {path}"))
             {
-                JsonReport.Write(file, scenario, results, stoppedEarly);
+                JsonReport.Write(file, scenario, results, stoppedEarly, summary);
                 file.Flush();
             }
 

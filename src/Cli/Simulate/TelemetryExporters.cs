@@ -22,7 +22,7 @@ public static class TelemetryExporters
     /// turns the Prometheus endpoint on by itself. Every value is checked here (a bad one is a <see cref="UsageException"/>).
     /// </summary>
     public static TelemetryOptions Options(IReadOnlyList<string> scenarioExporters, string? telemetry, string? metricsPort,
-        string? traceRatio, string? fastPathSpanRatio, bool perVmLabels)
+        string? traceRatio, string? fastPathSpanRatio, string? perVmLabels, string? finalScrapeWait = null)
     {
         var names = new HashSet<string>(scenarioExporters, StringComparer.Ordinal);
         if (telemetry is not null)
@@ -57,7 +57,22 @@ public static class TelemetryExporters
             Console: names.Contains(Console),
             TraceSampleRatio: Ratio("--trace-ratio", traceRatio, defaults.TraceSampleRatio),
             FastPathSpanRatio: Ratio("--fastpath-span-ratio", fastPathSpanRatio, defaults.FastPathSpanRatio),
-            PerVmLabels: perVmLabels);
+            PerVmLabelLimit: perVmLabels is null ? null : PerVmLimit(perVmLabels),
+            FinalScrapeWait: finalScrapeWait is null ? null : Wait(finalScrapeWait));
+    }
+
+    private static int PerVmLimit(string text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1
+            ? n
+            : throw new UsageException($"--per-vm-labels needs the most VMs to label, a positive integer (the cardinality limit), got {Shown(text)}");
+
+    private static TimeSpan Wait(string text)
+    {
+        if (text == "0")
+            return TimeSpan.Zero;
+        return DurationText.TryParse(text, out var wait)
+            ? wait
+            : throw new UsageException($"--final-scrape-wait {Expectations.Duration} (or 0), got {Shown(text)}");
     }
 
     private static double Ratio(string option, string? text, double fallback) =>

@@ -5,8 +5,8 @@ using HekiActors.Memory.Hypercalls;
 
 namespace HekiActors.Protocol;
 
-/// <summary>Addresses one VM; the hypervisor (or a shard region) routes by it.</summary>
-public interface IWithVmId
+/// <summary>Addresses one VM; the VM's parent (or a shard region) routes by it.</summary>
+public interface IWithVmId : IHekiMessage
 {
     string VmId { get; }
 }
@@ -21,7 +21,7 @@ public interface IVcpuCommand : IWithVmId
 public sealed record GuestAccess(string VmId, int Vcpu, ulong Gpa, AccessKind Kind, byte Cpl) : IVcpuCommand;
 
 /// <summary>The result of a <see cref="GuestAccess"/>.</summary>
-public sealed record GuestAccessDone(AccessResult Result);
+public sealed record GuestAccessDone(AccessResult Result) : IReply;
 
 /// <summary>
 /// Many accesses in one message (the hot path: no message per access). Arrays are owned by the message and
@@ -32,7 +32,7 @@ public sealed record GuestAccessBatch(string VmId, int Vcpu, ulong[] Gpas, Acces
 
 /// <summary>Counts for a batch, and each access's result when asked for.</summary>
 /// <param name="Generation">The vCPU's translation generation when the batch finished.</param>
-public sealed record GuestAccessBatchDone(int Permitted, int Faulted, int Mmio, AccessResult[]? Results, long Generation);
+public sealed record GuestAccessBatchDone(int Permitted, int Faulted, int Mmio, AccessResult[]? Results, long Generation) : IReply;
 
 /// <summary>
 /// KVM_HC_PROTECT_MEMORY (nr 14) with its list pages. Replies <see cref="HypercallDone"/>. <paramref name="TraceParent"/>
@@ -54,25 +54,25 @@ public sealed record GuestHypercall(string VmId, int Vcpu, Guid RequestId, ulong
 /// heki-v2 only: list pages that claimed more than 169 ranges, which the RFC reads past its buffer (§5); the
 /// guest cannot see this, the host operator should.
 /// </param>
-public sealed record HypercallDone(long Ret, int HostIntegrityFaults = 0);
+public sealed record HypercallDone(long Ret, int HostIntegrityFaults = 0) : IReply;
 
 /// <summary>A guest MOV to CR<paramref name="Cr"/>. Replies <see cref="CrWriteDone"/>.</summary>
 public sealed record GuestWriteCr(string VmId, int Vcpu, Guid RequestId, int Cr, ulong Value, string? TraceParent = null) : IVcpuCommand;
 
 /// <summary>Whether the write took effect; false means #GP(0) was injected.</summary>
-public sealed record CrWriteDone(bool Written);
+public sealed record CrWriteDone(bool Written) : IReply;
 
 /// <summary>A guest read of CR<paramref name="Cr"/>. Replies <see cref="CrValue"/>.</summary>
 public sealed record GuestReadCr(string VmId, int Vcpu, int Cr) : IVcpuCommand;
 
 /// <summary>A control register's value.</summary>
-public sealed record CrValue(ulong Value);
+public sealed record CrValue(ulong Value) : IReply;
 
 /// <summary>
 /// Any request the model refuses as bad input (unknown VM or vCPU, bad arguments): nothing changed. Branch on
 /// <paramref name="Code"/>; <paramref name="Reason"/> names the problem for people.
 /// </summary>
-public sealed record CommandRejected(RejectionCode Code, string Reason);
+public sealed record CommandRejected(RejectionCode Code, string Reason) : IReply;
 
 /// <summary>Chaos and test hook: the vCPU actor throws while handling it, to exercise supervision.</summary>
 public sealed record CrashVcpu(string VmId, int Vcpu, string Reason) : IVcpuCommand;
@@ -93,14 +93,12 @@ public sealed record RunWorkload(string VmId, int Vcpu, ulong Seed, long Round, 
 public sealed record StopWorkload(string VmId, int Vcpu) : IVcpuCommand;
 
 /// <summary>Accesses (and faults among them) a workload ran since its last progress report.</summary>
-public sealed record WorkloadProgress(long Accesses, long Faulted);
+public sealed record WorkloadProgress(long Accesses, long Faulted) : IReply;
 
 /// <summary>
-/// A workload round's counts and latencies: fast-path groups timed as picoseconds per access (weighted by the
-/// group's accesses), each slow-path miss timed from request to fill. The histograms belong to the receiver.
+/// A workload round's counts (its latencies are in the vCPU's <see cref="VcpuCounts"/>, with every other access's).
 /// </summary>
-public sealed record WorkloadDone(string VmId, int Vcpu, long Round, long Permitted, long Faulted, long Mmio, long Misses,
-    LatencyHistogram FastPath, LatencyHistogram SlowPath)
+public sealed record WorkloadDone(string VmId, int Vcpu, long Round, long Permitted, long Faulted, long Mmio, long Misses) : IReply
 {
     public long Accesses => Permitted + Faulted + Mmio;
 }
@@ -115,8 +113,8 @@ public sealed record GetVcpuCounts(string VmId, int Vcpu) : IVcpuCommand;
 /// A vCPU's counts since it started. <paramref name="Accesses"/> is indexed origin × 3 + outcome (origin 0 workload,
 /// 1 attack; outcome 0 permitted, 1 #PF, 2 MMIO). Latencies are per access (fast path, weighted by the accesses each
 /// timed group covered), per translation miss (slow path) and per hypercall (arrival at the vCPU to reply), in
-/// picoseconds; the histograms are copies that belong to the receiver.
+/// picoseconds.
 /// </summary>
 public sealed record VcpuCounts(string VmId, int Vcpu, long[] Accesses, long TranslationFills, long TranslationInvalidations,
-    long[] HypercallsByResult, long HypercallsRefusedCpl, LatencyHistogram FastPath, LatencyHistogram SlowPath,
-    LatencyHistogram Hypercall);
+    long[] HypercallsByResult, long HypercallsRefusedCpl, LatencySnapshot FastPath, LatencySnapshot SlowPath,
+    LatencySnapshot Hypercall) : IReply;

@@ -9,13 +9,13 @@ namespace HekiActors.Protocol;
 public sealed record CreateVm(string VmId, Guid RequestId, VmConfig Config) : IWithVmId;
 
 /// <summary>The VM exists and its vCPUs are starting.</summary>
-public sealed record VmCreated(string VmId);
+public sealed record VmCreated(string VmId) : IReply;
 
 /// <summary>Destroys a VM and its state; the id may then be created again, fresh. Replies <see cref="VmDestroyed"/>.</summary>
 public sealed record DestroyVm(string VmId, Guid RequestId) : IWithVmId;
 
 /// <summary>The VM and its journal are gone.</summary>
-public sealed record VmDestroyed(string VmId);
+public sealed record VmDestroyed(string VmId) : IReply;
 
 /// <summary>kvm_permissions_set called directly on the VM (§3). Replies <see cref="HostReturn"/>.</summary>
 public sealed record SetPermissions(string VmId, Guid RequestId, ulong Start, ulong End, ulong Attr) : IWithVmId;
@@ -24,7 +24,7 @@ public sealed record SetPermissions(string VmId, Guid RequestId, ulong Start, ul
 public sealed record GetPermissions(string VmId, ulong Gfn) : IWithVmId;
 
 /// <summary>Heki bits of a gfn.</summary>
-public sealed record PermissionsValue(ulong Attr);
+public sealed record PermissionsValue(ulong Attr) : IReply;
 
 /// <summary>The VMM's KVM_SET_MEMORY_ATTRIBUTES (§4). Replies <see cref="HostReturn"/>.</summary>
 public sealed record SetMemoryAttributes(string VmId, Guid RequestId, ulong Address, ulong Size, ulong Attributes, ulong Flags)
@@ -34,10 +34,10 @@ public sealed record SetMemoryAttributes(string VmId, Guid RequestId, ulong Addr
 public sealed record GetMemoryAttributes(string VmId, ulong Gfn) : IWithVmId;
 
 /// <summary>The raw KVM attribute word of a gfn.</summary>
-public sealed record AttributesValue(ulong Word);
+public sealed record AttributesValue(ulong Word) : IReply;
 
 /// <summary>A kernel return code: 0 or a negative errno.</summary>
-public sealed record HostReturn(int Ret);
+public sealed record HostReturn(int Ret) : IReply;
 
 /// <summary>Chaos and test hook: the VM actor throws while handling it, to exercise supervision.</summary>
 public sealed record CrashVm(string VmId, string Reason) : IWithVmId;
@@ -46,16 +46,16 @@ public sealed record CrashVm(string VmId, string Reason) : IWithVmId;
 public sealed record GetVmStatus(string VmId) : IWithVmId;
 
 /// <summary>A VM's configuration and state summary.</summary>
-public sealed record VmStatus(string VmId, VmConfig Config, int Runs, int Boundaries, ulong Cr0Pins, ulong Cr4Pins, long Generation, long LastSequenceNr);
+public sealed record VmStatus(string VmId, VmConfig Config, int Runs, int Boundaries, ulong Cr0Pins, ulong Cr4Pins, long Generation, long LastSequenceNr) : IReply;
 
 /// <summary>Asks the hypervisor which VMs exist. Replies <see cref="VmList"/>.</summary>
-public sealed record ListVms
+public sealed record ListVms : IHekiMessage
 {
     public static readonly ListVms Instance = new();
 }
 
 /// <summary>The ids of the live VMs, sorted.</summary>
-public sealed record VmList(string[] VmIds);
+public sealed record VmList(string[] VmIds) : IReply;
 
 /// <summary>
 /// Published on the actor system's event stream when a persistent actor's journal fails it (recovery, a write, or a
@@ -63,4 +63,4 @@ public sealed record VmList(string[] VmIds);
 /// </summary>
 /// <param name="PersistenceId">Whose journal failed: "hypervisor" or a VM's ("vm-ID").</param>
 /// <param name="Reason">The journal's error, one line.</param>
-public sealed record JournalFailed(string PersistenceId, string Reason);
+public sealed record JournalFailed(string PersistenceId, string Reason) : IHekiMessage;

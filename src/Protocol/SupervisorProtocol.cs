@@ -3,25 +3,25 @@ using HekiActors.Memory;
 namespace HekiActors.Protocol;
 
 /// <summary>Replies <see cref="WarningsFlushed"/> once every warning sent before it has been handled.</summary>
-public sealed record FlushWarnings
+public sealed record FlushWarnings : IWarningMessage
 {
     public static readonly FlushWarnings Instance = new();
 }
 
 /// <summary>Every earlier warning has been printed or suppressed.</summary>
-public sealed record WarningsFlushed
+public sealed record WarningsFlushed : IWarningMessage
 {
     public static readonly WarningsFlushed Instance = new();
 }
 
 /// <summary>Asks for the supervisor's counts. Replies <see cref="WarningStats"/>.</summary>
-public sealed record GetWarningStats
+public sealed record GetWarningStats : IWarningMessage
 {
     public static readonly GetWarningStats Instance = new();
 }
 
 /// <summary>Warnings printed and suppressed per call site (indexed by <see cref="WarningSite"/>), and notices printed.</summary>
-public sealed record WarningStats(long[] Emitted, long[] Suppressed, long SuppressionNotices)
+public sealed record WarningStats(long[] Emitted, long[] Suppressed, long SuppressionNotices) : IWarningMessage
 {
     public long TotalEmitted => Emitted.Sum();
 

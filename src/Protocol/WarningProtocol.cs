@@ -3,7 +3,7 @@ using HekiActors.Memory;
 namespace HekiActors.Protocol;
 
 /// <summary>A warning for the supervisor to print subject to the profile's rate limit.</summary>
-public interface IWarningReport
+public interface IWarningReport : IWarningMessage
 {
     string VmId { get; }
     HekiProfile Profile { get; }

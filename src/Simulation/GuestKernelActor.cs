@@ -259,7 +259,7 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
         }
 
         var schedule = _schedule!;
-        var accesses = schedule.AccessesPerRound[_round];
+        var accesses = schedule.AccessesPerRound[(int)_round];
         DateTimeOffset? deadline = schedule.Duration is null ? null : RoundDeadline(schedule, _round);
         var workload = _kernel.Workload;
         _workloadsRunning = _spec.VcpusPerVm;
@@ -322,7 +322,7 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
             AttacksBlocked = _totals.Blocked.Sum(),
             AttacksSucceeded = _totals.Succeeded.Sum(),
         });
-        _coordinator.Tell(new VmFinished(_index, _totals));
+        _coordinator.Tell(new VmFinished(_index, _totals.ToCounts()));
     }
 
     /// <summary>

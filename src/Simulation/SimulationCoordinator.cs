@@ -215,32 +215,21 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
         }
 
         var started = Context.System.Scheduler.Now - Stopwatch.GetElapsedTime(_workloadStartedAt);
-        var schedule = new RunRounds(rounds, perRound, started, _spec.Duration);
+        var schedule = new RunRounds(rounds, [.. perRound], started, _spec.Duration);
         for (var i = 0; i < _started; i++)
             _kernels[i]!.Tell(schedule);
     }
 
     private void HandleFinished(VmFinished finished)
     {
-        var vm = finished.Totals;
-        _totals.Counts = _totals.Counts.Add(vm.Counts);
-        if (vm.BootFailure is { } failure)
+        var vm = finished.Counts;
+        if (vm is { BootFailureReason: { } reason, BootFailureResult: { } result })
         {
-            var (count, first) = _bootFailures.GetValueOrDefault(failure, (0L, VmId(finished.Index)));
-            _bootFailures[failure] = (count + 1, first);
+            var (count, first) = _bootFailures.GetValueOrDefault((reason, result), (0L, VmId(finished.Index)));
+            _bootFailures[(reason, result)] = (count + 1, first);
         }
 
-        for (var k = 0; k < AttackKinds.Count; k++)
-        {
-            _totals.Attempted[k] += vm.Attempted[k];
-            _totals.Blocked[k] += vm.Blocked[k];
-            _totals.Succeeded[k] += vm.Succeeded[k];
-            _totals.Why[k] ??= vm.Why[k];
-        }
-
-        _totals.FastPath.Add(vm.FastPath);
-        _totals.SlowPath.Add(vm.SlowPath);
-        _totals.HypercallLatency.Add(vm.HypercallLatency);
+        _totals.Add(vm);
         // The VM stays up until the host is shut down; its guest-kernel actor is no longer needed.
         Context.Stop(Sender);
         if (++_finished == _started)
@@ -282,7 +271,7 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
         _result = result;
         // The last progress line shows the report's own figures (issue 9: they must never disagree).
         Report();
-        _replyTo?.Tell(result);
+        _replyTo?.Tell(new SimulationFinished(result));
         _replyTo = null;
     }
 
@@ -318,14 +307,16 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
         base.PreRestart(reason, message);
     }
 
-    private static LatencySummary Summary(LatencyHistogram histogram) => histogram.IsEmpty
+    private static LatencySummary Summary(LatencyHistogram histogram) => Summary(histogram.ToSnapshot());
+
+    private static LatencySummary Summary(LatencySnapshot histogram) => histogram.IsEmpty
         ? LatencySummary.Empty
         : new LatencySummary(histogram.Count, histogram.ValueAt(50) / 1000, histogram.ValueAt(90) / 1000,
             histogram.ValueAt(99) / 1000, histogram.Max / 1000.0);
 
     private static TimeSpan Elapsed(long from, long to) => TimeSpan.FromSeconds((double)(to - from) / Stopwatch.Frequency);
 
-    private sealed class ProgressTick
+    private sealed class ProgressTick : INoSerializationVerificationNeeded
     {
         public static readonly ProgressTick Instance = new();
     }

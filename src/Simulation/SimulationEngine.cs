@@ -13,7 +13,8 @@ namespace HekiActors.Simulation;
 /// Mixed into every request id with the seed (<see cref="RequestIds"/>): give each run on a durable journal its own
 /// nonce, so it is never answered from an earlier run's record. The CLI draws one per run.
 /// </param>
-public sealed record SimulationEngineOptions(int BootConcurrency = 512, IWarningSink? WarningSink = null, ulong RunNonce = 0)
+/// <param name="Config">HOCON that overrides the engine's actor system's (e.g. <c>akka.actor.serialize-messages = on</c> in tests).</param>
+public sealed record SimulationEngineOptions(int BootConcurrency = 512, IWarningSink? WarningSink = null, ulong RunNonce = 0, Config? Config = null)
 {
     public static readonly SimulationEngineOptions Default = new();
 }
@@ -45,7 +46,8 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
         var options = new HekiHostOptions(
             Journal: spec.Journal, SqlitePath: spec.SqlitePath, WarningSink: sink, AkkaLogLevel: "OFF", SystemName: "heki-simulate");
         var system = ActorSystem.Create(options.SystemName,
-            WorkloadDispatcher.WithFallback(HekiConfig.Build(options.Journal, options.SqlitePath, options.AkkaLogLevel)));
+            (_options.Config ?? Config.Empty).WithFallback(WorkloadDispatcher).WithFallback(SimulationSerialization.Config)
+                .WithFallback(HekiConfig.Build(options.Journal, options.SqlitePath, options.AkkaLogLevel)));
         try
         {
             var coordinator = system.ActorOf(SimulationCoordinator.Props(spec, progress,
@@ -55,8 +57,8 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
             var (warnings, hypervisor) = HekiHost.StartIn(system, options);
             await using var stop = cancellationToken.Register(() => coordinator.Tell(StopSimulation.Instance));
             // The edge: the only Ask. The coordinator always answers, in bounded time once stopped (a result, or a failure if it broke).
-            var result = await coordinator.Ask<SimulationResult>(new StartSimulation(hypervisor, warnings), Timeout.InfiniteTimeSpan)
-                .ConfigureAwait(false);
+            var result = (await coordinator.Ask<SimulationFinished>(new StartSimulation(hypervisor, warnings), Timeout.InfiniteTimeSpan)
+                .ConfigureAwait(false)).Result;
             WarningLines = sink.Lines;
             return result;
         }

@@ -1,31 +1,39 @@
+using System.Collections.Immutable;
 using Akka.Actor;
-using HekiActors.Simulation.Guest;
-using HekiActors.Vcpu.Workload;
-using HekiActors.Protocol;
 using HekiActors.Observability;
+using HekiActors.Protocol;
+using HekiActors.Vcpu.Workload;
 
 namespace HekiActors.Simulation;
 
-// Messages between the simulation's coordinator and its guest-kernel actors (one per VM). Only the engine
-// (StartSimulation, StopSimulation) talks to the coordinator from outside.
+// The simulation's protocol: between its coordinator and its guest-kernel actors (one per VM), serialized like
+// every HekiActors message (ISimulationMessage; the engine registers this assembly with the serializer). The
+// engine's own messages to the coordinator (StartSimulation, StopSimulation, SimulationFinished) stay in its
+// process by construction: the engine asks in-process and the coordinator holds the caller's callbacks.
 
-/// <summary>Starts the run on these actors; the coordinator replies <see cref="SimulationResult"/> when it is over.</summary>
-internal sealed record StartSimulation(IActorRef Hypervisor, IActorRef Warnings);
+/// <summary>A message between the simulation coordinator and its guest kernels.</summary>
+public interface ISimulationMessage : IHekiMessage;
+
+/// <summary>Starts the run on these actors; the coordinator replies <see cref="SimulationFinished"/> when it is over.</summary>
+internal sealed record StartSimulation(IActorRef Hypervisor, IActorRef Warnings) : INoSerializationVerificationNeeded;
 
 /// <summary>Stops the run early: running workloads stop after their chunk, and the result holds what was counted.</summary>
-internal sealed record StopSimulation
+internal sealed record StopSimulation : INoSerializationVerificationNeeded
 {
     public static readonly StopSimulation Instance = new();
 }
 
+/// <summary>The coordinator's answer to <see cref="StartSimulation"/>.</summary>
+internal sealed record SimulationFinished(SimulationResult Result) : INoSerializationVerificationNeeded;
+
 /// <summary>Coordinator → guest kernel: create the VM and boot the kernel. Replies <see cref="VmBooted"/>.</summary>
-internal sealed record BootVm
+public sealed record BootVm : ISimulationMessage
 {
     public static readonly BootVm Instance = new();
 }
 
 /// <summary>A VM is up with its kernel protections (or failed to boot, with why; or gave up booting because the run was stopped).</summary>
-internal sealed record VmBooted(int Index, string? Error, bool Stopped = false);
+public sealed record VmBooted(int Index, string? Error, bool Stopped = false) : ISimulationMessage;
 
 /// <summary>
 /// Coordinator → guest kernel: run the rounds. Each round runs up to <paramref name="AccessesPerRound"/> (the
@@ -33,10 +41,11 @@ internal sealed record VmBooted(int Index, string? Error, bool Stopped = false);
 /// </summary>
 /// <param name="WorkloadStart">When the workload phase started, by the scheduler's clock (absolute, so the schedule means the same anywhere).</param>
 /// <param name="Duration">The workload duration; null for none.</param>
-internal sealed record RunRounds(int Rounds, long[] AccessesPerRound, DateTimeOffset WorkloadStart, TimeSpan? Duration);
+public sealed record RunRounds(int Rounds, ImmutableArray<long> AccessesPerRound, DateTimeOffset WorkloadStart, TimeSpan? Duration)
+    : ISimulationMessage;
 
 /// <summary>Coordinator → guest kernel: stop early (cancellation); running workloads end at their next chunk.</summary>
-internal sealed record StopGuest
+public sealed record StopGuest : ISimulationMessage
 {
     public static readonly StopGuest Instance = new();
 }
@@ -46,13 +55,30 @@ internal sealed record StopGuest
 /// workload's (already reported by <see cref="WorkloadProgress"/>); the attack figures are what the guest saw of its probes.
 /// </summary>
 /// <param name="AttackViolations">#PF on attack accesses plus CR writes refused with #GP.</param>
-internal sealed record RoundDone(int Index, long Round, long Accesses, long Faulted, long AttacksBlocked, long AttacksSucceeded,
-    long AttackAccesses, long AttackViolations);
+public sealed record RoundDone(int Index, long Round, long Accesses, long Faulted, long AttacksBlocked, long AttacksSucceeded,
+    long AttackAccesses, long AttackViolations) : ISimulationMessage;
 
 /// <summary>A VM finished its rounds (or stopped): everything it counted.</summary>
-internal sealed record VmFinished(int Index, VmTotals Totals);
+public sealed record VmFinished(int Index, VmCounts Counts) : ISimulationMessage;
 
-/// <summary>Everything one VM counted; built by its guest-kernel actor and handed over once, at the end.</summary>
+/// <summary>
+/// Everything one simulated VM counted, handed over once, at the end: the vocabulary's counts, the attack tallies
+/// indexed by <see cref="AttackKind"/> (with the rule that let the first success of a kind through), the latency
+/// distributions, and why its boot protection failed, if it did.
+/// </summary>
+public sealed record VmCounts(
+    HekiCounts Counts,
+    ImmutableArray<long> Attempted,
+    ImmutableArray<long> Blocked,
+    ImmutableArray<long> Succeeded,
+    ImmutableArray<string?> Why,
+    LatencySnapshot FastPath,
+    LatencySnapshot SlowPath,
+    LatencySnapshot HypercallLatency,
+    string? BootFailureReason,
+    string? BootFailureResult);
+
+/// <summary>What a guest-kernel actor counts for its VM (and the coordinator for all of them), handed over as <see cref="VmCounts"/>.</summary>
 internal sealed class VmTotals
 {
     /// <summary>The vocabulary's counts: the vCPUs' own (<see cref="VcpuCounts"/>) and what the guest saw in its replies.</summary>
@@ -89,5 +115,26 @@ internal sealed class VmTotals
         FastPath.Add(vcpu.FastPath);
         SlowPath.Add(vcpu.SlowPath);
         HypercallLatency.Add(vcpu.Hypercall);
+    }
+
+    /// <summary>The counts as an immutable message payload.</summary>
+    public VmCounts ToCounts() => new(Counts, [.. Attempted], [.. Blocked], [.. Succeeded], [.. Why], FastPath.ToSnapshot(),
+        SlowPath.ToSnapshot(), HypercallLatency.ToSnapshot(), BootFailure?.Reason, BootFailure?.Result);
+
+    /// <summary>Adds one VM's counts (the first success's reason per kind is kept).</summary>
+    public void Add(VmCounts vm)
+    {
+        Counts = Counts.Add(vm.Counts);
+        for (var k = 0; k < AttackKinds.Count; k++)
+        {
+            Attempted[k] += vm.Attempted[k];
+            Blocked[k] += vm.Blocked[k];
+            Succeeded[k] += vm.Succeeded[k];
+            Why[k] ??= vm.Why[k];
+        }
+
+        FastPath.Add(vm.FastPath);
+        SlowPath.Add(vm.SlowPath);
+        HypercallLatency.Add(vm.HypercallLatency);
     }
 }

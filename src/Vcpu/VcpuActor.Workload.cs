@@ -35,7 +35,7 @@ public sealed partial class VcpuActor
 
         if (run.Accesses == 0)
         {
-            Sender.Tell(new WorkloadDone(_vmId, _index, run.Round, 0, 0, 0, 0, new LatencyHistogram(), new LatencyHistogram()));
+            Sender.Tell(new WorkloadDone(_vmId, _index, run.Round, 0, 0, 0, 0));
             return;
         }
 
@@ -107,8 +107,8 @@ public sealed partial class VcpuActor
     private static long PicosecondsBetween(long from, long to) =>
         (long)((to - from) * (1_000_000_000_000.0 / Stopwatch.Frequency));
 
-    /// <summary>Continues the running workload with its next chunk.</summary>
-    private sealed class ContinueWorkload
+    /// <summary>Continues the running workload with its next chunk (sent to itself only: never serialized).</summary>
+    private sealed class ContinueWorkload : INoSerializationVerificationNeeded
     {
         public static readonly ContinueWorkload Instance = new();
     }
@@ -118,8 +118,6 @@ public sealed partial class VcpuActor
     {
         public WorkloadGenerator Generator { get; } = new(workload, seed);
         public PendingAccesses Pending { get; private set; } = new(1);
-        public LatencyHistogram FastPath { get; private set; } = new();
-        public LatencyHistogram SlowPath { get; private set; } = new();
         public IActorRef ReplyTo { get; private set; } = ActorRefs.Nobody;
         public IActorRef? ProgressTo { get; private set; }
         public bool Active { get; private set; }
@@ -170,12 +168,10 @@ public sealed partial class VcpuActor
             _unreportedAccesses = _unreportedFaulted = _unreportedChunks = 0;
         }
 
-        /// <summary>The reply; the histograms go with it and fresh ones start the next round.</summary>
+        /// <summary>The reply with the round's counts; the run is then idle until the next round.</summary>
         public WorkloadDone End(string vmId, int vcpu)
         {
-            var done = new WorkloadDone(vmId, vcpu, Round, Permitted, Faulted, Mmio, Misses, FastPath, SlowPath);
-            FastPath = new LatencyHistogram();
-            SlowPath = new LatencyHistogram();
+            var done = new WorkloadDone(vmId, vcpu, Round, Permitted, Faulted, Mmio, Misses);
             ReplyTo = ActorRefs.Nobody;
             ProgressTo = null;
             Active = false;

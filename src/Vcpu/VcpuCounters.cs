@@ -1,5 +1,6 @@
 using HekiActors.Observability;
 using HekiActors.Protocol;
+using HekiActors.Vcpu.Workload;
 
 namespace HekiActors.Vcpu;
 
@@ -37,12 +38,5 @@ internal sealed class VcpuCounters
     public void CountHypercall(int resultIndex) => _hypercalls[resultIndex]++;
 
     public VcpuCounts Snapshot(string vmId, int vcpu) => new(vmId, vcpu, (long[])_accesses.Clone(), Fills, Invalidations,
-        (long[])_hypercalls.Clone(), RefusedCpl, Copy(FastPath), Copy(SlowPath), Copy(Hypercall));
-
-    private static LatencyHistogram Copy(LatencyHistogram histogram)
-    {
-        var copy = new LatencyHistogram();
-        copy.Add(histogram);
-        return copy;
-    }
+        (long[])_hypercalls.Clone(), RefusedCpl, FastPath.ToSnapshot(), SlowPath.ToSnapshot(), Hypercall.ToSnapshot());
 }

@@ -18,7 +18,7 @@ namespace HekiActors.Actors.Tests;
 public abstract class ActorTestBase : TestKit
 {
     protected ActorTestBase(ITestOutputHelper output, VmActorSettings? settings = null, Config? config = null)
-        : base((config ?? Config.Empty).WithFallback(HekiConfig.Build(JournalKind.InMemory, logLevel: "WARNING")).WithFallback(
+        : base((config ?? Config.Empty).WithFallback(TestMode.Config).WithFallback(HekiConfig.Build(JournalKind.InMemory, logLevel: "WARNING")).WithFallback(
             ConfigurationFactory.ParseString("akka.loggers = [\"Akka.TestKit.TestEventListener, Akka.TestKit\"]")), output: output)
     {
         Clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-25T00:00:00Z"));

@@ -8,6 +8,14 @@ namespace HekiActors.Actors.Tests;
 public class SmokeTests(ITestOutputHelper output) : ActorTestBase(output)
 {
     [Fact]
+    public void The_suite_runs_in_its_serialization_mode()
+    {
+        // HekiActors.Actors.Tests runs every test with local messages as they are; HekiActors.Actors.Tests.Serialized
+        // (the same sources) with every message serialized and deserialized on the way, as across machines.
+        Assert.Equal(TestMode.SerializeMessages, Sys.Settings.SerializeAllMessages);
+    }
+
+    [Fact]
     public void Replay_format_example_runs_through_the_actors()
     {
         CreateVm("a", vcpus: 2, memoryMb: 64);

@@ -166,7 +166,7 @@ public class SupervisionTests(ITestOutputHelper output) : ActorTestBase(output)
         try
         {
             var options = new HekiHostOptions(Journal: JournalKind.Sqlite, SqlitePath: path, SystemName: "heki-sqlite",
-                VmSettings: new VmActorSettings(SnapshotEvery: 5));
+                VmSettings: new VmActorSettings(SnapshotEvery: 5), Config: TestMode.Config);
             await using (var first = HekiHost.Start(options))
             {
                 await Expect<VmCreated>(first, new CreateVm("a", Guid.NewGuid(), VmConfig.FromMegabytes(64, 2)));

@@ -35,7 +35,7 @@ public sealed class SimulationCoordinatorStopTests : TestKit
     {
         _warnings.ExpectMsg<GetWarningStats>();
         _warnings.Reply(new WarningStats([], [], 0));
-        return ExpectMsg<SimulationResult>();
+        return ExpectMsg<SimulationFinished>().Result;
     }
 
     [Fact]

@@ -49,6 +49,17 @@ public sealed class SimulationEngineTests
     }
 
     [Fact]
+    public async Task Simulation_counts_are_the_same_with_every_message_serialized()
+    {
+        var plain = await Run(Small());
+        var serialized = await new SimulationEngine(new SimulationEngineOptions(
+                Config: Akka.Configuration.ConfigurationFactory.ParseString("akka.actor.serialize-messages = on")))
+            .RunAsync(Small(), null, null, CancellationToken.None);
+
+        Assert.Equal(Counts(plain), Counts(serialized));
+    }
+
+    [Fact]
     public async Task Simulation_different_seeds_differ()
     {
         var a = new ListRecorder();

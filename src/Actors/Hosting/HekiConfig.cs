@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Akka.Configuration;
 using Akka.Persistence.Sql;
+using HekiActors.Protocol.Serialization;
 
 namespace HekiActors.Actors.Hosting;
 
@@ -18,7 +19,7 @@ public static class HekiConfig
               log-dead-letters-during-shutdown = off
             }
             """;
-        return journal switch
+        var config = journal switch
         {
             JournalKind.InMemory => ConfigurationFactory.ParseString(logging + InMemoryPersistence),
             JournalKind.Sqlite => ConfigurationFactory.ParseString(logging + SqlitePersistence(
@@ -26,6 +27,8 @@ public static class HekiConfig
                 .WithFallback(SqlPersistence.DefaultConfiguration),
             _ => throw new ArgumentOutOfRangeException(nameof(journal), journal, "unknown journal kind"),
         };
+        // Every message, event and snapshot of ours goes through our serializer, whatever the journal or transport.
+        return config.WithFallback(HekiSerializer.Config);
     }
 
     private const string InMemoryPersistence = """

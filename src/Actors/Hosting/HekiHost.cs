@@ -31,7 +31,8 @@ public sealed class HekiHost : IAsyncDisposable
     public static HekiHost Start(HekiHostOptions? options = null)
     {
         options ??= new HekiHostOptions();
-        var config = HekiConfig.Build(options.Journal, options.SqlitePath, options.AkkaLogLevel);
+        var config = (options.Config ?? Akka.Configuration.Config.Empty).WithFallback(
+            HekiConfig.Build(options.Journal, options.SqlitePath, options.AkkaLogLevel));
         var system = ActorSystem.Create(options.SystemName, config);
         var (warnings, hypervisor) = StartIn(system, options);
         return new HekiHost(system, warnings, hypervisor);

@@ -8,6 +8,7 @@ namespace HekiActors.Actors.Hosting;
 /// <param name="Clock">The warning rate limiters' clock (tests pass a fake one).</param>
 /// <param name="WarningSink">Where printed kernel warnings go, besides the Akka log.</param>
 /// <param name="AkkaLogLevel">Akka's own log level ("OFF" keeps a replay's output clean).</param>
+/// <param name="Config">HOCON that overrides the host's own (e.g. <c>akka.actor.serialize-messages = on</c> in tests).</param>
 public sealed record HekiHostOptions(
     JournalKind Journal = JournalKind.InMemory,
     string? SqlitePath = null,
@@ -15,4 +16,5 @@ public sealed record HekiHostOptions(
     IWarningSink? WarningSink = null,
     string AkkaLogLevel = "WARNING",
     string SystemName = "heki",
-    VmActorSettings? VmSettings = null);
+    VmActorSettings? VmSettings = null,
+    Akka.Configuration.Config? Config = null);

@@ -547,7 +547,7 @@ public sealed class VmActor : JournaledActor, IWithTimers
         }
     }
 
-    private sealed record RetryShootdown(long Generation)
+    private sealed record RetryShootdown(long Generation) : INoSerializationVerificationNeeded
     {
         public const string Key = "retry-shootdown";
     }

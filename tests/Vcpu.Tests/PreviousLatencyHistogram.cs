@@ -1,13 +1,9 @@
 using System.Numerics;
 
-namespace HekiActors.Protocol;
+namespace HekiActors.Vcpu.Tests;
 
-/// <summary>
-/// A compact log-linear latency histogram (HdrHistogram-style, 16 sub-buckets per power of two above 32, so about
-/// 6% precision) over values in picoseconds. Recording allocates nothing. Not thread-safe: one owner records;
-/// once handed over in a message it is never recorded into again.
-/// </summary>
-public sealed class LatencyHistogram
+/// <summary>The home-made histogram the report used before HdrHistogram (commit b5d599a), kept as the reference of the percentile definition.</summary>
+internal sealed class PreviousLatencyHistogram
 {
     private const int ExactBuckets = 32;
     private const int SubBucketBits = 4;
@@ -39,7 +35,7 @@ public sealed class LatencyHistogram
     }
 
     /// <summary>Adds another histogram's counts.</summary>
-    public void Add(LatencyHistogram other)
+    public void Add(PreviousLatencyHistogram other)
     {
         ArgumentNullException.ThrowIfNull(other);
         if (other._counts is null)

@@ -1,0 +1,89 @@
+using System.Collections.Immutable;
+using HdrHistogram;
+using HekiActors.Protocol;
+
+namespace HekiActors.Vcpu.Workload;
+
+/// <summary>
+/// A latency histogram in picoseconds on HdrHistogram: one significant digit (32 unit buckets, then 16 per power of
+/// two, about 3% wide), values clamped to 2^48 ps (about 281 s), plus the exact maximum. Recording allocates nothing.
+/// One owner records; what crosses to another actor is a <see cref="LatencySnapshot"/>.
+/// </summary>
+public sealed class LatencyHistogram
+{
+    /// <summary>Largest value kept apart (larger ones count as this).</summary>
+    public const long HighestTrackable = 1L << 48;
+
+    // One significant digit: values below 32 exact, then 16 buckets per power of two.
+    private const long UnitBuckets = 32;
+    private const long BucketsPerOctave = 16;
+
+    private readonly LongHistogram _histogram = new(HighestTrackable, numberOfSignificantValueDigits: 1);
+
+    public long Count => _histogram.TotalCount;
+
+    /// <summary>The largest value recorded (exact).</summary>
+    public long Max { get; private set; }
+
+    public bool IsEmpty => _histogram.TotalCount == 0;
+
+    /// <summary>Records <paramref name="count"/> occurrences of <paramref name="picoseconds"/>.</summary>
+    public void Record(long picoseconds, long count = 1)
+    {
+        if (count <= 0)
+            return;
+        picoseconds = Math.Clamp(picoseconds, 0, HighestTrackable);
+        _histogram.RecordValueWithCount(picoseconds, count);
+        if (picoseconds > Max)
+            Max = picoseconds;
+    }
+
+    /// <summary>Adds a snapshot's counts (each lands in the bucket it came from).</summary>
+    public void Add(LatencySnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        if (snapshot.IsEmpty)
+            return;
+        // Each representative value lands in its own bucket; the maximum is the snapshot's exact one.
+        for (var i = 0; i < snapshot.Values.Length; i++)
+        {
+            if (snapshot.Counts[i] > 0)
+                _histogram.RecordValueWithCount(Math.Clamp(snapshot.Values[i], 0, HighestTrackable), snapshot.Counts[i]);
+        }
+
+        Max = Math.Max(Max, snapshot.Max);
+    }
+
+    /// <summary>The distribution so far, as an immutable value: each non-empty bucket's middle and count.</summary>
+    public LatencySnapshot ToSnapshot()
+    {
+        if (IsEmpty)
+            return LatencySnapshot.Empty;
+        var values = ImmutableArray.CreateBuilder<long>();
+        var counts = ImmutableArray.CreateBuilder<long>();
+        // The buckets are walked here rather than with RecordedValues()/MedianEquivalentValue(): HdrHistogram 2.5.0
+        // computes a bucket's width in 32 bits, so both go wrong for buckets 2^31 ps wide and more (values from
+        // about 34 ms). Its counts themselves are right at every value.
+        var remaining = _histogram.TotalCount;
+        for (long lowest = 0, width = 1; remaining > 0 && lowest <= HighestTrackable; lowest += width)
+        {
+            if (lowest >= UnitBuckets && (lowest & (lowest - 1)) == 0)
+                width = lowest / BucketsPerOctave; // a new power of two: 16 buckets across it
+            var count = _histogram.GetCountAtValue(lowest);
+            if (count == 0)
+                continue;
+            values.Add(lowest + width / 2);
+            counts.Add(count);
+            remaining -= count;
+        }
+
+        return new LatencySnapshot(values.ToImmutable(), counts.ToImmutable(), Max);
+    }
+
+    /// <summary>Empties the histogram for reuse.</summary>
+    public void Reset()
+    {
+        _histogram.Reset();
+        Max = 0;
+    }
+}

@@ -41,9 +41,9 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
     private ulong _requests;
     private readonly GuestKernel _kernel;
     private readonly AttackerModel _attacker;
-    private readonly Queue<Step> _steps = new();
     private readonly VmTotals _totals = new();
 
+    private IEnumerator<Step>? _steps;
     private Step? _current;
     private Action? _whenDone;
     private GuestRandom _attackRandom;
@@ -81,7 +81,7 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
         _coordinator = coordinator;
         _recorder = recorder;
         _seed = GuestRandom.Derive(spec.Seed, (ulong)index);
-        var layout = KernelLayout.For(spec.MemoryMbPerVm * VmConfig.PagesPerMiB);
+        var layout = KernelLayout.For(VmConfig.PagesOf(spec.MemoryMbPerVm));
         _kernel = new GuestKernel(layout, spec.VcpusPerVm, spec.Workload);
         _attacker = new AttackerModel(_kernel, spec.Profile, spec.Mbec);
         _profileTag = HekiTagValues.Of(spec.Profile);
@@ -192,7 +192,7 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
     {
         var schedule = _schedule!;
         _round = round;
-        if (!_booted || round >= schedule.Rounds || _stopping || DeadlinePassed(schedule, schedule.Rounds - 1))
+        if (!_booted || round >= schedule.Rounds || _stopping || schedule.Over(Context.System.Scheduler.Now))
         {
             Finish();
             return;
@@ -207,24 +207,35 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
     private void RunAttacks()
     {
         _attackRandom = new GuestRandom(GuestRandom.Derive(_seed, 0xA77AC, (ulong)_round));
-        var steps = new List<Step>();
+        Run(AttackSteps(), RunWorkloads);
+    }
+
+    /// <summary>
+    /// The round's attacks, planned one at a time as the previous one completes (2^31 attacks of a kind cost no
+    /// more memory than one), and cut short when the run is stopped or its time is up: a duration bounds every phase.
+    /// Plans draw from the round's random stream in the same order as if all were planned first: same seed, same attacks.
+    /// </summary>
+    private IEnumerable<Step> AttackSteps()
+    {
+        var schedule = _schedule!;
+        var clock = Context.System.Scheduler;
         foreach (var kind in AttackKinds.All)
         {
             for (var n = _spec.Attacks.PerVmPerRound(kind); n > 0; n--)
             {
+                if (_stopping || schedule.Over(clock.Now))
+                    yield break;
                 var plan = _attacker.Plan(kind, ref _attackRandom);
                 var results = new List<OperationResult>(plan.Probes.Count);
                 foreach (var probe in plan.Probes)
-                    steps.Add(Step.Attack(kind, probe, result =>
+                    yield return Step.Attack(kind, probe, result =>
                     {
                         results.Add(result);
                         if (results.Count == plan.Probes.Count)
                             Judged(kind, _attacker.Judge(plan, results));
-                    }));
+                    });
             }
         }
-
-        Run(steps, RunWorkloads);
     }
 
     private void Judged(AttackKind kind, AttackVerdict verdict)
@@ -259,8 +270,8 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
         }
 
         var schedule = _schedule!;
-        var accesses = schedule.AccessesPerRound[(int)_round];
-        DateTimeOffset? deadline = schedule.Duration is null ? null : RoundDeadline(schedule, _round);
+        var accesses = schedule.AccessesIn(_round);
+        DateTimeOffset? deadline = schedule.Duration is null ? null : schedule.DeadlineOf(_round);
         var workload = _kernel.Workload;
         _workloadsRunning = _spec.VcpusPerVm;
         for (var v = 0; v < _spec.VcpusPerVm; v++)
@@ -345,7 +356,8 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
             return;
         _gaveUp = true;
         Timers.Cancel(AwaitTimer);
-        _steps.Clear();
+        _steps?.Dispose();
+        _steps = null;
         _current = null;
         _whenDone = null;
         if (_booted)
@@ -374,12 +386,6 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
             _recorder!.Record(ReplayLines.Format(new AccessRequest(_vmId, vcpu, gpas[i], kinds[i], cpls[i]), tag: new ReplayTag("sample")));
     }
 
-    private static DateTimeOffset RoundDeadline(RunRounds schedule, long round) =>
-        schedule.WorkloadStart + schedule.Duration!.Value * (round + 1) / schedule.Rounds;
-
-    private static bool DeadlinePassed(RunRounds schedule, long round) =>
-        schedule.Duration is not null && Context.System.Scheduler.Now >= RoundDeadline(schedule, round);
-
     private void HandleStop()
     {
         if (_stopping)
@@ -391,7 +397,8 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
             // journal can take seconds); answers that still come are ignored.
             _gaveUp = true;
             Timers.Cancel(AwaitTimer);
-            _steps.Clear();
+            _steps?.Dispose();
+            _steps = null;
             _current = null;
             _whenDone = null;
             _coordinator.Tell(new VmBooted(_index, null, Stopped: true));
@@ -406,24 +413,27 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
 
     // ---- one operation at a time --------------------------------------------------------------------------
 
+    /// <summary>Sends <paramref name="steps"/> one at a time, each drawn only when the previous one completed.</summary>
     private void Run(IEnumerable<Step> steps, Action whenDone)
     {
-        foreach (var step in steps)
-            _steps.Enqueue(step);
+        _steps = steps.GetEnumerator();
         _whenDone = whenDone;
         SendNext();
     }
 
     private void SendNext()
     {
-        if (_steps.TryDequeue(out var step))
+        if (_steps?.MoveNext() == true)
         {
+            var step = _steps.Current;
             _current = step;
             _hypervisor.Tell(step.Operation.ToCommand(_vmId, NextRequestId()));
             Await(step.Operation);
             return;
         }
 
+        _steps?.Dispose();
+        _steps = null;
         var whenDone = _whenDone!;
         _whenDone = null;
         whenDone();

@@ -205,17 +205,8 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
             return;
         }
 
-        var rounds = Math.Max(1, _spec.Rounds);
-        var perRound = new long[rounds];
-        for (var r = 0; r < rounds; r++)
-        {
-            perRound[r] = _spec.AccessesPerVcpu is { } total
-                ? total / rounds + (r < total % rounds ? 1 : 0)
-                : long.MaxValue;
-        }
-
         var started = Context.System.Scheduler.Now - Stopwatch.GetElapsedTime(_workloadStartedAt);
-        var schedule = new RunRounds(rounds, [.. perRound], started, _spec.Duration);
+        var schedule = new RunRounds(Math.Max(1, _spec.Rounds), _spec.AccessesPerVcpu, started, _spec.Duration);
         for (var i = 0; i < _started; i++)
             _kernels[i]!.Tell(schedule);
     }

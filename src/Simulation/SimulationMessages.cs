@@ -36,13 +36,29 @@ public sealed record BootVm : ISimulationMessage
 public sealed record VmBooted(int Index, string? Error, bool Stopped = false) : ISimulationMessage;
 
 /// <summary>
-/// Coordinator → guest kernel: run the rounds. Each round runs up to <paramref name="AccessesPerRound"/> (the
-/// round's share of the per-vCPU budget) and, with a duration, until its share of the duration has passed.
+/// Coordinator → guest kernel: run the rounds. Each round runs up to its share of <paramref name="AccessesPerVcpu"/>
+/// (<see cref="AccessesIn"/>) and, with a duration, until its share of the duration has passed (<see cref="DeadlineOf"/>).
+/// Shares are computed per round, never laid out in an array: a run of 2^31 rounds costs no more to describe than one.
 /// </summary>
+/// <param name="AccessesPerVcpu">The workload budget of each vCPU over all rounds; null for none (the duration bounds it).</param>
 /// <param name="WorkloadStart">When the workload phase started, by the scheduler's clock (absolute, so the schedule means the same anywhere).</param>
 /// <param name="Duration">The workload duration; null for none.</param>
-public sealed record RunRounds(int Rounds, ImmutableArray<long> AccessesPerRound, DateTimeOffset WorkloadStart, TimeSpan? Duration)
-    : ISimulationMessage;
+public sealed record RunRounds(int Rounds, long? AccessesPerVcpu, DateTimeOffset WorkloadStart, TimeSpan? Duration)
+    : ISimulationMessage
+{
+    /// <summary>Round <paramref name="round"/>'s share of the budget: an equal part, the first rounds taking the remainder.</summary>
+    public long AccessesIn(long round) => AccessesPerVcpu is { } total
+        ? total / Rounds + (round < total % Rounds ? 1 : 0)
+        : long.MaxValue;
+
+    /// <summary>When round <paramref name="round"/>'s workload must stop: its cumulative share of the duration
+    /// (exact in 128 bits: 7 days of ticks times 2^31 rounds does not fit in 64).</summary>
+    public DateTimeOffset DeadlineOf(long round) =>
+        WorkloadStart + TimeSpan.FromTicks((long)((Int128)Duration!.Value.Ticks * (round + 1) / Rounds));
+
+    /// <summary>Whether the whole run's time is up (never, without a duration).</summary>
+    public bool Over(DateTimeOffset now) => Duration is not null && now >= DeadlineOf(Rounds - 1);
+}
 
 /// <summary>Coordinator → guest kernel: stop early (cancellation); running workloads end at their next chunk.</summary>
 public sealed record StopGuest : ISimulationMessage

@@ -20,7 +20,7 @@ internal static class ReplayHarness
         var stderr = new StringWriter { NewLine = "\n" };
         // Frozen time: the 5 s rate-limit interval never ends mid-run, however slow the machine.
         var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-25T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
-        var exit = await ReplayRunner.RunAsync(source, Profile(profile), new StringReader(stdinText), stdout, stderr, clock);
+        var exit = await ReplayRunner.RunAsync(source, Profile(profile), new MemoryStream(System.Text.Encoding.UTF8.GetBytes(stdinText)), stdout, stderr, clock);
         return new ReplayRun(exit, Lines(stdout.ToString()), Lines(stderr.ToString()));
     }
 

@@ -121,7 +121,7 @@ public class ReplayRunnerTests
 
         // Each warning reads the clock 0.4 s later: warnings 11-13 fall in the first 5 s and are suppressed,
         // the 14th opens a new interval (5.2 s after the first) and first reports the 3 suppressed ones.
-        var exit = await ReplayRunner.RunAsync(new StringReader(script), Memory.HekiProfile.Hardened, TextWriter.Null, stderr,
+        var exit = await ReplayRunner.RunAsync(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(script)), Memory.HekiProfile.Hardened, TextWriter.Null, stderr,
             new SteppingClock(TimeSpan.FromMilliseconds(400)));
 
         const string immutable = "kvm: heki: Guest tried to change immutable permission for GFNs 0-1";

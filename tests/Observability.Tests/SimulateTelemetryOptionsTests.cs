@@ -47,8 +47,8 @@ public sealed class SimulateTelemetryOptionsTests
     [InlineData("--telemetry", "jaeger", "--telemetry must be one of otlp, prometheus, console, got jaeger")]
     [InlineData("--metrics-port", "0", "--metrics-port must be a port number from 1 to 65535, got 0")]
     [InlineData("--metrics-port", "http", "--metrics-port must be a port number from 1 to 65535, got http")]
-    [InlineData("--trace-ratio", "1.5", "--trace-ratio must be a number from 0 to 1, got 1.5")]
-    [InlineData("--fastpath-span-ratio", "-1", "--fastpath-span-ratio must be a number from 0 to 1, got -1")]
+    [InlineData("--trace-ratio", "1.5", "--trace-ratio must be 0 or a number from 1e-9 to 1, got 1.5")]
+    [InlineData("--fastpath-span-ratio", "-1", "--fastpath-span-ratio must be 0 or a number from 1e-9 to 1, got -1")]
     public void Bad_values_are_usage_errors(string option, string value, string message)
     {
         var e = Assert.Throws<UsageException>(() => Read(option, value));

@@ -22,7 +22,8 @@ public static class InputFile
 
         try
         {
-            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16);
+            // Unbuffered: readers keep buffers of their own.
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
         }
         catch (FileNotFoundException)
         {

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
-using System.Text;
 using HekiActors.Cli.Output;
 using HekiActors.Memory;
 
@@ -68,7 +67,8 @@ public static class ReplayCommand
             }
 
             using var signals = StopSignals.Register(_ => { });
-            var stdin = real ? new StreamReader(Console.OpenStandardInput(), Encoding.UTF8) : Console.In;
+            // Bytes, not Console.In: each line is decoded strictly, so invalid UTF-8 is an error rather than U+FFFD.
+            using var stdin = Console.OpenStandardInput();
             var status = ReplayRunner.RunAsync(source, chosen, stdin, stdout, stderr, cancellationToken: signals.Token)
                 .GetAwaiter().GetResult();
             return status == ReplayRunner.ExitStopped && signals.Received is { } signal ? ExitCodes.StoppedBy(signal) : status;

@@ -1,4 +1,3 @@
-using System.Text;
 using Akka.Actor;
 using HekiActors.Actors.Hosting;
 using HekiActors.Actors.Supervision;
@@ -46,11 +45,12 @@ public sealed class ReplayRunner
     }
 
     /// <summary>Replays <paramref name="source"/> (a file, or <c>-</c> for <paramref name="stdin"/>); returns the exit status.</summary>
+    /// <param name="stdin">Standard input as bytes: lines are decoded one by one, strictly (<see cref="ReplayLineReader"/>).</param>
     /// <param name="clock">The warning rate limiters' clock; tests pass a frozen one so goldens never depend on timing.</param>
-    public static async Task<int> RunAsync(string source, HekiProfile profile, TextReader stdin, TextWriter stdout, TextWriter stderr,
+    public static async Task<int> RunAsync(string source, HekiProfile profile, Stream stdin, TextWriter stdout, TextWriter stderr,
         TimeProvider? clock = null, CancellationToken cancellationToken = default)
     {
-        TextReader input;
+        Stream input;
         if (source == StandardInput)
         {
             input = stdin;
@@ -64,7 +64,7 @@ public sealed class ReplayRunner
                 return ExitUnreadable;
             }
 
-            input = new StreamReader(file, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+            input = file;
         }
 
         try
@@ -78,10 +78,11 @@ public sealed class ReplayRunner
         }
     }
 
-    /// <summary>Replays every line of <paramref name="input"/>; returns the exit status.</summary>
-    public static async Task<int> RunAsync(TextReader input, HekiProfile profile, TextWriter stdout, TextWriter stderr,
+    /// <summary>Replays every line of <paramref name="input"/> (UTF-8 bytes); returns the exit status.</summary>
+    public static async Task<int> RunAsync(Stream input, HekiProfile profile, TextWriter stdout, TextWriter stderr,
         TimeProvider? clock = null, CancellationToken cancellationToken = default)
     {
+        using var lines = new ReplayLineReader(input);
         // Kernel warnings are the only thing on stderr: Akka's own log would interleave with them.
         var warnings = new CheckedWarningSink(stderr);
         var options = new HekiHostOptions(
@@ -101,16 +102,16 @@ public sealed class ReplayRunner
             {
                 while (true)
                 {
-                    string? line;
+                    ReplayInputLine? read;
                     try
                     {
-                        var next = input.ReadLineAsync(CancellationToken.None);
+                        var next = lines.ReadAsync(CancellationToken.None);
                         if (!next.IsCompleted && cancellationToken.CanBeCanceled)
                         {
                             // A read from a pipe or terminal cannot be interrupted: stop waiting for it instead.
                             var reading = next.AsTask();
                             await Task.WhenAny(reading, stop).ConfigureAwait(false);
-                            next = reading.IsCompleted ? new ValueTask<string?>(reading) : default;
+                            next = reading.IsCompleted ? new ValueTask<ReplayInputLine?>(reading) : default;
                         }
 
                         if (cancellationToken.IsCancellationRequested)
@@ -119,7 +120,7 @@ public sealed class ReplayRunner
                             break;
                         }
 
-                        line = await next.ConfigureAwait(false);
+                        read = await next.ConfigureAwait(false);
                     }
                     catch (IOException ex)
                     {
@@ -127,12 +128,12 @@ public sealed class ReplayRunner
                         break;
                     }
 
-                    if (line is null)
+                    if (read is not { } line)
                         break;
-                    lineNumber++;
-                    if (ReplayParser.IsSkipped(line))
+                    lineNumber = line.Number;
+                    if (!line.TooLong && ReplayParser.IsSkipped(line.Bytes.Span))
                         continue;
-                    var parsed = ReplayParser.Parse(line);
+                    var parsed = line.TooLong ? ParsedLine.Bad(ReplayParser.TooLong(ReplayLineReader.MaxLineBytes)) : ReplayParser.Parse(line.Bytes);
                     var result = parsed.Request is { } request
                         ? await runner.ExecuteAsync(request).ConfigureAwait(false)
                         : new ErrorResult(parsed.Error!);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using HekiActors.Actors.Hosting;
 
 namespace HekiActors.Cli.Simulate;
@@ -29,7 +28,7 @@ public sealed record CommandLineOverrides
         var profiles = scenario.Profiles;
         if (Vms is not null)
         {
-            spec = spec with { Vms = (int)Integer("--vms", Vms, 1, int.MaxValue, Expectations.PositiveInteger) };
+            spec = spec with { Vms = (int)Integer("--vms", Vms, 1, Expectations.MaxVms, Expectations.Vms) };
         }
 
         if (Vcpus is not null)
@@ -39,7 +38,7 @@ public sealed record CommandLineOverrides
 
         if (MemoryMb is not null)
         {
-            spec = spec with { MemoryMbPerVm = Unsigned("--memory-mb", MemoryMb, Expectations.MinMemoryMb, Expectations.MemoryMb) };
+            spec = spec with { MemoryMbPerVm = Unsigned("--memory-mb", MemoryMb, Expectations.MinMemoryMb, Expectations.MaxMemoryMb, Expectations.MemoryMb) };
         }
 
         if (Profile is not null)
@@ -65,19 +64,19 @@ public sealed record CommandLineOverrides
         {
             spec = spec with
             {
-                AccessesPerVcpu = Integer("--accesses-per-vcpu", AccessesPerVcpu, 1, long.MaxValue, Expectations.PositiveInteger),
+                AccessesPerVcpu = Integer("--accesses-per-vcpu", AccessesPerVcpu, 1, long.MaxValue, Expectations.AccessesPerVcpu),
                 Duration = Duration is null ? null : spec.Duration,
             };
         }
 
         if (Rounds is not null)
         {
-            spec = spec with { Rounds = (int)Integer("--rounds", Rounds, 1, int.MaxValue, Expectations.PositiveInteger) };
+            spec = spec with { Rounds = (int)Integer("--rounds", Rounds, 1, int.MaxValue, Expectations.Rounds) };
         }
 
         if (Seed is not null)
         {
-            spec = spec with { Seed = Unsigned("--seed", Seed, 0, Expectations.Seed) };
+            spec = spec with { Seed = Unsigned("--seed", Seed, 0, ulong.MaxValue, Expectations.Seed) };
         }
 
         if (Journal is not null)
@@ -107,14 +106,11 @@ public sealed record CommandLineOverrides
     }
 
     private static long Integer(string option, string text, long min, long max, string expectation) =>
-        long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
-            ? n
-            : throw Bad(option, expectation, text);
+        NumberText.TryInteger(text, min, max, out var n) ? n : throw Bad(option, expectation, text);
 
-    private static ulong Unsigned(string option, string text, ulong min, string expectation) =>
-        ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= min
-            ? n
-            : throw Bad(option, expectation, text);
+    // Unlike a file's unsigned keys, an option takes no leading + (the file's YAML integers may carry one).
+    private static ulong Unsigned(string option, string text, ulong min, ulong max, string expectation) =>
+        !text.StartsWith('+') && NumberText.TryUnsigned(text, min, max, out var n) ? n : throw Bad(option, expectation, text);
 
     private static UsageException Bad(string option, string expectation, string got) =>
         new($"{option} {expectation}, got {(got.Length == 0 ? "nothing" : got)}");

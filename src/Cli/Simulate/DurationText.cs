@@ -6,7 +6,7 @@ namespace HekiActors.Cli.Simulate;
 /// <summary>Durations as users write them: <c>20s</c>, <c>2m</c>, <c>1m30s</c>, <c>500ms</c>, <c>1h</c>, or a bare number of seconds.</summary>
 public static partial class DurationText
 {
-    /// <summary>Parses a positive duration; false for anything else (zero, negative, unknown unit).</summary>
+    /// <summary>Parses a duration from <see cref="Min"/> to <see cref="Max"/>; false for anything else (too short, negative, unknown unit).</summary>
     public static bool TryParse(string? text, out TimeSpan duration)
     {
         duration = TimeSpan.Zero;
@@ -56,10 +56,15 @@ public static partial class DurationText
         return seconds == 0 ? $"{minutes}m" : $"{minutes}m{seconds}s";
     }
 
+    /// <summary>The shortest duration: the finest unit written (ms). Less would round to nothing, not be "positive".</summary>
+    public static readonly TimeSpan Min = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>The longest duration: a week is far beyond any sensible simulation, and keeps every deadline sum in range.</summary>
+    public static readonly TimeSpan Max = TimeSpan.FromDays(7);
+
     private static bool FromSeconds(double seconds, out TimeSpan duration)
     {
-        // An upper bound keeps TimeSpan from overflowing; a week is far beyond any sensible simulation.
-        if (!double.IsFinite(seconds) || seconds <= 0 || seconds > TimeSpan.FromDays(7).TotalSeconds)
+        if (!double.IsFinite(seconds) || seconds < Min.TotalSeconds || seconds > Max.TotalSeconds)
         {
             duration = TimeSpan.Zero;
             return false;

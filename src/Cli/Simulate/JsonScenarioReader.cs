@@ -14,18 +14,17 @@ public static class JsonScenarioReader
     {
         CommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
-        MaxDepth = 16,
+        MaxDepth = ScenarioFile.MaxDepth,
     };
 
-    /// <summary>Parses <paramref name="text"/>; null for an empty file; a <see cref="UsageException"/> for malformed JSON.</summary>
-    public static ScenarioNode? Read(string text, string fileName)
+    /// <summary>Parses UTF-8 <paramref name="bytes"/> (without a byte order mark); null for an empty file; a <see cref="UsageException"/> for malformed JSON.</summary>
+    public static ScenarioNode? Read(byte[] bytes, string fileName)
     {
-        if (string.IsNullOrWhiteSpace(text))
+        if (bytes.AsSpan().IndexOfAnyExcept(" \t\r\n"u8) < 0)
         {
             return null;
         }
 
-        var bytes = Encoding.UTF8.GetBytes(text);
         var lines = new LineMap(bytes);
         var reader = new Utf8JsonReader(bytes, Options);
         try
@@ -35,7 +34,8 @@ public static class JsonScenarioReader
                 return null;
             }
 
-            var root = ReadValue(ref reader, lines, fileName);
+            var values = 0;
+            var root = ReadValue(ref reader, lines, fileName, ref values);
             if (reader.Read())
             {
                 throw new UsageException($"{fileName}:{lines.LineOf(reader.TokenStartIndex)}: malformed JSON: more data after the scenario object");
@@ -54,13 +54,18 @@ public static class JsonScenarioReader
                 message = message[..cut];
             }
 
-            throw new UsageException($"{fileName}:{line}: malformed JSON: {message}");
+            throw new UsageException($"{fileName}:{line}: malformed JSON: {ScenarioNode.Excerpt(message, ScenarioNode.ParserMessageLength)}");
         }
     }
 
-    private static ScenarioNode ReadValue(ref Utf8JsonReader reader, LineMap lines, string fileName)
+    private static ScenarioNode ReadValue(ref Utf8JsonReader reader, LineMap lines, string fileName, ref int values)
     {
         var line = lines.LineOf(reader.TokenStartIndex);
+        if (++values > ScenarioFile.MaxValues)
+        {
+            throw ScenarioFile.TooManyValues(fileName, line);
+        }
+
         switch (reader.TokenType)
         {
             case JsonTokenType.StartObject:
@@ -69,16 +74,21 @@ public static class JsonScenarioReader
                 var seen = new HashSet<string>(StringComparer.Ordinal);
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
                 {
-                    var key = reader.GetString() ?? "";
                     var keyLine = lines.LineOf(reader.TokenStartIndex);
+                    if (++values > ScenarioFile.MaxValues)
+                    {
+                        throw ScenarioFile.TooManyValues(fileName, keyLine);
+                    }
+
+                    var key = Text(ref reader, keyLine, fileName);
                     if (!seen.Add(key))
                     {
                         // JSON leaves duplicates undefined; YAML forbids them. Refuse both rather than guess which wins.
-                        throw new UsageException($"{fileName}:{keyLine}: duplicate key \"{key}\"");
+                        throw new UsageException($"{fileName}:{keyLine}: duplicate key \"{ScenarioNode.Excerpt(key)}\"");
                     }
 
                     reader.Read();
-                    entries.Add(new ScenarioEntry(key, keyLine, ReadValue(ref reader, lines, fileName)));
+                    entries.Add(new ScenarioEntry(key, keyLine, ReadValue(ref reader, lines, fileName, ref values)));
                 }
 
                 return new ScenarioMap(line, entries);
@@ -89,14 +99,14 @@ public static class JsonScenarioReader
                 var items = new List<ScenarioNode>();
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                 {
-                    items.Add(ReadValue(ref reader, lines, fileName));
+                    items.Add(ReadValue(ref reader, lines, fileName, ref values));
                 }
 
                 return new ScenarioList(line, items);
             }
 
             case JsonTokenType.String:
-                return new ScenarioScalar(line, reader.GetString() ?? "", ScalarKind.String);
+                return new ScenarioScalar(line, Text(ref reader, line, fileName), ScalarKind.String);
             case JsonTokenType.Number:
             {
                 var raw = Encoding.UTF8.GetString(reader.ValueSpan);
@@ -110,6 +120,19 @@ public static class JsonScenarioReader
                 return new ScenarioScalar(line, "false", ScalarKind.Bool);
             default:
                 return new ScenarioScalar(line, "null", ScalarKind.Null);
+        }
+    }
+
+    /// <summary>A string token's text; JSON allows a lone surrogate escape (\ud800) that .NET cannot turn into a string.</summary>
+    private static string Text(ref Utf8JsonReader reader, int line, string fileName)
+    {
+        try
+        {
+            return reader.GetString() ?? "";
+        }
+        catch (InvalidOperationException)
+        {
+            throw new UsageException($"{fileName}:{line}: malformed JSON: a string is not valid Unicode (a lone surrogate escape)");
         }
     }
 

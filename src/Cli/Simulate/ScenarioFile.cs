@@ -1,4 +1,7 @@
+using System.Buffers;
 using System.Globalization;
+using System.Text;
+using System.Text.Unicode;
 using HekiActors.Actors.Hosting;
 using HekiActors.Simulation;
 using HekiActors.Protocol;
@@ -27,35 +30,77 @@ public static class ScenarioFile
 
     public static readonly IReadOnlyList<string> TelemetryKeys = ["exporters"];
 
+    /// <summary>Largest scenario file read, in bytes: real ones are a few KiB; the cap bounds the reader's memory.</summary>
+    public const int MaxFileBytes = 1 << 20;
+
+    /// <summary>Deepest nesting of mappings and lists (a scenario needs 3: the file, a section, a list in it).</summary>
+    public const int MaxDepth = 16;
+
+    /// <summary>
+    /// Most values (mappings, lists, scalars, keys included) in one file: every key of a scenario is about 60. The parsers
+    /// allocate a few hundred bytes per value, so without this a 1 MiB file of <c>[],[],...</c> would cost 200 MB.
+    /// </summary>
+    public const int MaxValues = 10_000;
+
+    /// <summary>The error for the value past <see cref="MaxValues"/>.</summary>
+    internal static UsageException TooManyValues(string fileName, long line) =>
+        new($"{fileName}:{line}: more than {MaxValues:N0} values; a scenario needs a few dozen");
+
     /// <summary>Reads and checks the file at <paramref name="path"/>; the name used in messages is the path as given.</summary>
+    /// <remarks>Only a regular file of at most <see cref="MaxFileBytes"/> bytes of UTF-8 is read: a device, a FIFO or a
+    /// directory is refused before it is opened, so an endless or blocking "file" can neither hang nor fill memory.</remarks>
     public static Scenario Load(string path)
     {
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            throw new UsageException($"{path}: cannot read the scenario file: {e.Message}");
-        }
-
-        return Parse(text, path);
+        Format(path);
+        return Parse(ScenarioFileBytes.Read(path), path);
     }
 
     /// <summary>Parses scenario text; the format comes from <paramref name="fileName"/>'s extension.</summary>
-    public static Scenario Parse(string text, string fileName)
+    public static Scenario Parse(string text, string fileName) => Parse(Encoding.UTF8.GetBytes(text), fileName);
+
+    /// <summary>Parses a scenario file's bytes (strict UTF-8, an optional byte order mark); the format comes from <paramref name="fileName"/>'s extension.</summary>
+    public static Scenario Parse(byte[] bytes, string fileName)
     {
-        var extension = Path.GetExtension(fileName).ToLowerInvariant();
-        var root = extension switch
+        var format = Format(fileName);
+        if (bytes.Length > MaxFileBytes)
         {
-            ".yaml" or ".yml" => YamlScenarioReader.Read(text, fileName),
-            ".json" => JsonScenarioReader.Read(text, fileName),
-            _ => throw new UsageException($"{fileName}: a scenario file must end in .yaml, .yml or .json"),
-        };
+            throw new UsageException($"{fileName}: a scenario file must not exceed {MaxFileBytes:N0} bytes, got {bytes.Length:N0}");
+        }
+
+        if (bytes.AsSpan().StartsWith(Utf8Bom))
+        {
+            bytes = bytes[Utf8Bom.Length..];
+        }
+
+        var text = StrictUtf8(bytes, fileName);
+        var root = format == ".json" ? JsonScenarioReader.Read(bytes, fileName) : YamlScenarioReader.Read(text, fileName);
         var name = Path.GetFileNameWithoutExtension(fileName);
         var start = Scenario.Default with { Name = string.IsNullOrEmpty(name) ? Scenario.DefaultName : name };
         return root is null ? start : new Checker(fileName).Apply(root, start);
+    }
+
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
+    /// <summary>".yaml" or ".json": the reader the file name asks for.</summary>
+    private static string Format(string fileName) => Path.GetExtension(fileName).ToLowerInvariant() switch
+    {
+        ".yaml" or ".yml" => ".yaml",
+        ".json" => ".json",
+        _ => throw new UsageException($"{fileName}: a scenario file must end in .yaml, .yml or .json"),
+    };
+
+    /// <summary>Decodes UTF-8, refusing invalid bytes (with their line) rather than turning them into U+FFFD.</summary>
+    private static string StrictUtf8(byte[] bytes, string fileName)
+    {
+        var chars = new char[bytes.Length];
+        var status = Utf8.ToUtf16(bytes, chars, out var read, out var written, replaceInvalidSequences: false);
+        if (status != OperationStatus.Done)
+        {
+            var line = bytes.AsSpan(0, read).Count((byte)'\n') + 1;
+            throw new UsageException($"{fileName}:{line}: the file is not valid UTF-8 (byte 0x{bytes[read]:X2})");
+        }
+
+        return new string(chars, 0, written);
     }
 
     /// <summary>Walks the tree once, applying each key over the defaults; knows the file name for messages.</summary>
@@ -84,13 +129,13 @@ public static class ScenarioFile
                 switch (key)
                 {
                     case "vms":
-                        spec = spec with { Vms = (int)Integer(key, line, value, 1, int.MaxValue, Expectations.PositiveInteger) };
+                        spec = spec with { Vms = (int)Integer(key, line, value, 1, Expectations.MaxVms, Expectations.Vms) };
                         break;
                     case "vcpus":
                         spec = spec with { VcpusPerVm = (int)Integer(key, line, value, 1, Expectations.MaxVcpus, Expectations.Vcpus) };
                         break;
                     case "memory_mb":
-                        spec = spec with { MemoryMbPerVm = Unsigned(key, line, value, Expectations.MinMemoryMb, Expectations.MemoryMb) };
+                        spec = spec with { MemoryMbPerVm = Unsigned(key, line, value, Expectations.MinMemoryMb, Expectations.MaxMemoryMb, Expectations.MemoryMb) };
                         break;
                     case "profile":
                         profiles = ProfileChoices.TryParse(String(key, line, value, Expectations.Profile), out var choice)
@@ -105,14 +150,14 @@ public static class ScenarioFile
                         setDuration = true;
                         break;
                     case "accesses_per_vcpu":
-                        spec = spec with { AccessesPerVcpu = Integer(key, line, value, 1, long.MaxValue, Expectations.PositiveInteger) };
+                        spec = spec with { AccessesPerVcpu = Integer(key, line, value, 1, long.MaxValue, Expectations.AccessesPerVcpu) };
                         setAccesses = true;
                         break;
                     case "rounds":
-                        spec = spec with { Rounds = (int)Integer(key, line, value, 1, int.MaxValue, Expectations.PositiveInteger) };
+                        spec = spec with { Rounds = (int)Integer(key, line, value, 1, int.MaxValue, Expectations.Rounds) };
                         break;
                     case "seed":
-                        spec = spec with { Seed = Unsigned(key, line, value, 0, Expectations.Seed) };
+                        spec = spec with { Seed = Unsigned(key, line, value, 0, ulong.MaxValue, Expectations.Seed) };
                         break;
                     case "workload":
                         spec = spec with { Workload = Workload(key, line, value, spec.Workload) };
@@ -149,17 +194,29 @@ public static class ScenarioFile
                 var name = key + "." + entry.Key;
                 mix = entry.Key switch
                 {
-                    "read" => mix with { Read = Number(name, entry.KeyLine, entry.Value, double.MaxValue, Expectations.NonNegativeNumber) },
-                    "write" => mix with { Write = Number(name, entry.KeyLine, entry.Value, double.MaxValue, Expectations.NonNegativeNumber) },
-                    "exec" => mix with { Exec = Number(name, entry.KeyLine, entry.Value, double.MaxValue, Expectations.NonNegativeNumber) },
-                    "user_mode" => mix with { UserMode = Number(name, entry.KeyLine, entry.Value, 1, Expectations.Fraction) },
-                    _ => mix with { Locality = Number(name, entry.KeyLine, entry.Value, 1, Expectations.Fraction) },
+                    "read" => mix with { Read = Number(name, entry.KeyLine, entry.Value, Expectations.MaxWeight, double.Epsilon, Expectations.Weight) },
+                    "write" => mix with { Write = Number(name, entry.KeyLine, entry.Value, Expectations.MaxWeight, double.Epsilon, Expectations.Weight) },
+                    "exec" => mix with { Exec = Number(name, entry.KeyLine, entry.Value, Expectations.MaxWeight, double.Epsilon, Expectations.Weight) },
+                    "user_mode" => mix with { UserMode = Number(name, entry.KeyLine, entry.Value, 1, Expectations.WorkloadResolution, Expectations.WorkloadFraction) },
+                    _ => mix with { Locality = Number(name, entry.KeyLine, entry.Value, 1, Expectations.WorkloadResolution, Expectations.WorkloadFraction) },
                 };
             }
 
-            if (mix.Read + mix.Write + mix.Exec <= 0)
+            var total = mix.Read + mix.Write + mix.Exec;
+            if (total <= 0)
             {
                 throw new UsageException($"{fileName}:{line}: key \"{key}\" needs a positive read, write or exec weight, got all zero");
+            }
+
+            // The split is drawn out of 65,536: a weight below that share of the total would never be drawn.
+            foreach (var (name, weight) in new[] { ("read", mix.Read), ("write", mix.Write), ("exec", mix.Exec) })
+            {
+                if (weight > 0 && weight / total < Expectations.WorkloadResolution)
+                {
+                    throw new UsageException(
+                        $"{fileName}:{line}: key \"{key}.{name}\" ({weight.ToString(CultureInfo.InvariantCulture)}) is below 1/65536 of the total weight "
+                        + $"({total.ToString(CultureInfo.InvariantCulture)}), so those accesses would never happen: make it 0 or larger");
+                }
             }
 
             return mix;
@@ -169,7 +226,7 @@ public static class ScenarioFile
         {
             foreach (var entry in Section(key, line, value, AttackKeys))
             {
-                var count = (int)Integer(key + "." + entry.Key, entry.KeyLine, entry.Value, 0, int.MaxValue, Expectations.NonNegativeInteger);
+                var count = (int)Integer(key + "." + entry.Key, entry.KeyLine, entry.Value, 0, int.MaxValue, Expectations.AttackCount);
                 mix = entry.Key switch
                 {
                     "write_kernel_text" => mix with { WriteKernelText = count },
@@ -284,12 +341,12 @@ public static class ScenarioFile
                 if (!known.Contains(entry.Key, StringComparer.Ordinal))
                 {
                     throw new UsageException(
-                        $"{fileName}:{entry.KeyLine}: unknown key \"{prefix}{entry.Key}\"; known keys{(prefix.Length > 0 ? " under \"" + prefix.TrimEnd('.') + "\"" : "")}: {string.Join(", ", known)}");
+                        $"{fileName}:{entry.KeyLine}: unknown key \"{ScenarioNode.Excerpt(prefix + entry.Key)}\"; known keys{(prefix.Length > 0 ? " under \"" + prefix.TrimEnd('.') + "\"" : "")}: {string.Join(", ", known)}");
                 }
 
                 if (!seen.Add(entry.Key))
                 {
-                    throw new UsageException($"{fileName}:{entry.KeyLine}: duplicate key \"{prefix}{entry.Key}\"");
+                    throw new UsageException($"{fileName}:{entry.KeyLine}: duplicate key \"{ScenarioNode.Excerpt(prefix + entry.Key)}\"");
                 }
 
                 yield return entry;
@@ -297,23 +354,18 @@ public static class ScenarioFile
         }
 
         private long Integer(string key, int line, ScenarioNode value, long min, long max, string expectation) =>
-            value is ScenarioScalar { Kind: ScalarKind.Integer } s
-            && long.TryParse(s.Text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n)
-            && n >= min && n <= max
+            value is ScenarioScalar { Kind: ScalarKind.Integer } s && NumberText.TryInteger(s.Text, min, max, out var n)
                 ? n
                 : throw Bad(key, line, expectation, value);
 
-        private ulong Unsigned(string key, int line, ScenarioNode value, ulong min, string expectation) =>
-            value is ScenarioScalar { Kind: ScalarKind.Integer } s
-            && ulong.TryParse(s.Text.StartsWith('+') ? s.Text[1..] : s.Text, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
-            && n >= min
+        private ulong Unsigned(string key, int line, ScenarioNode value, ulong min, ulong max, string expectation) =>
+            value is ScenarioScalar { Kind: ScalarKind.Integer } s && NumberText.TryUnsigned(s.Text, min, max, out var n)
                 ? n
                 : throw Bad(key, line, expectation, value);
 
-        private double Number(string key, int line, ScenarioNode value, double max, string expectation) =>
+        private double Number(string key, int line, ScenarioNode value, double max, double smallestNonZero, string expectation) =>
             value is ScenarioScalar { Kind: ScalarKind.Integer or ScalarKind.Float } s
-            && double.TryParse(s.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var n)
-            && double.IsFinite(n) && n >= 0 && n <= max
+            && NumberText.TryNumber(s.Text, 0, max, smallestNonZero, out var n)
                 ? n
                 : throw Bad(key, line, expectation, value);
 

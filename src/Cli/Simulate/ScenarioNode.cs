@@ -9,6 +9,34 @@ public abstract record ScenarioNode(int Line)
 {
     /// <summary>How the node reads in an error message's "got ...".</summary>
     public abstract string Describe();
+
+    /// <summary>Longest excerpt of a value or key quoted back in a message.</summary>
+    public const int ExcerptLength = 40;
+
+    /// <summary>Longest parser message passed on (YamlDotNet and System.Text.Json quote the input they stopped at).</summary>
+    public const int ParserMessageLength = 200;
+
+    /// <summary>
+    /// <paramref name="text"/> as a message quotes it: control characters escaped so the message stays on one line,
+    /// cut after <see cref="ExcerptLength"/> characters so a megabyte-long value cannot flood the terminal.
+    /// </summary>
+    public static string Excerpt(string text, int maxLength = ExcerptLength)
+    {
+        var cut = text.Length > maxLength;
+        var shown = cut ? text[..maxLength] : text;
+        if (shown.Any(char.IsControl))
+        {
+            var builder = new System.Text.StringBuilder(shown.Length + 8);
+            foreach (var c in shown)
+            {
+                builder.Append(char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString());
+            }
+
+            shown = builder.ToString();
+        }
+
+        return cut ? shown + "..." : shown;
+    }
 }
 
 /// <summary>A mapping: keys in file order, each with the line the key is on.</summary>
@@ -43,7 +71,7 @@ public sealed record ScenarioScalar(int Line, string Text, ScalarKind Kind) : Sc
     {
         ScalarKind.Null => "nothing",
         // Quotes make "3" (a string) distinguishable from 3 (a number) in the message.
-        ScalarKind.String => "\"" + Text + "\"",
-        _ => Text,
+        ScalarKind.String => "\"" + Excerpt(Text) + "\"",
+        _ => Excerpt(Text),
     };
 }

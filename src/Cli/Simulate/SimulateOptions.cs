@@ -153,6 +153,7 @@ public sealed class SimulateOptions
         // The file is read first, so its errors come before option errors: they are the ones with line numbers.
         var scenario = file is null ? Simulate.Scenario.Default : ScenarioFile.Load(file);
         scenario = overrides.ApplyTo(scenario);
+        ScenarioLimits.Check(scenario, RunMemoryEstimate.AvailableBytes());
         var progress = !parse.GetValue(NoProgress);
         var telemetry = TelemetryExporters.Options(scenario.TelemetryExporters, parse.GetValue(Telemetry), parse.GetValue(MetricsPort),
             parse.GetValue(TraceRatio), parse.GetValue(FastPathSpanRatio), parse.GetValue(PerVmLabels), parse.GetValue(FinalScrapeWait));

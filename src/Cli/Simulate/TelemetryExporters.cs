@@ -78,10 +78,10 @@ public static class TelemetryExporters
     private static double Ratio(string option, string? text, double fallback) =>
         text is null
             ? fallback
-            : double.TryParse(text, NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out var r)
-                && r is >= 0 and <= 1
+            // No sign: "-0" is not a ratio. A tiny non-zero ratio would round to "never" in the sampler: refused.
+            : text.Length > 0 && text[0] is not ('-' or '+') && NumberText.TryNumber(text, 0, 1, Expectations.MinRatio, out var r)
                 ? r
-                : throw new UsageException($"{option} {Expectations.Fraction}, got {Shown(text)}");
+                : throw new UsageException($"{option} {Expectations.Ratio}, got {Shown(text)}");
 
     private static string Shown(string text) => text.Length == 0 ? "nothing" : text;
 }

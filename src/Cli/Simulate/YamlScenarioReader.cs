@@ -1,66 +1,157 @@
 using System.Text.RegularExpressions;
 using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
+using YamlDotNet.Core.Events;
 
 namespace HekiActors.Cli.Simulate;
 
-/// <summary>Reads a YAML scenario file into a <see cref="ScenarioNode"/> tree through YamlDotNet's representation model.</summary>
+/// <summary>Reads a YAML scenario file into a <see cref="ScenarioNode"/> tree from YamlDotNet's parser events.</summary>
 /// <remarks>
-/// The representation model (rather than a deserializer) keeps every node's position, so errors name the exact line,
-/// and it leaves type resolution to us: plain scalars are resolved by the YAML 1.2 core schema, quoted ones are strings.
+/// The tree is built from the event stream with an explicit stack, not through YamlDotNet's representation model,
+/// because the model recurses once per nesting level (10,000 nested flow mappings overflow the stack) and expands
+/// aliases by walking shared nodes (a 600-byte "billion laughs" file becomes gigabytes). Here nesting stops at
+/// <see cref="ScenarioFile.MaxDepth"/> and anchors, aliases and tags are refused: a scenario needs none of them.
+/// Every node keeps the line it starts on; plain scalars are typed by the YAML 1.2 core schema, quoted ones are strings.
 /// </remarks>
 public static partial class YamlScenarioReader
 {
     /// <summary>Parses <paramref name="text"/>; null for an empty document; a <see cref="UsageException"/> for malformed YAML.</summary>
     public static ScenarioNode? Read(string text, string fileName)
     {
-        var stream = new YamlStream();
+        var scanner = new Scanner(new StringReader(text), skipComments: true);
+        var parser = new Parser(scanner);
+        var tree = new TreeBuilder(fileName);
+        var documents = 0;
+        while (Next(parser, scanner, fileName) is { } ev)
+        {
+            switch (ev)
+            {
+                case DocumentStart when ++documents > 1:
+                    throw new UsageException($"{fileName}:{ev.Start.Line}: a scenario file holds one YAML document, found a second one");
+                case AnchorAlias alias:
+                    throw new UsageException($"{fileName}:{ev.Start.Line}: YAML aliases (*{ScenarioNode.Excerpt(alias.Value.ToString())}) are not supported in scenario files");
+                case NodeEvent { Anchor.IsEmpty: false } node:
+                    throw new UsageException($"{fileName}:{ev.Start.Line}: YAML anchors (&{ScenarioNode.Excerpt(node.Anchor.ToString())}) are not supported in scenario files");
+                case NodeEvent { Tag.IsEmpty: false } node:
+                    throw new UsageException($"{fileName}:{ev.Start.Line}: YAML tags ({ScenarioNode.Excerpt(node.Tag.ToString())}) are not supported in scenario files");
+                case MappingStart:
+                    tree.Open(Line(ev), isMap: true);
+                    break;
+                case SequenceStart:
+                    tree.Open(Line(ev), isMap: false);
+                    break;
+                case MappingEnd or SequenceEnd:
+                    tree.Close();
+                    break;
+                case Scalar scalar:
+                    tree.Add(new ScenarioScalar(Line(ev), scalar.Value, Resolve(scalar)));
+                    break;
+            }
+        }
+
+        return tree.Root;
+    }
+
+    /// <summary>The parser's next event, or null at the end; any failure inside YamlDotNet is malformed input at a line.</summary>
+    private static ParsingEvent? Next(Parser parser, Scanner scanner, string fileName)
+    {
         try
         {
-            stream.Load(new StringReader(text));
+            return parser.MoveNext() ? parser.Current : null;
         }
         catch (YamlException e)
         {
-            throw new UsageException($"{fileName}:{e.Start.Line}: malformed YAML: {e.Message}");
+            throw new UsageException($"{fileName}:{e.Start.Line}: malformed YAML: {ScenarioNode.Excerpt(e.Message, ScenarioNode.ParserMessageLength)}");
         }
-
-        if (stream.Documents.Count == 0)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            return null;
+            // YamlDotNet's scanner throws plain exceptions on some malformed input (an unclosed flow sequence followed
+            // by a key throws InvalidOperationException): only its code runs here, so it is the file that is wrong.
+            throw new UsageException($"{fileName}:{scanner.CurrentPosition.Line}: malformed YAML: the parser cannot read on from here");
         }
-
-        if (stream.Documents.Count > 1)
-        {
-            var second = stream.Documents[1].RootNode.Start.Line;
-            throw new UsageException($"{fileName}:{second}: a scenario file holds one YAML document, found a second one");
-        }
-
-        return Convert(stream.Documents[0].RootNode);
     }
 
-    private static ScenarioNode Convert(YamlNode node) => node switch
+    private static int Line(ParsingEvent ev) => (int)Math.Min(ev.Start.Line, int.MaxValue);
+
+    /// <summary>Builds the tree bottom-up: each finished node goes into the collection still open above it.</summary>
+    private sealed class TreeBuilder(string fileName)
     {
-        YamlMappingNode map => new ScenarioMap(Line(map), map.Children
-            .Select(kv => new ScenarioEntry(KeyText(kv.Key), Line(kv.Key), Convert(kv.Value)))
-            .ToList()),
-        YamlSequenceNode seq => new ScenarioList(Line(seq), seq.Children.Select(Convert).ToList()),
-        YamlScalarNode scalar => new ScenarioScalar(Line(scalar), scalar.Value ?? "", Resolve(scalar)),
-        _ => new ScenarioScalar(Line(node), node.ToString(), ScalarKind.String),
-    };
+        private readonly Stack<Frame> _open = new();
+        private int _values;
 
-    private static int Line(YamlNode node) => (int)node.Start.Line;
+        public ScenarioNode? Root { get; private set; }
 
-    // Complex keys (a mapping as a key) are legal YAML but never a known key; their text makes the "unknown key" error.
-    private static string KeyText(YamlNode key) => key is YamlScalarNode s ? s.Value ?? "" : key.ToString();
+        public void Open(int line, bool isMap)
+        {
+            Count(line);
+            if (_open.Count >= ScenarioFile.MaxDepth)
+            {
+                throw new UsageException($"{fileName}:{line}: nesting deeper than {ScenarioFile.MaxDepth} levels");
+            }
 
-    private static ScalarKind Resolve(YamlScalarNode scalar)
+            _open.Push(new Frame(line, isMap));
+        }
+
+        public void Close()
+        {
+            var frame = _open.Pop();
+            Attach(frame.IsMap ? new ScenarioMap(frame.Line, frame.Entries) : new ScenarioList(frame.Line, frame.Items));
+        }
+
+        /// <summary>A scalar, counted as a value.</summary>
+        public void Add(ScenarioScalar scalar)
+        {
+            Count(scalar.Line);
+            Attach(scalar);
+        }
+
+        private void Count(int line)
+        {
+            if (++_values > ScenarioFile.MaxValues)
+            {
+                throw ScenarioFile.TooManyValues(fileName, line);
+            }
+        }
+
+        private void Attach(ScenarioNode node)
+        {
+            if (!_open.TryPeek(out var parent))
+            {
+                Root = node;
+            }
+            else if (!parent.IsMap)
+            {
+                parent.Items.Add(node);
+            }
+            else if (parent.PendingKey is not { } key)
+            {
+                // Complex keys (a mapping as a key) are legal YAML but never a known key: they only make an "unknown key" error.
+                parent.PendingKey = (node is ScenarioScalar s ? s.Text : "(" + node.Describe() + ")", node.Line);
+            }
+            else
+            {
+                parent.Entries.Add(new ScenarioEntry(key.Text, key.Line, node));
+                parent.PendingKey = null;
+            }
+        }
+
+        private sealed class Frame(int line, bool isMap)
+        {
+            public int Line { get; } = line;
+            public bool IsMap { get; } = isMap;
+            public List<ScenarioEntry> Entries { get; } = [];
+            public List<ScenarioNode> Items { get; } = [];
+            public (string Text, int Line)? PendingKey { get; set; }
+        }
+    }
+
+    private static ScalarKind Resolve(Scalar scalar)
     {
-        if (scalar.Style is not (YamlDotNet.Core.ScalarStyle.Plain or YamlDotNet.Core.ScalarStyle.Any))
+        if (scalar.Style is not (ScalarStyle.Plain or ScalarStyle.Any))
         {
             return ScalarKind.String;
         }
 
-        var text = scalar.Value ?? "";
+        var text = scalar.Value;
         if (text is "" or "~" or "null" or "Null" or "NULL")
         {
             return ScalarKind.Null;

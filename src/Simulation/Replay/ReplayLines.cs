@@ -60,8 +60,9 @@ public static class ReplayLines
                 Op(json, "protect", r.Vm);
                 json.WriteNumber("vcpu", r.Vcpu);
                 json.WriteNumber("cpl", r.Cpl);
-                // "ranges" is packed into pages of 169 when parsed: only one page that fits may be written so.
-                if (r.ListPages.Length == 1 && r.ListPages[0].Length <= ProtectMemory.MaxRangesPerPage)
+                // "ranges" is packed into pages of 169 when parsed: only one page that fits may be written so, and not
+                // an empty one ("ranges":[] is no list page at all, a different hypercall).
+                if (r.ListPages.Length == 1 && r.ListPages[0].Length is > 0 and <= ProtectMemory.MaxRangesPerPage)
                 {
                     json.WritePropertyName("ranges");
                     WriteRanges(json, r.ListPages[0]);

@@ -1,4 +1,7 @@
+using System.Buffers;
 using System.Globalization;
+using System.Text;
+using System.Text.Unicode;
 using System.Text.Json;
 using HekiActors.Memory;
 using HekiActors.Memory.Hypercalls;
@@ -11,11 +14,11 @@ namespace HekiActors.Simulation.Replay;
 /// </summary>
 public static class ReplayParser
 {
-    /// <summary>Most vCPUs a create_vm may ask for (a bound so a typo cannot start millions of actors).</summary>
-    public const int MaxVcpus = 1024;
+    /// <summary>Most vCPUs a create_vm may ask for: KVM's limit, as in <c>heki simulate</c>, so every recording replays.</summary>
+    public const int MaxVcpus = VmConfig.MaxVcpus;
 
-    /// <summary>Most MiB of guest memory: 2^44 MiB is 2^52 pages, far from overflowing a gfn.</summary>
-    public const ulong MaxMemoryMb = 1UL << 44;
+    /// <summary>Most MiB of guest memory: 2^44 MiB is 2^64 bytes, the whole guest physical address space.</summary>
+    public const ulong MaxMemoryMb = VmConfig.MaxMemoryMb;
 
     /// <summary>Control registers CR0..CR15 exist (the vCPU rejects the others with its own message).</summary>
     private const ulong MaxCr = 15;
@@ -30,12 +33,37 @@ public static class ReplayParser
         return text.IsEmpty || text[0] == '#';
     }
 
-    public static ParsedLine Parse(string line)
+    /// <summary>
+    /// <see cref="IsSkipped(string)"/> on a line's UTF-8 bytes: white space as <see cref="char.IsWhiteSpace(char)"/> sees
+    /// it, then <c>#</c> or nothing. A comment is skipped whatever bytes follow the <c>#</c>: it is never decoded.
+    /// </summary>
+    public static bool IsSkipped(ReadOnlySpan<byte> line)
     {
+        while (!line.IsEmpty)
+        {
+            if (Rune.DecodeFromUtf8(line, out var rune, out var consumed) != OperationStatus.Done || !Rune.IsWhiteSpace(rune))
+                return line[0] == (byte)'#';
+            line = line[consumed..];
+        }
+
+        return true;
+    }
+
+    /// <summary>Parses one line given as text (tests, and callers that already hold strings).</summary>
+    public static ParsedLine Parse(string line) => Parse(Encoding.UTF8.GetBytes(line));
+
+    /// <summary>
+    /// Parses one line's UTF-8 bytes. Invalid UTF-8 is the line's error, never replaced by U+FFFD: two VM ids that
+    /// differ only in invalid bytes must not name the same VM. <paramref name="utf8"/> is only read during the call.
+    /// </summary>
+    public static ParsedLine Parse(ReadOnlyMemory<byte> utf8)
+    {
+        if (!Utf8.IsValid(utf8.Span))
+            return ParsedLine.Bad(InvalidUtf8(utf8.Span));
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(line);
+            document = JsonDocument.Parse(utf8);
         }
         catch (JsonException)
         {
@@ -55,6 +83,21 @@ public static class ReplayParser
                 return ParsedLine.Bad(ex.Message);
             }
         }
+    }
+
+    /// <summary>The message for a line of <see cref="ReplayLineReader.MaxLineBytes"/> bytes or more.</summary>
+    public static string TooLong(int maxLineBytes) =>
+        $"line is longer than {maxLineBytes.ToString("N0", CultureInfo.InvariantCulture)} bytes (the replay format's limit); it was skipped";
+
+    /// <summary>Names the first byte that is not UTF-8, by its 1-based offset in the line.</summary>
+    private static string InvalidUtf8(ReadOnlySpan<byte> line)
+    {
+        var offset = 0;
+        while (Rune.DecodeFromUtf8(line[offset..], out _, out var consumed) == OperationStatus.Done)
+            offset += consumed;
+        return offset < line.Length
+            ? $"line is not valid UTF-8 (byte 0x{line[offset]:X2} at byte {(offset + 1).ToString(CultureInfo.InvariantCulture)})"
+            : "line is not valid UTF-8";
     }
 
     private static ReplayRequest ParseRequest(Fields f)

@@ -1,4 +1,4 @@
-namespace HekiActors.Cli.Tests.Process;
+namespace HekiActors.Cli.Tests;
 
 /// <summary>
 /// Issue 8, item 13, on the real command: every message names the actual problem (the unknown option, not the word
@@ -42,7 +42,7 @@ public sealed class CommandLineProcessTests : IDisposable
     [InlineData("", "heki: a command is needed; the commands are replay, simulate and kernel-data")]
     public void A_bad_command_line_is_named_in_one_line_and_exits_2(string args, string says)
     {
-        var (status, stdout, stderr) = HekiProcess.Run(_folder.Path, args.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        var (status, stdout, stderr) = HekiProcess.Run(args.Split(' ', StringSplitOptions.RemoveEmptyEntries), _folder.Path);
 
         Assert.Equal(ExitCodes.Usage, status);
         Assert.Equal(says, stderr.Split('\n')[0]);
@@ -54,8 +54,9 @@ public sealed class CommandLineProcessTests : IDisposable
     [Fact]
     public void A_flag_before_a_scenario_file_still_takes_the_file_as_the_scenario()
     {
-        var (status, stdout, stderr) = HekiProcess.Run(_folder.Path,
-            "simulate", "--mbec", "one.yaml", "--vcpus", "1", "--memory-mb", "64", "--accesses-per-vcpu", "100", "--rounds", "1", "--no-progress");
+        var (status, stdout, stderr) = HekiProcess.Run(
+            ["simulate", "--mbec", "one.yaml", "--vcpus", "1", "--memory-mb", "64", "--accesses-per-vcpu", "100", "--rounds", "1", "--no-progress"],
+            _folder.Path);
 
         Assert.True(status == ExitCodes.Ok, stderr);
         Assert.StartsWith("heki simulate: scenario one, seed 1", stdout);

@@ -1,7 +1,7 @@
 using HekiActors.TestSupport;
 using Microsoft.Data.Sqlite;
 
-namespace HekiActors.Cli.Tests.Process;
+namespace HekiActors.Cli.Tests;
 
 /// <summary>
 /// Issue 8, items 1 and 2, on the real command: a journal file that cannot hold a journal stops <c>heki simulate</c>
@@ -36,7 +36,7 @@ public sealed class JournalProcessTests : IDisposable
         Make(kind, name);
         var before = File.Exists(_folder.File(name)) ? File.ReadAllBytes(_folder.File(name)) : null;
 
-        var (status, stdout, stderr) = HekiProcess.Run(_folder.Path, ["simulate", "--sqlite-path", name, .. Small]);
+        var (status, stdout, stderr) = HekiProcess.Run(["simulate", "--sqlite-path", name, .. Small], _folder.Path);
 
         Assert.Equal(ExitCodes.Usage, status);
         Assert.Equal($"heki simulate: {says}", stderr.Split('\n')[0][..$"heki simulate: {says}".Length]);
@@ -51,7 +51,7 @@ public sealed class JournalProcessTests : IDisposable
     public void A_path_with_a_semicolon_is_a_file_name_not_connection_string_syntax()
     {
         const string name = "a.db;Mode=ReadOnly";
-        var (status, _, stderr) = HekiProcess.Run(_folder.Path, ["simulate", "--sqlite-path", name, .. Small]);
+        var (status, _, stderr) = HekiProcess.Run(["simulate", "--sqlite-path", name, .. Small], _folder.Path);
 
         Assert.True(status == ExitCodes.Ok, stderr);
         // The journal went to the file of that exact name, and it is a SQLite database with events in it.
@@ -89,7 +89,7 @@ public sealed class JournalProcessTests : IDisposable
         var path = _folder.File("poison.db");
         JournalFixtures.WithUnreadableEvent(path);
 
-        var (status, stdout, stderr) = HekiProcess.Run(_folder.Path, ["simulate", "--sqlite-path", "poison.db", .. Small]);
+        var (status, stdout, stderr) = HekiProcess.Run(["simulate", "--sqlite-path", "poison.db", .. Small], _folder.Path);
 
         Assert.Equal(ExitCodes.Failed, status);
         Assert.Matches(@"\nVMs +0 of 2 booted\n", stdout);
@@ -108,7 +108,7 @@ public sealed class JournalProcessTests : IDisposable
         WaitUntil(() => File.Exists(lockFile) && File.ReadAllText(lockFile).StartsWith($"{first.Id}\n", StringComparison.Ordinal), first);
 
         // Another name of the same file: the lock follows the file, not the spelling.
-        var (status, stdout, stderr) = HekiProcess.Run(_folder.Path, ["simulate", "--sqlite-path", "./sub/../same.db", .. Small]);
+        var (status, stdout, stderr) = HekiProcess.Run(["simulate", "--sqlite-path", "./sub/../same.db", .. Small], _folder.Path);
 
         Assert.Equal(ExitCodes.JournalInUse, status);
         Assert.StartsWith($"heki simulate: journal ./sub/../same.db is in use by process {first.Id} (heki simulate, started ", stderr);
@@ -145,7 +145,7 @@ public sealed class JournalProcessTests : IDisposable
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (!condition())
         {
-            Assert.True(clock.Elapsed < HekiProcess.Timeout, $"gave up waiting.\nstderr:\n{process.Stderr}");
+            Assert.True(clock.Elapsed < HekiProcess.DefaultTimeout, $"gave up waiting.\nstderr:\n{process.Stderr}");
             Thread.Sleep(10);
         }
     }

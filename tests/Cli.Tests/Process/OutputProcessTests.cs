@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace HekiActors.Cli.Tests.Process;
+namespace HekiActors.Cli.Tests;
 
 /// <summary>
 /// Issue 8, items 3 and 11, on the real command: an output that is an input (or another output) is refused before
@@ -32,7 +32,7 @@ public sealed class OutputProcessTests : IDisposable
     {
         var inputs = Inputs();
 
-        var (status, stdout, stderr) = HekiProcess.Run(_folder.Path, ["simulate", .. args.Split(' '), .. Small.Split(' ')]);
+        var (status, stdout, stderr) = HekiProcess.Run(["simulate", .. args.Split(' '), .. Small.Split(' ')], _folder.Path);
 
         Assert.Equal(ExitCodes.Usage, status);
         Assert.StartsWith($"heki simulate: {says}", stderr);

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 
-namespace HekiActors.Cli.Tests.Process;
+namespace HekiActors.Cli.Tests;
 
 /// <summary>
 /// Issue 8, item 14, with real signals: SIGTERM (and SIGHUP) behave like Ctrl+C (stop, report what ran, exit 128 + the

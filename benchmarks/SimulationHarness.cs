@@ -11,8 +11,9 @@ namespace HekiActors.Benchmarks;
 /// <summary>
 /// The simulation engine's harness (issue 4's targets are whole-system figures, not microbenchmarks):
 /// <c>throughput</c> (simulated accesses per second) and <c>boot</c> (boot time of many VMs with their kernel
-/// protections, and the process's peak RSS), and <c>telemetry</c> (issue 5: throughput with telemetry off and fully
-/// on, alternately, in one process; prints the ratio of the medians). Run as
+/// protections, and the process's peak RSS), <c>telemetry</c> (issues 5 and 9: throughput with telemetry off and
+/// fully on — Prometheus scraped every second and OTLP to an in-process receiver — alternately, in one process; prints
+/// the ratio of the medians), and <c>scrape</c> (issue 9: /metrics latency while the simulation runs). Run as
 /// <c>dotnet run -c Release --project benchmarks -- --simulate throughput|boot|telemetry [--vms N] [--vcpus N]
 /// [--memory-mb N] [--seconds S] [--accesses N] [--rounds N] [--profile P] [--no-mbec] [--pairs N] [--trace-ratio R]</c>.
 /// </summary>
@@ -72,16 +73,23 @@ public static class SimulationHarness
     {
         var off = new List<double>();
         var on = new List<double>();
+        // Issue 9: "on" exports by OTLP/HTTP too, to an in-process receiver (the OTLP end-to-end test's).
+        using var receiver = new HekiActors.Observability.Tests.OtlpReceiver();
+        Environment.SetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.Endpoint);
+        Environment.SetEnvironmentVariable("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf");
         for (var run = 0; run < 2 * pairs; run++)
         {
             var enabled = run % 2 == 1;
             var port = FreePort();
-            using var session = enabled ? TelemetrySession.Start(new TelemetryOptions(PrometheusPort: port, TraceSampleRatio: traceRatio)) : null;
+            using var session = enabled
+                ? TelemetrySession.Start(new TelemetryOptions(Otlp: true, PrometheusPort: port, TraceSampleRatio: traceRatio))
+                : null;
             using var scrapes = new CancellationTokenSource();
             var scraper = enabled ? ScrapeEverySecond(port, scrapes.Token) : Task.FromResult(0);
             var result = await new SimulationEngine().RunAsync(spec, null, null, CancellationToken.None).ConfigureAwait(false);
             await scrapes.CancelAsync().ConfigureAwait(false);
             var scraped = await scraper.ConfigureAwait(false);
+            session?.EndRun();
             (enabled ? on : off).Add(result.AccessesPerSecond);
             output.WriteLine(Invariant(
                 $"  run {run + 1}: telemetry {(enabled ? "on " : "off")} {result.AccessesPerSecond / 1e6,6:F1} M accesses/s, fast path p50 {result.FastPathNanoseconds.P50:F1} ns{(enabled ? $", {scraped} scrapes" : "")}"));
@@ -93,7 +101,8 @@ public static class SimulationHarness
         output.WriteLine(Invariant($"off median:  {Median(off) / 1e6:F1} M accesses/s"));
         output.WriteLine(Invariant($"on median:   {Median(on) / 1e6:F1} M accesses/s"));
         output.WriteLine(Invariant($"pairwise:    {string.Join(", ", pairwise.Select(r => r.ToString("F3", CultureInfo.InvariantCulture)))} (median {Median(pairwise):F3})"));
-        output.WriteLine(Invariant($"on/off:      {ratio:F3} (target >= 0.9; trace ratio {traceRatio})"));
+        output.WriteLine(Invariant($"on/off:      {ratio:F3} (target >= 0.9; trace ratio {traceRatio}; OTLP received {receiver.Spans.Count:N0} spans in {receiver.TraceRequests} requests, {receiver.MetricRequests} metric exports; dropped {TelemetryLosses.SpansDropped}, failed exports {TelemetryLosses.ExportFailures})"));
+        output.WriteLine(Invariant($"load:        {File.ReadAllText("/proc/loadavg").Trim()}"));
         return ratio >= 0.9 ? 0 : 1;
     }
 

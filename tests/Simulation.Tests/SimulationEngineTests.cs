@@ -96,6 +96,29 @@ public sealed class SimulationEngineTests
     }
 
     [Fact]
+    public async Task The_last_progress_report_carries_the_reports_own_figures()
+    {
+        var reports = new ConcurrentQueue<SimulationProgress>();
+        var result = await new SimulationEngine().RunAsync(Small(), new Collect(reports), null, CancellationToken.None);
+
+        // Issue 9: the final progress line ends on the report's figures, in the vocabulary's words.
+        var last = reports.Last();
+        Assert.Equal("done", last.Phase);
+        Assert.Equal(result.Counts.Accesses, last.Accesses);
+        Assert.Equal(result.Counts.Violations, last.Violations);
+        Assert.Equal(result.Counts.AttacksBlocked, last.AttacksBlocked);
+        Assert.Equal(result.Counts.AttacksSucceeded, last.AttacksSucceeded);
+        Assert.Equal(result.AccessesPerSecond, last.AccessesPerSecond);
+        Assert.All(reports.SkipLast(1), p => Assert.Null(p.AccessesPerSecond));
+    }
+
+    /// <summary>Collects progress synchronously (Progress&lt;T&gt; would post to a context and lose the order).</summary>
+    private sealed class Collect(ConcurrentQueue<SimulationProgress> into) : IProgress<SimulationProgress>
+    {
+        public void Report(SimulationProgress value) => into.Enqueue(value);
+    }
+
+    [Fact]
     public async Task Simulation_reports_a_vm_whose_boot_protection_failed_with_the_reason()
     {
         // 2,800,000 MiB needs more than 1,024 boot list pages: hardened answers -E2BIG and the kernel runs unprotected

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using HekiActors.Simulation;
+using HekiActors.Simulation.Guest;
 using HekiActors.Memory;
 using HekiActors.Observability;
 using HekiActors.Protocol;
@@ -15,10 +16,25 @@ namespace HekiActors.Benchmarks;
 /// fully on — Prometheus scraped every second and OTLP to an in-process receiver — alternately, in one process; prints
 /// the ratio of the medians), and <c>scrape</c> (issue 9: /metrics latency while the simulation runs). Run as
 /// <c>dotnet run -c Release --project benchmarks -- --simulate throughput|boot|telemetry [--vms N] [--vcpus N]
-/// [--memory-mb N] [--seconds S] [--accesses N] [--rounds N] [--profile P] [--no-mbec] [--pairs N] [--trace-ratio R]</c>.
+/// [--memory-mb N] [--seconds S] [--accesses N] [--rounds N] [--profile P] [--no-mbec] [--pairs N] [--trace-ratio R]
+/// [--kernel synthetic|debian [--boot-modules N] [--run-modules N]]</c> (the default guest, or the synthetic one, or the shipped
+/// Debian one with its modules).
 /// </summary>
 public static class SimulationHarness
 {
+    /// <summary>--kernel synthetic|debian, and for debian --boot-modules N and --run-modules N (default: the default guest's, 2 and 2).</summary>
+    private static GuestKernelSpec? Kernel(string[] args)
+    {
+        if (Value(args, "--kernel") is not { } name)
+            return null;
+        var kernel = GuestKernelSpec.For(Enum.Parse<DefaultGuest>(name, ignoreCase: true));
+        return kernel.Package is null ? kernel : kernel with
+        {
+            BootModules = ModuleChoice.Counted(Int(args, "--boot-modules", kernel.BootModules.Count)),
+            RunModules = ModuleChoice.Counted(Int(args, "--run-modules", kernel.RunModules.Count)),
+        };
+    }
+
     public static async Task<int> RunAsync(string[] args, TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(args);
@@ -37,7 +53,8 @@ public static class SimulationHarness
         var profile = HekiProfiles.TryParse(Value(args, "--profile"), out var p) ? p : HekiProfile.Hardened;
         var spec = new SimulationSpec(vms, vcpus, memoryMb, profile, Mbec: !args.Contains("--no-mbec"),
             Duration: seconds > 0 ? TimeSpan.FromSeconds(seconds) : null, AccessesPerVcpu: seconds > 0 && accesses == 0 ? null : accesses,
-            Rounds: rounds, Seed: 1, WorkloadMix.Default, boot ? AttackMix.None : AttackMix.Default);
+            Rounds: rounds, Seed: 1, WorkloadMix.Default, boot ? AttackMix.None : AttackMix.Default,
+            Kernel: Kernel(args));
 
         output.WriteLine(Invariant($"{mode}: {vms} VMs x {vcpus} vCPUs x {memoryMb} MiB, {profile.Name()}, {Environment.ProcessorCount} cores"));
         if (mode == "scrape")

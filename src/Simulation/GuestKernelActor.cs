@@ -81,8 +81,7 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
         _coordinator = coordinator;
         _recorder = recorder;
         _seed = GuestRandom.Derive(spec.Seed, (ulong)index);
-        var layout = KernelLayout.For(VmConfig.PagesOf(spec.MemoryMbPerVm));
-        _kernel = new GuestKernel(layout, spec.VcpusPerVm, spec.Workload);
+        _kernel = GuestKernels.Create(spec, _seed);
         _attacker = new AttackerModel(_kernel, spec.Profile, spec.Mbec);
         _profileTag = HekiTagValues.Of(spec.Profile);
     }
@@ -122,7 +121,7 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
             case VmCreated:
                 _created = true;
                 _recorder?.Record(ReplayLines.Format(new CreateVmRequest(_vmId, _spec.MemoryMbPerVm, _spec.VcpusPerVm, _spec.Mbec, PrivateMemory: false)));
-                Run(_kernel.BootOperations().Select(op => Step.Kernel(op, null)), BootDone);
+                Run(_kernel.BootOperations().Select((op, i) => Step.Kernel(op, r => _kernel.BootCompleted(i, r.Value), _kernel.BootTag(i))), BootDone);
                 break;
             case VmDestroyed:
                 // A VM of this id survived in a durable journal from an earlier run: start over with a fresh one.
@@ -200,8 +199,7 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
 
         _roundAccesses = _roundFaulted = _roundBlocked = _roundSucceeded = _roundAttackAccesses = _roundViolations = 0;
         var events = _kernel.EventsForRound(round);
-        Run(events.Select(ev => Step.Kernel(ev.Operation, result => _kernel.Completed(ev, result.Value),
-            ev.Kind == KernelEventKind.ModuleLoad ? "module_load" : "downgrade")), RunAttacks);
+        Run(events.Select(ev => Step.Kernel(ev.Operation, result => _kernel.Completed(ev, result.Value), ev.Tag)), RunAttacks);
     }
 
     private void RunAttacks()
@@ -333,6 +331,7 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
             AttacksBlocked = _totals.Blocked.Sum(),
             AttacksSucceeded = _totals.Succeeded.Sum(),
         });
+        _totals.Kernel = _kernel.Counters;
         _coordinator.Tell(new VmFinished(_index, _totals.ToCounts()));
     }
 

@@ -258,7 +258,10 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
                 .OrderByDescending(f => f.Vms).ToArray(),
             VmsBooted: _vmsUp,
             VmsUnfinished: _started - _finished,
-            Failure: _failure);
+            Failure: _failure)
+        {
+            GuestKernel = GuestKernelReport.Of(_spec, t.Kernel),
+        };
         _result = result;
         // The last progress line shows the report's own figures (issue 9: they must never disagree).
         Report();

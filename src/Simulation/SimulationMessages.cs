@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using HekiActors.Observability;
 using HekiActors.Protocol;
+using HekiActors.Simulation.Guest;
 using HekiActors.Vcpu.Workload;
 
 namespace HekiActors.Simulation;
@@ -92,7 +93,12 @@ public sealed record VmCounts(
     LatencySnapshot SlowPath,
     LatencySnapshot HypercallLatency,
     string? BootFailureReason,
-    string? BootFailureResult);
+    string? BootFailureResult,
+    GuestKernelCounts? Kernel = null);
+
+/// <summary>A guest kernel's counters as a message payload: one value per <see cref="KernelCounter"/>, in its order.</summary>
+/// <param name="FirstBootFailure">The first non-zero return of a boot PROTECT_MEMORY call; 0 when none failed.</param>
+public sealed record GuestKernelCounts(ImmutableArray<long> Values, long FirstBootFailure);
 
 /// <summary>What a guest-kernel actor counts for its VM (and the coordinator for all of them), handed over as <see cref="VmCounts"/>.</summary>
 internal sealed class VmTotals
@@ -107,6 +113,9 @@ internal sealed class VmTotals
     public LatencyHistogram FastPath { get; } = new();
     public LatencyHistogram SlowPath { get; } = new();
     public LatencyHistogram HypercallLatency { get; } = new();
+
+    /// <summary>What the VM's guest kernel counted about its own protections (boot, modules); summed by the coordinator.</summary>
+    public KernelCounters Kernel { get; set; } = new();
 
     /// <summary>Why the kernel's boot protection failed (null when it did not), and the failing result's name.</summary>
     public (string Reason, string Result)? BootFailure { get; set; }
@@ -135,7 +144,7 @@ internal sealed class VmTotals
 
     /// <summary>The counts as an immutable message payload.</summary>
     public VmCounts ToCounts() => new(Counts, [.. Attempted], [.. Blocked], [.. Succeeded], [.. Why], FastPath.ToSnapshot(),
-        SlowPath.ToSnapshot(), HypercallLatency.ToSnapshot(), BootFailure?.Reason, BootFailure?.Result);
+        SlowPath.ToSnapshot(), HypercallLatency.ToSnapshot(), BootFailure?.Reason, BootFailure?.Result, Kernel.ToPayload());
 
     /// <summary>Adds one VM's counts (the first success's reason per kind is kept).</summary>
     public void Add(VmCounts vm)
@@ -152,5 +161,7 @@ internal sealed class VmTotals
         FastPath.Add(vm.FastPath);
         SlowPath.Add(vm.SlowPath);
         HypercallLatency.Add(vm.HypercallLatency);
+        if (vm.Kernel is { } kernel)
+            Kernel.Add(kernel);
     }
 }

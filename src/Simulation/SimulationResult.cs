@@ -1,5 +1,6 @@
 using HekiActors.Memory;
 using HekiActors.Observability;
+using HekiActors.Simulation.Guest;
 
 namespace HekiActors.Simulation;
 
@@ -29,6 +30,9 @@ public sealed record SimulationResult(
     int VmsUnfinished = 0,
     string? Failure = null)
 {
+    /// <summary>The guest kernel's own protections: what boot and each module load cost, what unloads could not undo.</summary>
+    public GuestKernelReport? GuestKernel { get; init; }
+
     /// <summary>Every access by outcome, workload and attack together.</summary>
     public AccessCounts Accesses => new(Counts.Permitted, Counts.PageFaults, Counts.Mmio);
 

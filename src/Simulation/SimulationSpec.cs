@@ -1,6 +1,7 @@
 using HekiActors.Actors.Hosting;
 using HekiActors.Memory;
 using HekiActors.Protocol;
+using HekiActors.Simulation.Guest;
 
 namespace HekiActors.Simulation;
 
@@ -15,6 +16,7 @@ namespace HekiActors.Simulation;
 /// <param name="AccessesPerVcpu">Stop after this many workload accesses per vCPU; null when <paramref name="Duration"/> bounds it.</param>
 /// <param name="Rounds">Workload rounds; kernel events and attacks happen between rounds, so counts are deterministic.</param>
 /// <param name="Seed">Seed of every random choice: the same spec and seed give the same counts.</param>
+/// <param name="Kernel">The guest kernel (docs/guest-kernels.md); null for the default guest (<see cref="GuestKernelSpec.Default"/>).</param>
 public sealed record SimulationSpec(
     int Vms,
     int VcpusPerVm,
@@ -28,8 +30,12 @@ public sealed record SimulationSpec(
     WorkloadMix Workload,
     AttackMix Attacks,
     JournalKind Journal = JournalKind.InMemory,
-    string? SqlitePath = null)
+    string? SqlitePath = null,
+    GuestKernelSpec? Kernel = null)
 {
+    /// <summary>The guest kernel every VM boots: <see cref="Kernel"/>, or <see cref="GuestKernelSpec.Default"/> when none is named.</summary>
+    public GuestKernelSpec Guest => Kernel ?? GuestKernelSpec.Default;
+
     /// <summary>The built-in default scenario: a few hundred VMs for about 20 seconds.</summary>
     public static SimulationSpec Default(HekiProfile profile = HekiProfile.Hardened) => new(
         Vms: 300, VcpusPerVm: 2, MemoryMbPerVm: 1024, Profile: profile, Mbec: true,

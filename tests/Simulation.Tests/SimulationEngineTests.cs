@@ -112,6 +112,15 @@ public sealed class SimulationEngineTests
         Assert.All(reports.SkipLast(1), p => Assert.Null(p.AccessesPerSecond));
     }
 
+    private sealed class CancelWhen(Func<SimulationProgress, bool> condition, CancellationTokenSource cancel) : IProgress<SimulationProgress>
+    {
+        public void Report(SimulationProgress value)
+        {
+            if (condition(value))
+                cancel.Cancel();
+        }
+    }
+
     /// <summary>Collects progress synchronously (Progress&lt;T&gt; would post to a context and lose the order).</summary>
     private sealed class Collect(ConcurrentQueue<SimulationProgress> into) : IProgress<SimulationProgress>
     {
@@ -194,10 +203,13 @@ public sealed class SimulationEngineTests
     [Fact]
     public async Task Simulation_cancellation_stops_early_with_what_was_counted()
     {
-        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        // Cancelled once the workload has run (a fixed delay could fall before the first round on a loaded machine,
+        // and a stopped run no longer plays the rest of a round's attacks).
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var spec = Small() with { Duration = TimeSpan.FromMinutes(10), AccessesPerVcpu = null };
         var started = DateTime.UtcNow;
-        var result = await new SimulationEngine().RunAsync(spec, null, null, cancel.Token);
+        var progress = new CancelWhen(p => p.Accesses > 0, cancel);
+        var result = await new SimulationEngine().RunAsync(spec, progress, null, cancel.Token);
 
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(30));
         Assert.True(result.Accesses.Total > 0);

@@ -38,6 +38,8 @@ public static class Expectations
     public const string Path = "must be a file path";
     public const string Ratio = "must be 0 or a number from 1e-9 to 1";
     public const string WorkloadFraction = "must be 0 or a number from 1/65536 (0.0000153) to 1";
+    public const string ModuleChoice = "must be a number of modules or a comma-separated list of module names";
+    public const string Kernel = "must be synthetic, debian, or the path of a bzImage, an ELF vmlinux or a guest-kernel data file";
 
     public static readonly string Vms = $"must be an integer from 1 to {MaxVms}";
     public static readonly string Vcpus = $"must be an integer from 1 to {MaxVcpus}";

@@ -165,6 +165,7 @@ public static class JsonReport
         }
 
         json.WriteEndArray();
+        GuestKernelReportWriter.Write(json, r);
         json.WriteEndObject();
     }
 

@@ -96,6 +96,7 @@ public static class ReportWriter
         if (unprotected.Count > 0)
             text.Append(" (VMs without boot protection: ").Append(string.Join(", ", unprotected)).Append(')');
         text.Append('\n');
+        text.Append(GuestKernelReportWriter.Render(results));
         return text.ToString();
     }
 

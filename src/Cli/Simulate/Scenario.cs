@@ -18,6 +18,9 @@ public sealed record Scenario(string Name, ProfileChoice Profiles, SimulationSpe
     /// <summary>The built-in scenario <c>heki simulate</c> runs with no arguments (<see cref="SimulationSpec.Default"/>).</summary>
     public static Scenario Default { get; } = new(DefaultName, ProfileChoice.Hardened, SimulationSpec.Default(), []);
 
+    /// <summary>The guest kernel as the file and the command line named it (the spec carries the kernel read from it).</summary>
+    public GuestKernelSettings? Kernel { get; init; }
+
     /// <summary>One spec per profile to run, in report order.</summary>
     public IReadOnlyList<SimulationSpec> Specs()
     {

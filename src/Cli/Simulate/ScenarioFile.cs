@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Unicode;
 using HekiActors.Actors.Hosting;
 using HekiActors.Simulation;
+using HekiActors.Simulation.Guest;
 using HekiActors.Protocol;
 
 namespace HekiActors.Cli.Simulate;
@@ -19,7 +20,7 @@ public static class ScenarioFile
 {
     public static readonly IReadOnlyList<string> TopKeys =
         ["vms", "vcpus", "memory_mb", "profile", "mbec", "duration", "accesses_per_vcpu", "rounds", "seed",
-         "workload", "attacks", "journal", "telemetry"];
+         "workload", "attacks", "journal", "telemetry", "kernel"];
 
     public static readonly IReadOnlyList<string> WorkloadKeys = ["read", "write", "exec", "user_mode", "locality"];
 
@@ -29,6 +30,8 @@ public static class ScenarioFile
     public static readonly IReadOnlyList<string> JournalKeys = ["kind", "path"];
 
     public static readonly IReadOnlyList<string> TelemetryKeys = ["exporters"];
+
+    public static readonly IReadOnlyList<string> KernelKeys = ["image", "modules", "boot_modules", "run_modules"];
 
     /// <summary>Largest scenario file read, in bytes: real ones are a few KiB; the cap bounds the reader's memory.</summary>
     public const int MaxFileBytes = 1 << 20;
@@ -122,6 +125,7 @@ public static class ScenarioFile
             var spec = scenario.Spec;
             var profiles = scenario.Profiles;
             var exporters = scenario.TelemetryExporters;
+            var kernel = scenario.Kernel;
             bool setDuration = false, setAccesses = false;
             foreach (var entry in Entries(map, "", TopKeys))
             {
@@ -168,6 +172,9 @@ public static class ScenarioFile
                     case "journal":
                         spec = Journal(key, line, value, spec);
                         break;
+                    case "kernel":
+                        kernel = Kernel(key, line, value);
+                        break;
                     default: // "telemetry"
                         exporters = Exporters(key, line, value, exporters);
                         break;
@@ -184,7 +191,63 @@ public static class ScenarioFile
                 spec = spec with { AccessesPerVcpu = null };
             }
 
-            return scenario with { Spec = spec, Profiles = profiles, TelemetryExporters = exporters };
+            return scenario with { Spec = spec, Profiles = profiles, TelemetryExporters = exporters, Kernel = kernel };
+        }
+
+        /// <summary>The <c>kernel:</c> section; relative paths are taken from the scenario file's folder.</summary>
+        private GuestKernelSettings Kernel(string key, int line, ScenarioNode value)
+        {
+            var settings = new GuestKernelSettings();
+            var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(fileName)) ?? ".";
+            foreach (var entry in Section(key, line, value, KernelKeys))
+            {
+                var name = key + "." + entry.Key;
+                switch (entry.Key)
+                {
+                    case "image":
+                        var image = String(name, entry.KeyLine, entry.Value, Expectations.Kernel);
+                        settings = settings with
+                        {
+                            Image = image is GuestKernelSettings.SyntheticName or GuestKernelSettings.DebianAlias or HekiActors.Simulation.Kernels.ShippedKernels.DebianName
+                                ? image
+                                : FilePath(name, entry.KeyLine, entry.Value, image, folder),
+                        };
+                        break;
+                    case "modules":
+                        settings = settings with { Modules = FilePath(name, entry.KeyLine, entry.Value, String(name, entry.KeyLine, entry.Value, Expectations.Path), folder) };
+                        break;
+                    case "boot_modules":
+                        settings = settings with { BootModules = Modules(name, entry.KeyLine, entry.Value) };
+                        break;
+                    default: // "run_modules"
+                        settings = settings with { RunModules = Modules(name, entry.KeyLine, entry.Value) };
+                        break;
+                }
+            }
+
+            return settings;
+        }
+
+        private string FilePath(string key, int line, ScenarioNode value, string text, string folder) =>
+            text.Length > 0 ? System.IO.Path.Combine(folder, text) : throw Bad(key, line, Expectations.Path, value);
+
+        /// <summary>A count of modules, or a list of module names.</summary>
+        private ModuleChoice Modules(string key, int line, ScenarioNode value)
+        {
+            if (value is ScenarioList list)
+            {
+                var names = new List<string>();
+                for (var i = 0; i < list.Items.Count; i++)
+                {
+                    var item = list.Items[i];
+                    var text = String($"{key}[{i}]", item.Line, item, "must be a module name");
+                    names.Add(text.Length > 0 && !text.Any(char.IsWhiteSpace) ? text : throw Bad($"{key}[{i}]", item.Line, "must be a module name", item));
+                }
+
+                return names.Count > 0 ? ModuleChoice.Named(names) : throw Bad(key, line, Expectations.ModuleChoice, value);
+            }
+
+            return ModuleChoice.Counted((int)Integer(key, line, value, 0, int.MaxValue, Expectations.ModuleChoice));
         }
 
         private WorkloadMix Workload(string key, int line, ScenarioNode value, WorkloadMix mix)

@@ -105,10 +105,34 @@ public sealed class SimulateOptions
         HelpName = "TIME",
     };
 
+    public Option<string?> Kernel { get; } = new("--kernel")
+    {
+        Description = "The guest kernel: synthetic, debian (the shipped Debian 6.1 kernel), or a bzImage, ELF vmlinux or guest-kernel data file (docs/guest-kernels.md).",
+        HelpName = "synthetic|debian|PATH",
+    };
+
+    public Option<string?> Modules { get; } = new("--modules")
+    {
+        Description = "The kernel's modules: a folder such as /lib/modules/VERSION, one .ko file, or a text list of .ko paths.",
+        HelpName = "PATH",
+    };
+
+    public Option<string?> BootModules { get; } = new("--boot-modules")
+    {
+        Description = "Modules each VM loads at boot: a count (chosen from the seed) or comma-separated names (default 8).",
+        HelpName = "N|NAME,...",
+    };
+
+    public Option<string?> RunModules { get; } = new("--run-modules")
+    {
+        Description = "Modules each VM loads during the run, spread over the rounds and unloaded a round later: a count or names (default 10).",
+        HelpName = "N|NAME,...",
+    };
+
     public void AddTo(Command command)
     {
         command.Arguments.Add(Scenario);
-        foreach (var option in new Option[] { Vms, Vcpus, MemoryMb, Profile, Mbec, NoMbec, Duration, AccessesPerVcpu, Rounds, Seed, Journal, SqlitePath, Record, Report, NoProgress, Telemetry, MetricsPort, TraceRatio, FastPathSpanRatio, PerVmLabels, FinalScrapeWait })
+        foreach (var option in new Option[] { Vms, Vcpus, MemoryMb, Profile, Mbec, NoMbec, Duration, AccessesPerVcpu, Rounds, Seed, Journal, SqlitePath, Record, Report, NoProgress, Telemetry, MetricsPort, TraceRatio, FastPathSpanRatio, PerVmLabels, FinalScrapeWait, Kernel, Modules, BootModules, RunModules })
         {
             command.Options.Add(option);
         }
@@ -153,6 +177,7 @@ public sealed class SimulateOptions
         // The file is read first, so its errors come before option errors: they are the ones with line numbers.
         var scenario = file is null ? Simulate.Scenario.Default : ScenarioFile.Load(file);
         scenario = overrides.ApplyTo(scenario);
+        scenario = GuestKernelSettings.ApplyTo(scenario, KernelSettings(parse));
         ScenarioLimits.Check(scenario, RunMemoryEstimate.AvailableBytes());
         var progress = !parse.GetValue(NoProgress);
         var telemetry = TelemetryExporters.Options(scenario.TelemetryExporters, parse.GetValue(Telemetry), parse.GetValue(MetricsPort),
@@ -174,6 +199,14 @@ public sealed class SimulateOptions
     /// <summary>Whether a word can name a scenario file (its extension says YAML or JSON).</summary>
     private static bool IsScenarioName(string word) =>
         Path.GetExtension(word).ToLowerInvariant() is ".yaml" or ".yml" or ".json";
+
+    private GuestKernelSettings KernelSettings(ParseResult parse) => new()
+    {
+        Image = NonEmpty(parse.GetValue(Kernel), "--kernel"),
+        Modules = NonEmpty(parse.GetValue(Modules), "--modules"),
+        BootModules = parse.GetValue(BootModules) is { } boot ? GuestKernelSettings.ParseChoice("--boot-modules", boot) : null,
+        RunModules = parse.GetValue(RunModules) is { } run ? GuestKernelSettings.ParseChoice("--run-modules", run) : null,
+    };
 
     private static string? NonEmpty(string? value, string option) =>
         value is null || value.Length > 0 ? value : throw new UsageException($"{option} needs a file name");

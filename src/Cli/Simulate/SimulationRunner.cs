@@ -175,6 +175,21 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
             yield return new PathConflicts.Use("the scenario file", scenarioPath, Writes: false);
         }
 
+        // A real guest kernel and its modules are read from files too (synthetic and debian name no file).
+        if (request.Scenario.Kernel is { } kernel)
+        {
+            if (kernel.Image is { } image && image is not (GuestKernelSettings.SyntheticName or GuestKernelSettings.DebianAlias
+                    or HekiActors.Simulation.Kernels.ShippedKernels.DebianName))
+            {
+                yield return new PathConflicts.Use("the kernel", image, Writes: false);
+            }
+
+            if (kernel.Modules is { } modules)
+            {
+                yield return new PathConflicts.Use("the modules", modules, Writes: false);
+            }
+        }
+
         foreach (var journal in specs.Where(s => s.Journal == JournalKind.Sqlite).Select(s => s.SqlitePath!))
         {
             yield return new PathConflicts.Use("the journal", journal, Writes: true);

@@ -109,8 +109,7 @@ public sealed class AttackerModel
     private GuestOperation[] RelaxMutableThenAbuse(int vcpu, ref GuestRandom random)
     {
         // Targets a page the kernel already made read-only; before the first downgrade, the first such page.
-        var downgraded = _kernel.DowngradedPages;
-        var page = downgraded.IsEmpty ? _kernel.Layout.RoAfterInit.Start : PageIn(downgraded, ref random);
+        var page = _kernel.DowngradeTarget(ref random);
         var rw = HekiAttributes.Read | HekiAttributes.Write;
         return
         [
@@ -128,17 +127,32 @@ public sealed class AttackerModel
 
     private ulong HeapDataPage(ref GuestRandom random)
     {
-        // A heap page that is not a JIT page (those are executable on purpose).
-        var heap = _kernel.Layout.Heap;
+        // A data page (synthetic: in the heap; a real kernel: its .data/.bss) that is not a JIT page (those are
+        // executable on purpose).
+        var layout = _kernel.Layout;
         while (true)
         {
-            var page = PageIn(heap, ref random);
-            if ((page - heap.Start) % KernelLayout.JitStride != KernelLayout.JitStride / 2)
+            var page = PageIn(layout.ShellcodeTargets, ref random);
+            if (!layout.IsJitPage(page))
                 return page;
         }
     }
 
     private static ulong PageIn(GfnRange range, ref GuestRandom random) => range.Start + random.NextBelow(range.Length);
+
+    /// <summary>A page drawn uniformly from all of <paramref name="ranges"/>' pages (one draw, as <see cref="PageIn(GfnRange, ref GuestRandom)"/>).</summary>
+    private static ulong PageIn(IReadOnlyList<GfnRange> ranges, ref GuestRandom random)
+    {
+        var pick = random.NextBelow(ranges.Aggregate(0UL, (n, r) => n + r.Length));
+        foreach (var range in ranges)
+        {
+            if (pick < range.Length)
+                return range.Start + pick;
+            pick -= range.Length;
+        }
+
+        throw new InvalidOperationException("unreachable: the pick is below the total");
+    }
 
     private static ulong Gpa(ulong gfn, ref GuestRandom random) =>
         (gfn << VmMemoryAttributes.PageShift) | (random.NextBelow(VmMemoryAttributes.PageSize / 8) * 8);

@@ -1,6 +1,7 @@
 using HekiActors.Memory;
 using HekiActors.Memory.Hypercalls;
 using HekiActors.Protocol;
+using HekiActors.Vcpu.Workload;
 
 namespace HekiActors.Simulation.Guest;
 
@@ -20,16 +21,26 @@ public sealed class GuestKernel
 
     private readonly WorkloadMix _mix;
     private readonly List<int> _loadedModules = [];
+    private readonly ModuleLifecycle? _modules;
+    private readonly int _kernelBootOperations;
     private WorkloadSpec? _workload;
 
-    public GuestKernel(KernelLayout layout, int vcpus, WorkloadMix mix)
+    /// <param name="spec">For a real kernel (<see cref="KernelLayout.Package"/> set): which modules load, chosen from <paramref name="vmSeed"/>.</param>
+    /// <param name="rounds">The run's rounds, over which run modules are spread.</param>
+    public GuestKernel(KernelLayout layout, int vcpus, WorkloadMix mix, GuestKernelSpec? spec = null, ulong vmSeed = 0, int rounds = 1)
     {
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentOutOfRangeException.ThrowIfLessThan(vcpus, 1);
         Layout = layout;
         Vcpus = vcpus;
         _mix = mix ?? WorkloadMix.Default;
+        _kernelBootOperations = 3 + 2 * vcpus;
+        if (layout.Package is not null)
+            _modules = new ModuleLifecycle(layout, spec ?? new GuestKernelSpec(layout.Package, ModuleChoice.None, ModuleChoice.None), vmSeed, rounds, Counters);
     }
+
+    /// <summary>What this kernel's own protections cost and did (boot, modules, downgrades).</summary>
+    public KernelCounters Counters { get; } = new();
 
     public KernelLayout Layout { get; }
 
@@ -78,7 +89,10 @@ public sealed class GuestKernel
     /// <summary>The boot-time PROTECT_MEMORY list of a layout (shared between VMs of one size: never changed).</summary>
     public MemoryRange[][] BootListPages => BootLists.For(Layout);
 
-    /// <summary>Boot, in order: protect the layout (vCPU 0), pin CR0.WP and CR4.SMEP|SMAP, then set CR0 and CR4 on every vCPU.</summary>
+    /// <summary>
+    /// Boot, in order: protect the layout (vCPU 0), pin CR0.WP and CR4.SMEP|SMAP, then set CR0 and CR4 on every vCPU;
+    /// a real kernel then loads its boot modules. Report each result to <see cref="BootCompleted"/>.
+    /// </summary>
     public IReadOnlyList<GuestOperation> BootOperations()
     {
         var ops = new List<GuestOperation>
@@ -93,7 +107,54 @@ public sealed class GuestKernel
             ops.Add(new WriteCrOperation(v, 4, BootCr4));
         }
 
+        if (_modules is not null)
+            ops.AddRange(_modules.BootEvents.Select(ev => ev.Operation));
         return ops;
+    }
+
+    /// <summary>How a boot operation's line is tagged in a recording: null for the kernel's own, the event's tag for a boot module's.</summary>
+    public string? BootTag(int index) => index < _kernelBootOperations ? null : _modules!.BootEvents[index - _kernelBootOperations].Tag;
+
+    /// <summary>Records what boot operation <paramref name="index"/> (of <see cref="BootOperations"/>) returned.</summary>
+    public void BootCompleted(int index, long ret)
+    {
+        switch (index)
+        {
+            case 0:
+                Counters[KernelCounter.Boots]++;
+                Counters[KernelCounter.BootProtectCalls]++;
+                Counters[KernelCounter.KernelHypercalls]++;
+                Counters[KernelCounter.BootRanges] += BootListPages.Sum(page => page.Length);
+                Counters[KernelCounter.BootListPages] += BootListPages.Length;
+                Counters.Add(KernelCounter.BootTextPages, Layout.Sections.Where(s => s.Permissions == KernelLayout.TextPermissions).Aggregate(0UL, (n, s) => n + s.Pages));
+                Counters.Add(KernelCounter.BootRodataPages, Layout.Sections.Where(s => s.Permissions == KernelLayout.RodataPermissions).Aggregate(0UL, (n, s) => n + s.Pages));
+                Counters.Add(KernelCounter.BootDataPages, Layout.Sections.Where(s => s.Permissions == KernelLayout.DataPermissions).Aggregate(0UL, (n, s) => n + s.Pages));
+                if (ret != 0)
+                {
+                    Counters[KernelCounter.BootProtectFailures]++;
+                    if (Counters.FirstBootFailure == 0)
+                        Counters.FirstBootFailure = ret;
+                }
+
+                break;
+            case 1 or 2:
+                Counters[KernelCounter.CrPinCalls]++;
+                Counters[KernelCounter.KernelHypercalls]++;
+                if (ret != 0)
+                    Counters[KernelCounter.CrPinFailures]++;
+                break;
+            default:
+                if (index >= _kernelBootOperations)
+                {
+                    var events = _modules!.BootEvents;
+                    _modules.Completed(events[index - _kernelBootOperations], ret);
+                    if (index - _kernelBootOperations == events.Count - 1)
+                        _modules.BootDone();
+                    _workload = null;
+                }
+
+                break;
+        }
     }
 
     /// <summary>
@@ -103,6 +164,8 @@ public sealed class GuestKernel
     /// </summary>
     public IReadOnlyList<KernelEvent> EventsForRound(long round)
     {
+        if (_modules is not null)
+            return _modules.EventsForRound(round);
         var events = new List<KernelEvent>(2);
         if (Downgraded < Layout.RoAfterInit.Length)
         {
@@ -121,17 +184,64 @@ public sealed class GuestKernel
     /// <summary>Records what a kernel event returned; a module the host refused stays unloaded (its slot is skipped).</summary>
     public void Completed(KernelEvent ev, long ret)
     {
+        ArgumentNullException.ThrowIfNull(ev);
+        if (_modules is not null)
+        {
+            _modules.Completed(ev, ret);
+            _workload = null;
+            return;
+        }
+
+        Counters[KernelCounter.KernelHypercalls]++;
         switch (ev.Kind)
         {
             case KernelEventKind.Downgrade:
                 // Either way the kernel treats the page as read-only from now on (heki-v2 returns 0 and ignores it).
                 Downgraded++;
+                Counters[KernelCounter.KernelDowngrades]++;
                 break;
             case KernelEventKind.ModuleLoad:
                 _loadedModules.Add(ret == 0 ? ev.Index : -1 - ev.Index);
                 _workload = null;
+                Counters[KernelCounter.ModuleLoads]++;
+                Counters[KernelCounter.ModuleLoadRanges] += ev.Operation.RangeCount;
+                Counters[KernelCounter.ModuleLoadListPages] += ev.Operation.ListPages.Length;
+                var sections = Layout.ModuleSections(ev.Index);
+                Counters.Add(KernelCounter.ModuleTextPages, sections[0].Pages);
+                Counters.Add(KernelCounter.ModuleRodataPages, sections[1].Pages);
+                Counters.Add(KernelCounter.ModuleDataPages, sections[2].Pages);
+                if (ret != 0)
+                    Counters[KernelCounter.ModuleLoadFailures]++;
                 break;
         }
+    }
+
+    /// <summary>
+    /// The page the relax-then-abuse attack aims at: one the kernel made read-only after init (mutable). Before any
+    /// such downgrade: the synthetic kernel's first ro_after_init page; for a real kernel, whose own ro_after_init
+    /// data sits inside its immutable rodata, the first rodata page.
+    /// </summary>
+    public ulong DowngradeTarget(ref GuestRandom random)
+    {
+        if (_modules is null)
+        {
+            var downgraded = DowngradedPages;
+            return downgraded.IsEmpty ? Layout.RoAfterInit.Start : downgraded.Start + random.NextBelow(downgraded.Length);
+        }
+
+        var ranges = _modules.Downgraded;
+        var total = ranges.Aggregate(0UL, (n, r) => n + r.Length);
+        if (total == 0)
+            return Layout.Rodata.Start;
+        var pick = random.NextBelow(total);
+        foreach (var range in ranges)
+        {
+            if (pick < range.Length)
+                return range.Start + pick;
+            pick -= range.Length;
+        }
+
+        throw new InvalidOperationException("unreachable: the pick is below the total");
     }
 
     /// <summary>What the workload may touch now (rebuilt after a module load).</summary>
@@ -143,24 +253,28 @@ public sealed class GuestKernel
     private WorkloadSpec BuildWorkload()
     {
         var layout = Layout;
-        var exec = new List<GfnRange> { layout.Text };
-        var read = new List<GfnRange> { new(layout.Text.Start, layout.Heap.End) };
-        // Writes avoid ro_after_init (made read-only one page at a time) and the JIT pages inside the heap.
-        var write = new List<GfnRange>();
-        var from = layout.Data.Start;
-        foreach (var jit in layout.JitPages)
-        {
-            write.Add(new GfnRange(from, jit));
-            from = jit + 1;
-        }
-
-        write.Add(new GfnRange(from, layout.Heap.End));
+        // The layout's shared ranges, then each loaded module's: text, the whole module, its writable part.
+        var exec = new List<GfnRange>(layout.BaseExec);
+        var read = new List<GfnRange>(layout.BaseRead);
+        var write = new List<GfnRange>(layout.BaseWrite);
         foreach (var slot in _loadedModules.Where(s => s >= 0))
         {
             var sections = layout.ModuleSections(slot);
             exec.Add(sections[0].Range);
             read.Add(new GfnRange(sections[0].StartGfn, sections[2].EndGfn));
             write.Add(sections[2].Range);
+        }
+
+        if (_modules is not null)
+        {
+            foreach (var (_, text, whole, data) in _modules.Loaded)
+            {
+                if (!text.IsEmpty)
+                    exec.Add(text);
+                read.Add(whole);
+                if (!data.IsEmpty)
+                    write.Add(data);
+            }
         }
 
         return new WorkloadSpec(_mix, [.. exec], [.. read], [.. write], [layout.User]);
@@ -178,8 +292,19 @@ public sealed class GuestKernel
     }
 }
 
-/// <summary>A change the kernel makes at run time.</summary>
-public sealed record KernelEvent(KernelEventKind Kind, int Index, ProtectOperation Operation);
+/// <summary>A change the kernel makes at run time (or, for a boot module, at boot).</summary>
+/// <param name="Index">The synthetic ro_after_init page or module slot; for a real kernel, the module's index in its package.</param>
+public sealed record KernelEvent(KernelEventKind Kind, int Index, ProtectOperation Operation)
+{
+    /// <summary>How the event's line is tagged in a recording (<c>"tag":["event", Tag]</c>).</summary>
+    public string Tag => Kind switch
+    {
+        KernelEventKind.Downgrade => "downgrade",
+        KernelEventKind.ModuleLoad => "module_load",
+        KernelEventKind.ModuleInitDone => "module_init",
+        _ => "module_unload",
+    };
+}
 
 /// <summary>The kinds of run-time kernel changes.</summary>
 public enum KernelEventKind
@@ -189,4 +314,13 @@ public enum KernelEventKind
 
     /// <summary>A module's text, rodata and data protected.</summary>
     ModuleLoad,
+
+    /// <summary>A real module's init returned: its ro_after_init pages RW→R (a pure downgrade, like <see cref="Downgrade"/>).</summary>
+    ModuleInitDone,
+
+    /// <summary>A real module unloads: its text and rodata asked back as RW- (refused: they are immutable).</summary>
+    ModuleUnloadLocked,
+
+    /// <summary>A real module unloads: its ro_after_init and data back to RW- for reuse (allowed).</summary>
+    ModuleUnloadData,
 }

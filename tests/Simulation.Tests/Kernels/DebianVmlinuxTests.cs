@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Security.Cryptography;
-using System.Text.RegularExpressions;
 using HekiActors.Simulation.Kernels;
 
 namespace HekiActors.Simulation.Tests.Kernels;
@@ -10,7 +8,7 @@ namespace HekiActors.Simulation.Tests.Kernels;
 /// binutils' readelf reads from the same vmlinux.
 /// </summary>
 [Collection(DebianKernelCollection.Name)]
-public sealed partial class DebianVmlinuxTests(DebianKernelFixture kernel)
+public sealed class DebianVmlinuxTests(DebianKernelFixture kernel)
 {
     [SkippableFact]
     public void The_package_is_the_one_whose_checksum_is_pinned()
@@ -26,20 +24,21 @@ public sealed partial class DebianVmlinuxTests(DebianKernelFixture kernel)
     {
         DebianKernelPackage.RequireReadelf();
         Assert.True(KernelImageReader.TryReadKernel(DebianKernelPackage.BzImage, KernelImageLimits.Default, out var image, out var error), error);
-        var expected = ReadelfSections(DebianKernelPackage.Readelf("-S", "-W", kernel.VmlinuxPath));
+        var expected = DebianKernelPackage.ReadelfSections(DebianKernelPackage.Readelf("-S", "-W", kernel.VmlinuxPath));
 
         Assert.Equal("bzImage (xz)", image.Format);
         Assert.Equal(38, image.Sections.Count); // 39 headers with the null section, which readelf prints as [0]
         Assert.Equal(expected.Count, image.Sections.Count);
         for (var i = 0; i < expected.Count; i++)
         {
-            var (name, type, address, size, flags) = expected[i];
+            var want = expected[i];
             var read = image.Sections[i];
-            Assert.Equal(name, read.Name);
-            Assert.Equal(type, TypeName(read.Type));
-            Assert.Equal(address, read.Address);
-            Assert.Equal(size, read.Size);
-            Assert.Equal(flags, read.FlagLetters);
+            Assert.Equal(want.Name, read.Name);
+            Assert.Equal(want.Type, TypeName(read.Type));
+            Assert.Equal(want.Address, read.Address);
+            Assert.Equal(want.Size, read.Size);
+            // The flags kept are W, A and X, in readelf's order.
+            Assert.Equal(new string(want.Flags.Where(c => c is 'W' or 'A' or 'X').ToArray()), read.FlagLetters);
         }
 
         var text = image.Sections.Single(s => s.Name == ".text");
@@ -52,7 +51,7 @@ public sealed partial class DebianVmlinuxTests(DebianKernelFixture kernel)
     {
         DebianKernelPackage.RequireReadelf();
         Assert.True(KernelImageReader.TryReadKernel(kernel.VmlinuxPath, KernelImageLimits.Default, out var image, out var error), error);
-        var loads = ReadelfLoads(DebianKernelPackage.Readelf("-l", "-W", kernel.VmlinuxPath));
+        var loads = DebianKernelPackage.ReadelfLoads(DebianKernelPackage.Readelf("-l", "-W", kernel.VmlinuxPath));
         Assert.Equal(4, loads.Count);
 
         foreach (var section in image.Sections.Where(s => s.IsAlloc))
@@ -104,34 +103,4 @@ public sealed partial class DebianVmlinuxTests(DebianKernelFixture kernel)
         _ => $"{type}",
     };
 
-    // "  [ 1] .text  PROGBITS  ffffffff81000000 200000 e01d32 00  AX  0   0 4096": name, type, address, offset, size, entsize, flags, link, info, align.
-    [GeneratedRegex(@"^\s*\[\s*(\d+)\]\s+(\S+)\s+(\S+)\s+([0-9a-f]{16})\s+([0-9a-f]+)\s+([0-9a-f]+)\s+([0-9a-f]{2})\s+([A-Za-z]*)\s+(\d+)\s+(\d+)\s+(\d+)\s*$")]
-    private static partial Regex SectionLine();
-
-    // "  LOAD  0x200000 0xffffffff81000000 0x0000000001000000 0x18e629c 0x18e629c R E 0x200000"
-    [GeneratedRegex(@"^\s*LOAD\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s")]
-    private static partial Regex LoadLine();
-
-    /// <summary>Sections [1..] as readelf prints them; the flags kept are W, A and X in readelf's order.</summary>
-    private static List<(string Name, string Type, ulong Address, ulong Size, string Flags)> ReadelfSections(string output)
-    {
-        var sections = new List<(string, string, ulong, ulong, string)>();
-        foreach (var line in output.Split('\n'))
-        {
-            var m = SectionLine().Match(line);
-            if (!m.Success || m.Groups[1].Value == "0")
-                continue;
-            var flags = new string(m.Groups[8].Value.Where(c => c is 'W' or 'A' or 'X').ToArray());
-            sections.Add((m.Groups[2].Value, m.Groups[3].Value, Hex(m.Groups[4].Value), Hex(m.Groups[6].Value), flags));
-        }
-
-        Assert.NotEmpty(sections);
-        return sections;
-    }
-
-    private static List<(ulong Virtual, ulong Physical, ulong MemorySize)> ReadelfLoads(string output) =>
-        output.Split('\n').Select(l => LoadLine().Match(l)).Where(m => m.Success)
-            .Select(m => (Hex(m.Groups[2].Value), Hex(m.Groups[3].Value), Hex(m.Groups[5].Value))).ToList();
-
-    private static ulong Hex(string text) => ulong.Parse(text, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
 }

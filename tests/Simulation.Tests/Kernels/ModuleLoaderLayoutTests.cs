@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
 using HekiActors.Simulation.Kernels;
 
 namespace HekiActors.Simulation.Tests.Kernels;
@@ -8,7 +6,7 @@ namespace HekiActors.Simulation.Tests.Kernels;
 /// A module's regions as the Linux 6.1 loader lays them out (kernel/module/main.c, layout_sections): the rules one by
 /// one on made-up section lists, then real modules against readelf's section table.
 /// </summary>
-public sealed partial class ModuleLoaderLayoutTests
+public sealed class ModuleLoaderLayoutTests
 {
     private const ulong Alloc = ElfSectionHeader.FlagAlloc;
     private const ulong Write = ElfSectionHeader.FlagWrite;
@@ -109,23 +107,10 @@ public sealed partial class ModuleLoaderLayoutTests
     private static ElfSectionHeader Section(string name, ulong flags, ulong size, ulong align, uint type = ElfSectionHeader.ProgBits) =>
         new(name, type, flags, 0, null, size, align);
 
-    [GeneratedRegex(@"^\s*\[\s*(\d+)\]\s+(\S+)\s+(\S+)\s+([0-9a-f]{16})\s+([0-9a-f]+)\s+([0-9a-f]+)\s+([0-9a-f]{2})\s+([A-Za-z]*)\s+(\d+)\s+(\d+)\s+(\d+)\s*$")]
-    private static partial Regex SectionLine();
-
     /// <summary>The loader's rules written out again, over readelf's view of the sections.</summary>
     private static ModuleImage FromReadelf(string name, string readelf)
     {
-        var sections = new List<(string Name, string Flags, ulong Size, ulong Align)>();
-        foreach (var line in readelf.Split('\n'))
-        {
-            var m = SectionLine().Match(line);
-            if (m.Success && m.Groups[1].Value != "0")
-            {
-                sections.Add((m.Groups[2].Value, m.Groups[8].Value, ulong.Parse(m.Groups[6].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture),
-                    ulong.Parse(m.Groups[11].Value, CultureInfo.InvariantCulture)));
-            }
-        }
-
+        var sections = DebianKernelPackage.ReadelfSections(readelf).Select(s => (s.Name, s.Flags, s.Size, Align: s.Alignment)).ToList();
         bool Allocated(string section, string flags) => flags.Contains('A') && section is not (".modinfo" or "__versions" or ".data..percpu");
         bool RoAfterInit(string section) => section is ".data..ro_after_init" or "__jump_table";
         var kinds = sections.Where(s => Allocated(s.Name, s.Flags)).Select(s => (s.Name, s.Size, s.Align,

@@ -143,6 +143,9 @@ public static class SimulationHarness
         });
         var run = new SimulationEngine().RunAsync(spec, progress, null, CancellationToken.None);
         await Task.WhenAny(booted.Task, run).ConfigureAwait(false);
+        var pausedAtBoot = GC.GetTotalPauseDuration();
+        var collectionsAtBoot = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+        var window = System.Diagnostics.Stopwatch.StartNew();
         while (!run.IsCompleted)
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -160,6 +163,10 @@ public static class SimulationHarness
             await Task.Delay(100).ConfigureAwait(false);
         }
 
+        var scraping = window.Elapsed;
+        var pausedWhileScraping = GC.GetTotalPauseDuration() - pausedAtBoot;
+        var collections = (GC.CollectionCount(0) - collectionsAtBoot.Item1, GC.CollectionCount(1) - collectionsAtBoot.Item2,
+            GC.CollectionCount(2) - collectionsAtBoot.Item3);
         var result = await run.ConfigureAwait(false);
         latencies.Sort();
         double At(double q) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(q * latencies.Count) - 1)];
@@ -167,6 +174,7 @@ public static class SimulationHarness
         output.WriteLine(Invariant($"/metrics:    p50 {At(0.5):F1} ms, p99 {At(0.99):F1} ms, max {(latencies.Count == 0 ? double.NaN : latencies[^1]):F1} ms"));
         output.WriteLine(Invariant($"throughput:  {result.AccessesPerSecond / 1e6:F1} M accesses/s, boot {result.BootElapsed.TotalSeconds:F1} s"));
         output.WriteLine(Invariant($"GC:          {GC.GetTotalPauseDuration().TotalMilliseconds:F0} ms paused in total, {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} gen0/1/2 collections, peak RSS {PeakRssMb():F0} MiB"));
+        output.WriteLine(Invariant($"while scraping: {scraping.TotalSeconds:F1} s, GC paused {pausedWhileScraping.TotalMilliseconds:F0} ms in {collections.Item1}/{collections.Item2}/{collections.Item3} gen0/1/2 collections"));
         output.WriteLine(Invariant($"load:        {File.ReadAllText("/proc/loadavg").Trim()}"));
         return latencies.Count >= scrapes ? 0 : 1;
     }

@@ -141,6 +141,14 @@ public sealed class InstrumentTests
         foreach (var name in new[] { "heki.accesses", "heki.violations", "heki.hypercalls", "heki.warnings.emitted", "heki.cr_pin.blocks" })
             Assert.All(NonZero(metrics[name]), point => Assert.Contains(HekiTags.Vm, Keys(point)));
         Assert.All(metrics["heki.fastpath.duration"].MetricPoints, point => Assert.DoesNotContain(HekiTags.Vm, Keys(point)));
+        // The cardinality view keeps the histograms' own buckets (up to 120 s).
+        foreach (var point in metrics["heki.slowpath.duration"].MetricPoints)
+        {
+            var bounds = new List<double>();
+            foreach (var bucket in point.GetHistogramBuckets())
+                bounds.Add(bucket.ExplicitBound);
+            Assert.Equal([.. HekiMetrics.LatencyBucketsSeconds, double.PositiveInfinity], bounds);
+        }
     }
 
     public static TheoryData<string, string, string?> Spans => new()

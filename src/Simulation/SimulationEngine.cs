@@ -70,9 +70,11 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
 
     /// <summary>
     /// Keeps the model responsive while thousands of vCPUs are busy: vCPUs (children of VM actors) run one workload
-    /// chunk per turn on the .NET pool; everything that decides (hypervisor, VM actors, journal, warning supervisor,
-    /// coordinator, guest kernels) runs on its own threads, so a busy pool cannot delay the VMs' answers, the
-    /// kernels' next steps or the progress timer for long. (A reply to a vCPU still waits for that vCPU's turn.)
+    /// chunk per turn on threads of their own (one per core); everything that decides (hypervisor, VM actors, journal,
+    /// warning supervisor, coordinator, guest kernels) runs on its own threads too, so busy vCPUs cannot delay the
+    /// VMs' answers, the kernels' next steps or the progress timer for long. (A reply to a vCPU still waits for that
+    /// vCPU's turn.) The .NET thread pool stays free for I/O: the Prometheus endpoint answers there, and with the
+    /// vCPUs on it a scrape waited seconds behind thousands of queued chunks (issue 9, docs/benchmarks.md).
     /// </summary>
     private static readonly Config WorkloadDispatcher = ConfigurationFactory.ParseString($$"""
         heki-simulate-vcpu {

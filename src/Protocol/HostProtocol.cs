@@ -66,3 +66,11 @@ public sealed record VmExistence(string VmId, bool Exists) : IHekiMessage;
 
 /// <summary>The host asks the local parent to start (recover) the VMs a durable journal holds, before any request.</summary>
 public sealed record RecoverVms(ImmutableArray<string> VmIds) : IHekiMessage;
+
+/// <summary>
+/// Published on the actor system's event stream when a persistent actor's journal fails it (recovery, a write, or a
+/// rejected write): that actor stops, so whoever waits for its answers should stop waiting. Not a reply to anything.
+/// </summary>
+/// <param name="PersistenceId">Whose journal failed: "hypervisor" or a VM's ("vm-ID").</param>
+/// <param name="Reason">The journal's error, one line.</param>
+public sealed record JournalFailed(string PersistenceId, string Reason) : IHekiMessage;

@@ -3,6 +3,7 @@ using Akka.Configuration;
 using HekiActors.Actors.Hosting;
 using HekiActors.Actors.Supervision;
 using HekiActors.Actors.Vm;
+using HekiActors.Protocol;
 
 namespace HekiActors.Simulation;
 
@@ -46,16 +47,21 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
         var options = new HekiHostOptions(
             Journal: spec.Journal, SqlitePath: spec.SqlitePath, WarningSink: sink, AkkaLogLevel: "OFF", SystemName: "heki-simulate",
             VmSettings: new VmActorSettings(ControlDispatcher: ControlDispatcher, VcpuDispatcher: VcpuDispatcher),
-            Config: (_options.Config ?? Config.Empty).WithFallback(Dispatchers).WithFallback(SimulationSerialization.Config));
+            Config: (_options.Config ?? Config.Empty).WithFallback(Dispatchers).WithFallback(SimulationSerialization.Config),
+            RecoverVmsAtStart: false);
         var host = await HekiHost.StartAsync(options, cancellationToken).ConfigureAwait(false);
         try
         {
-            var coordinator = host.System.ActorOf(SimulationCoordinator.Props(spec, host.Vms, host.Warnings, progress,
+            var coordinator = host.System.ActorOf(SimulationCoordinator.Props(spec, progress,
                 recorder is null ? null : new SynchronizedRecorder(recorder), _options.BootConcurrency, _options.RunNonce)
                 .WithDispatcher(ControlDispatcher), "simulation");
+            // Subscribed before any VM exists (the host starts VMs on their first message, and recovers none at start
+            // here), so even a journal that fails a VM's very first recovery is heard.
+            host.System.EventStream.Subscribe(coordinator, typeof(JournalFailed));
             await using var stop = cancellationToken.Register(() => coordinator.Tell(StopSimulation.Instance));
-            // The edge: the only Ask. The coordinator always answers (a result, or a failure if it broke).
-            var result = (await coordinator.Ask<SimulationFinished>(StartSimulation.Instance, Timeout.InfiniteTimeSpan).ConfigureAwait(false)).Result;
+            // The edge: the only Ask. The coordinator always answers, in bounded time once stopped (a result, or a failure if it broke).
+            var result = (await coordinator.Ask<SimulationFinished>(new StartSimulation(host.Vms, host.Warnings), Timeout.InfiniteTimeSpan)
+                .ConfigureAwait(false)).Result;
             WarningLines = sink.Lines;
             return result;
         }

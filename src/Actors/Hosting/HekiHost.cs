@@ -69,7 +69,7 @@ public sealed class HekiHost : IAsyncDisposable
         var system = host.Services.GetRequiredService<ActorSystem>();
         var registry = host.Services.GetRequiredService<ActorRegistry>();
         var heki = new HekiHost(host, system, registry.Get<WarningsKey>(), registry.Get<VmRegion>());
-        if (options.Cluster is null && options.Journal == JournalKind.Sqlite)
+        if (options is { Cluster: null, Journal: JournalKind.Sqlite, RecoverVmsAtStart: true })
             await heki.RecoverPersistedVmsAsync().ConfigureAwait(false);
         return heki;
     }

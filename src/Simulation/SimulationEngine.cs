@@ -49,7 +49,7 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
             VmSettings: new VmActorSettings(ControlDispatcher: ControlDispatcher, VcpuDispatcher: VcpuDispatcher),
             Config: (_options.Config ?? Config.Empty).WithFallback(Dispatchers).WithFallback(SimulationSerialization.Config),
             RecoverVmsAtStart: false);
-        var host = await HekiHost.StartAsync(options, cancellationToken).ConfigureAwait(false);
+        var host = await HekiHost.StartAsync(options).ConfigureAwait(false);
         try
         {
             var coordinator = host.System.ActorOf(SimulationCoordinator.Props(spec, progress,

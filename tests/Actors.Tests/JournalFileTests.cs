@@ -121,7 +121,7 @@ public sealed class JournalFileTests : IDisposable
     {
         var path = PathOf(name);
         var config = HekiConfig.Build(JournalKind.Sqlite, path);
-        foreach (var plugin in new[] { "akka.persistence.journal.sql", "akka.persistence.snapshot-store.sql" })
+        foreach (var plugin in new[] { "akka.persistence.journal.sql", "akka.persistence.snapshot-store.sql", "akka.persistence.query.journal.sql" })
         {
             var connection = new SqliteConnectionStringBuilder(config.GetString(plugin + ".connection-string"));
             Assert.Equal(Path.GetFullPath(path), connection.DataSource);

@@ -17,6 +17,9 @@ public static class HekiConfig
               stdout-loglevel = {{logLevel}}
               log-dead-letters = off
               log-dead-letters-during-shutdown = off
+              # The node's owner shuts it down (HekiHost.DisposeAsync; the CLI on SIGINT/SIGTERM, after its report):
+              # Akka's own hook would terminate the actor system under a running command on the first SIGTERM.
+              coordinated-shutdown.run-by-clr-shutdown-hook = off
             }
             """;
         var config = journal switch
@@ -54,7 +57,7 @@ public static class HekiConfig
                 }
               }
               query.journal.sql {
-                connection-string = "{{connection}}"
+                connection-string = {{connection}}
                 provider-name = "SQLite.MS"
               }
               snapshot-store {

@@ -56,7 +56,11 @@ public sealed class HekiHost : IAsyncDisposable
     /// <summary>Starts a node and waits until it takes requests (for a durable local journal, until its VMs recovered).</summary>
     public static HekiHost Start(HekiHostOptions? options = null) => StartAsync(options).GetAwaiter().GetResult();
 
-    /// <inheritdoc cref="Start"/>
+    /// <summary>
+    /// Starts a node and waits until it takes requests (for a durable local journal, until its VMs recovered).
+    /// <paramref name="cancellationToken"/> cancels the start only; stop a started node with <see cref="DisposeAsync"/>
+    /// (Akka.Hosting shuts the actor system down when the token it started with is cancelled, so never pass a run's token).
+    /// </summary>
     public static async Task<HekiHost> StartAsync(HekiHostOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new HekiHostOptions();
@@ -65,7 +69,11 @@ public sealed class HekiHost : IAsyncDisposable
         builder.Services.AddSingleton<IHostLifetime, NoSignalsLifetime>();
         builder.Services.AddAkka(options.SystemName, (akka, _) => Configure(akka, options));
         var host = builder.Build();
-        await host.StartAsync(cancellationToken).ConfigureAwait(false);
+        using (var starting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            await host.StartAsync(starting.Token).ConfigureAwait(false);
+        }
+
         var system = host.Services.GetRequiredService<ActorSystem>();
         var registry = host.Services.GetRequiredService<ActorRegistry>();
         var heki = new HekiHost(host, system, registry.Get<WarningsKey>(), registry.Get<VmRegion>());

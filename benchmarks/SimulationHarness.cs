@@ -91,7 +91,7 @@ public static class SimulationHarness
         var off = new List<double>();
         var on = new List<double>();
         // Issue 9: "on" exports by OTLP/HTTP too, to an in-process receiver (the OTLP end-to-end test's).
-        using var receiver = new HekiActors.Observability.Tests.OtlpReceiver();
+        using var receiver = new HekiActors.Observability.Tests.OtlpReceiver(decode: false);
         Environment.SetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.Endpoint);
         Environment.SetEnvironmentVariable("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf");
         for (var run = 0; run < 2 * pairs; run++)
@@ -118,7 +118,7 @@ public static class SimulationHarness
         output.WriteLine(Invariant($"off median:  {Median(off) / 1e6:F1} M accesses/s"));
         output.WriteLine(Invariant($"on median:   {Median(on) / 1e6:F1} M accesses/s"));
         output.WriteLine(Invariant($"pairwise:    {string.Join(", ", pairwise.Select(r => r.ToString("F3", CultureInfo.InvariantCulture)))} (median {Median(pairwise):F3})"));
-        output.WriteLine(Invariant($"on/off:      {ratio:F3} (target >= 0.9; trace ratio {traceRatio}; OTLP received {receiver.Spans.Count:N0} spans in {receiver.TraceRequests} requests, {receiver.MetricRequests} metric exports; dropped {TelemetryLosses.SpansDropped}, failed exports {TelemetryLosses.ExportFailures})"));
+        output.WriteLine(Invariant($"on/off:      {ratio:F3} (target >= 0.9; trace ratio {traceRatio}; OTLP received {receiver.TraceRequests} span exports, {receiver.MetricRequests} metric exports; dropped {TelemetryLosses.SpansDropped}, failed exports {TelemetryLosses.ExportFailures})"));
         output.WriteLine(Invariant($"load:        {File.ReadAllText("/proc/loadavg").Trim()}"));
         return ratio >= 0.9 ? 0 : 1;
     }
@@ -143,6 +143,9 @@ public static class SimulationHarness
         });
         var run = new SimulationEngine().RunAsync(spec, progress, null, CancellationToken.None);
         await Task.WhenAny(booted.Task, run).ConfigureAwait(false);
+        var pausedAtBoot = GC.GetTotalPauseDuration();
+        var collectionsAtBoot = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+        var window = System.Diagnostics.Stopwatch.StartNew();
         while (!run.IsCompleted)
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -160,6 +163,10 @@ public static class SimulationHarness
             await Task.Delay(100).ConfigureAwait(false);
         }
 
+        var scraping = window.Elapsed;
+        var pausedWhileScraping = GC.GetTotalPauseDuration() - pausedAtBoot;
+        var collections = (GC.CollectionCount(0) - collectionsAtBoot.Item1, GC.CollectionCount(1) - collectionsAtBoot.Item2,
+            GC.CollectionCount(2) - collectionsAtBoot.Item3);
         var result = await run.ConfigureAwait(false);
         latencies.Sort();
         double At(double q) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(q * latencies.Count) - 1)];
@@ -167,6 +174,7 @@ public static class SimulationHarness
         output.WriteLine(Invariant($"/metrics:    p50 {At(0.5):F1} ms, p99 {At(0.99):F1} ms, max {(latencies.Count == 0 ? double.NaN : latencies[^1]):F1} ms"));
         output.WriteLine(Invariant($"throughput:  {result.AccessesPerSecond / 1e6:F1} M accesses/s, boot {result.BootElapsed.TotalSeconds:F1} s"));
         output.WriteLine(Invariant($"GC:          {GC.GetTotalPauseDuration().TotalMilliseconds:F0} ms paused in total, {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} gen0/1/2 collections, peak RSS {PeakRssMb():F0} MiB"));
+        output.WriteLine(Invariant($"while scraping: {scraping.TotalSeconds:F1} s, GC paused {pausedWhileScraping.TotalMilliseconds:F0} ms in {collections.Item1}/{collections.Item2}/{collections.Item3} gen0/1/2 collections"));
         output.WriteLine(Invariant($"load:        {File.ReadAllText("/proc/loadavg").Trim()}"));
         return latencies.Count >= scrapes ? 0 : 1;
     }

@@ -103,7 +103,7 @@ public sealed class SimulateReportTests
 
         var run = runs[1];
         Assert.Equal(
-            ["profile", "vms", "vcpus_per_vm", "vcpus_total", "memory_mb_per_vm", "mbec", "rounds", "seed", "duration_seconds",
+            ["profile", "vms", "vms_booted", "vms_unfinished", "failure", "vcpus_per_vm", "vcpus_total", "memory_mb_per_vm", "mbec", "rounds", "seed", "duration_seconds",
              "accesses_per_vcpu", "journal", "sqlite_path", "workload", "attack_mix", "elapsed_seconds", "boot_seconds",
              "accesses_per_second", "counts", "latency_ns", "boot_failures", "attacks"],
             run.EnumerateObject().Select(p => p.Name));
@@ -136,6 +136,31 @@ public sealed class SimulateReportTests
         Assert.Equal(3_000, abuse.GetProperty("succeeded").GetInt64());
         Assert.Equal("heki-v2 drops pure downgrades", abuse.GetProperty("why").GetString());
         Assert.Equal(JsonValueKind.Null, attacks[0].GetProperty("why").ValueKind);
+    }
+
+    [Fact]
+    public void A_vm_without_boot_protection_is_reported_loudly_in_the_table_and_the_json()
+    {
+        // Issue 8 item 6: hardened -E2BIG at boot leaves the kernel unprotected; "attacks succeeded" alone says nothing why.
+        var scenario = Scenario.Default;
+        var failure = new BootFailureGroup("PROTECT_MEMORY returned -E2BIG: the boot list needs 1,036 list pages (2,800,000 MiB of guest memory); hardened refuses more than 1,024",
+            "e2big", 300, "sim-00000");
+        var sample = Samples.Result(scenario.Specs()[0]);
+        var result = sample with { Counts = sample.Counts with { BootProtectionFailures = 300 }, BootFailures = [failure] };
+
+        var report = ReportWriter.Render(scenario, [result], stoppedEarly: false);
+        Assert.Matches(@"^boot protection failures\s+300$", Line(report, "boot protection failures"));
+        Assert.Contains("WARNING: hardened: 300 VMs run without kernel protection (e.g. sim-00000): PROTECT_MEMORY returned -E2BIG", report);
+        Assert.Contains("(VMs without boot protection: hardened 300)", report);
+
+        using var json = JsonDocument.Parse(JsonReport.Render(scenario, [result], stoppedEarly: false));
+        var run = json.RootElement.GetProperty("runs")[0];
+        Assert.Equal(300, run.GetProperty("counts").GetProperty("boot_protection_failures").GetInt64());
+        var group = Assert.Single(run.GetProperty("boot_failures").EnumerateArray());
+        Assert.Equal("e2big", group.GetProperty("result").GetString());
+        Assert.Equal(300, group.GetProperty("vms").GetInt64());
+        Assert.Equal("sim-00000", group.GetProperty("first_vm").GetString());
+        Assert.Contains("1,024", group.GetProperty("reason").GetString());
     }
 
     [Fact]

@@ -1,3 +1,6 @@
+using HekiActors.Protocol;
+using HekiActors.Memory.Hypercalls;
+using HekiActors.Memory;
 using System.Diagnostics;
 using OpenTelemetry.Metrics;
 
@@ -89,6 +92,31 @@ public sealed class InstrumentTests
     }
 
     [Fact]
+    public async Task Host_integrity_faults_and_hypercalls_refused_at_cpl_3_are_counted()
+    {
+        using var capture = new TelemetryCapture();
+        await using var host = GuestSequence.StartHost();
+        var timeout = TimeSpan.FromSeconds(20);
+        Assert.IsType<VmCreated>(await host.Ask(new CreateVm("v2", Guid.NewGuid(),
+            VmConfig.FromMegabytes(64, 1, profile: HekiProfile.HekiV2)), timeout));
+
+        // heki-v2 reads a list page claiming 170 ranges past its buffer (heki-semantics §5): a host-integrity fault.
+        var page = Enumerable.Range(0, 170)
+            .Select(i => new MemoryRange((ulong)(0x100 + i) << VmMemoryAttributes.PageShift, (ulong)(0x101 + i) << VmMemoryAttributes.PageShift,
+                HekiAttributes.Read | HekiAttributes.Write | HekiAttributes.Exec))
+            .ToArray();
+        var overflow = Assert.IsType<HypercallDone>(await host.Ask(new GuestProtectMemory("v2", 0, Guid.NewGuid(), [page], 0), timeout));
+        Assert.Equal(1, overflow.HostIntegrityFaults);
+        var user = Assert.IsType<HypercallDone>(await host.Ask(new GuestProtectMemory("v2", 0, Guid.NewGuid(), [page[..1]], 3), timeout));
+        Assert.Equal(Errno.EPERM, user.Ret);
+
+        var metrics = capture.Metrics();
+        Assert.Equal(1, Sum(metrics["heki.host_integrity.faults"], (HekiTags.Profile, "heki-v2")));
+        Assert.Equal(1, Sum(metrics["heki.hypercalls"], (HekiTags.HypercallStage, "vcpu"), (HekiTags.Result, "eperm")));
+        Assert.Equal(2, Sum(metrics["heki.hypercalls"], (HekiTags.Profile, "heki-v2")));
+    }
+
+    [Fact]
     public async Task Gauges_fall_back_when_the_host_stops()
     {
         using var capture = new TelemetryCapture();
@@ -113,6 +141,14 @@ public sealed class InstrumentTests
         foreach (var name in new[] { "heki.accesses", "heki.violations", "heki.hypercalls", "heki.warnings.emitted", "heki.cr_pin.blocks" })
             Assert.All(NonZero(metrics[name]), point => Assert.Contains(HekiTags.Vm, Keys(point)));
         Assert.All(metrics["heki.fastpath.duration"].MetricPoints, point => Assert.DoesNotContain(HekiTags.Vm, Keys(point)));
+        // The cardinality view keeps the histograms' own buckets (up to 120 s).
+        foreach (var point in metrics["heki.slowpath.duration"].MetricPoints)
+        {
+            var bounds = new List<double>();
+            foreach (var bucket in point.GetHistogramBuckets())
+                bounds.Add(bucket.ExplicitBound);
+            Assert.Equal([.. HekiMetrics.LatencyBucketsSeconds, double.PositiveInfinity], bounds);
+        }
     }
 
     public static TheoryData<string, string, string?> Spans => new()

@@ -10,14 +10,14 @@ namespace HekiActors.Cli.Simulate;
 /// fit is refused with a message instead of swapping, thrashing the GC for minutes or being killed by the kernel.
 /// </summary>
 /// <remarks>
-/// <para>bytes ≈ <see cref="BaseBytes"/> + VMs × (<see cref="PerVmBytes"/> + vCPUs × <see cref="PerVcpuBytes"/>
-/// + ranges × <see cref="PerRangeBytes"/>), where ranges is the number of protected ranges in the guest kernel's layout
+/// <para>bytes ≈ <see cref="BaseBytes"/> + ranges × <see cref="SharedPerRangeBytes"/> + VMs × (<see cref="PerVmBytes"/>
+/// + vCPUs × <see cref="PerVcpuBytes"/> + ranges × <see cref="PerRangeBytes"/>), where ranges is the number of protected ranges in the guest kernel's layout
 /// (<see cref="BootRanges"/>: about one per 16 MiB of guest memory, because a BPF JIT page every 4 MiB of heap splits
 /// it). A range costs in the VM's attribute store, the journal's boot event, the workload's region lists and the
 /// translation caches.</para>
 /// <para>The constants are peak resident set sizes (<c>/usr/bin/time -f %M</c>) of Release runs of
 /// <c>heki simulate --accesses-per-vcpu 20000 --rounds 2</c> at shapes from 1 × 1 × 16 MiB to 8,000 VMs, 32 vCPUs
-/// and 4 TiB guests (docs/reliability.md, "Limits", lists them), rounded up so every measured run lies below its
+/// and 19 TiB guests (docs/reliability.md, "Limits", lists them), rounded up so every measured run lies below its
 /// estimate. What a run adds while it runs (journal events of kernel changes and attacks) is small beside this:
 /// 5 million attacks on 50 VMs added 28 MB.</para>
 /// </remarks>
@@ -32,8 +32,11 @@ public sealed record RunMemoryEstimate(double Bytes, long Ranges)
     /// <summary>A vCPU actor with its translation cache, workload buffers and latency histograms (measured 69–77 KiB).</summary>
     public const double PerVcpuBytes = 80 * KiB;
 
-    /// <summary>One protected range of one VM (measured 440–580 bytes at 8,000 to 262,000 ranges per VM).</summary>
+    /// <summary>One protected range of one VM (measured 440–580 bytes at 8,000 to 1,250,000 ranges per VM).</summary>
     public const double PerRangeBytes = 600;
+
+    /// <summary>One protected range once per run: the layout's sections and the boot list all VMs of one size share (measured 115 bytes).</summary>
+    public const double SharedPerRangeBytes = 200;
 
     private const double KiB = 1024;
     private const double MiB = 1024 * KiB;
@@ -46,7 +49,7 @@ public sealed record RunMemoryEstimate(double Bytes, long Ranges)
         var ranges = BootRanges(spec.MemoryMbPerVm);
         // In doubles: 10^7 VMs × 2^40 ranges × 600 bytes would overflow a long; an estimate needs no exact bytes.
         var perVm = PerVmBytes + spec.VcpusPerVm * PerVcpuBytes + ranges * PerRangeBytes;
-        return new RunMemoryEstimate(BaseBytes + spec.Vms * perVm, ranges);
+        return new RunMemoryEstimate(BaseBytes + ranges * SharedPerRangeBytes + spec.Vms * perVm, ranges);
     }
 
     /// <summary>
@@ -68,11 +71,14 @@ public sealed record RunMemoryEstimate(double Bytes, long Ranges)
             return;
         }
 
+        var ranges = Ranges.ToString(CultureInfo.InvariantCulture);
+
         throw new UsageException(
             $"the run needs about {Format(Bytes)} of memory but {Format(availableBytes)} is available: "
+            + $"{Format(BaseBytes)} + {ranges} protected ranges × {SharedPerRangeBytes:0} B + "
             + $"{spec.Vms.ToString(CultureInfo.InvariantCulture)} VMs × ({Format(PerVmBytes)} + "
             + $"{spec.VcpusPerVm.ToString(CultureInfo.InvariantCulture)} vCPUs × {Format(PerVcpuBytes)} + "
-            + $"{Ranges.ToString(CultureInfo.InvariantCulture)} protected ranges × {PerRangeBytes:0} B) + {Format(BaseBytes)}; "
+            + $"{ranges} ranges × {PerRangeBytes:0} B); "
             + "use fewer VMs or vCPUs, or less memory per VM (docs/reliability.md, \"Limits\")");
     }
 

@@ -151,7 +151,10 @@ public static class ReplayParser
     {
         if (array.ValueKind != JsonValueKind.Array)
             throw new BadFieldException($"{FieldName(where)} must be an array of ranges, got {Excerpt(array)}");
-        var result = new MemoryRange[array.GetArrayLength()];
+        var length = array.GetArrayLength();
+        if (length == 0)
+            return []; // shared: a 16 MiB line of empty list pages must not cost a new array per page
+        var result = new MemoryRange[length];
         var i = 0;
         foreach (var element in array.EnumerateArray())
         {

@@ -90,13 +90,16 @@ public sealed class ScenarioBoundsTests
 
         var error = Assert.Throws<UsageException>(() => ScenarioLimits.Check(scenario, availableBytes: 4L << 30)).Message;
 
-        Assert.Equal("the run needs about 13 GiB of memory but 4.0 GiB is available: 10000 VMs × (64 KiB + 16 vCPUs × 80 KiB "
-            + "+ 72 protected ranges × 600 B) + 80 MiB; use fewer VMs or vCPUs, or less memory per VM (docs/reliability.md, \"Limits\")", error);
+        Assert.Equal("the run needs about 13 GiB of memory but 4.0 GiB is available: 80 MiB + 72 protected ranges × 200 B + "
+            + "10000 VMs × (64 KiB + 16 vCPUs × 80 KiB + 72 ranges × 600 B); use fewer VMs or vCPUs, or less memory per VM "
+            + "(docs/reliability.md, \"Limits\")", error);
     }
 
     [Theory]
-    // Measured peaks (Release, /usr/bin/time -f %M, 20,000 accesses per vCPU, 2 rounds); the estimate lies above each.
+    // Measured peaks (Release, /usr/bin/time -f %M, 20,000 accesses per vCPU, 2 rounds, hardened unless the boot list
+    // needs more than 1,024 pages: heki-v2 then, which stores every range); the estimate lies above each.
     [InlineData(1, 1, 16UL, 76_284)]
+    [InlineData(1, 4096, 64UL, 237_644)]
     [InlineData(8000, 1, 16UL, 1_125_996)]
     [InlineData(500, 32, 16UL, 1_230_672)]
     [InlineData(1000, 32, 64UL, 2_531_012)]
@@ -104,7 +107,10 @@ public sealed class ScenarioBoundsTests
     [InlineData(200, 2, 131072UL, 907_164)]
     [InlineData(10, 1, 1048576UL, 455_560)]
     [InlineData(40, 2, 1048576UL, 1_328_264)]
-    [InlineData(1, 1, 4194304UL, 160_268)]
+    [InlineData(1, 1, 4194304UL, 263_228)]
+    [InlineData(1, 1, 20000000UL, 888_320)]
+    [InlineData(4, 1, 20000000UL, 2_865_676)]
+    [InlineData(1, 1, 100000000UL, 3_809_072)]
     public void The_estimate_covers_every_measured_run_within_a_margin(int vms, int vcpus, ulong memoryMb, long measuredKb)
     {
         var spec = SimulationSpec.Default() with { Vms = vms, VcpusPerVm = vcpus, MemoryMbPerVm = memoryMb };
@@ -112,7 +118,7 @@ public sealed class ScenarioBoundsTests
         var estimate = RunMemoryEstimate.For(spec).Bytes;
 
         var measured = measuredKb * 1024.0;
-        Assert.InRange(estimate, measured, measured * 1.6);
+        Assert.InRange(estimate, measured, measured * 1.8);
     }
 
     [Theory]

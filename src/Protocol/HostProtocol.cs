@@ -64,6 +64,16 @@ public sealed record VmList(string[] VmIds) : IReply;
 /// </summary>
 public sealed record VmExistence(string VmId, bool Exists) : IHekiMessage;
 
+/// <summary>
+/// Cluster.Sharding's hand-off message to a VM entity (a rebalance, or its node leaving): the entity finishes the change
+/// it is writing or shooting down (so that change is answered), then stops. Its next message starts it again, on
+/// whichever node then owns its shard, recovered from the journal. Not addressed by VM id: sharding delivers it.
+/// </summary>
+public sealed record StopVmEntity : IHekiMessage
+{
+    public static readonly StopVmEntity Instance = new();
+}
+
 /// <summary>The host asks the local parent to start (recover) the VMs a durable journal holds, before any request.</summary>
 public sealed record RecoverVms(ImmutableArray<string> VmIds) : IHekiMessage;
 
@@ -71,6 +81,6 @@ public sealed record RecoverVms(ImmutableArray<string> VmIds) : IHekiMessage;
 /// Published on the actor system's event stream when a persistent actor's journal fails it (recovery, a write, or a
 /// rejected write): that actor stops, so whoever waits for its answers should stop waiting. Not a reply to anything.
 /// </summary>
-/// <param name="PersistenceId">Whose journal failed: "hypervisor" or a VM's ("vm-ID").</param>
+/// <param name="PersistenceId">Whose journal failed: a VM's ("vm-ID").</param>
 /// <param name="Reason">The journal's error, one line.</param>
 public sealed record JournalFailed(string PersistenceId, string Reason) : IHekiMessage;

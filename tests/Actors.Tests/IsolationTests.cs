@@ -162,6 +162,19 @@ public class IsolationTests(ITestOutputHelper output) : ActorTestBase(output)
     }
 
     [Fact]
+    public async Task A_vCPU_message_from_an_actor_that_is_not_one_of_the_VMs_vCPUs_is_ignored()
+    {
+        // As a vCPU of a destroyed incarnation, stopping with its attach already sent: it gets no registers.
+        CreateVm("a", vcpus: 2);
+        var stray = CreateTestProbe();
+        var entity = await Sys.ActorSelection("/user/vms/" + Uri.EscapeDataString(Vm.VmActor.PersistenceIdFor("a"))).ResolveOne(Timeout);
+        entity.Tell(new VcpuAttach(0), stray.Ref);
+        entity.Tell(new GetVmStatus("a"), stray.Ref);
+        // The VM answers in order: a VcpuState for the attach would come before the status.
+        stray.ExpectMsg<VmStatus>(Timeout);
+    }
+
+    [Fact]
     public void Destroying_then_recreating_a_VM_gives_fresh_state()
     {
         CreateVm("a", vcpus: 2, profile: HekiProfile.Hardened);

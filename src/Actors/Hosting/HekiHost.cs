@@ -125,7 +125,17 @@ public sealed class HekiHost : IAsyncDisposable
         akka.WithShardRegion<VmRegion>(VmTypeName,
             (_, registry, _) => entityId => VmActor.Props(VmMessageExtractor.VmIdOf(entityId), registry.Get<WarningsKey>(), settings),
             new VmMessageExtractor(cluster.MaxShards),
-            new ShardOptions { StateStoreMode = StateStoreMode.DData, RememberEntities = false, Role = VmTypeName });
+            new ShardOptions
+            {
+                StateStoreMode = StateStoreMode.DData,
+                RememberEntities = false,
+                Role = VmTypeName,
+                // A VM lives until it is destroyed: idleness is counted only from messages through the region, and a VM
+                // whose vCPUs run a workload talks to them directly, so idle passivation would stop running VMs.
+                ShouldPassivateIdleEntities = false,
+                // A hand-off (rebalance, a node leaving) lets the change in flight be answered before the entity stops.
+                HandOffStopMessage = StopVmEntity.Instance,
+            });
     }
 
     private static IActorRef StartWarnings(ActorSystem system, HekiHostOptions options) =>

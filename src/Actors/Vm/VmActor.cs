@@ -39,7 +39,7 @@ public sealed class VmActor : JournaledActor, IWithTimers
     // Answers to requests that changed nothing (so they are not in the state): a duplicate is answered again
     // without being decided (and its warnings logged) twice. Volatile and bounded: after a restart, such a request
     // is decided again, to the same answer (see VmCore).
-    private readonly AnswerMemo _memo = new();
+    private readonly RequestMemo<VmOutcome> _memo = new(1024);
 
     private VmState _state = VmState.Initial();
     private IActorRef[] _vcpus = [];
@@ -158,6 +158,12 @@ public sealed class VmActor : JournaledActor, IWithTimers
                 throw new VmCrashException($"VM '{_vmId}' crashed on request: {crash.Reason}");
             case CrashVm:
                 Sender.Tell(NoSuchVm());
+                return;
+            case StopVmEntity when _writing || _pending is not null:
+                Stash.Stash(); // the change in flight is answered first
+                return;
+            case StopVmEntity:
+                Context.Stop(Self);
                 return;
         }
 
@@ -369,7 +375,7 @@ public sealed class VmActor : JournaledActor, IWithTimers
 
     private void HandleSynced(VcpuSynced synced)
     {
-        if (_pending is null || synced.Generation < _pending.Generation)
+        if (_pending is null || synced.Generation < _pending.Generation || !IsCurrentVcpu(synced.Vcpu))
             return;
         if (_pending.Acknowledge(synced.Vcpu))
             Complete();
@@ -398,7 +404,7 @@ public sealed class VmActor : JournaledActor, IWithTimers
 
     private void HandleAttach(VcpuAttach attach)
     {
-        if (!_state.IsAlive || attach.Vcpu < 0 || attach.Vcpu >= _state.VcpuCount)
+        if (!_state.IsAlive || !IsCurrentVcpu(attach.Vcpu))
             return;
         Sender.Tell(new VcpuState(_state.ControlRegisters(attach.Vcpu), _generation));
         // A (re)started vCPU holds no translation, so it is in sync with every change so far.
@@ -417,6 +423,12 @@ public sealed class VmActor : JournaledActor, IWithTimers
         var traceParent = _changeTraces?.Latest(region.Start, region.End);
         Sender.Tell(new TranslationFill(translate.Gfn, region.Start, region.End, permissions, _generation, traceParent));
     }
+
+    /// <summary>
+    /// Whether the sender is vCPU <paramref name="index"/> of this incarnation: a late message from a vCPU of a destroyed
+    /// incarnation (stopping, but with an attach or an acknowledgement already sent) must not count for the new one.
+    /// </summary>
+    private bool IsCurrentVcpu(int index) => index >= 0 && index < _vcpus.Length && _vcpus[index].Equals(Sender);
 
     private void ForwardToVcpu(IVcpuCommand command)
     {

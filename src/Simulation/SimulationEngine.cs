@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using HekiActors.Actors.Hosting;
 using HekiActors.Actors.Supervision;
+using HekiActors.Protocol;
 
 namespace HekiActors.Simulation;
 
@@ -49,12 +50,15 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
                 .WithFallback(HekiConfig.Build(options.Journal, options.SqlitePath, options.AkkaLogLevel)));
         try
         {
-            var (warnings, hypervisor) = HekiHost.StartIn(system, options);
-            var coordinator = system.ActorOf(SimulationCoordinator.Props(spec, hypervisor, warnings, progress,
+            var coordinator = system.ActorOf(SimulationCoordinator.Props(spec, progress,
                 recorder is null ? null : new SynchronizedRecorder(recorder), _options.BootConcurrency, _options.RunNonce), "simulation");
+            // Subscribed before the hypervisor exists, so even a journal that fails its very first recovery is heard.
+            system.EventStream.Subscribe(coordinator, typeof(JournalFailed));
+            var (warnings, hypervisor) = HekiHost.StartIn(system, options);
             await using var stop = cancellationToken.Register(() => coordinator.Tell(StopSimulation.Instance));
-            // The edge: the only Ask. The coordinator always answers (a result, or a failure if it broke).
-            var result = (await coordinator.Ask<SimulationFinished>(StartSimulation.Instance, Timeout.InfiniteTimeSpan).ConfigureAwait(false)).Result;
+            // The edge: the only Ask. The coordinator always answers, in bounded time once stopped (a result, or a failure if it broke).
+            var result = (await coordinator.Ask<SimulationFinished>(new StartSimulation(hypervisor, warnings), Timeout.InfiniteTimeSpan)
+                .ConfigureAwait(false)).Result;
             WarningLines = sink.Lines;
             return result;
         }

@@ -15,11 +15,8 @@ namespace HekiActors.Simulation;
 /// <summary>A message between the simulation coordinator and its guest kernels.</summary>
 public interface ISimulationMessage : IHekiMessage;
 
-/// <summary>Starts the run; the coordinator replies <see cref="SimulationFinished"/> when it is over.</summary>
-internal sealed record StartSimulation : INoSerializationVerificationNeeded
-{
-    public static readonly StartSimulation Instance = new();
-}
+/// <summary>Starts the run on these actors; the coordinator replies <see cref="SimulationFinished"/> when it is over.</summary>
+internal sealed record StartSimulation(IActorRef Hypervisor, IActorRef Warnings) : INoSerializationVerificationNeeded;
 
 /// <summary>Stops the run early: running workloads stop after their chunk, and the result holds what was counted.</summary>
 internal sealed record StopSimulation : INoSerializationVerificationNeeded
@@ -36,8 +33,8 @@ public sealed record BootVm : ISimulationMessage
     public static readonly BootVm Instance = new();
 }
 
-/// <summary>A VM is up with its kernel protections (or failed to boot, with why).</summary>
-public sealed record VmBooted(int Index, string? Error) : ISimulationMessage;
+/// <summary>A VM is up with its kernel protections (or failed to boot, with why; or gave up booting because the run was stopped).</summary>
+public sealed record VmBooted(int Index, string? Error, bool Stopped = false) : ISimulationMessage;
 
 /// <summary>
 /// Coordinator → guest kernel: run the rounds. Each round runs up to its share of <paramref name="AccessesPerVcpu"/>

@@ -141,23 +141,13 @@ public sealed class SimulateOptions
     /// <summary>Checks the parse and builds the request; every problem is a <see cref="UsageException"/>.</summary>
     public SimulationRunner.Request Read(ParseResult parse)
     {
-        if (parse.Errors.Count > 0)
+        // Unknown options, a flag's bad value (--mbec maybe) and stray words, named before System.CommandLine's own errors.
+        if (CommandLineProblems.Describe(parse, IsScenarioName) is { } problem)
         {
-            throw new UsageException(string.Join(Environment.NewLine + "heki simulate: ", parse.Errors.Select(e => e.Message)));
+            throw new UsageException(problem);
         }
 
         var file = parse.GetValue(Scenario);
-        if (file is { Length: > 1 } && file.StartsWith('-'))
-        {
-            // System.CommandLine hands an unknown option to the optional argument; say what it really is.
-            throw new UsageException($"unknown option '{file}'");
-        }
-
-        if (parse.UnmatchedTokens.Count > 0)
-        {
-            throw new UsageException($"unexpected argument '{parse.UnmatchedTokens[0]}'");
-        }
-
         if (parse.GetValue(NoMbec) && parse.GetResult(Mbec) is not null)
         {
             throw new UsageException("--mbec and --no-mbec contradict each other");
@@ -203,8 +193,12 @@ public sealed class SimulateOptions
             throw new UsageException("the console telemetry exporter writes to standard output: it cannot be combined with --report -");
         }
 
-        return new SimulationRunner.Request(scenario, record, report, progress, LiveProgress: true, Telemetry: telemetry);
+        return new SimulationRunner.Request(scenario, record, report, progress, LiveProgress: true, Telemetry: telemetry, ScenarioPath: file);
     }
+
+    /// <summary>Whether a word can name a scenario file (its extension says YAML or JSON).</summary>
+    private static bool IsScenarioName(string word) =>
+        Path.GetExtension(word).ToLowerInvariant() is ".yaml" or ".yml" or ".json";
 
     private GuestKernelSettings KernelSettings(ParseResult parse) => new()
     {

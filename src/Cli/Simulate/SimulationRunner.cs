@@ -1,3 +1,5 @@
+using HekiActors.Actors.Hosting;
+using HekiActors.Cli.Output;
 using HekiActors.Simulation;
 using HekiActors.Memory;
 using HekiActors.Observability;
@@ -21,21 +23,39 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
     /// <param name="Progress">Whether to show progress at all (--no-progress turns it off).</param>
     /// <param name="LiveProgress">Whether progress may redraw a status line (standard error is a terminal).</param>
     /// <param name="Telemetry">Exporters and sampling for the run (null: off, which costs nothing).</param>
+    /// <param name="ScenarioPath">The scenario file the run was read from (null for the built-in default), so no output overwrites it.</param>
     public sealed record Request(Scenario Scenario, string? RecordPath, string? ReportPath, bool Progress, bool LiveProgress, int Width = 120,
-        TelemetryOptions? Telemetry = null);
+        TelemetryOptions? Telemetry = null, string? ScenarioPath = null);
 
     public const string StandardOutput = "-";
 
-    public async Task<int> RunAsync(Request request, CancellationToken cancellationToken)
+    /// <summary>Runs the request; returns the exit status (<see cref="ExitCodes"/>).</summary>
+    /// <param name="standardStreams">Whether <c>output</c> and <c>error</c> are this process's own, so that a standard stream
+    /// redirected to one of the run's files (<c>&gt;k.db</c>) is refused too.</param>
+    /// <exception cref="UsageException">An input or output path is refused; nothing ran.</exception>
+    /// <exception cref="JournalInUseException">Another process has the journal; nothing ran.</exception>
+    /// <exception cref="OutputFailedException">A report or record file, or standard output, could not be written.</exception>
+    public async Task<int> RunAsync(Request request, CancellationToken cancellationToken, bool standardStreams = false)
     {
         var scenario = request.Scenario;
         var specs = scenario.Specs();
+        if (PathConflicts.Find(FilesOf(request, specs), standardStreams) is { } conflict)
+        {
+            // When standard error is one of those files the message would land in it: say it on standard output, or not at all.
+            conflict.SafeWriter(output, error)?.WriteLine($"heki simulate: {conflict.Message}");
+            return ExitCodes.Usage;
+        }
+
         if (request.ReportPath is { } reportPath && reportPath != StandardOutput)
         {
             CheckWritable(reportPath, "--report");
         }
 
-        var recorders = OpenRecorders(request.RecordPath, scenario, specs);
+        // Checked and locked before any actor system starts; held until every profile's run has shut down.
+        using var journals = JournalFiles.Open(specs.Where(s => s.Journal == JournalKind.Sqlite).Select(s => s.SqlitePath!));
+        // A record file that cannot be written stops the run: its recording would be incomplete.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var recorders = OpenRecorders(request.RecordPath, scenario, specs, _ => stop.Cancel());
         // Around every profile's run and the reports, so the last scrape or export still sees the final counts.
         using var telemetry = StartTelemetry(request.Telemetry ?? TelemetryOptions.Off);
         if (telemetry is null)
@@ -45,17 +65,18 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
                 recorder.Dispose();
             }
 
-            return 1;
+            return ExitCodes.Failed;
         }
 
         var results = new List<SimulationResult>();
+        var displays = new List<ProgressDisplay>();
         var stoppedEarly = false;
         try
         {
             var engine = engineFactory();
             foreach (var (spec, index) in specs.Select((s, i) => (s, i)))
             {
-                if (cancellationToken.IsCancellationRequested)
+                if (stop.IsCancellationRequested)
                 {
                     stoppedEarly = true;
                     break;
@@ -64,10 +85,15 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
                 var display = request.Progress
                     ? new ProgressDisplay(error, request.LiveProgress, specs.Count > 1 ? spec.Profile.Name() : null, request.Width)
                     : null;
+                if (display is not null)
+                {
+                    displays.Add(display);
+                }
+
                 var recorder = recorders?[index];
                 try
                 {
-                    results.Add(await engine.RunAsync(spec, display, recorder, cancellationToken).ConfigureAwait(false));
+                    results.Add(await engine.RunAsync(spec, display, recorder, stop.Token).ConfigureAwait(false));
                 }
                 finally
                 {
@@ -75,17 +101,21 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
                     recorder?.Dispose();
                 }
 
-                stoppedEarly |= cancellationToken.IsCancellationRequested;
+                stoppedEarly |= stop.IsCancellationRequested;
+                if (results[^1].Failure is not null)
+                {
+                    break; // the run failed: the user fixes the journal and runs again, rather than wait for the other profile
+                }
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
             stoppedEarly = true;
         }
-        catch (Exception e)
+        catch (Exception e) when (e is not OutputFailedException)
         {
             error.WriteLine($"heki simulate: the simulation failed: {e.GetType().Name}: {e.Message}");
-            return 1;
+            return ExitCodes.Failed;
         }
         finally
         {
@@ -95,22 +125,95 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
             }
         }
 
+        var recordFailure = recorders?.Select(r => r.Failure).FirstOrDefault(f => f is not null);
         if (results.Count == 0)
         {
+            if (recordFailure is not null)
+            {
+                throw recordFailure;
+            }
+
             error.WriteLine("heki simulate: stopped before any result");
             return InterruptedExitCode;
         }
 
+        var runFailure = results.Where(r => r.Failure is not null)
+            .Select(r => r.Spec.Journal == JournalKind.Sqlite ? $"{r.Failure} (journal {r.Spec.SqlitePath})" : r.Failure).FirstOrDefault();
         // Final values to every exporter before the reports, so the report's telemetry figures are final too.
         var summary = EndTelemetry(telemetry);
-        WriteReports(request, scenario, results, stoppedEarly, summary);
+        WriteReports(request, scenario, results, stoppedEarly || runFailure is not null, summary);
+        if (recordFailure is not null)
+        {
+            throw recordFailure;
+        }
+
+        if (runFailure is not null)
+        {
+            error.WriteLine($"heki simulate: the run stopped: {runFailure}");
+            return ExitCodes.Failed;
+        }
+
         foreach (var recorder in recorders ?? [])
         {
             error.WriteLine($"recorded {ReportFormat.Count(recorder.Lines)} operations to {recorder.Path}");
         }
 
-        await WaitForFinalScrapeAsync(telemetry, cancellationToken).ConfigureAwait(false);
-        return stoppedEarly ? InterruptedExitCode : 0;
+        await WaitForFinalScrapeAsync(telemetry, stop.Token).ConfigureAwait(false);
+        if (displays.Select(d => d.Failure).FirstOrDefault(f => f is not null) is { } progressFailure)
+        {
+            throw progressFailure;
+        }
+
+        return stoppedEarly ? InterruptedExitCode : ExitCodes.Ok;
+    }
+
+    /// <summary>Every file the run reads or writes, for <see cref="PathConflicts"/>.</summary>
+    private static IEnumerable<PathConflicts.Use> FilesOf(Request request, IReadOnlyList<SimulationSpec> specs)
+    {
+        if (request.ScenarioPath is { } scenarioPath)
+        {
+            yield return new PathConflicts.Use("the scenario file", scenarioPath, Writes: false);
+        }
+
+        // A real guest kernel and its modules are read from files too (synthetic and debian name no file).
+        if (request.Scenario.Kernel is { } kernel)
+        {
+            if (kernel.Image is { } image && image is not (GuestKernelSettings.SyntheticName or GuestKernelSettings.DebianAlias
+                    or HekiActors.Simulation.Kernels.ShippedKernels.DebianName))
+            {
+                yield return new PathConflicts.Use("the kernel", image, Writes: false);
+            }
+
+            if (kernel.Modules is { } modules)
+            {
+                yield return new PathConflicts.Use("the modules", modules, Writes: false);
+            }
+        }
+
+        foreach (var journal in specs.Where(s => s.Journal == JournalKind.Sqlite).Select(s => s.SqlitePath!))
+        {
+            yield return new PathConflicts.Use("the journal", journal, Writes: true);
+            // SQLite's own files beside it, and our lock: an output there would corrupt the journal or void the lock.
+            foreach (var suffix in new[] { "-journal", "-wal", "-shm" })
+            {
+                yield return new PathConflicts.Use("the journal's SQLite file", journal + suffix, Writes: true);
+            }
+
+            yield return new PathConflicts.Use("the journal's lock file", JournalLock.LockPathFor(journal), Writes: true);
+        }
+
+        if (request.RecordPath is { } record)
+        {
+            foreach (var spec in specs)
+            {
+                yield return new PathConflicts.Use("--record", specs.Count > 1 ? Scenario.PerProfilePath(record, spec.Profile) : record, Writes: true);
+            }
+        }
+
+        if (request.ReportPath is { } report && report != StandardOutput)
+        {
+            yield return new PathConflicts.Use("--report", report, Writes: true);
+        }
     }
 
     /// <summary>Ends the run's telemetry and says on one line if any of it was lost (issue 9: nothing silently lost).</summary>
@@ -181,16 +284,28 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
         ReportWriter.Write(output, scenario, results, stoppedEarly);
         if (request.ReportPath is { } path)
         {
-            using (var file = File.Create(path))
+            FileStream created;
+            try
+            {
+                created = File.Create(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new OutputFailedException($"--report {path}", e);
+            }
+
+            using (var file = new CheckedStream(created, $"--report {path}"))
             {
                 JsonReport.Write(file, scenario, results, stoppedEarly, summary);
+                file.Flush();
             }
 
             error.WriteLine($"report written to {path}");
         }
     }
 
-    private static List<RecordFileWriter>? OpenRecorders(string? path, Scenario scenario, IReadOnlyList<SimulationSpec> specs)
+    private static List<RecordFileWriter>? OpenRecorders(string? path, Scenario scenario, IReadOnlyList<SimulationSpec> specs,
+        Action<OutputFailedException> onFailure)
     {
         if (path is null)
         {
@@ -203,19 +318,21 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
             foreach (var spec in specs)
             {
                 var file = specs.Count > 1 ? Scenario.PerProfilePath(path, spec.Profile) : path;
-                recorders.Add(new RecordFileWriter(file, scenario.Name, spec));
+                CheckWritable(file, "--record");
+                recorders.Add(new RecordFileWriter(file, scenario.Name, spec, onFailure));
             }
 
             return recorders;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException or UsageException)
         {
             foreach (var recorder in recorders)
             {
                 recorder.Dispose();
             }
 
-            throw new UsageException($"--record cannot create {path}: {e.Message}");
+            throw e as UsageException
+                ?? new UsageException($"--record cannot create {path}: {(e is UnauthorizedAccessException ? "permission denied" : e.Message)}");
         }
     }
 

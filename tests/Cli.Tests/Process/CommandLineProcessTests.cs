@@ -38,8 +38,8 @@ public sealed class CommandLineProcessTests : IDisposable
     [InlineData("simulate --record adir", "heki simulate: --record cannot write adir: it is a folder")]
     [InlineData("simulate --report adir/", "heki simulate: --report cannot write adir/: it is a folder")]
     [InlineData("simulate --sqlite-path adir", "heki simulate: journal adir: is a directory, not a file")]
-    [InlineData("bogus", "heki: unknown command 'bogus'; the commands are replay, simulate and kernel-data")]
-    [InlineData("", "heki: a command is needed; the commands are replay, simulate and kernel-data")]
+    [InlineData("bogus", "heki: unknown command 'bogus'; the commands are replay, simulate, kernel-data and journal")]
+    [InlineData("", "heki: a command is needed; the commands are replay, simulate, kernel-data and journal")]
     public void A_bad_command_line_is_named_in_one_line_and_exits_2(string args, string says)
     {
         var (status, stdout, stderr) = HekiProcess.Run(args.Split(' ', StringSplitOptions.RemoveEmptyEntries), _folder.Path);

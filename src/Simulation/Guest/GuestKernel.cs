@@ -122,17 +122,25 @@ public sealed class GuestKernel
     /// loaded one whose text is not is a load that failed). A real kernel's modules: <see cref="ModuleLifecycle.Resume"/>.
     /// Call it instead of the boot, before the first <see cref="EventsForRound"/>.
     /// </summary>
-    public void Resume(ProtectedRuns protections)
+    /// <param name="mbec">Whether the VM has MBEC (without it the boot's ranges were stored with EXEC forced on, §5).</param>
+    /// <returns>
+    /// Whether the immutable ranges of this kernel's boot list (text, rodata) hold what its boot asks for: false when the
+    /// VM was booted with another kernel, or its boot protection failed then: it runs unprotected.
+    /// </returns>
+    public bool Resume(ProtectedRuns protections, bool mbec)
     {
         ArgumentNullException.ThrowIfNull(protections);
         if (Counters[KernelCounter.Resumes] > 0 || Counters[KernelCounter.Boots] > 0 || ModulesLoaded > 0 || Downgraded > 0)
             throw new InvalidOperationException("a kernel resumes instead of booting, once");
         Counters[KernelCounter.Resumes]++;
         _workload = null;
+        var inForce = BootListPages.SelectMany(page => page).Where(range => (range.Permissions & HekiAttributes.Immutable) != 0)
+            .All(range => protections.Holds(new GfnRange(range.Pa >> VmMemoryAttributes.PageShift, range.Epa >> VmMemoryAttributes.PageShift),
+                HekiAttributes.ToKvm(mbec ? range.Permissions : range.Permissions | HekiAttributes.Exec)));
         if (_modules is not null)
         {
             _modules.Resume(protections);
-            return;
+            return inForce;
         }
 
         var downgraded = HekiAttributes.ToKvm(KernelLayout.DowngradedPermissions);
@@ -150,6 +158,7 @@ public sealed class GuestKernel
         var last = Array.LastIndexOf(loaded, true);
         for (var slot = 0; slot <= last; slot++)
             _loadedModules.Add(loaded[slot] ? slot : -1 - slot);
+        return inForce;
     }
 
     /// <summary>How a boot operation's line is tagged in a recording: null for the kernel's own, the event's tag for a boot module's.</summary>

@@ -64,7 +64,7 @@ public sealed class GuestResumeTests
         Run(earlier, memory, rounds);
 
         var resumed = Synthetic();
-        resumed.Resume(Protections(memory));
+        Assert.True(resumed.Resume(Protections(memory), mbec: true));
 
         Assert.Equal(earlier.Downgraded, resumed.Downgraded);
         Assert.Equal(earlier.ModulesLoaded, resumed.ModulesLoaded);
@@ -84,7 +84,7 @@ public sealed class GuestResumeTests
         Run(earlier, memory, 5);
 
         var resumed = Synthetic();
-        resumed.Resume(Protections(memory));
+        Assert.True(resumed.Resume(Protections(memory), mbec: true));
 
         Assert.Equal(5UL, earlier.Downgraded);
         Assert.Equal(0UL, resumed.Downgraded);
@@ -115,7 +115,7 @@ public sealed class GuestResumeTests
         Run(real ? Real() : Synthetic(), memory, rounds);
 
         var resumed = real ? Real() : Synthetic();
-        resumed.Resume(Protections(memory));
+        Assert.True(resumed.Resume(Protections(memory), mbec: true));
         var results = new List<(KernelEvent Event, long Ret)>();
         Run(resumed, memory, 6, results: results);
 
@@ -145,7 +145,7 @@ public sealed class GuestResumeTests
         Run(earlier, memory, 0);
 
         var resumed = Real();
-        resumed.Resume(Protections(memory));
+        Assert.True(resumed.Resume(Protections(memory), mbec: true));
 
         AssertSameWorkload(earlier.Workload, resumed.Workload);
         var random = new Vcpu.Workload.GuestRandom(9);
@@ -160,7 +160,7 @@ public sealed class GuestResumeTests
         var memory = new VmMemoryAttributes(HekiProfile.Hardened);
         Run(Real(seed: 11), memory, 2);
         var resumed = Real(seed: 12);
-        resumed.Resume(Protections(memory));
+        Assert.True(resumed.Resume(Protections(memory), mbec: true)); // the kernel image is the same
         var results = new List<(KernelEvent Event, long Ret)>();
         Run(resumed, memory, 6, results: results);
         Assert.All(results.Where(r => r.Event.Kind == KernelEventKind.ModuleLoad), r => Assert.Equal(Errno.Ok, r.Ret));
@@ -170,11 +170,26 @@ public sealed class GuestResumeTests
     public void A_kernel_resumes_once_and_never_after_booting()
     {
         var kernel = Synthetic();
-        kernel.Resume(new ProtectedRuns([]));
-        Assert.Throws<InvalidOperationException>(() => kernel.Resume(new ProtectedRuns([])));
+        Assert.False(kernel.Resume(new ProtectedRuns([]), mbec: true));
+        Assert.Throws<InvalidOperationException>(() => kernel.Resume(new ProtectedRuns([]), mbec: true));
         var booted = Synthetic();
         Run(booted, new VmMemoryAttributes(HekiProfile.Hardened), 1);
-        Assert.Throws<InvalidOperationException>(() => booted.Resume(new ProtectedRuns([])));
+        Assert.Throws<InvalidOperationException>(() => booted.Resume(new ProtectedRuns([]), mbec: true));
+    }
+
+    [Fact]
+    public void A_VM_booted_with_another_kernel_or_whose_boot_protection_failed_is_not_in_force()
+    {
+        var memory = new VmMemoryAttributes(HekiProfile.Hardened);
+        Run(Synthetic(), memory, 1);
+        Assert.False(Real().Resume(Protections(memory), mbec: true));
+        Assert.False(Synthetic().Resume(new ProtectedRuns([]), mbec: true));
+        // Without MBEC the boot's ranges were stored with EXEC forced on: that is what is in force then.
+        var noMbec = new VmMemoryAttributes(HekiProfile.Hardened);
+        foreach (var op in Synthetic().BootOperations().OfType<ProtectOperation>())
+            ProtectMemory.Apply(noMbec, op.ListPages, mbec: false);
+        Assert.True(Synthetic().Resume(Protections(noMbec), mbec: false));
+        Assert.False(Synthetic().Resume(Protections(noMbec), mbec: true));
     }
 
     [Fact]

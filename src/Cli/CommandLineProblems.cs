@@ -47,6 +47,12 @@ internal static class CommandLineProblems
 
         if (parse.UnmatchedTokens.Count > 0)
             return $"unexpected argument '{parse.UnmatchedTokens[0]}'";
+        foreach (var argument in parse.CommandResult.Command.Arguments.Where(a => a.Arity.MinimumNumberOfValues > 0))
+        {
+            if (parse.GetResult(argument) is not { Tokens.Count: > 0 })
+                return $"{argument.Name} is missing";
+        }
+
         // Anything else in System.CommandLine's words, on one line.
         return parse.Errors.Count > 0 ? string.Join(' ', parse.Errors[0].Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries)) : null;
     }

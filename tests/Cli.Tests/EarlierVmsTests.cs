@@ -90,7 +90,7 @@ public sealed class EarlierVmsTests : IDisposable
         Assert.Empty(start.Destroy);
         Assert.Equal(["sim-00000", "sim-00002"], start.Resume.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(VmConfig.FromMegabytes(16, 2), start.Resume["sim-00000"].Config);
-        Assert.Equal($"heki simulate: --resume: taking over 2 VMs from journal {_folder.File("j.db")} (sim-00000 and sim-00002); 1 boot; " +
+        Assert.Equal($"heki simulate: --resume: taking over 2 VMs from journal {_folder.File("j.db")} (sim-00000 and sim-00002); 1 VM boots; " +
             "2 VMs of the journal are not part of this run and stay as they are (other and sim-00007)", error.ReplaceLineEndings("\n").Split('\n')[0]);
     }
 
@@ -134,7 +134,23 @@ public sealed class EarlierVmsTests : IDisposable
 
         Assert.True(code == ExitCodes.Ok, error);
         Assert.Same(JournalStart.None, Assert.Single(engine.Starts));
-        Assert.StartsWith($"heki simulate: --resume: journal {_folder.File("j.db")} holds no VMs; all 3 boot\n", error.ReplaceLineEndings("\n"));
+        Assert.StartsWith($"heki simulate: --resume: journal {_folder.File("j.db")} does not exist yet; nothing to take over, all 3 VMs boot\n",
+            error.ReplaceLineEndings("\n"));
+    }
+
+    [Theory]
+    [InlineData("--resume", "holds no VMs; nothing to take over, all 3 VMs boot")]
+    [InlineData("--fresh", "holds no VMs; nothing to destroy")]
+    public async Task Resume_or_fresh_on_a_journal_without_VMs_runs_and_says_so(string option, string said)
+    {
+        await Journal("j.db", [], destroyed: "sim-00000");
+        var engine = new FakeSimulationEngine();
+
+        var (code, _, error) = Samples.Run(engine, Args(option));
+
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Same(JournalStart.None, Assert.Single(engine.Starts));
+        Assert.StartsWith($"heki simulate: {option}: journal {_folder.File("j.db")} {said}\n", error.ReplaceLineEndings("\n"));
     }
 
     [Fact]

@@ -33,18 +33,18 @@ internal static class EarlierVmsCheck
     /// </exception>
     public static JournalStart Decide(SimulationSpec spec, EarlierVms choice, TextWriter notes)
     {
-        if (spec.Journal != JournalKind.Sqlite || spec.SqlitePath is not { } path || !File.Exists(path))
-        {
-            if (choice == EarlierVms.Resume)
-                notes.WriteLine($"heki simulate: --resume: journal {spec.SqlitePath} holds no VMs; all {Count(spec.Vms)} boot");
+        if (spec.Journal != JournalKind.Sqlite || spec.SqlitePath is not { } path)
             return JournalStart.None;
-        }
-
-        var vms = Read(path);
-        if (vms.Count == 0)
+        // Nothing to resume or destroy is not an error (a script may always pass --resume), but it is said: a mistyped
+        // path must not look like a resumed run.
+        var vms = File.Exists(path) ? Read(path) : null;
+        if (vms is null || vms.Count == 0)
         {
+            var holds = vms is null ? "does not exist yet" : "holds no VMs";
             if (choice == EarlierVms.Resume)
-                notes.WriteLine($"heki simulate: --resume: journal {path} holds no VMs; all {Count(spec.Vms)} boot");
+                notes.WriteLine($"heki simulate: --resume: journal {path} {holds}; nothing to take over, {Booting(spec.Vms, all: true)}");
+            else if (choice == EarlierVms.Fresh)
+                notes.WriteLine($"heki simulate: --fresh: journal {path} {holds}; nothing to destroy");
             return JournalStart.None;
         }
 
@@ -83,7 +83,7 @@ internal static class EarlierVmsCheck
         }
 
         var note = $"heki simulate: --resume: taking over {Vms(taken.Count)} from journal {path}" +
-            (taken.Count > 0 ? $" ({Ids(taken.Keys)})" : "") + $"; {Count(spec.Vms - taken.Count)} boot";
+            (taken.Count > 0 ? $" ({Ids(taken.Keys)})" : "") + $"; {Booting(spec.Vms - taken.Count, all: taken.Count == 0)}";
         if (others.Count > 0)
             note += $"; {Vms(others.Count)} of the journal {(others.Count == 1 ? "is" : "are")} not part of this run and stay as they are ({Ids(others)})";
         notes.WriteLine(note);
@@ -136,6 +136,14 @@ internal static class EarlierVmsCheck
             _ => $"{list[0]} ... {list[^1]}",
         };
     }
+
+    /// <summary>"1 VM boots", "all 3 VMs boot", "no VM boots".</summary>
+    private static string Booting(long count, bool all) => count switch
+    {
+        0 => "no VM boots",
+        1 => "1 VM boots",
+        _ => $"{(all ? "all " : "")}{Count(count)} VMs boot",
+    };
 
     private static string Vms(int count) => $"{Count(count)} VM{(count == 1 ? "" : "s")}";
 

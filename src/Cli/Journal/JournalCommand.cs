@@ -90,12 +90,8 @@ public static class JournalCommand
         {
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
-            if (CommandLineProblems.Describe(parse) is { } problem)
-            {
-                error.WriteLine($"heki journal: {problem}");
-                error.WriteLine("Try 'heki journal --help'.");
+            if (CommandLineProblems.Report(parse, error))
                 return ExitCodes.Usage;
-            }
 
             var path = parse.GetValue(file)!;
             PathConflicts.Use[] files = [new("the journal", path, Writes: false)];

@@ -13,6 +13,12 @@ namespace HekiActors.Actors.Supervision;
 /// site in hardened. Keeps the emitted and suppressed counts. Printed lines go to the Akka log at Warning level
 /// and to the sink, in the order they arrive.
 /// </summary>
+/// <remarks>
+/// A hardened VM's limiters belong to one incarnation of the VM: its VM actor sends <see cref="ResetVmWarnings"/>
+/// when the VM is created and when it is destroyed, before anything of the new incarnation can report, so a VM
+/// destroyed and created again under the same id starts with a whole burst per call site (and a destroyed VM's
+/// limiters do not outlive it).
+/// </remarks>
 public sealed class WarningSupervisor : UntypedActor
 {
     private readonly TimeProvider _clock;
@@ -39,6 +45,10 @@ public sealed class WarningSupervisor : UntypedActor
         {
             case IWarningReport report:
                 HandleReport(report);
+                break;
+            case ResetVmWarnings reset:
+                foreach (var site in Enum.GetValues<WarningSite>())
+                    _perVm.Remove((reset.VmId, site));
                 break;
             case FlushWarnings:
                 Sender.Tell(WarningsFlushed.Instance);

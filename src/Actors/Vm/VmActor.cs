@@ -267,6 +267,9 @@ public sealed class VmActor : JournaledActor, IWithTimers
         {
             case VmConfiguredEvent:
                 _eventsSinceSnapshot = 0;
+                // A new VM gets rate limiters of its own, even under a destroyed VM's id (issue 8 item 12); told
+                // before its vCPUs start, so nothing of this incarnation can report first.
+                _warnings.Tell(new ResetVmWarnings(_vmId));
                 StartVcpus();
                 CountActive();
                 break;
@@ -276,11 +279,14 @@ public sealed class VmActor : JournaledActor, IWithTimers
                     Context.Stop(vcpu);
                 _vcpus = [];
                 UncountActive();
+                _warnings.Tell(new ResetVmWarnings(_vmId));
                 // The destroyed event voids everything before it, so it stays in the journal: whichever of these
                 // deletions completes first, or fails, a recovery still ends at "destroyed" (an old snapshot is
-                // followed by this event), and a new incarnation starts from nothing but the destroy ids.
+                // followed by this event), and a new incarnation starts from nothing but the destroy ids. Both are
+                // bounded by this event: the store runs them whenever it gets to them, maybe after a re-created VM
+                // (the same entity, at once) saved snapshots of its own, which must survive.
                 DeleteMessages(LastSequenceNr - 1);
-                DeleteSnapshots(SnapshotSelectionCriteria.Latest);
+                DeleteSnapshots(new SnapshotSelectionCriteria(LastSequenceNr - 1));
                 break;
             default:
                 MaybeSnapshot();

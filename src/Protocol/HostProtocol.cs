@@ -65,9 +65,11 @@ public sealed record VmList(string[] VmIds) : IReply;
 public sealed record VmExistence(string VmId, bool Exists) : IHekiMessage;
 
 /// <summary>
-/// Cluster.Sharding's hand-off message to a VM entity (a rebalance, or its node leaving): the entity finishes the change
-/// it is writing or shooting down (so that change is answered), then stops. Its next message starts it again, on
-/// whichever node then owns its shard, recovered from the journal. Not addressed by VM id: sharding delivers it.
+/// Stops a VM entity gracefully: it finishes the change it is writing or shooting down (so that change is answered)
+/// and the snapshot saves and journal deletions it asked for, then stops. Cluster.Sharding sends it on a hand-off (a
+/// rebalance, or the node leaving); the entity's next message starts it again, on whichever node then owns its shard,
+/// recovered from the journal. The local parent gets it when its node shuts down and passes it to each VM.
+/// Not addressed by VM id.
 /// </summary>
 public sealed record StopVmEntity : IHekiMessage
 {

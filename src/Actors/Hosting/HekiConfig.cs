@@ -20,6 +20,8 @@ public static class HekiConfig
               # The node's owner shuts it down (HekiHost.DisposeAsync; the CLI on SIGINT/SIGTERM, after its report):
               # Akka's own hook would terminate the actor system under a running command on the first SIGTERM.
               coordinated-shutdown.run-by-clr-shutdown-hook = off
+              # The VMs finish their changes and journal work in this phase (HekiHost.VmStopTimeout, 10 s).
+              coordinated-shutdown.phases.service-stop.timeout = 15s
             }
             """;
         var config = journal switch

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Akka;
 using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Sharding;
@@ -116,7 +117,12 @@ public sealed class HekiHost : IAsyncDisposable
         if (options.Cluster is not { } cluster)
         {
             akka.WithActors((system, registry) =>
-                registry.Register<VmRegion>(system.ActorOf(VmParentActor.Props(registry.Get<WarningsKey>(), settings), "vms")));
+            {
+                var vms = system.ActorOf(VmParentActor.Props(registry.Get<WarningsKey>(), settings), "vms");
+                registry.Register<VmRegion>(vms);
+                // As a shard region hands its entities off when its node leaves: the VMs finish their journal work first.
+                CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceStop, "stop-vms", () => StopVmsAsync(vms));
+            });
             return;
         }
 
@@ -136,6 +142,23 @@ public sealed class HekiHost : IAsyncDisposable
                 // A hand-off (rebalance, a node leaving) lets the change in flight be answered before the entity stops.
                 HandOffStopMessage = StopVmEntity.Instance,
             });
+    }
+
+    /// <summary>How long a shutdown waits for the VMs to finish their changes and journal work (then it goes on).</summary>
+    public static readonly TimeSpan VmStopTimeout = TimeSpan.FromSeconds(10);
+
+    private static async Task<Done> StopVmsAsync(IActorRef vms)
+    {
+        try
+        {
+            await vms.GracefulStop(VmStopTimeout, StopVmEntity.Instance).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TaskCanceledException or AskTimeoutException or OperationCanceledException)
+        {
+            // A journal that does not answer must not hold the shutdown: what was acknowledged is durable already.
+        }
+
+        return Done.Instance;
     }
 
     private static IActorRef StartWarnings(ActorSystem system, HekiHostOptions options) =>

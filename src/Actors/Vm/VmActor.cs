@@ -47,6 +47,10 @@ public sealed class VmActor : JournaledActor, IWithTimers
     private long _eventsSinceSnapshot;
     private int _vcpuStarts;
     private bool _writing;
+    // Snapshot saves and journal deletions requested and not yet answered: a stop (StopVmEntity) waits for them, so a
+    // node shut down by its owner, or a shard handed off, leaves the journal as the VM last asked it to be.
+    private int _housekeeping;
+    private bool _stopWaiting;
     private PendingChange? _pending;
 
     // Telemetry (docs/observability.md): recent changes' traces for translations, the gauges this incarnation added.
@@ -133,11 +137,15 @@ public sealed class VmActor : JournaledActor, IWithTimers
                 return;
             case SaveSnapshotSuccess success:
                 DeleteSnapshots(new SnapshotSelectionCriteria(success.Metadata.SequenceNr - 1));
+                _housekeeping++;
+                HousekeepingDone(); // the save's
                 return;
             case SaveSnapshotFailure failure:
                 _log.Warning("VM '{0}': snapshot failed: {1}", _vmId, failure.Cause.Message);
+                HousekeepingDone();
                 return;
             case DeleteSnapshotsSuccess or DeleteSnapshotsFailure or DeleteMessagesSuccess or DeleteMessagesFailure:
+                HousekeepingDone();
                 return;
             case GetPermissions get:
                 Answer(() => new PermissionsValue(_state.PermissionsGet(get.Gfn)));
@@ -159,8 +167,10 @@ public sealed class VmActor : JournaledActor, IWithTimers
             case CrashVm:
                 Sender.Tell(NoSuchVm());
                 return;
-            case StopVmEntity when _writing || _pending is not null:
-                Stash.Stash(); // the change in flight is answered first
+            case StopVmEntity when _writing || _pending is not null || _housekeeping > 0:
+                // The change in flight is answered first, and the journal work it started is done.
+                _stopWaiting = true;
+                Stash.Stash();
                 return;
             case StopVmEntity:
                 Context.Stop(Self);
@@ -287,6 +297,7 @@ public sealed class VmActor : JournaledActor, IWithTimers
                 // (the same entity, at once) saved snapshots of its own, which must survive.
                 DeleteMessages(LastSequenceNr - 1);
                 DeleteSnapshots(new SnapshotSelectionCriteria(LastSequenceNr - 1));
+                _housekeeping += 2;
                 break;
             default:
                 MaybeSnapshot();
@@ -377,6 +388,19 @@ public sealed class VmActor : JournaledActor, IWithTimers
             return;
         _eventsSinceSnapshot = 0;
         SaveSnapshot(_state.ToSnapshot());
+        _housekeeping++;
+    }
+
+    /// <summary>A snapshot save or journal deletion was answered; a stop waiting only for that may go on.</summary>
+    private void HousekeepingDone()
+    {
+        // A restarted actor may hear of its predecessor's requests: never below zero.
+        _housekeeping = Math.Max(0, _housekeeping - 1);
+        if (_housekeeping == 0 && _stopWaiting && !_writing && _pending is null)
+        {
+            _stopWaiting = false;
+            Stash.UnstashAll();
+        }
     }
 
     private void HandleSynced(VcpuSynced synced)

@@ -18,6 +18,7 @@ public sealed class VmParentActor : UntypedActor, IWithUnboundedStash
     private readonly VmMessageExtractor _extractor = new();
     private readonly SortedSet<string> _existing = new(StringComparer.Ordinal);
     private readonly HashSet<string> _recovering = new(StringComparer.Ordinal);
+    private int _stopping = -1;
 
     public VmParentActor(IActorRef warnings, VmActorSettings settings)
     {
@@ -36,8 +37,21 @@ public sealed class VmParentActor : UntypedActor, IWithUnboundedStash
 
     protected override void OnReceive(object message)
     {
+        if (_stopping >= 0)
+        {
+            // Shutting down: waiting for the VMs to finish what they started; nothing new is taken.
+            if (message is Terminated && --_stopping == 0)
+                Context.Stop(Self);
+            else if (message is not Terminated)
+                Unhandled(message);
+            return;
+        }
+
         switch (message)
         {
+            case StopVmEntity:
+                StopVms();
+                break;
             case VmExistence existence:
                 if (existence.Exists)
                     _existing.Add(existence.VmId);
@@ -65,6 +79,27 @@ public sealed class VmParentActor : UntypedActor, IWithUnboundedStash
             default:
                 Unhandled(message);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// The node's owner shuts it down (<see cref="HekiHost.DisposeAsync"/>): every VM finishes the change it is making
+    /// and the journal work it asked for (<see cref="StopVmEntity"/>, as on a shard hand-off), then this parent stops.
+    /// </summary>
+    private void StopVms()
+    {
+        var children = Context.GetChildren().ToList();
+        if (children.Count == 0)
+        {
+            Context.Stop(Self);
+            return;
+        }
+
+        _stopping = children.Count;
+        foreach (var child in children)
+        {
+            Context.Watch(child);
+            child.Tell(StopVmEntity.Instance);
         }
     }
 

@@ -9,5 +9,13 @@ public interface ISimulationEngine
     /// receives the run's operations in replay format. Cancellation stops the run early with what was counted.
     /// </summary>
     Task<SimulationResult> RunAsync(SimulationSpec spec, IProgress<SimulationProgress>? progress,
+        ISimulationRecorder? recorder, CancellationToken cancellationToken) =>
+        RunAsync(spec, JournalStart.None, progress, recorder, cancellationToken);
+
+    /// <summary>
+    /// <see cref="RunAsync(SimulationSpec, IProgress{SimulationProgress}?, ISimulationRecorder?, CancellationToken)"/> on a
+    /// journal that holds VMs of an earlier run: <paramref name="start"/> says which to destroy first and which to take over.
+    /// </summary>
+    Task<SimulationResult> RunAsync(SimulationSpec spec, JournalStart start, IProgress<SimulationProgress>? progress,
         ISimulationRecorder? recorder, CancellationToken cancellationToken);
 }

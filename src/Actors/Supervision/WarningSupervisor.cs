@@ -16,6 +16,10 @@ namespace HekiActors.Actors.Supervision;
 /// <remarks>
 /// The limiters and counts live in a <see cref="WarningLimits"/> object the props create once, so a restarted supervisor
 /// (it threw) keeps them: a crash must not reopen every interval and let a burst of warnings through.
+/// A hardened VM's limiters belong to one incarnation of the VM: its VM actor sends <see cref="ResetVmWarnings"/>
+/// when the VM is created and when it is destroyed, before anything of the new incarnation can report, so a VM
+/// destroyed and created again under the same id starts with a whole burst per call site (and a destroyed VM's
+/// limiters do not outlive it).
 /// </remarks>
 public sealed class WarningSupervisor : UntypedActor
 {
@@ -51,6 +55,10 @@ public sealed class WarningSupervisor : UntypedActor
         {
             case IWarningReport report:
                 HandleReport(report);
+                break;
+            case ResetVmWarnings reset:
+                foreach (var site in Enum.GetValues<WarningSite>())
+                    _perVm.Remove((reset.VmId, site));
                 break;
             case FlushWarnings:
                 Sender.Tell(WarningsFlushed.Instance);

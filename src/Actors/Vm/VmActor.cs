@@ -263,6 +263,9 @@ public sealed class VmActor : JournaledActor, IWithTimers
         {
             case VmConfiguredEvent:
                 _eventsSinceSnapshot = 0;
+                // A new VM gets rate limiters of its own, even under a destroyed VM's id (issue 8 item 12); told
+                // before its vCPUs start, so nothing of this incarnation can report first.
+                _warnings.Tell(new ResetVmWarnings(_vmId));
                 StartVcpus();
                 CountActive();
                 break;
@@ -270,6 +273,7 @@ public sealed class VmActor : JournaledActor, IWithTimers
                 foreach (var vcpu in _vcpus)
                     Context.Stop(vcpu);
                 _vcpus = [];
+                _warnings.Tell(new ResetVmWarnings(_vmId));
                 // The destroyed event voids everything before it, so it stays in the journal: whichever of these
                 // deletions completes first, or fails, a recovery still ends at "destroyed" (an old snapshot is
                 // followed by this event), and a new incarnation starts from nothing but the destroy ids.

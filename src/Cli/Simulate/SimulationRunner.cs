@@ -24,8 +24,9 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
     /// <param name="LiveProgress">Whether progress may redraw a status line (standard error is a terminal).</param>
     /// <param name="Telemetry">Exporters and sampling for the run (null: off, which costs nothing).</param>
     /// <param name="ScenarioPath">The scenario file the run was read from (null for the built-in default), so no output overwrites it.</param>
+    /// <param name="EarlierVms">What to do with VMs an earlier run left in a SQLite journal (refuse, <c>--resume</c>, <c>--fresh</c>).</param>
     public sealed record Request(Scenario Scenario, string? RecordPath, string? ReportPath, bool Progress, bool LiveProgress, int Width = 120,
-        TelemetryOptions? Telemetry = null, string? ScenarioPath = null);
+        TelemetryOptions? Telemetry = null, string? ScenarioPath = null, EarlierVms EarlierVms = EarlierVms.Refuse);
 
     public const string StandardOutput = "-";
 
@@ -53,6 +54,9 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
 
         // Checked and locked before any actor system starts; held until every profile's run has shut down.
         using var journals = JournalFiles.Open(specs.Where(s => s.Journal == JournalKind.Sqlite).Select(s => s.SqlitePath!));
+        // VMs an earlier run left in a journal: refused, resumed or destroyed, decided for every profile before anything runs
+        // (and before a record file is truncated).
+        var starts = specs.Select(spec => EarlierVmsCheck.Decide(spec, request.EarlierVms, error)).ToList();
         // A record file that cannot be written stops the run: its recording would be incomplete.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var recorders = OpenRecorders(request.RecordPath, scenario, specs, _ => stop.Cancel());
@@ -93,7 +97,7 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
                 var recorder = recorders?[index];
                 try
                 {
-                    results.Add(await engine.RunAsync(spec, display, recorder, stop.Token).ConfigureAwait(false));
+                    results.Add(await engine.RunAsync(spec, starts[index], display, recorder, stop.Token).ConfigureAwait(false));
                 }
                 finally
                 {

@@ -64,6 +64,8 @@ public sealed class InvariantOracle
             return op;
         if (request is CreateVmRequest create)
         {
+            if (result is OkResult && !_vms.ContainsKey(create.Vm))
+                _warnings.Created(create.Vm);
             if (result is OkResult)
                 _vms[create.Vm] = new OracleVm(create.Vm, VmConfig.PagesOf(create.MemoryMb), create.Vcpus, create.Mbec, create.PrivateMemory, Profile);
             return op;

@@ -16,6 +16,15 @@ internal sealed class WarningLimitCheck(HekiProfile profile)
 
     private readonly Dictionary<(string Vm, WarningSite Site), Window> _windows = new();
 
+    /// <summary>A hardened VM created (again): its limits start over, as its VM actor resets them.</summary>
+    public void Created(string vmId)
+    {
+        if (profile == HekiProfile.HekiV2)
+            return;
+        foreach (var site in Enum.GetValues<WarningSite>())
+            _windows.Remove((vmId, site));
+    }
+
     /// <summary>Null when the decision is within the limit, else what went wrong.</summary>
     public string? Decided(string vmId, WarningSite site, bool printed, long timestamp, long frequency)
     {

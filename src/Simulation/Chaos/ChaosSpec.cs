@@ -26,7 +26,7 @@ public sealed record ChaosSpec(
     /// <summary>Resends of one request before it counts as unanswered.</summary>
     public const int MaxResends = 8;
 
-    public TimeSpan Timeout => ReplyTimeout ?? TimeSpan.FromSeconds(3);
+    public TimeSpan Timeout => ReplyTimeout ?? TimeSpan.FromMilliseconds(250);
 
     /// <summary>A bug planted on purpose by the tests that prove the oracle can fail; never set outside them.</summary>
     internal PlantedBug Planted { get; init; }

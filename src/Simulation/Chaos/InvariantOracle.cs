@@ -64,10 +64,13 @@ public sealed class InvariantOracle
             return op;
         if (request is CreateVmRequest create)
         {
+            // An answer to a create of a VM that exists is a duplicate's: the VM keeps its state.
             if (result is OkResult && !_vms.ContainsKey(create.Vm))
+            {
                 _warnings.Created(create.Vm);
-            if (result is OkResult)
                 _vms[create.Vm] = new OracleVm(create.Vm, VmConfig.PagesOf(create.MemoryMb), create.Vcpus, create.Mbec, create.PrivateMemory, Profile);
+            }
+
             return op;
         }
 

@@ -170,6 +170,8 @@ public static class ChaosRunner
                 _operation++;
                 if (request is CreateVmRequest)
                     _script.Clear();
+                if (request is DestroyVmRequest)
+                    _late.Clear(); // a stale copy of an earlier incarnation's request: see docs/chaos.md, "Known limits"
                 if (_script.Count < MaxScript)
                     _script.Add(request);
                 var result = await PerformAsync(request).ConfigureAwait(false);

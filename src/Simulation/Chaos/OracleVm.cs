@@ -78,7 +78,9 @@ internal sealed class OracleVm
         if (ret == 0 && intentRet == 0)
             TaintDroppedDowngrades(rfcAfter, intentAfter, listPages);
         Rfc = rfcAfter;
-        Intent = intentRet == 0 ? intentAfter : Intent;
+        // The intent follows what was acknowledged: a list the profile refused changes nothing there, even where
+        // a defect left the intent without a page the RFC made immutable.
+        Intent = ret == 0 && intentRet == 0 ? intentAfter : Intent;
         Trim();
         return (ret, faults);
     }
@@ -87,7 +89,9 @@ internal sealed class OracleVm
     public long SetPermissions(ulong start, ulong end, ulong attr)
     {
         var ret = Rfc.PermissionsSet(start, end, attr, out var rfcChanged);
-        Intent.PermissionsSet(start, end, attr, out var intentChanged);
+        var intentChanged = GfnRange.Empty;
+        if (ret == 0)
+            Intent.PermissionsSet(start, end, attr, out intentChanged);
         if (ret == 0 && !intentChanged.IsEmpty && rfcChanged != intentChanged)
             Taints.Add((start, end, Defect.DroppedDowngrade));
         return ret;

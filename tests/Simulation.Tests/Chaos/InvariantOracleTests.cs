@@ -170,4 +170,15 @@ public sealed class InvariantOracleTests
         Assert.Empty(hardened.Findings);
         Assert.Equal(2, rfc.Findings.Count);
     }
+
+    [Fact]
+    public void After_a_half_applied_list_a_refused_list_changes_nothing_in_the_acknowledged_state()
+    {
+        // Found by a 60 s heki-v2 run: the intent lacked the page the half-applied list made immutable.
+        var oracle = Created(HekiProfile.HekiV2);
+        oracle.Observe(Protect((0x9a, 0x9b, 7), (0x98, 0x9e, 9), (0x21, 0x22, 2), (0x93, 0x9a, 5)), new RetResult(-1));
+        oracle.Observe(Protect((0x96, 0x9c, 6)), new RetResult(-1));
+        oracle.Observe(new GetPermissionsRequest("a", 0x97), new AttrResult(7));
+        Assert.Equal(0, oracle.Violations);
+    }
 }

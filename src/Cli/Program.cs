@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using HekiActors.Cli.Journal;
+using HekiActors.Cli.Chaos;
 using HekiActors.Cli.Kernels;
 using HekiActors.Cli.Output;
 using HekiActors.Cli.Replay;
@@ -72,6 +73,7 @@ public static class Program
         root.Subcommands.Add(SimulateCommand.Build());
         root.Subcommands.Add(KernelDataCommand.Build());
         root.Subcommands.Add(JournalCommand.Build());
+        root.Subcommands.Add(ChaosCommand.Build());
         root.Action = new NoCommandAction();
         return root;
     }

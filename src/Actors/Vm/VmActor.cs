@@ -52,6 +52,8 @@ public sealed class VmActor : JournaledActor, IWithTimers
     private int _housekeeping;
     private bool _stopWaiting;
     private PendingChange? _pending;
+    private bool _droppedOne;
+    private long _plantedIds;
 
     // Telemetry (docs/observability.md): recent changes' traces for translations, the gauges this incarnation added.
     private ChangeTraces? _changeTraces;
@@ -95,6 +97,12 @@ public sealed class VmActor : JournaledActor, IWithTimers
                 _state = VmState.FromSnapshot(snapshot);
                 break;
             case IVmEvent ev:
+                if (_settings.Planted == PlantedBug.EventDroppedOnRecovery && ev is PermissionsChangedEvent && !_droppedOne)
+                {
+                    _droppedOne = true;
+                    break;
+                }
+
                 _state = VmCore.Evolve(_state, ev);
                 break;
             case RecoveryCompleted:
@@ -214,6 +222,8 @@ public sealed class VmActor : JournaledActor, IWithTimers
     private void Handle(object message, VmCommand command)
     {
         var replyTo = Sender;
+        if (_settings.Planted == PlantedBug.DuplicateAppliedTwice && command is not (VmCommand.Create or VmCommand.Destroy))
+            command = command with { RequestId = new Guid(0x0C4A05, 0, 0, BitConverter.GetBytes(++_plantedIds)) }; // never seen before
         var telemetry = _state.IsAlive ? StartTelemetry(message, _state.Config.Profile) : null;
         if (_memo.TryGet(command.RequestId, out var remembered))
         {
@@ -253,6 +263,13 @@ public sealed class VmActor : JournaledActor, IWithTimers
     private void PersistChange(IReadOnlyList<IVmEvent> events, IActorRef replyTo, object reply, RequestTelemetry? telemetry, long ret)
     {
         telemetry?.Persisting();
+        if (_settings.Planted == PlantedBug.AckBeforeDurable && events[0] is not (VmConfiguredEvent or VmDestroyedEvent))
+        {
+            Reply(replyTo, reply, telemetry, ret);
+            replyTo = ActorRefs.Nobody;
+            telemetry = null;
+        }
+
         _writing = true;
         var remaining = events.Count;
         var changed = GfnRange.Empty;
@@ -310,7 +327,7 @@ public sealed class VmActor : JournaledActor, IWithTimers
     {
         if (!changed.IsEmpty)
             ChangeApplied(changed, telemetry);
-        var shootingDown = !changed.IsEmpty && _vcpus.Length > 0;
+        var shootingDown = !changed.IsEmpty && _vcpus.Length > 0 && _settings.Planted != PlantedBug.SkippedShootdown;
         var shootdownTrace = telemetry?.Persisted(shootingDown);
         if (!shootingDown)
         {
@@ -634,6 +651,9 @@ public sealed record VmActorSettings(int SnapshotEvery = 500, string? ControlDis
 
     /// <summary><paramref name="props"/> on <see cref="VcpuDispatcher"/> when one is named.</summary>
     public Props OnVcpuDispatcher(Props props) => VcpuDispatcher is { } dispatcher ? props.WithDispatcher(dispatcher) : props;
+
+    /// <summary>A bug planted by the chaos tests (docs/chaos.md); never set outside them.</summary>
+    internal PlantedBug Planted { get; init; }
 }
 
 /// <summary>Thrown on purpose by <see cref="CrashVm"/>; supervision restarts the VM, which recovers from its journal.</summary>

@@ -146,7 +146,7 @@ public sealed class GuestKernelActor : UntypedActor
     private void BootDone()
     {
         _booted = true;
-        _coordinator.Tell(new VmBooted(_index, null));
+        _coordinator.Tell(new VmBooted(_index, null, _totals.BootFailure?.Result));
     }
 
     // ---- rounds -------------------------------------------------------------------------------------------

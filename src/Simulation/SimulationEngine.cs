@@ -43,7 +43,8 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
 
         var sink = new CountingWarningSink(_options.WarningSink);
         var options = new HekiHostOptions(
-            Journal: spec.Journal, SqlitePath: spec.SqlitePath, WarningSink: sink, AkkaLogLevel: "OFF", SystemName: "heki-simulate");
+            Journal: spec.Journal, SqlitePath: spec.SqlitePath, WarningSink: sink, AkkaLogLevel: "OFF", SystemName: "heki-simulate",
+            WarningObserver: progress as IWarningObserver);
         var system = ActorSystem.Create(options.SystemName,
             (_options.Config ?? Config.Empty).WithFallback(WorkloadDispatcher).WithFallback(SimulationSerialization.Config)
                 .WithFallback(HekiConfig.Build(options.Journal, options.SqlitePath, options.AkkaLogLevel)));

@@ -37,7 +37,8 @@ public sealed record BootVm : ISimulationMessage
 }
 
 /// <summary>A VM is up with its kernel protections (or failed to boot, with why).</summary>
-public sealed record VmBooted(int Index, string? Error) : ISimulationMessage;
+/// <param name="ProtectionFailure">The failing boot hypercall's errno name when the VM booted but could not protect itself (it runs unprotected); null when it did.</param>
+public sealed record VmBooted(int Index, string? Error, string? ProtectionFailure = null) : ISimulationMessage;
 
 /// <summary>
 /// Coordinator → guest kernel: run the rounds. Each round runs up to its share of <paramref name="AccessesPerVcpu"/>

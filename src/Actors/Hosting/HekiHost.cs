@@ -41,7 +41,7 @@ public sealed class HekiHost : IAsyncDisposable
     /// <summary>Starts the supervisor and hypervisor in an existing system (tests use the TestKit's).</summary>
     public static (IActorRef Warnings, IActorRef Hypervisor) StartIn(ActorSystem system, HekiHostOptions options)
     {
-        var warnings = system.ActorOf(WarningSupervisor.Props(options.Clock, options.WarningSink), "warnings");
+        var warnings = system.ActorOf(WarningSupervisor.Props(options.Clock, options.WarningSink, options.WarningObserver), "warnings");
         var hypervisor = system.ActorOf(HypervisorActor.Props(warnings, options.VmSettings), "hypervisor");
         return (warnings, hypervisor);
     }

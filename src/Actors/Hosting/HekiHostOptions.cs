@@ -7,6 +7,7 @@ namespace HekiActors.Actors.Hosting;
 /// <param name="SqlitePath">The database file when <paramref name="Journal"/> is <see cref="JournalKind.Sqlite"/>.</param>
 /// <param name="Clock">The warning rate limiters' clock (tests pass a fake one).</param>
 /// <param name="WarningSink">Where printed kernel warnings go, besides the Akka log.</param>
+/// <param name="WarningObserver">Sees every warning decision (a live dashboard's per-VM violations); null for none.</param>
 /// <param name="AkkaLogLevel">Akka's own log level ("OFF" keeps a replay's output clean).</param>
 /// <param name="Config">HOCON that overrides the host's own (e.g. <c>akka.actor.serialize-messages = on</c> in tests).</param>
 public sealed record HekiHostOptions(
@@ -17,4 +18,5 @@ public sealed record HekiHostOptions(
     string AkkaLogLevel = "WARNING",
     string SystemName = "heki",
     VmActorSettings? VmSettings = null,
-    Akka.Configuration.Config? Config = null);
+    Akka.Configuration.Config? Config = null,
+    IWarningObserver? WarningObserver = null);

@@ -17,6 +17,7 @@ public sealed class WarningSupervisor : UntypedActor
 {
     private readonly TimeProvider _clock;
     private readonly IWarningSink? _sink;
+    private readonly IWarningObserver? _observer;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly RateLimiter?[] _hostWide = new RateLimiter?[WarningSites.Count];
     private readonly Dictionary<(string VmId, WarningSite Site), RateLimiter> _perVm = new();
@@ -24,14 +25,16 @@ public sealed class WarningSupervisor : UntypedActor
     private readonly long[] _suppressed = new long[WarningSites.Count];
     private long _notices;
 
-    public WarningSupervisor(TimeProvider clock, IWarningSink? sink)
+    public WarningSupervisor(TimeProvider clock, IWarningSink? sink, IWarningObserver? observer = null)
     {
         _clock = clock;
         _sink = sink;
+        _observer = observer;
     }
 
-    public static Props Props(TimeProvider? clock = null, IWarningSink? sink = null) =>
-        Akka.Actor.Props.Create(() => new WarningSupervisor(clock ?? TimeProvider.System, sink));
+    /// <param name="observer">Sees every decision (a live dashboard); null for none.</param>
+    public static Props Props(TimeProvider? clock = null, IWarningSink? sink = null, IWarningObserver? observer = null) =>
+        Akka.Actor.Props.Create(() => new WarningSupervisor(clock ?? TimeProvider.System, sink, observer));
 
     protected override void OnReceive(object message)
     {
@@ -59,6 +62,7 @@ public sealed class WarningSupervisor : UntypedActor
         {
             Emit(site, report.Render());
             Decided(report, printed: true);
+            _observer?.Decided(report, printed: true);
             return;
         }
 
@@ -75,6 +79,7 @@ public sealed class WarningSupervisor : UntypedActor
         else
             _suppressed[(int)site]++;
         Decided(report, decision.Allowed);
+        _observer?.Decided(report, decision.Allowed);
     }
 
     /// <summary>

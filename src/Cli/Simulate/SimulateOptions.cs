@@ -105,6 +105,19 @@ public sealed class SimulateOptions
         HelpName = "TIME",
     };
 
+    public Option<string?> Dashboard { get; } = new("--dashboard")
+    {
+        Description = "Serve a live page of the run at http://127.0.0.1:PORT/ (no PORT or 0: a free port; the URL is printed).",
+        HelpName = "PORT",
+        Arity = ArgumentArity.ZeroOrOne,
+    };
+
+    public Option<string?> Html { get; } = new("--html")
+    {
+        Description = "Write a self-contained HTML report with plots over the whole run (opens offline).",
+        HelpName = "FILE.html",
+    };
+
     public Option<string?> Kernel { get; } = new("--kernel")
     {
         Description = "The guest kernel: synthetic, debian (the shipped Debian 6.1 kernel), or a bzImage, ELF vmlinux or guest-kernel data file (docs/guest-kernels.md).",
@@ -132,7 +145,7 @@ public sealed class SimulateOptions
     public void AddTo(Command command)
     {
         command.Arguments.Add(Scenario);
-        foreach (var option in new Option[] { Vms, Vcpus, MemoryMb, Profile, Mbec, NoMbec, Duration, AccessesPerVcpu, Rounds, Seed, Journal, SqlitePath, Record, Report, NoProgress, Telemetry, MetricsPort, TraceRatio, FastPathSpanRatio, PerVmLabels, FinalScrapeWait, Kernel, Modules, BootModules, RunModules })
+        foreach (var option in new Option[] { Vms, Vcpus, MemoryMb, Profile, Mbec, NoMbec, Duration, AccessesPerVcpu, Rounds, Seed, Journal, SqlitePath, Record, Report, NoProgress, Telemetry, MetricsPort, TraceRatio, FastPathSpanRatio, PerVmLabels, FinalScrapeWait, Dashboard, Html, Kernel, Modules, BootModules, RunModules })
         {
             command.Options.Add(option);
         }
@@ -147,6 +160,7 @@ public sealed class SimulateOptions
         }
 
         var file = parse.GetValue(Scenario);
+        var dashboard = DashboardPort(parse, ref file);
         if (file is { Length: > 1 } && file.StartsWith('-'))
         {
             // System.CommandLine hands an unknown option to the optional argument; say what it really is.
@@ -203,8 +217,67 @@ public sealed class SimulateOptions
             throw new UsageException("the console telemetry exporter writes to standard output: it cannot be combined with --report -");
         }
 
-        return new SimulationRunner.Request(scenario, record, report, progress, LiveProgress: true, Telemetry: telemetry);
+        if (dashboard is { } port && port != 0 && telemetry.PrometheusPort == port)
+        {
+            throw new UsageException($"--dashboard and the Prometheus endpoint both want port {port}: give them different ports");
+        }
+
+        return new SimulationRunner.Request(scenario, record, report, progress, LiveProgress: true, Telemetry: telemetry)
+        {
+            DashboardPort = dashboard,
+            HtmlPath = NonEmpty(parse.GetValue(Html), "--html"),
+            ScenarioPath = file,
+            CommandLine = CommandText(parse),
+        };
     }
+
+    /// <summary>
+    /// The --dashboard port: null without the option, 0 for "any free port". Its value is optional, so
+    /// <c>--dashboard scenario.yaml</c> hands it the scenario: a value that is no port, with no scenario given, is the scenario.
+    /// </summary>
+    private int? DashboardPort(ParseResult parse, ref string? file)
+    {
+        if (parse.GetResult(Dashboard) is null)
+        {
+            return null;
+        }
+
+        var text = parse.GetValue(Dashboard);
+        if (text is null)
+        {
+            return 0;
+        }
+
+        if (NumberText.TryInteger(text, 0, System.Net.IPEndPoint.MaxPort, out var port))
+        {
+            return (int)port;
+        }
+
+        if (file is null && !text.StartsWith('-'))
+        {
+            file = text;
+            return 0;
+        }
+
+        throw new UsageException($"--dashboard PORT must be a port from 0 to 65535 (0: any free port), got {(text.Length == 0 ? "nothing" : text)}");
+    }
+
+    /// <summary>The command as typed, shell-quoted, for the report's "how to reproduce".</summary>
+    private static string CommandText(ParseResult parse)
+    {
+        var words = parse.Tokens.Select(t => t.Value).ToList();
+        if (words.Count > 0 && words[0] == "simulate")
+        {
+            words.RemoveAt(0);
+        }
+
+        return string.Join(' ', new[] { "heki", "simulate" }.Concat(words.Select(ShellQuote)));
+    }
+
+    private static string ShellQuote(string word) =>
+        word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || "-_./:=,+@%".Contains(c))
+            ? word
+            : "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     private GuestKernelSettings KernelSettings(ParseResult parse) => new()
     {

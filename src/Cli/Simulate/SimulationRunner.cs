@@ -1,4 +1,6 @@
+using HekiActors.Cli.Dashboard;
 using HekiActors.Simulation;
+using HekiActors.Simulation.Live;
 using HekiActors.Memory;
 using HekiActors.Observability;
 
@@ -22,7 +24,23 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
     /// <param name="LiveProgress">Whether progress may redraw a status line (standard error is a terminal).</param>
     /// <param name="Telemetry">Exporters and sampling for the run (null: off, which costs nothing).</param>
     public sealed record Request(Scenario Scenario, string? RecordPath, string? ReportPath, bool Progress, bool LiveProgress, int Width = 120,
-        TelemetryOptions? Telemetry = null);
+        TelemetryOptions? Telemetry = null)
+    {
+        /// <summary>Serve a live page on this port (0: a free one); null for none.</summary>
+        public int? DashboardPort { get; init; }
+
+        /// <summary>The --html report file, or null.</summary>
+        public string? HtmlPath { get; init; }
+
+        /// <summary>The scenario file the run was read from (null: the built-in default), for the report.</summary>
+        public string? ScenarioPath { get; init; }
+
+        /// <summary>The command as typed, for the report's "how to reproduce".</summary>
+        public string CommandLine { get; init; } = "heki simulate";
+    }
+
+    /// <summary>How long the live page gets, after the run, to fetch the final figures (it polls twice a second).</summary>
+    public static readonly TimeSpan FinalFetchWait = TimeSpan.FromSeconds(3);
 
     public const string StandardOutput = "-";
 
@@ -35,10 +53,30 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
             CheckWritable(reportPath, "--report");
         }
 
+        if (request.HtmlPath is { } htmlPath)
+        {
+            CheckWritable(htmlPath, "--html");
+            CheckHtmlIsItsOwnFile(request, specs);
+        }
+
         var recorders = OpenRecorders(request.RecordPath, scenario, specs);
         // Around every profile's run and the reports, so the last scrape or export still sees the final counts.
         using var telemetry = StartTelemetry(request.Telemetry ?? TelemetryOptions.Off);
         if (telemetry is null)
+        {
+            foreach (var recorder in recorders ?? [])
+            {
+                recorder.Dispose();
+            }
+
+            return 1;
+        }
+
+        using var live = request.DashboardPort is not null || request.HtmlPath is not null
+            ? new LiveSession(Describe(request, specs))
+            : null;
+        await using var server = StartDashboard(request, live);
+        if (request.DashboardPort is not null && server is null)
         {
             foreach (var recorder in recorders ?? [])
             {
@@ -65,9 +103,10 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
                     ? new ProgressDisplay(error, request.LiveProgress, specs.Count > 1 ? spec.Profile.Name() : null, request.Width)
                     : null;
                 var recorder = recorders?[index];
+                IProgress<SimulationProgress>? progress = live is null ? display : new ObservedProgress(display, live.StartRun(spec));
                 try
                 {
-                    results.Add(await engine.RunAsync(spec, display, recorder, cancellationToken).ConfigureAwait(false));
+                    results.Add(await engine.RunAsync(spec, progress, recorder, cancellationToken).ConfigureAwait(false));
                 }
                 finally
                 {
@@ -109,6 +148,18 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
             error.WriteLine($"recorded {ReportFormat.Count(recorder.Lines)} operations to {recorder.Path}");
         }
 
+        if (live is not null)
+        {
+            // The page and the HTML report show the JSON report itself: the same figures under the same names.
+            live.Finish(JsonReport.Render(scenario, results, stoppedEarly, summary), stoppedEarly);
+            WriteHtml(request, live);
+        }
+
+        if (server is not null && !await server.WaitForFinalFetchAsync(FinalFetchWait, cancellationToken).ConfigureAwait(false))
+        {
+            error.WriteLine($"dashboard: the page did not fetch the final figures within {DurationText.Format(FinalFetchWait)}");
+        }
+
         await WaitForFinalScrapeAsync(telemetry, cancellationToken).ConfigureAwait(false);
         return stoppedEarly ? InterruptedExitCode : 0;
     }
@@ -146,6 +197,101 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
         if (!await telemetry.WaitForFinalScrapeAsync(wait, cancellationToken).ConfigureAwait(false))
         {
             error.WriteLine($"telemetry: no scrape of the final counts within {DurationText.Format(wait)}: Prometheus misses the run's last counts");
+        }
+    }
+
+    private DashboardServer? StartDashboard(Request request, LiveSession? live)
+    {
+        if (request.DashboardPort is not { } port || live is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var server = DashboardServer.Start(live, port);
+            error.WriteLine($"dashboard: live page at {server.Url}");
+            error.Flush();
+            return server;
+        }
+        catch (System.Net.HttpListenerException e)
+        {
+            error.WriteLine($"heki simulate: the dashboard could not listen on 127.0.0.1:{port}: {e.Message}");
+            return null;
+        }
+    }
+
+    private void WriteHtml(Request request, LiveSession live)
+    {
+        if (request.HtmlPath is not { } path)
+        {
+            return;
+        }
+
+        using var feed = new MemoryStream();
+        DashboardFeed.Write(feed, live, events: true);
+        var html = DashboardPage.Report(live.About.Command, System.Text.Encoding.UTF8.GetString(feed.ToArray()));
+        File.WriteAllText(path, html);
+        error.WriteLine($"HTML report written to {path}");
+    }
+
+    private static RunDescription Describe(Request request, IReadOnlyList<SimulationSpec> specs)
+    {
+        var scenario = request.Scenario;
+        var records = request.RecordPath is not { } record
+            ? []
+            : specs.Select(spec => specs.Count > 1 ? Scenario.PerProfilePath(record, spec.Profile) : record).ToList();
+        return new RunDescription(request.CommandLine, scenario.Name, request.ScenarioPath, scenario.Spec.Seed,
+            ReportWriter.Describe(scenario.Spec), records)
+        {
+            Profiles = specs.Select(spec => spec.Profile.Name()).ToList(),
+        };
+    }
+
+    /// <summary>The HTML report must not overwrite an input or another output (issue 8's rule for every output path).</summary>
+    private static void CheckHtmlIsItsOwnFile(Request request, IReadOnlyList<SimulationSpec> specs)
+    {
+        var html = Path.GetFullPath(request.HtmlPath!);
+        var others = new List<(string Role, string Path)>();
+        if (request.ScenarioPath is { } scenario)
+        {
+            others.Add(("the scenario file", scenario));
+        }
+
+        if (request.ReportPath is { } report && report != StandardOutput)
+        {
+            others.Add(("--report", report));
+        }
+
+        foreach (var spec in specs)
+        {
+            if (request.RecordPath is { } record)
+            {
+                others.Add(("--record", specs.Count > 1 ? Scenario.PerProfilePath(record, spec.Profile) : record));
+            }
+
+            if (spec.SqlitePath is { } journal)
+            {
+                others.Add(("the journal", journal));
+            }
+        }
+
+        if (request.Scenario.Kernel is { Image: { } image })
+        {
+            others.Add(("--kernel", image));
+        }
+
+        if (request.Scenario.Kernel is { Modules: { } modules })
+        {
+            others.Add(("--modules", modules));
+        }
+
+        foreach (var (role, path) in others)
+        {
+            if (Path.GetFullPath(path) == html)
+            {
+                throw new UsageException($"--html {request.HtmlPath} is the same file as {role} {path}: it would be overwritten");
+            }
         }
     }
 

@@ -119,6 +119,12 @@ public sealed class SimulationLiveRecorder : IProgress<SimulationProgress>, IWar
         }
     }
 
+    /// <summary>Warnings the supervisor printed so far (its decisions as observed).</summary>
+    public long WarningsPrinted => Interlocked.Read(ref _emitted);
+
+    /// <summary>Warnings the rate limit suppressed so far.</summary>
+    public long WarningsSuppressed => Interlocked.Read(ref _suppressed);
+
     /// <summary>The report's counts once the run is over (the last progress report carries them); null before.</summary>
     public HekiCounts? Final { get; private set; }
 

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using HekiActors.Actors.Hosting;
 using HekiActors.Protocol;
 using HekiActors.Actors.Vm;
 using HekiActors.Memory;
@@ -12,7 +13,7 @@ namespace HekiActors.Actors;
 /// to that VM's actor. Remembers which VMs exist (event-sourced), so after a process restart it starts them
 /// again and each recovers from its own journal. Restarts a VM actor that throws.
 /// </summary>
-public sealed class HypervisorActor : UntypedPersistentActor
+public sealed class HypervisorActor : JournaledActor
 {
     /// <summary>The hypervisor's journal key.</summary>
     public const string JournalId = "hypervisor";

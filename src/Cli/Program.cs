@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
 using HekiActors.Cli.Kernels;
+using HekiActors.Cli.Output;
 using HekiActors.Cli.Replay;
 using HekiActors.Cli.Simulate;
 
@@ -9,18 +11,57 @@ namespace HekiActors.Cli;
 public static class Program
 {
     /// <summary>Exit status of a command line that could not be parsed: nothing ran.</summary>
-    public const int UsageError = 2;
+    public const int UsageError = ExitCodes.Usage;
 
-    public static int Main(string[] args) => Run(BuildRoot().Parse(args));
+    public static int Main(string[] args)
+    {
+        var parse = BuildRoot().Parse(args);
+        var configuration = new InvocationConfiguration
+        {
+            Output = StandardStreams.Output,
+            Error = StandardStreams.Error,
+            // Our commands handle their own failures; anything else is a bug and keeps its stack trace.
+            EnableDefaultExceptionHandler = false,
+            // The commands handle SIGINT and SIGTERM themselves (StopSignals).
+            ProcessTerminationTimeout = null,
+        };
+        try
+        {
+            return Run(parse, configuration);
+        }
+        catch (OutputFailedException e)
+        {
+            return OutputFailed(parse, configuration.Error, e);
+        }
+    }
 
     /// <summary>
     /// Runs a parsed command line. System.CommandLine's own parse-error action exits 1, which for replay means
     /// "a line had an error"; a command line that could not be parsed runs nothing, so it exits 2 instead.
     /// </summary>
-    internal static int Run(ParseResult parse)
+    internal static int Run(ParseResult parse, InvocationConfiguration? configuration = null)
     {
-        var status = parse.Invoke();
+        var status = parse.Invoke(configuration);
         return parse.Errors.Count > 0 && status == 1 ? UsageError : status;
+    }
+
+    /// <summary>One line saying which output failed (unless that output is standard error itself), and <see cref="ExitCodes.OutputFailed"/>.</summary>
+    internal static int OutputFailed(ParseResult parse, TextWriter error, OutputFailedException failure)
+    {
+        if (failure.Target != StandardStreams.ErrorName)
+        {
+            try
+            {
+                var command = parse.CommandResult.Command is RootCommand ? "heki" : $"heki {parse.CommandResult.Command.Name}";
+                error.WriteLine($"{command}: {failure.Message}");
+            }
+            catch (OutputFailedException)
+            {
+                // Standard error failed too: the exit status is all that is left.
+            }
+        }
+
+        return ExitCodes.OutputFailed;
     }
 
     internal static RootCommand BuildRoot()
@@ -29,6 +70,29 @@ public static class Program
         root.Subcommands.Add(ReplayCommand.Build());
         root.Subcommands.Add(SimulateCommand.Build());
         root.Subcommands.Add(KernelDataCommand.Build());
+        root.Action = new NoCommandAction();
         return root;
+    }
+
+    /// <summary>
+    /// <c>heki</c> without a command, or with one it does not know: one line saying so, exit 2 (instead of
+    /// System.CommandLine's errors followed by the whole help on standard output).
+    /// </summary>
+    private sealed class NoCommandAction : SynchronousCommandLineAction
+    {
+        public override bool ClearsParseErrors => true;
+
+        public override int Invoke(ParseResult parse)
+        {
+            var word = parse.UnmatchedTokens.FirstOrDefault();
+            var problem = word is null ? "a command is needed"
+                : word.StartsWith('-') ? $"unknown option '{word}'"
+                : $"unknown command '{word}'";
+            var error = parse.InvocationConfiguration.Error;
+            var commands = parse.RootCommandResult.Command.Subcommands.Select(c => c.Name).ToList();
+            error.WriteLine($"heki: {problem}; the commands are {string.Join(", ", commands[..^1])} and {commands[^1]}");
+            error.WriteLine("Try 'heki --help'.");
+            return ExitCodes.Usage;
+        }
     }
 }

@@ -56,3 +56,11 @@ public sealed record ListVms : IHekiMessage
 
 /// <summary>The ids of the live VMs, sorted.</summary>
 public sealed record VmList(string[] VmIds) : IReply;
+
+/// <summary>
+/// Published on the actor system's event stream when a persistent actor's journal fails it (recovery, a write, or a
+/// rejected write): that actor stops, so whoever waits for its answers should stop waiting. Not a reply to anything.
+/// </summary>
+/// <param name="PersistenceId">Whose journal failed: "hypervisor" or a VM's ("vm-ID").</param>
+/// <param name="Reason">The journal's error, one line.</param>
+public sealed record JournalFailed(string PersistenceId, string Reason) : IHekiMessage;

@@ -18,8 +18,15 @@ namespace HekiActors.Simulation;
 /// parallel. Permissions change only between workload phases, so a seed gives the same counts every time.
 /// Records each operation it performs, in order, in replay format.
 /// </summary>
-public sealed class GuestKernelActor : UntypedActor
+public sealed class GuestKernelActor : UntypedActor, IWithTimers
 {
+    /// <summary>
+    /// How long the kernel waits for the model's answer to one request (create, a hypercall, an access) before it
+    /// gives up on its VM: a journal that stopped answering must not hold the run (workload rounds are not bounded
+    /// by this; the coordinator's stop grace bounds them).
+    /// </summary>
+    public static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(60);
+
     /// <summary>Workload accesses per vCPU and round written to the recording (regenerated from the seed).</summary>
     public const int SampledAccesses = 2;
 
@@ -53,6 +60,9 @@ public sealed class GuestKernelActor : UntypedActor
     private bool _created;
     private bool _recreating;
     private bool _stopping;
+    private bool _gaveUp; // failed, or stopped while booting: answers still coming are ignored
+    private long _awaiting;
+    private object _awaitingWhat = "";
     private bool _finishing;
     private int _countsPending;
     private long _crPinBlocks;
@@ -80,10 +90,25 @@ public sealed class GuestKernelActor : UntypedActor
         ISimulationRecorder? recorder, ulong runNonce) =>
         Akka.Actor.Props.Create(() => new GuestKernelActor(index, vmId, spec, hypervisor, coordinator, recorder, runNonce));
 
+    public ITimerScheduler Timers { get; set; } = null!;
+
     protected override void OnReceive(object message)
     {
+        // Answers to the request being awaited (while finishing, a rejection answers the counts instead).
+        if (_countsPending == 0 && message is VmCreated or VmDestroyed or CommandRejected or GuestAccessDone or HypercallDone or CrWriteDone)
+        {
+            if (_gaveUp)
+                return; // A late answer to a request this VM gave up on.
+            Timers.Cancel(AwaitTimer);
+        }
+
         switch (message)
         {
+            case ReplyOverdue overdue when overdue.Request == _awaiting && !_gaveUp:
+                Fail($"VM '{_vmId}' did not answer {_awaitingWhat} within {ReplyTimeout.TotalSeconds:0} s");
+                break;
+            case ReplyOverdue:
+                break;
             case BootVm:
                 CreateVm();
                 break;
@@ -108,6 +133,7 @@ public sealed class GuestKernelActor : UntypedActor
                 {
                     _recreating = true;
                     _hypervisor.Tell(new DestroyVm(_vmId, NextRequestId()));
+                    Await("destroy_vm");
                 }
                 else
                 {
@@ -141,12 +167,22 @@ public sealed class GuestKernelActor : UntypedActor
     {
         var config = VmConfig.FromMegabytes(_spec.MemoryMbPerVm, _spec.VcpusPerVm, _spec.Mbec, privateMemory: false, _spec.Profile);
         _hypervisor.Tell(new CreateVm(_vmId, NextRequestId(), config));
+        Await("create_vm");
+    }
+
+    private const string AwaitTimer = "reply";
+
+    /// <summary>Starts the clock on the request just sent (<see cref="ReplyTimeout"/>).</summary>
+    private void Await(object what)
+    {
+        _awaitingWhat = what;
+        Timers.StartSingleTimer(AwaitTimer, new ReplyOverdue(++_awaiting), ReplyTimeout);
     }
 
     private void BootDone()
     {
         _booted = true;
-        _coordinator.Tell(new VmBooted(_index, null, _totals.BootFailure?.Result));
+        _coordinator.Tell(new VmBooted(_index, null, ProtectionFailure: _totals.BootFailure?.Result));
     }
 
     // ---- rounds -------------------------------------------------------------------------------------------
@@ -315,6 +351,10 @@ public sealed class GuestKernelActor : UntypedActor
     /// <summary>A request the model refused (a simulation bug, not a guest outcome): this VM stops where it is.</summary>
     private void Fail(string reason)
     {
+        if (_gaveUp)
+            return;
+        _gaveUp = true;
+        Timers.Cancel(AwaitTimer);
         _steps?.Dispose();
         _steps = null;
         _current = null;
@@ -347,7 +387,23 @@ public sealed class GuestKernelActor : UntypedActor
 
     private void HandleStop()
     {
+        if (_stopping)
+            return;
         _stopping = true;
+        if (!_booted && !_gaveUp)
+        {
+            // Stopped while booting: the run reports the VMs that are up, without waiting for this one's answers (a busy
+            // journal can take seconds); answers that still come are ignored.
+            _gaveUp = true;
+            Timers.Cancel(AwaitTimer);
+            _steps?.Dispose();
+            _steps = null;
+            _current = null;
+            _whenDone = null;
+            _coordinator.Tell(new VmBooted(_index, null, Stopped: true));
+            return;
+        }
+
         // Running workloads end at their next chunk and reply as usual; the round then finishes the run.
         if (_workloadsRunning > 0)
             for (var v = 0; v < _spec.VcpusPerVm; v++)
@@ -371,6 +427,7 @@ public sealed class GuestKernelActor : UntypedActor
             var step = _steps.Current;
             _current = step;
             _hypervisor.Tell(step.Operation.ToCommand(_vmId, NextRequestId()));
+            Await(step.Operation);
             return;
         }
 
@@ -441,4 +498,7 @@ public sealed class GuestKernelActor : UntypedActor
         public static Step Attack(AttackKind kind, GuestOperation op, Action<OperationResult> onResult) =>
             new(op, onResult, kind, new ReplayTag("attack", kind.Name()));
     }
+
+    /// <summary>The request numbered <paramref name="Request"/> has waited <see cref="ReplyTimeout"/> for its answer.</summary>
+    private sealed record ReplyOverdue(long Request);
 }

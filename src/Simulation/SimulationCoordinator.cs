@@ -14,14 +14,23 @@ namespace HekiActors.Simulation;
 /// replies the <see cref="SimulationResult"/> (with the warning supervisor's emitted/suppressed counts) to
 /// whoever sent <see cref="StartSimulation"/>.
 /// </summary>
+/// <remarks>
+/// It always answers, and in bounded time once stopped: a journal failure (<see cref="JournalFailed"/>, which the
+/// engine subscribes it to before the hypervisor starts) stops the run; if the hypervisor itself is gone, no VM can
+/// answer any more and the result comes at once; otherwise VMs that have not reported <see cref="StopGrace"/> after
+/// the stop are left out of the counts.
+/// </remarks>
 public sealed class SimulationCoordinator : UntypedActor, IWithTimers
 {
     /// <summary>How often progress is reported.</summary>
     public static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>How long a stopped run waits for its VMs' counts before it answers without the missing ones.</summary>
+    public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
+
     private readonly SimulationSpec _spec;
-    private readonly IActorRef _hypervisor;
-    private readonly IActorRef _warnings;
+    private IActorRef _hypervisor = ActorRefs.Nobody;
+    private IActorRef _warnings = ActorRefs.Nobody;
     private readonly IProgress<SimulationProgress>? _progress;
     private readonly ISimulationRecorder? _recorder;
     private readonly int _bootConcurrency;
@@ -48,14 +57,15 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
     private long _attacksSucceeded;
     private readonly VmTotals _totals = new();
     private readonly Dictionary<(string Reason, string Result), (long Vms, string FirstVm)> _bootFailures = [];
+    private int _vmsUp;
+    private string? _failure;
+    private bool _completing;
 
-    public SimulationCoordinator(SimulationSpec spec, IActorRef hypervisor, IActorRef warnings, IProgress<SimulationProgress>? progress,
-        ISimulationRecorder? recorder, int bootConcurrency, ulong runNonce)
+    public SimulationCoordinator(SimulationSpec spec, IProgress<SimulationProgress>? progress, ISimulationRecorder? recorder, int bootConcurrency,
+        ulong runNonce)
     {
         _runNonce = runNonce;
         _spec = spec;
-        _hypervisor = hypervisor;
-        _warnings = warnings;
         _progress = progress;
         _recorder = recorder;
         _bootConcurrency = Math.Max(1, bootConcurrency);
@@ -65,9 +75,9 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(SimulationSpec spec, IActorRef hypervisor, IActorRef warnings, IProgress<SimulationProgress>? progress,
-        ISimulationRecorder? recorder, int bootConcurrency, ulong runNonce) =>
-        Akka.Actor.Props.Create(() => new SimulationCoordinator(spec, hypervisor, warnings, progress, recorder, bootConcurrency, runNonce));
+    public static Props Props(SimulationSpec spec, IProgress<SimulationProgress>? progress, ISimulationRecorder? recorder, int bootConcurrency,
+        ulong runNonce) =>
+        Akka.Actor.Props.Create(() => new SimulationCoordinator(spec, progress, recorder, bootConcurrency, runNonce));
 
     /// <summary>The VM id of the <paramref name="index"/>-th simulated VM.</summary>
     public static string VmId(int index) => "sim-" + index.ToString("D5", System.Globalization.CultureInfo.InvariantCulture);
@@ -76,12 +86,35 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
     {
         switch (message)
         {
-            case StartSimulation when _replyTo is null:
+            case StartSimulation start when _replyTo is null:
                 _replyTo = Sender;
+                _hypervisor = start.Hypervisor;
+                _warnings = start.Warnings;
+                Context.Watch(_hypervisor);
                 CreateAttackSeries();
                 Timers.StartPeriodicTimer("progress", ProgressTick.Instance, ProgressInterval);
                 for (var i = 0; i < Math.Min(_bootConcurrency, _spec.Vms); i++)
                     BootNext();
+                if (_stopping && _started == 0)
+                    RequestWarningStats(); // stopped (a journal failed) before anything could boot
+                break;
+            case JournalFailed failed:
+                _failure ??= $"the journal failed for {failed.PersistenceId}: {failed.Reason}";
+                Stop();
+                break;
+            case Terminated terminated when terminated.ActorRef.Equals(_hypervisor):
+                // Every VM lives under the hypervisor: nothing more will answer.
+                _failure ??= "the hypervisor stopped";
+                Stop();
+                if (_replyTo is not null && !_completing)
+                    RequestWarningStats();
+                break;
+            case StopGraceOver:
+                if (_replyTo is not null && !_completing)
+                    RequestWarningStats();
+                break;
+            case VmBooted or VmFinished when _completing:
+                // Too late: the result is on its way without this VM.
                 break;
             case VmBooted booted:
                 HandleBooted(booted);
@@ -107,16 +140,24 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
                 _progressFaulted += progress.Faulted;
                 break;
             case StopSimulation:
-                _stopping = true;
-                for (var i = 0; i < _started; i++)
-                    _kernels[i]!.Tell(StopGuest.Instance);
-                if (_booted == _started && _workloadStartedAt == 0)
-                    StartWorkload();
+                Stop();
                 break;
             default:
                 Unhandled(message);
                 break;
         }
+    }
+
+    private void Stop()
+    {
+        if (_stopping)
+            return;
+        _stopping = true;
+        for (var i = 0; i < _started; i++)
+            _kernels[i]!.Tell(StopGuest.Instance);
+        Timers.StartSingleTimer("stop-grace", StopGraceOver.Instance, StopGrace);
+        if (_replyTo is not null && _booted == _started && _workloadStartedAt == 0)
+            StartWorkload();
     }
 
     /// <summary>Every attack series at 0 from the start (HekiMetrics.CreateSeries does the model's series).</summary>
@@ -145,8 +186,13 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
     private void HandleBooted(VmBooted booted)
     {
         _booted++;
-        if (booted.Error is null)
+        // A failed boot is counted from the VM's totals (boot failures); one abandoned by a stop is not a VM that ran.
+        if (booted.Error is null && !booted.Stopped)
+        {
             _bootedOk[booted.Index] = true;
+            _vmsUp++;
+        }
+
         if (booted.Error is not null || booted.ProtectionFailure is not null)
             _bootProtectionFailures++; // the VM runs unprotected (or not at all): counted like the report counts it
         BootNext();
@@ -189,6 +235,7 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
 
     private void RequestWarningStats()
     {
+        _completing = true;
         _endedAt = Stopwatch.GetTimestamp();
         _phase = "done";
         Timers.Cancel("progress");
@@ -214,14 +261,17 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
             Summary(t.HypercallLatency),
             attacks,
             _bootFailures.Select(f => new BootFailureGroup(f.Key.Reason, f.Key.Result, f.Value.Vms, f.Value.FirstVm))
-                .OrderByDescending(f => f.Vms).ToArray())
+                .OrderByDescending(f => f.Vms).ToArray(),
+            VmsBooted: _vmsUp,
+            VmsUnfinished: _started - _finished,
+            Failure: _failure)
         {
             GuestKernel = GuestKernelReport.Of(_spec, t.Kernel),
         };
         _result = result;
         // The last progress line shows the report's own figures (issue 9: they must never disagree).
         Report();
-        _replyTo!.Tell(new SimulationFinished(result));
+        _replyTo?.Tell(new SimulationFinished(result));
         _replyTo = null;
     }
 
@@ -240,7 +290,7 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
             fraction = 0;
         if (_result is { } r)
         {
-            _progress.Report(new SimulationProgress("done", _booted, _spec.Vms, r.Counts.Accesses, r.Counts.Violations,
+            _progress.Report(new SimulationProgress("done", _vmsUp, _spec.Vms, r.Counts.Accesses, r.Counts.Violations,
                 r.Counts.AttacksBlocked, r.Counts.AttacksSucceeded, r.Elapsed, 1, r.AccessesPerSecond)
             {
                 AttackAccesses = r.Counts.AttackAccesses,
@@ -251,7 +301,7 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
         }
 
         _progress.Report(new SimulationProgress(
-            _phase, _booted, _spec.Vms, _progressAccesses, _progressFaulted, _attacksBlocked, _attacksSucceeded,
+            _phase, _vmsUp, _spec.Vms, _progressAccesses, _progressFaulted, _attacksBlocked, _attacksSucceeded,
             Elapsed(_startedAt, Stopwatch.GetTimestamp()), fraction)
         {
             AttackAccesses = _progressAttackAccesses,
@@ -278,5 +328,10 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
     private sealed class ProgressTick : INoSerializationVerificationNeeded
     {
         public static readonly ProgressTick Instance = new();
+    }
+
+    private sealed class StopGraceOver
+    {
+        public static readonly StopGraceOver Instance = new();
     }
 }

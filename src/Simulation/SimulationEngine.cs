@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using HekiActors.Actors.Hosting;
 using HekiActors.Actors.Supervision;
+using HekiActors.Protocol;
 
 namespace HekiActors.Simulation;
 
@@ -50,12 +51,15 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
                 .WithFallback(HekiConfig.Build(options.Journal, options.SqlitePath, options.AkkaLogLevel)));
         try
         {
-            var (warnings, hypervisor) = HekiHost.StartIn(system, options);
-            var coordinator = system.ActorOf(SimulationCoordinator.Props(spec, hypervisor, warnings, progress,
+            var coordinator = system.ActorOf(SimulationCoordinator.Props(spec, progress,
                 recorder is null ? null : new SynchronizedRecorder(recorder), _options.BootConcurrency, _options.RunNonce), "simulation");
+            // Subscribed before the hypervisor exists, so even a journal that fails its very first recovery is heard.
+            system.EventStream.Subscribe(coordinator, typeof(JournalFailed));
+            var (warnings, hypervisor) = HekiHost.StartIn(system, options);
             await using var stop = cancellationToken.Register(() => coordinator.Tell(StopSimulation.Instance));
-            // The edge: the only Ask. The coordinator always answers (a result, or a failure if it broke).
-            var result = (await coordinator.Ask<SimulationFinished>(StartSimulation.Instance, Timeout.InfiniteTimeSpan).ConfigureAwait(false)).Result;
+            // The edge: the only Ask. The coordinator always answers, in bounded time once stopped (a result, or a failure if it broke).
+            var result = (await coordinator.Ask<SimulationFinished>(new StartSimulation(hypervisor, warnings), Timeout.InfiniteTimeSpan)
+                .ConfigureAwait(false)).Result;
             WarningLines = sink.Lines;
             return result;
         }
@@ -67,9 +71,11 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
 
     /// <summary>
     /// Keeps the model responsive while thousands of vCPUs are busy: vCPUs (children of VM actors) run one workload
-    /// chunk per turn on the .NET pool; everything that decides (hypervisor, VM actors, journal, warning supervisor,
-    /// coordinator, guest kernels) runs on its own threads, so a busy pool cannot delay the VMs' answers, the
-    /// kernels' next steps or the progress timer for long. (A reply to a vCPU still waits for that vCPU's turn.)
+    /// chunk per turn on threads of their own (one per core); everything that decides (hypervisor, VM actors, journal,
+    /// warning supervisor, coordinator, guest kernels) runs on its own threads too, so busy vCPUs cannot delay the
+    /// VMs' answers, the kernels' next steps or the progress timer for long. (A reply to a vCPU still waits for that
+    /// vCPU's turn.) The .NET thread pool stays free for I/O: the Prometheus endpoint answers there, and with the
+    /// vCPUs on it a scrape waited seconds behind thousands of queued chunks (issue 9, docs/benchmarks.md).
     /// </summary>
     private static readonly Config WorkloadDispatcher = ConfigurationFactory.ParseString($$"""
         heki-simulate-vcpu {

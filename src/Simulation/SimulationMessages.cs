@@ -15,11 +15,8 @@ namespace HekiActors.Simulation;
 /// <summary>A message between the simulation coordinator and its guest kernels.</summary>
 public interface ISimulationMessage : IHekiMessage;
 
-/// <summary>Starts the run; the coordinator replies <see cref="SimulationFinished"/> when it is over.</summary>
-internal sealed record StartSimulation : INoSerializationVerificationNeeded
-{
-    public static readonly StartSimulation Instance = new();
-}
+/// <summary>Starts the run on these actors; the coordinator replies <see cref="SimulationFinished"/> when it is over.</summary>
+internal sealed record StartSimulation(IActorRef Hypervisor, IActorRef Warnings) : INoSerializationVerificationNeeded;
 
 /// <summary>Stops the run early: running workloads stop after their chunk, and the result holds what was counted.</summary>
 internal sealed record StopSimulation : INoSerializationVerificationNeeded
@@ -36,9 +33,9 @@ public sealed record BootVm : ISimulationMessage
     public static readonly BootVm Instance = new();
 }
 
-/// <summary>A VM is up with its kernel protections (or failed to boot, with why).</summary>
+/// <summary>A VM is up with its kernel protections (or failed to boot, with why; or gave up booting because the run was stopped).</summary>
 /// <param name="ProtectionFailure">The failing boot hypercall's errno name when the VM booted but could not protect itself (it runs unprotected); null when it did.</param>
-public sealed record VmBooted(int Index, string? Error, string? ProtectionFailure = null) : ISimulationMessage;
+public sealed record VmBooted(int Index, string? Error, bool Stopped = false, string? ProtectionFailure = null) : ISimulationMessage;
 
 /// <summary>
 /// Coordinator → guest kernel: run the rounds. Each round runs up to its share of <paramref name="AccessesPerVcpu"/>

@@ -13,6 +13,9 @@ namespace HekiActors.Simulation;
 /// <param name="SlowPathNanoseconds">Per translation miss, from the vCPU's request to the fill.</param>
 /// <param name="HypercallNanoseconds">Per hypercall, from its arrival at the guest's vCPU to the reply.</param>
 /// <param name="BootFailures">Boot protection failures grouped by reason (empty when every kernel protected itself).</param>
+/// <param name="VmsBooted">VMs whose kernel booted (fewer than the spec's when the run was stopped during boot or a boot failed); null when not counted.</param>
+/// <param name="VmsUnfinished">VMs that had not reported their counts when a stopped run gave up waiting (their counts are missing).</param>
+/// <param name="Failure">Why the run stopped by itself (its journal failed), or null.</param>
 public sealed record SimulationResult(
     SimulationSpec Spec,
     TimeSpan Elapsed,
@@ -22,7 +25,10 @@ public sealed record SimulationResult(
     LatencySummary SlowPathNanoseconds,
     LatencySummary HypercallNanoseconds,
     IReadOnlyList<AttackTally> Attacks,
-    IReadOnlyList<BootFailureGroup> BootFailures)
+    IReadOnlyList<BootFailureGroup> BootFailures,
+    int? VmsBooted = null,
+    int VmsUnfinished = 0,
+    string? Failure = null)
 {
     /// <summary>The guest kernel's own protections: what boot and each module load cost, what unloads could not undo.</summary>
     public GuestKernelReport? GuestKernel { get; init; }

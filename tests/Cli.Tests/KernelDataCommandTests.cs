@@ -56,6 +56,34 @@ public sealed class KernelDataCommandTests : IDisposable
         Assert.Equal(2, Run("kernel-data").Status);
     }
 
+    [Fact]
+    public void An_output_through_a_symbolic_link_replaces_the_file_it_names_and_keeps_the_link()
+    {
+        var input = Path.Combine(_folder, "debian.txt");
+        using (var writer = new StreamWriter(input))
+            KernelDataFile.Write(writer, ShippedKernels.Debian);
+        var link = Path.Combine(_folder, "latest.txt");
+        File.CreateSymbolicLink(link, "data.txt");
+
+        Assert.Equal(0, Run("kernel-data", "--kernel", input, "--sample", "2", "--output", link).Status);
+
+        Assert.Equal("data.txt", new FileInfo(link).LinkTarget);
+        Assert.StartsWith("# heki guest-kernel data", File.ReadAllText(Path.Combine(_folder, "data.txt")));
+        // Another name of the kernel itself is still an input.
+        File.CreateSymbolicLink(Path.Combine(_folder, "k.txt"), "debian.txt");
+        Assert.Equal(2, Run("kernel-data", "--kernel", input, "--output", Path.Combine(_folder, "k.txt")).Status);
+    }
+
+    [Fact]
+    public void A_bad_command_line_names_the_problem_in_one_line()
+    {
+        var (status, stdout, stderr) = Run("kernel-data", "--bogus", "--kernel", "k");
+
+        Assert.Equal(2, status);
+        Assert.Equal("", stdout);
+        Assert.Equal("heki kernel-data: unknown option '--bogus'\nTry 'heki kernel-data --help'.\n", stderr);
+    }
+
     private static (int Status, string Stdout, string Stderr) Run(params string[] args)
     {
         var parse = Program.BuildRoot().Parse(args);

@@ -28,8 +28,11 @@ public class ReplayCommandTests
     public void An_unknown_profile_is_a_usage_error()
     {
         var result = Program.BuildRoot().Parse(["replay", "--profile", "lenient"]);
+        var error = new StringWriter();
+        result.InvocationConfiguration.Error = error;
 
-        Assert.NotEmpty(result.Errors);
+        Assert.Equal(ExitCodes.Usage, Program.Run(result));
+        Assert.StartsWith("heki replay: --profile must be hardened or heki-v2, got 'lenient'\n", error.ToString());
     }
 }
 

@@ -74,7 +74,7 @@ public sealed class SimulateCommandTests
     [InlineData("--journal redis", "--journal must be inmem or sqlite, got redis")]
     [InlineData("--duration 10x", "--duration must be a duration from 1ms to 7 days")]
     [InlineData("--duration -5s", "--duration must be a duration from 1ms to 7 days")]
-    [InlineData("--vms", "Required argument missing for option: '--vms'")]
+    [InlineData("--vms", "--vms needs a value")]
     [InlineData("--mbec --no-mbec", "--mbec and --no-mbec contradict each other")]
     [InlineData("--sqlite-path a.db --journal inmem", "--sqlite-path needs --journal sqlite")]
     [InlineData("--frobnicate", "unknown option '--frobnicate'")]

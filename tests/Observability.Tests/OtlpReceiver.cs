@@ -19,8 +19,13 @@ public sealed class OtlpReceiver : IDisposable
     private readonly Task _loop;
     private readonly Dictionary<string, string> _resource = [];
 
-    public OtlpReceiver()
+    private readonly bool _decode;
+
+    /// <param name="decode">False: only receive and count requests (a benchmark's collector, whose decoding must not
+    /// count against the exporting process).</param>
+    public OtlpReceiver(bool decode = true)
     {
+        _decode = decode;
         Port = FreePort();
         _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
         _listener.Start();
@@ -100,7 +105,14 @@ public sealed class OtlpReceiver : IDisposable
             var bytes = body.ToArray();
             lock (_gate)
             {
-                if (context.Request.Url?.AbsolutePath == "/v1/traces")
+                if (!_decode)
+                {
+                    if (context.Request.Url?.AbsolutePath == "/v1/traces")
+                        TraceRequests++;
+                    else
+                        MetricRequests++;
+                }
+                else if (context.Request.Url?.AbsolutePath == "/v1/traces")
                 {
                     TraceRequests++;
                     foreach (var resourceSpans in Fields(bytes, 1))

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Akka.Configuration;
 using Akka.Persistence.Sql;
 using HekiActors.Protocol.Serialization;
@@ -39,14 +40,15 @@ public static class HekiConfig
 
     private static string SqlitePersistence(string path)
     {
-        // HOCON string: escape backslashes and quotes of the path.
-        var connection = $"Data Source={path}".Replace("\\", "\\\\").Replace("\"", "\\\"");
+        // The provider's builder keeps the path a path (SqliteJournal); a JSON string literal is a valid HOCON quoted string
+        // whatever the path holds (quotes, backslashes, ${...}, newlines).
+        var connection = JsonSerializer.Serialize(SqliteJournal.ConnectionString(path));
         return $$"""
             akka.persistence {
               journal {
                 plugin = "akka.persistence.journal.sql"
                 sql {
-                  connection-string = "{{connection}}"
+                  connection-string = {{connection}}
                   provider-name = "SQLite.MS"
                   auto-initialize = true
                 }
@@ -54,7 +56,7 @@ public static class HekiConfig
               snapshot-store {
                 plugin = "akka.persistence.snapshot-store.sql"
                 sql {
-                  connection-string = "{{connection}}"
+                  connection-string = {{connection}}
                   provider-name = "SQLite.MS"
                   auto-initialize = true
                 }

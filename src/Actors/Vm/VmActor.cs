@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using HekiActors.Actors.Hosting;
 using HekiActors.Memory;
 using HekiActors.Memory.Vm;
 using HekiActors.Observability;
@@ -26,7 +27,7 @@ namespace HekiActors.Actors.Vm;
 /// acknowledged the shootdown. Changes themselves are serialized: the next mutating request waits (stashed) until
 /// the current one is answered.
 /// </remarks>
-public sealed class VmActor : UntypedPersistentActor, IWithTimers
+public sealed class VmActor : JournaledActor, IWithTimers
 {
     private static readonly TimeSpan ShootdownRetry = TimeSpan.FromSeconds(1);
 

@@ -1,4 +1,7 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
+using HekiActors.Actors.Hosting;
+using HekiActors.Cli.Output;
 using HekiActors.Simulation.Kernels;
 
 namespace HekiActors.Cli.Kernels;
@@ -7,7 +10,8 @@ namespace HekiActors.Cli.Kernels;
 /// <c>heki kernel-data --kernel PATH [--modules PATH] [--sample N] [--name NAME] [--source TEXT]... [--output FILE]</c>:
 /// reads a real kernel (bzImage or ELF vmlinux) and its modules and writes their section table and module sizes as a
 /// guest-kernel data file (docs/guest-kernels.md), the form the shipped default guest is kept in.
-/// Exit status: 0 written, 1 an input could not be read (the message names it), 2 a usage error.
+/// Exit status: 0 written, 1 an input could not be read (the message names it), 2 a usage error, 74 the output could
+/// not be written (docs/reliability.md).
 /// </summary>
 public static class KernelDataCommand
 {
@@ -23,9 +27,16 @@ public static class KernelDataCommand
         {
             kernel, modules, sample, name, source, output,
         };
-        command.SetAction(parse =>
+        command.Action = new KernelDataAction(parse =>
         {
             var error = parse.InvocationConfiguration.Error;
+            if (CommandLineProblems.Describe(parse) is { } usage)
+            {
+                error.WriteLine($"heki kernel-data: {usage}");
+                error.WriteLine("Try 'heki kernel-data --help'.");
+                return Program.UsageError;
+            }
+
             var kernelPath = parse.GetValue(kernel)!;
             var modulesPath = parse.GetValue(modules);
             var outputPath = parse.GetValue(output);
@@ -38,6 +49,16 @@ public static class KernelDataCommand
             if (outputPath is not null && OverwritesInput(outputPath, kernelPath, modulesPath))
             {
                 error.WriteLine($"heki kernel-data: --output {outputPath} would overwrite an input");
+                return Program.UsageError;
+            }
+
+            PathConflicts.Use[] files = outputPath is null
+                ? [new("--kernel", kernelPath, Writes: false)]
+                : [new("--kernel", kernelPath, Writes: false), new("--output", outputPath, Writes: true)];
+            if (PathConflicts.Find(files, standardStreams: ReferenceEquals(error, StandardStreams.Error), writesStandardOutput: outputPath is null)
+                is { } conflict)
+            {
+                conflict.SafeWriter(parse.InvocationConfiguration.Output, error)?.WriteLine($"heki kernel-data: {conflict.Message}");
                 return Program.UsageError;
             }
 
@@ -59,17 +80,61 @@ public static class KernelDataCommand
             }
             else
             {
-                // Written beside the target and moved over it, so a failed run leaves no half-written file.
-                var temporary = outputPath + ".partial";
-                using (var writer = new StreamWriter(temporary))
-                    KernelDataFile.Write(writer, package);
-                File.Move(temporary, outputPath, overwrite: true);
+                WriteOutput(outputPath, package);
             }
 
             error.WriteLine($"heki kernel-data: {package.Kernel.Sections.Count} sections, {package.Modules.Count} of {package.ModulesAvailable} modules");
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// Writes the data file to <paramref name="path"/>: a regular file is written beside it and moved over it, so a failed
+    /// run leaves no half-written file; anything else (/dev/stdout, a pipe) is written in place: moving a file over a
+    /// device or a link would replace it.
+    /// </summary>
+    /// <exception cref="OutputFailedException">The file could not be written (a full disk, no permission).</exception>
+    private static void WriteOutput(string path, KernelPackage package)
+    {
+        var target = FileIdentity.Of(path);
+        var inPlace = !target.IsRegularFileOrAbsent;
+        // Through a symbolic link the file it names is replaced, not the link.
+        var temporary = inPlace ? path : target.ResolvedPath + ".partial";
+        try
+        {
+            using (var writer = new StreamWriter(new CheckedStream(new FileStream(temporary, inPlace ? FileMode.Open : FileMode.Create, FileAccess.Write),
+                       $"--output {path}")))
+                KernelDataFile.Write(writer, package);
+            if (!inPlace)
+                File.Move(temporary, target.ResolvedPath, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (!inPlace)
+                TryDelete(temporary);
+            throw e as OutputFailedException ?? new OutputFailedException($"--output {path}", e);
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The failure being reported matters more than its leftover.
+        }
+    }
+
+    /// <summary>Runs the command; sees parse errors itself so each is one line naming the real problem, exit 2.</summary>
+    private sealed class KernelDataAction(Func<ParseResult, int> run) : SynchronousCommandLineAction
+    {
+        public override bool ClearsParseErrors => true;
+
+        public override int Invoke(ParseResult parse) => run(parse);
     }
 
     private static bool OverwritesInput(string output, string kernel, string? modules)

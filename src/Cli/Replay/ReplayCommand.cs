@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
+using HekiActors.Cli.Output;
 using HekiActors.Memory;
 
 namespace HekiActors.Cli.Replay;
@@ -18,23 +20,58 @@ public static class ReplayCommand
         {
             Description = "The profile every VM follows: hardened (RFC defects fixed) or heki-v2 (bug for bug).",
             DefaultValueFactory = _ => HekiProfiles.HardenedName,
+            HelpName = $"{HekiProfiles.HardenedName}|{HekiProfiles.HekiV2Name}",
         };
-        profile.AcceptOnlyFromAmong(HekiProfiles.HardenedName, HekiProfiles.HekiV2Name);
 
         var command = new Command("replay", "Run a JSON Lines script of requests on the model and print each result as JSON.")
         {
             file,
             profile,
         };
-        command.SetAction(parse =>
+        command.Action = new ReplayAction(file, profile);
+        return command;
+    }
+
+    /// <summary>Runs the command; sees parse errors itself so each is one line naming the real problem, exit 2.</summary>
+    private sealed class ReplayAction(Argument<string> file, Option<string> profile) : SynchronousCommandLineAction
+    {
+        public override bool ClearsParseErrors => true;
+
+        public override int Invoke(ParseResult parse)
         {
-            // AcceptOnlyFromAmong has already refused any other name.
-            HekiProfiles.TryParse(parse.GetValue(profile), out var chosen);
+            var stdout = parse.InvocationConfiguration.Output;
+            var stderr = parse.InvocationConfiguration.Error;
+            if (CommandLineProblems.Describe(parse) is { } problem)
+            {
+                stderr.WriteLine($"heki replay: {problem}");
+                stderr.WriteLine("Try 'heki replay --help'.");
+                return ExitCodes.Usage;
+            }
+
+            var profileName = parse.GetValue(profile);
+            if (!HekiProfiles.TryParse(profileName, out var chosen))
+            {
+                stderr.WriteLine($"heki replay: --profile must be {HekiProfiles.HardenedName} or {HekiProfiles.HekiV2Name}, got '{profileName}'");
+                stderr.WriteLine("Try 'heki replay --help'.");
+                return ExitCodes.Usage;
+            }
+            var source = parse.GetValue(file) ?? ReplayRunner.StandardInput;
+            var real = ReferenceEquals(stdout, StandardStreams.Output);
+            // Results appended to the script being read (heki replay run.jsonl >>run.jsonl) would be read again, forever.
+            var inputs = source == ReplayRunner.StandardInput ? [] : new[] { new PathConflicts.Use("the input", source, Writes: false) };
+            if (real && PathConflicts.Find(inputs, standardStreams: true, readsStandardInput: source == ReplayRunner.StandardInput,
+                    overwritesInput: "replay would read its own results") is { } loop)
+            {
+                loop.SafeWriter(stdout, stderr)?.WriteLine($"heki replay: {loop.Message}");
+                return ExitCodes.Usage;
+            }
+
+            using var signals = StopSignals.Register(_ => { });
             // Bytes, not Console.In: each line is decoded strictly, so invalid UTF-8 is an error rather than U+FFFD.
             using var stdin = Console.OpenStandardInput();
-            return ReplayRunner.RunAsync(parse.GetValue(file) ?? ReplayRunner.StandardInput, chosen, stdin, Console.Out, Console.Error)
+            var status = ReplayRunner.RunAsync(source, chosen, stdin, stdout, stderr, cancellationToken: signals.Token)
                 .GetAwaiter().GetResult();
-        });
-        return command;
+            return status == ReplayRunner.ExitStopped && signals.Received is { } signal ? ExitCodes.StoppedBy(signal) : status;
+        }
     }
 }

@@ -1,6 +1,8 @@
 using Akka.Actor;
 using HekiActors.Actors.Hosting;
 using HekiActors.Actors.Supervision;
+using HekiActors.Cli.Input;
+using HekiActors.Cli.Output;
 using HekiActors.Memory;
 using HekiActors.Simulation.Replay;
 using System.Security.Cryptography;
@@ -23,6 +25,9 @@ public sealed class ReplayRunner
 
     /// <summary>The input could not be read.</summary>
     public const int ExitUnreadable = 2;
+
+    /// <summary>Stopped by its cancellation token (SIGINT in the command, which reports the signal that came).</summary>
+    public const int ExitStopped = 130;
 
     /// <summary>The name that means standard input.</summary>
     public const string StandardInput = "-";
@@ -52,16 +57,14 @@ public sealed class ReplayRunner
         }
         else
         {
-            try
+            // Before the actor system starts: an unreadable file costs nothing.
+            if (InputFile.TryOpen(source, out var problem) is not { } file)
             {
-                input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1, useAsync: false);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-            {
-                // Before the actor system starts: an unreadable file costs nothing.
-                stderr.WriteLine($"heki replay: cannot read {source}: {ex.Message}");
+                stderr.WriteLine($"heki replay: cannot read {(source.Length == 0 ? "''" : source)}: {problem}");
                 return ExitUnreadable;
             }
+
+            input = file;
         }
 
         try
@@ -81,8 +84,9 @@ public sealed class ReplayRunner
     {
         using var lines = new ReplayLineReader(input);
         // Kernel warnings are the only thing on stderr: Akka's own log would interleave with them.
+        var warnings = new CheckedWarningSink(stderr);
         var options = new HekiHostOptions(
-            Clock: clock, WarningSink: new TextWriterWarningSink(stderr), AkkaLogLevel: "OFF", SystemName: "heki-replay");
+            Clock: clock, WarningSink: warnings, AkkaLogLevel: "OFF", SystemName: "heki-replay");
         var host = HekiHost.Start(options);
         await using (host.ConfigureAwait(false))
         {
@@ -91,6 +95,9 @@ public sealed class ReplayRunner
             var failed = false;
             long lineNumber = 0;
             string? unreadable = null;
+            var stopped = false;
+            // One task for the whole run: a new one per pending read would leave a registration on the token per line.
+            var stop = Task.Delay(Timeout.Infinite, cancellationToken);
             try
             {
                 while (true)
@@ -98,7 +105,22 @@ public sealed class ReplayRunner
                     ReplayInputLine? read;
                     try
                     {
-                        read = await lines.ReadAsync(cancellationToken).ConfigureAwait(false);
+                        var next = lines.ReadAsync(CancellationToken.None);
+                        if (!next.IsCompleted && cancellationToken.CanBeCanceled)
+                        {
+                            // A read from a pipe or terminal cannot be interrupted: stop waiting for it instead.
+                            var reading = next.AsTask();
+                            await Task.WhenAny(reading, stop).ConfigureAwait(false);
+                            next = reading.IsCompleted ? new ValueTask<ReplayInputLine?>(reading) : default;
+                        }
+
+                        if (cancellationToken.IsCancellationRequested)
+                        {
+                            stopped = true;
+                            break;
+                        }
+
+                        read = await next.ConfigureAwait(false);
                     }
                     catch (IOException ex)
                     {
@@ -117,6 +139,8 @@ public sealed class ReplayRunner
                         : new ErrorResult(parsed.Error!);
                     failed |= result.IsError;
                     output.Write(lineNumber, result);
+                    if (warnings.Failure is { } lineWarningsFailed)
+                        throw lineWarningsFailed;
                 }
             }
             finally
@@ -126,10 +150,18 @@ public sealed class ReplayRunner
                 stdout.Flush();
             }
 
+            if (warnings.Failure is { } warningsFailed)
+                throw warningsFailed;
             if (unreadable is not null)
             {
                 stderr.WriteLine(unreadable);
                 return ExitUnreadable;
+            }
+
+            if (stopped)
+            {
+                stderr.WriteLine($"heki replay: stopped after line {lineNumber}");
+                return ExitStopped;
             }
 
             return failed ? ExitLineErrors : ExitOk;

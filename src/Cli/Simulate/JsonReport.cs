@@ -71,6 +71,9 @@ public static class JsonReport
         json.WriteStartObject();
         json.WriteString("profile", spec.Profile.Name());
         json.WriteNumber("vms", spec.Vms);
+        json.WriteNumber("vms_booted", r.VmsBooted ?? spec.Vms);
+        json.WriteNumber("vms_unfinished", r.VmsUnfinished);
+        json.WriteString("failure", r.Failure);
         json.WriteNumber("vcpus_per_vm", spec.VcpusPerVm);
         json.WriteNumber("vcpus_total", (long)spec.Vms * spec.VcpusPerVm);
         json.WriteNumber("memory_mb_per_vm", spec.MemoryMbPerVm);

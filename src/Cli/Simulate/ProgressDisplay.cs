@@ -1,4 +1,5 @@
 using System.Globalization;
+using HekiActors.Cli.Output;
 using HekiActors.Observability;
 using HekiActors.Simulation;
 
@@ -26,6 +27,7 @@ public sealed class ProgressDisplay : IProgress<SimulationProgress>
     private TimeSpan _shownAt;
     private int _liveLength;
     private double _rate;
+    private OutputFailedException? _failure;
 
     /// <param name="writer">Where progress goes (standard error in the command).</param>
     /// <param name="live">True on a terminal: one status line rewritten in place.</param>
@@ -38,6 +40,18 @@ public sealed class ProgressDisplay : IProgress<SimulationProgress>
         // Padded to the longest profile name so the two runs' lines align when both profiles run.
         _prefix = label is null ? "" : ("[" + label + "]").PadRight(10) + " ";
         _width = Math.Max(40, width);
+    }
+
+    /// <summary>Set when writing failed (standard error closed or full): progress is no longer shown, and the command says so by its exit status.</summary>
+    public OutputFailedException? Failure
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _failure;
+            }
+        }
     }
 
     /// <summary>True when standard error is a terminal, so a live status line can be drawn there.</summary>
@@ -71,7 +85,7 @@ public sealed class ProgressDisplay : IProgress<SimulationProgress>
             var due = _shown is null || value.Elapsed - _shownAt >= (_live ? LiveInterval : PlainInterval);
             if (due || _shown!.Phase != value.Phase)
             {
-                Show(value);
+                Guarded(() => Show(value));
             }
         }
     }
@@ -81,18 +95,39 @@ public sealed class ProgressDisplay : IProgress<SimulationProgress>
     {
         lock (_gate)
         {
-            if (_last is { } last && !ReferenceEquals(last, _shown))
+            Guarded(() =>
             {
-                Show(last);
-            }
+                if (_last is { } last && !ReferenceEquals(last, _shown))
+                {
+                    Show(last);
+                }
 
-            if (_live && _liveLength > 0)
-            {
-                _writer.WriteLine();
-                _liveLength = 0;
-            }
+                if (_live && _liveLength > 0)
+                {
+                    _writer.WriteLine();
+                    _liveLength = 0;
+                }
 
-            _writer.Flush();
+                _writer.Flush();
+            });
+        }
+    }
+
+    /// <summary>Writes unless writing has failed; a failure is kept, never thrown into the engine that reports progress.</summary>
+    private void Guarded(Action write)
+    {
+        if (_failure is not null)
+        {
+            return;
+        }
+
+        try
+        {
+            write();
+        }
+        catch (OutputFailedException e)
+        {
+            _failure = e;
         }
     }
 

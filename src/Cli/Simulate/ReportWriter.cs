@@ -30,7 +30,10 @@ public static class ReportWriter
         var rows = new List<string[]>();
         rows.Add(["", .. results.Select(r => r.Spec.Profile.Name())]);
         void Row(string label, Func<SimulationResult, string> cell) => rows.Add([label, .. results.Select(cell)]);
-        Row("VMs", r => ReportFormat.Count(r.Spec.Vms));
+        // Stopped during boot, or boots that failed: say how many VMs actually ran.
+        Row("VMs", r => r.VmsBooted is { } booted && booted < r.Spec.Vms
+            ? $"{ReportFormat.Count(booted)} of {ReportFormat.Count(r.Spec.Vms)} booted"
+            : ReportFormat.Count(r.Spec.Vms));
         Row("vCPUs", r => ReportFormat.Count((long)r.Spec.Vms * r.Spec.VcpusPerVm));
         Row("elapsed (boot)", r => $"{ReportFormat.Seconds(r.Elapsed)} ({ReportFormat.Seconds(r.BootElapsed)})");
         // Every count row comes from the vocabulary (HekiVocabulary): the same names and meanings as the JSON, the
@@ -57,6 +60,21 @@ public static class ReportWriter
         }
 
         AppendBootFailures(text, results);
+        foreach (var r in results)
+        {
+            var label = results.Count > 1 ? r.Spec.Profile.Name() + ": " : "";
+            if (r.Failure is { } failure)
+            {
+                text.Append("  (").Append(label).Append("the run stopped by itself: ").Append(failure).Append(")\n");
+            }
+
+            if (r.VmsUnfinished > 0)
+            {
+                text.Append("  (").Append(label).Append(ReportFormat.Count(r.VmsUnfinished))
+                    .Append(" VMs had not reported when the stopped run gave up waiting: their counts are missing)\n");
+            }
+        }
+
         text.Append('\n');
         var attacks = new List<string[]> { new[] { "attack", "profile", "attempted", "blocked", "succeeded", "why" } };
         foreach (var kind in Enum.GetValues<AttackKind>())

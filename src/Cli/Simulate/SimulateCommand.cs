@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
+using System.Runtime.InteropServices;
+using HekiActors.Cli.Output;
 using HekiActors.Simulation;
 using System.Security.Cryptography;
 
@@ -52,41 +54,41 @@ public static class SimulateCommand
             }
 
             // Progress redraws a line only on a real terminal; captured writers (tests) and redirected stderr get plain lines.
-            var live = ReferenceEquals(error, Console.Error) && ProgressDisplay.StandardErrorIsTerminal;
+            var standardStreams = ReferenceEquals(error, StandardStreams.Error);
+            var live = standardStreams && ProgressDisplay.StandardErrorIsTerminal;
             request = request with { LiveProgress = live && request.LiveProgress };
 
-            using var cancel = new CancellationTokenSource();
-            void OnCancel(object? sender, ConsoleCancelEventArgs e)
+            // The first SIGINT, SIGTERM or SIGHUP stops the run and still prints what was counted; a second one ends the process.
+            using var signals = StopSignals.Register(signal =>
             {
-                // The first Ctrl+C stops the run and still prints what was counted; a second one ends the process.
-                if (!cancel.IsCancellationRequested)
+                try
                 {
-                    e.Cancel = true;
                     // On a terminal the status line is still open: end it so the notice gets a line of its own.
-                    if (request.LiveProgress)
-                    {
-                        error.WriteLine();
-                    }
-
-                    error.WriteLine("heki simulate: stopping (Ctrl+C again to quit at once)...");
-                    cancel.Cancel();
+                    error.WriteLine((request.LiveProgress ? error.NewLine : "") +
+                        $"heki simulate: {SignalName(signal)}: stopping, then reporting what ran ({SignalName(signal)} again to quit at once)...");
                 }
-            }
-
-            Console.CancelKeyPress += OnCancel;
+                catch (OutputFailedException)
+                {
+                    // Standard error is gone; stopping matters more.
+                }
+            });
             try
             {
-                return new SimulationRunner(engineFactory, output, error).RunAsync(request, cancel.Token).GetAwaiter().GetResult();
+                var status = new SimulationRunner(engineFactory, output, error).RunAsync(request, signals.Token, standardStreams).GetAwaiter().GetResult();
+                return status == SimulationRunner.InterruptedExitCode && signals.Received is { } signal ? ExitCodes.StoppedBy(signal) : status;
             }
             catch (UsageException e)
             {
                 error.WriteLine($"heki simulate: {e.Message}");
                 return UsageException.ExitCode;
             }
-            finally
+            catch (JournalInUseException e)
             {
-                Console.CancelKeyPress -= OnCancel;
+                error.WriteLine($"heki simulate: {e.Message}");
+                return ExitCodes.JournalInUse;
             }
         }
+
+        private static string SignalName(PosixSignal signal) => signal == PosixSignal.SIGINT ? "Ctrl+C" : signal.ToString();
     }
 }

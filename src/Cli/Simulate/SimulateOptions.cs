@@ -154,24 +154,14 @@ public sealed class SimulateOptions
     /// <summary>Checks the parse and builds the request; every problem is a <see cref="UsageException"/>.</summary>
     public SimulationRunner.Request Read(ParseResult parse)
     {
-        if (parse.Errors.Count > 0)
+        // Unknown options, a flag's bad value (--mbec maybe) and stray words, named before System.CommandLine's own errors.
+        if (CommandLineProblems.Describe(parse, IsScenarioName) is { } problem)
         {
-            throw new UsageException(string.Join(Environment.NewLine + "heki simulate: ", parse.Errors.Select(e => e.Message)));
+            throw new UsageException(problem);
         }
 
         var file = parse.GetValue(Scenario);
         var dashboard = DashboardPort(parse, ref file);
-        if (file is { Length: > 1 } && file.StartsWith('-'))
-        {
-            // System.CommandLine hands an unknown option to the optional argument; say what it really is.
-            throw new UsageException($"unknown option '{file}'");
-        }
-
-        if (parse.UnmatchedTokens.Count > 0)
-        {
-            throw new UsageException($"unexpected argument '{parse.UnmatchedTokens[0]}'");
-        }
-
         if (parse.GetValue(NoMbec) && parse.GetResult(Mbec) is not null)
         {
             throw new UsageException("--mbec and --no-mbec contradict each other");
@@ -222,11 +212,10 @@ public sealed class SimulateOptions
             throw new UsageException($"--dashboard and the Prometheus endpoint both want port {port}: give them different ports");
         }
 
-        return new SimulationRunner.Request(scenario, record, report, progress, LiveProgress: true, Telemetry: telemetry)
+        return new SimulationRunner.Request(scenario, record, report, progress, LiveProgress: true, Telemetry: telemetry, ScenarioPath: file)
         {
             DashboardPort = dashboard,
             HtmlPath = NonEmpty(parse.GetValue(Html), "--html"),
-            ScenarioPath = file,
             CommandLine = CommandText(parse),
         };
     }
@@ -253,7 +242,7 @@ public sealed class SimulateOptions
             return (int)port;
         }
 
-        if (file is null && !text.StartsWith('-'))
+        if (file is null && IsScenarioName(text))
         {
             file = text;
             return 0;
@@ -278,6 +267,10 @@ public sealed class SimulateOptions
         word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || "-_./:=,+@%".Contains(c))
             ? word
             : "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
+    /// <summary>Whether a word can name a scenario file (its extension says YAML or JSON).</summary>
+    private static bool IsScenarioName(string word) =>
+        Path.GetExtension(word).ToLowerInvariant() is ".yaml" or ".yml" or ".json";
 
     private GuestKernelSettings KernelSettings(ParseResult parse) => new()
     {

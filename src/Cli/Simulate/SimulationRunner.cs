@@ -1,4 +1,6 @@
+using HekiActors.Actors.Hosting;
 using HekiActors.Cli.Dashboard;
+using HekiActors.Cli.Output;
 using HekiActors.Simulation;
 using HekiActors.Simulation.Live;
 using HekiActors.Memory;
@@ -23,17 +25,15 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
     /// <param name="Progress">Whether to show progress at all (--no-progress turns it off).</param>
     /// <param name="LiveProgress">Whether progress may redraw a status line (standard error is a terminal).</param>
     /// <param name="Telemetry">Exporters and sampling for the run (null: off, which costs nothing).</param>
+    /// <param name="ScenarioPath">The scenario file the run was read from (null for the built-in default), so no output overwrites it.</param>
     public sealed record Request(Scenario Scenario, string? RecordPath, string? ReportPath, bool Progress, bool LiveProgress, int Width = 120,
-        TelemetryOptions? Telemetry = null)
+        TelemetryOptions? Telemetry = null, string? ScenarioPath = null)
     {
         /// <summary>Serve a live page on this port (0: a free one); null for none.</summary>
         public int? DashboardPort { get; init; }
 
         /// <summary>The --html report file, or null.</summary>
         public string? HtmlPath { get; init; }
-
-        /// <summary>The scenario file the run was read from (null: the built-in default), for the report.</summary>
-        public string? ScenarioPath { get; init; }
 
         /// <summary>The command as typed, for the report's "how to reproduce".</summary>
         public string CommandLine { get; init; } = "heki simulate";
@@ -44,10 +44,23 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
 
     public const string StandardOutput = "-";
 
-    public async Task<int> RunAsync(Request request, CancellationToken cancellationToken)
+    /// <summary>Runs the request; returns the exit status (<see cref="ExitCodes"/>).</summary>
+    /// <param name="standardStreams">Whether <c>output</c> and <c>error</c> are this process's own, so that a standard stream
+    /// redirected to one of the run's files (<c>&gt;k.db</c>) is refused too.</param>
+    /// <exception cref="UsageException">An input or output path is refused; nothing ran.</exception>
+    /// <exception cref="JournalInUseException">Another process has the journal; nothing ran.</exception>
+    /// <exception cref="OutputFailedException">A report or record file, or standard output, could not be written.</exception>
+    public async Task<int> RunAsync(Request request, CancellationToken cancellationToken, bool standardStreams = false)
     {
         var scenario = request.Scenario;
         var specs = scenario.Specs();
+        if (PathConflicts.Find(FilesOf(request, specs), standardStreams) is { } conflict)
+        {
+            // When standard error is one of those files the message would land in it: say it on standard output, or not at all.
+            conflict.SafeWriter(output, error)?.WriteLine($"heki simulate: {conflict.Message}");
+            return ExitCodes.Usage;
+        }
+
         if (request.ReportPath is { } reportPath && reportPath != StandardOutput)
         {
             CheckWritable(reportPath, "--report");
@@ -56,10 +69,13 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
         if (request.HtmlPath is { } htmlPath)
         {
             CheckWritable(htmlPath, "--html");
-            CheckHtmlIsItsOwnFile(request, specs);
         }
 
-        var recorders = OpenRecorders(request.RecordPath, scenario, specs);
+        // Checked and locked before any actor system starts; held until every profile's run has shut down.
+        using var journals = JournalFiles.Open(specs.Where(s => s.Journal == JournalKind.Sqlite).Select(s => s.SqlitePath!));
+        // A record file that cannot be written stops the run: its recording would be incomplete.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var recorders = OpenRecorders(request.RecordPath, scenario, specs, _ => stop.Cancel());
         // Around every profile's run and the reports, so the last scrape or export still sees the final counts.
         using var telemetry = StartTelemetry(request.Telemetry ?? TelemetryOptions.Off);
         if (telemetry is null)
@@ -69,7 +85,7 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
                 recorder.Dispose();
             }
 
-            return 1;
+            return ExitCodes.Failed;
         }
 
         using var live = request.DashboardPort is not null || request.HtmlPath is not null
@@ -83,17 +99,18 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
                 recorder.Dispose();
             }
 
-            return 1;
+            return ExitCodes.Failed;
         }
 
         var results = new List<SimulationResult>();
+        var displays = new List<ProgressDisplay>();
         var stoppedEarly = false;
         try
         {
             var engine = engineFactory();
             foreach (var (spec, index) in specs.Select((s, i) => (s, i)))
             {
-                if (cancellationToken.IsCancellationRequested)
+                if (stop.IsCancellationRequested)
                 {
                     stoppedEarly = true;
                     break;
@@ -102,11 +119,17 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
                 var display = request.Progress
                     ? new ProgressDisplay(error, request.LiveProgress, specs.Count > 1 ? spec.Profile.Name() : null, request.Width)
                     : null;
+                if (display is not null)
+                {
+                    displays.Add(display);
+                }
+
                 var recorder = recorders?[index];
+                // With a live page or an HTML report, the run is also recorded for them (and the supervisor observed).
                 IProgress<SimulationProgress>? progress = live is null ? display : new ObservedProgress(display, live.StartRun(spec));
                 try
                 {
-                    results.Add(await engine.RunAsync(spec, progress, recorder, cancellationToken).ConfigureAwait(false));
+                    results.Add(await engine.RunAsync(spec, progress, recorder, stop.Token).ConfigureAwait(false));
                 }
                 finally
                 {
@@ -114,17 +137,21 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
                     recorder?.Dispose();
                 }
 
-                stoppedEarly |= cancellationToken.IsCancellationRequested;
+                stoppedEarly |= stop.IsCancellationRequested;
+                if (results[^1].Failure is not null)
+                {
+                    break; // the run failed: the user fixes the journal and runs again, rather than wait for the other profile
+                }
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
             stoppedEarly = true;
         }
-        catch (Exception e)
+        catch (Exception e) when (e is not OutputFailedException)
         {
             error.WriteLine($"heki simulate: the simulation failed: {e.GetType().Name}: {e.Message}");
-            return 1;
+            return ExitCodes.Failed;
         }
         finally
         {
@@ -134,34 +161,111 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
             }
         }
 
+        var recordFailure = recorders?.Select(r => r.Failure).FirstOrDefault(f => f is not null);
         if (results.Count == 0)
         {
+            if (recordFailure is not null)
+            {
+                throw recordFailure;
+            }
+
             error.WriteLine("heki simulate: stopped before any result");
             return InterruptedExitCode;
         }
 
+        var runFailure = results.Where(r => r.Failure is not null)
+            .Select(r => r.Spec.Journal == JournalKind.Sqlite ? $"{r.Failure} (journal {r.Spec.SqlitePath})" : r.Failure).FirstOrDefault();
         // Final values to every exporter before the reports, so the report's telemetry figures are final too.
         var summary = EndTelemetry(telemetry);
-        WriteReports(request, scenario, results, stoppedEarly, summary);
+        WriteReports(request, scenario, results, stoppedEarly || runFailure is not null, summary);
+        if (live is not null)
+        {
+            // The page and the HTML report show the JSON report itself: the same figures under the same names.
+            live.Finish(JsonReport.Render(scenario, results, stoppedEarly || runFailure is not null, summary), stoppedEarly || runFailure is not null);
+            WriteHtml(request, live);
+        }
+
+        if (server is not null && !await server.WaitForFinalFetchAsync(FinalFetchWait, stop.Token).ConfigureAwait(false))
+        {
+            error.WriteLine($"dashboard: the page did not fetch the final figures within {DurationText.Format(FinalFetchWait)}");
+        }
+        if (recordFailure is not null)
+        {
+            throw recordFailure;
+        }
+
+        if (runFailure is not null)
+        {
+            error.WriteLine($"heki simulate: the run stopped: {runFailure}");
+            return ExitCodes.Failed;
+        }
+
         foreach (var recorder in recorders ?? [])
         {
             error.WriteLine($"recorded {ReportFormat.Count(recorder.Lines)} operations to {recorder.Path}");
         }
 
-        if (live is not null)
+        await WaitForFinalScrapeAsync(telemetry, stop.Token).ConfigureAwait(false);
+        if (displays.Select(d => d.Failure).FirstOrDefault(f => f is not null) is { } progressFailure)
         {
-            // The page and the HTML report show the JSON report itself: the same figures under the same names.
-            live.Finish(JsonReport.Render(scenario, results, stoppedEarly, summary), stoppedEarly);
-            WriteHtml(request, live);
+            throw progressFailure;
         }
 
-        if (server is not null && !await server.WaitForFinalFetchAsync(FinalFetchWait, cancellationToken).ConfigureAwait(false))
+        return stoppedEarly ? InterruptedExitCode : ExitCodes.Ok;
+    }
+
+    /// <summary>Every file the run reads or writes, for <see cref="PathConflicts"/>.</summary>
+    private static IEnumerable<PathConflicts.Use> FilesOf(Request request, IReadOnlyList<SimulationSpec> specs)
+    {
+        if (request.ScenarioPath is { } scenarioPath)
         {
-            error.WriteLine($"dashboard: the page did not fetch the final figures within {DurationText.Format(FinalFetchWait)}");
+            yield return new PathConflicts.Use("the scenario file", scenarioPath, Writes: false);
         }
 
-        await WaitForFinalScrapeAsync(telemetry, cancellationToken).ConfigureAwait(false);
-        return stoppedEarly ? InterruptedExitCode : 0;
+        // A real guest kernel and its modules are read from files too (synthetic and debian name no file).
+        if (request.Scenario.Kernel is { } kernel)
+        {
+            if (kernel.Image is { } image && image is not (GuestKernelSettings.SyntheticName or GuestKernelSettings.DebianAlias
+                    or HekiActors.Simulation.Kernels.ShippedKernels.DebianName))
+            {
+                yield return new PathConflicts.Use("the kernel", image, Writes: false);
+            }
+
+            if (kernel.Modules is { } modules)
+            {
+                yield return new PathConflicts.Use("the modules", modules, Writes: false);
+            }
+        }
+
+        foreach (var journal in specs.Where(s => s.Journal == JournalKind.Sqlite).Select(s => s.SqlitePath!))
+        {
+            yield return new PathConflicts.Use("the journal", journal, Writes: true);
+            // SQLite's own files beside it, and our lock: an output there would corrupt the journal or void the lock.
+            foreach (var suffix in new[] { "-journal", "-wal", "-shm" })
+            {
+                yield return new PathConflicts.Use("the journal's SQLite file", journal + suffix, Writes: true);
+            }
+
+            yield return new PathConflicts.Use("the journal's lock file", JournalLock.LockPathFor(journal), Writes: true);
+        }
+
+        if (request.RecordPath is { } record)
+        {
+            foreach (var spec in specs)
+            {
+                yield return new PathConflicts.Use("--record", specs.Count > 1 ? Scenario.PerProfilePath(record, spec.Profile) : record, Writes: true);
+            }
+        }
+
+        if (request.ReportPath is { } report && report != StandardOutput)
+        {
+            yield return new PathConflicts.Use("--report", report, Writes: true);
+        }
+
+        if (request.HtmlPath is { } html)
+        {
+            yield return new PathConflicts.Use("--html", html, Writes: true);
+        }
     }
 
     /// <summary>Ends the run's telemetry and says on one line if any of it was lost (issue 9: nothing silently lost).</summary>
@@ -200,101 +304,6 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
         }
     }
 
-    private DashboardServer? StartDashboard(Request request, LiveSession? live)
-    {
-        if (request.DashboardPort is not { } port || live is null)
-        {
-            return null;
-        }
-
-        try
-        {
-            var server = DashboardServer.Start(live, port);
-            error.WriteLine($"dashboard: live page at {server.Url}");
-            error.Flush();
-            return server;
-        }
-        catch (System.Net.HttpListenerException e)
-        {
-            error.WriteLine($"heki simulate: the dashboard could not listen on 127.0.0.1:{port}: {e.Message}");
-            return null;
-        }
-    }
-
-    private void WriteHtml(Request request, LiveSession live)
-    {
-        if (request.HtmlPath is not { } path)
-        {
-            return;
-        }
-
-        using var feed = new MemoryStream();
-        DashboardFeed.Write(feed, live, events: true);
-        var html = DashboardPage.Report(live.About.Command, System.Text.Encoding.UTF8.GetString(feed.ToArray()));
-        File.WriteAllText(path, html);
-        error.WriteLine($"HTML report written to {path}");
-    }
-
-    private static RunDescription Describe(Request request, IReadOnlyList<SimulationSpec> specs)
-    {
-        var scenario = request.Scenario;
-        var records = request.RecordPath is not { } record
-            ? []
-            : specs.Select(spec => specs.Count > 1 ? Scenario.PerProfilePath(record, spec.Profile) : record).ToList();
-        return new RunDescription(request.CommandLine, scenario.Name, request.ScenarioPath, scenario.Spec.Seed,
-            ReportWriter.Describe(scenario.Spec), records)
-        {
-            Profiles = specs.Select(spec => spec.Profile.Name()).ToList(),
-        };
-    }
-
-    /// <summary>The HTML report must not overwrite an input or another output (issue 8's rule for every output path).</summary>
-    private static void CheckHtmlIsItsOwnFile(Request request, IReadOnlyList<SimulationSpec> specs)
-    {
-        var html = Path.GetFullPath(request.HtmlPath!);
-        var others = new List<(string Role, string Path)>();
-        if (request.ScenarioPath is { } scenario)
-        {
-            others.Add(("the scenario file", scenario));
-        }
-
-        if (request.ReportPath is { } report && report != StandardOutput)
-        {
-            others.Add(("--report", report));
-        }
-
-        foreach (var spec in specs)
-        {
-            if (request.RecordPath is { } record)
-            {
-                others.Add(("--record", specs.Count > 1 ? Scenario.PerProfilePath(record, spec.Profile) : record));
-            }
-
-            if (spec.SqlitePath is { } journal)
-            {
-                others.Add(("the journal", journal));
-            }
-        }
-
-        if (request.Scenario.Kernel is { Image: { } image })
-        {
-            others.Add(("--kernel", image));
-        }
-
-        if (request.Scenario.Kernel is { Modules: { } modules })
-        {
-            others.Add(("--modules", modules));
-        }
-
-        foreach (var (role, path) in others)
-        {
-            if (Path.GetFullPath(path) == html)
-            {
-                throw new UsageException($"--html {request.HtmlPath} is the same file as {role} {path}: it would be overwritten");
-            }
-        }
-    }
-
     private TelemetrySession? StartTelemetry(TelemetryOptions options)
     {
         try
@@ -327,16 +336,85 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
         ReportWriter.Write(output, scenario, results, stoppedEarly);
         if (request.ReportPath is { } path)
         {
-            using (var file = File.Create(path))
+            FileStream created;
+            try
+            {
+                created = File.Create(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new OutputFailedException($"--report {path}", e);
+            }
+
+            using (var file = new CheckedStream(created, $"--report {path}"))
             {
                 JsonReport.Write(file, scenario, results, stoppedEarly, summary);
+                file.Flush();
             }
 
             error.WriteLine($"report written to {path}");
         }
     }
 
-    private static List<RecordFileWriter>? OpenRecorders(string? path, Scenario scenario, IReadOnlyList<SimulationSpec> specs)
+    private DashboardServer? StartDashboard(Request request, LiveSession? live)
+    {
+        if (request.DashboardPort is not { } port || live is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var server = DashboardServer.Start(live, port);
+            error.WriteLine($"dashboard: live page at {server.Url}");
+            error.Flush();
+            return server;
+        }
+        catch (System.Net.HttpListenerException e)
+        {
+            error.WriteLine($"heki simulate: the dashboard could not listen on 127.0.0.1:{port}: {e.Message}");
+            return null;
+        }
+    }
+
+    /// <summary>The self-contained HTML report: the page with the whole feed (and the top offenders' events) inside.</summary>
+    private void WriteHtml(Request request, LiveSession live)
+    {
+        if (request.HtmlPath is not { } path)
+        {
+            return;
+        }
+
+        using var feed = new MemoryStream();
+        DashboardFeed.Write(feed, live, events: true);
+        var html = DashboardPage.Report(live.About.Command, System.Text.Encoding.UTF8.GetString(feed.ToArray()));
+        try
+        {
+            File.WriteAllText(path, html);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new OutputFailedException($"--html {path}", e);
+        }
+
+        error.WriteLine($"HTML report written to {path}");
+    }
+
+    private static RunDescription Describe(Request request, IReadOnlyList<SimulationSpec> specs)
+    {
+        var scenario = request.Scenario;
+        var records = request.RecordPath is not { } record
+            ? []
+            : specs.Select(spec => specs.Count > 1 ? Scenario.PerProfilePath(record, spec.Profile) : record).ToList();
+        return new RunDescription(request.CommandLine, scenario.Name, request.ScenarioPath, scenario.Spec.Seed,
+            ReportWriter.Describe(scenario.Spec), records)
+        {
+            Profiles = specs.Select(spec => spec.Profile.Name()).ToList(),
+        };
+    }
+
+    private static List<RecordFileWriter>? OpenRecorders(string? path, Scenario scenario, IReadOnlyList<SimulationSpec> specs,
+        Action<OutputFailedException> onFailure)
     {
         if (path is null)
         {
@@ -349,19 +427,21 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
             foreach (var spec in specs)
             {
                 var file = specs.Count > 1 ? Scenario.PerProfilePath(path, spec.Profile) : path;
-                recorders.Add(new RecordFileWriter(file, scenario.Name, spec));
+                CheckWritable(file, "--record");
+                recorders.Add(new RecordFileWriter(file, scenario.Name, spec, onFailure));
             }
 
             return recorders;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException or UsageException)
         {
             foreach (var recorder in recorders)
             {
                 recorder.Dispose();
             }
 
-            throw new UsageException($"--record cannot create {path}: {e.Message}");
+            throw e as UsageException
+                ?? new UsageException($"--record cannot create {path}: {(e is UnauthorizedAccessException ? "permission denied" : e.Message)}");
         }
     }
 

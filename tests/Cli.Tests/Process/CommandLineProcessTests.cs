@@ -1,0 +1,65 @@
+namespace HekiActors.Cli.Tests;
+
+/// <summary>
+/// Issue 8, item 13, on the real command: every message names the actual problem (the unknown option, not the word
+/// after it; a directory as a directory; a flag's bad value as that flag's), in one line and a hint, exit 2.
+/// </summary>
+[Collection(ProcessCollection.Name)]
+public sealed class CommandLineProcessTests : IDisposable
+{
+    private readonly TempFolder _folder = new();
+
+    public CommandLineProcessTests()
+    {
+        File.WriteAllText(_folder.File("in.jsonl"), """{"op":"create_vm","vm":"a","memory_mb":64,"vcpus":2}""" + "\n");
+        File.WriteAllText(_folder.File("one.yaml"), "vms: 1\n");
+        Directory.CreateDirectory(_folder.File("adir"));
+    }
+
+    public void Dispose() => _folder.Dispose();
+
+    [Theory]
+    [InlineData("replay --bogus in.jsonl", "heki replay: unknown option '--bogus'")]
+    [InlineData("replay --bogus=3 in.jsonl", "heki replay: unknown option '--bogus'")]
+    [InlineData("replay in.jsonl --mbec", "heki replay: unknown option '--mbec'")]
+    [InlineData("replay adir", "heki replay: cannot read adir: is a directory, not a file")]
+    [InlineData("replay missing.jsonl", "heki replay: cannot read missing.jsonl: no such file")]
+    [InlineData("replay -- --bogus", "heki replay: cannot read --bogus: no such file")]
+    [InlineData("replay in.jsonl in.jsonl", "heki replay: unexpected argument 'in.jsonl'")]
+    [InlineData("replay --profile maybe", "heki replay: --profile must be hardened or heki-v2, got 'maybe'")]
+    [InlineData("replay --profile", "heki replay: --profile needs a value")]
+    [InlineData("simulate --mbec maybe", "heki simulate: --mbec takes true or false (or nothing, meaning true), got 'maybe'")]
+    [InlineData("simulate --mbec=maybe one.yaml", "heki simulate: --mbec takes true or false (or nothing, meaning true), got 'maybe'")]
+    [InlineData("simulate --no-progress maybe", "heki simulate: --no-progress takes true or false (or nothing, meaning true), got 'maybe'")]
+    [InlineData("simulate --bogus one.yaml", "heki simulate: unknown option '--bogus'")]
+    [InlineData("simulate one.yaml --vms", "heki simulate: --vms needs a value")]
+    [InlineData("simulate --vms --duration 2s", "heki simulate: --vms needs a value (got the option --duration)")]
+    [InlineData("simulate --vms 2 --vms 3", "heki simulate: --vms is given more than once")]
+    [InlineData("simulate --record adir", "heki simulate: --record cannot write adir: it is a folder")]
+    [InlineData("simulate --report adir/", "heki simulate: --report cannot write adir/: it is a folder")]
+    [InlineData("simulate --sqlite-path adir", "heki simulate: journal adir: is a directory, not a file")]
+    [InlineData("bogus", "heki: unknown command 'bogus'; the commands are replay, simulate and kernel-data")]
+    [InlineData("", "heki: a command is needed; the commands are replay, simulate and kernel-data")]
+    public void A_bad_command_line_is_named_in_one_line_and_exits_2(string args, string says)
+    {
+        var (status, stdout, stderr) = HekiProcess.Run(args.Split(' ', StringSplitOptions.RemoveEmptyEntries), _folder.Path);
+
+        Assert.Equal(ExitCodes.Usage, status);
+        Assert.Equal(says, stderr.Split('\n')[0]);
+        // At most a hint follows ("Try 'heki ... --help'"); nothing on standard output, no stack trace.
+        Assert.True(stderr.TrimEnd('\n').Split('\n').Length <= 2, stderr);
+        Assert.Equal("", stdout);
+    }
+
+    [Fact]
+    public void A_flag_before_a_scenario_file_still_takes_the_file_as_the_scenario()
+    {
+        var (status, stdout, stderr) = HekiProcess.Run(
+            ["simulate", "--mbec", "one.yaml", "--vcpus", "1", "--memory-mb", "64", "--accesses-per-vcpu", "100", "--rounds", "1", "--no-progress"],
+            _folder.Path);
+
+        Assert.True(status == ExitCodes.Ok, stderr);
+        Assert.StartsWith("heki simulate: scenario one, seed 1", stdout);
+        Assert.Contains("MBEC on", stdout);
+    }
+}

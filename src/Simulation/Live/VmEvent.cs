@@ -18,6 +18,8 @@ public readonly record struct VmEvent(double Seconds, IWarningReport Report, boo
         FaultReport fault => "#PF " + fault.Kind.ToString().ToLowerInvariant(),
         { Site: WarningSite.BlockedCr } => "CR-pin #GP",
         { Site: WarningSite.ImmutableChange } => "immutable change refused",
+        { Site: WarningSite.ClearingExec } => "exec clear needs MBEC",
+        { Site: WarningSite.ProtectRequest } => "protect request",
         _ => Report.Site.ToString(),
     };
 

@@ -32,6 +32,21 @@ public sealed record FileIdentity(string Path, string ResolvedPath, ulong? Devic
     /// <summary>Whether the path names an existing regular file, or nothing yet (a file that writing would create).</summary>
     public bool IsRegularFileOrAbsent => Type is null or LinuxFiles.RegularFile;
 
+    /// <summary>
+    /// What <paramref name="path"/> is when it exists but is neither a regular file nor a directory ("a FIFO", "a character
+    /// device", ...), or null. A reader must not open such a path: a FIFO without a writer blocks the open forever, and a
+    /// device like /dev/zero never ends.
+    /// </summary>
+    public static string? SpecialKind(string path) =>
+        LinuxFiles.TryStat(path, out var status) ? status.Type switch
+        {
+            LinuxFiles.Fifo => "a FIFO (named pipe)",
+            LinuxFiles.CharacterDevice => "a character device",
+            LinuxFiles.BlockDevice => "a block device",
+            LinuxFiles.Socket => "a socket",
+            _ => null,
+        } : null;
+
     public bool SameFileAs(FileIdentity other)
     {
         if (Device is { } device && Inode is { } inode && other.Device is { } otherDevice && other.Inode is { } otherInode)

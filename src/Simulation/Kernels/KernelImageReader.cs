@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using HekiActors.Actors.Hosting;
 using ELFSharp.ELF;
 
 namespace HekiActors.Simulation.Kernels;
@@ -121,6 +122,8 @@ public static class KernelImageReader
             throw new KernelImageFormatException("is a directory, not a file");
         if (!File.Exists(path))
             throw new KernelImageFormatException("no such file");
+        if (FileIdentity.SpecialKind(path) is { } kind)
+            throw new KernelImageFormatException($"is {kind}, not a regular file");
         return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
     }
 

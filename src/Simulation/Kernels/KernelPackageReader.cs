@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using HekiActors.Actors.Hosting;
 
 namespace HekiActors.Simulation.Kernels;
 
@@ -82,7 +83,8 @@ public static class KernelPackageReader
 
     private static bool LooksLikeKernelData(string path)
     {
-        if (!File.Exists(path))
+        // Not a regular file: the kernel reader says what it is, without opening it.
+        if (!File.Exists(path) || FileIdentity.SpecialKind(path) is not null)
             return false;
         try
         {

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using HekiActors.Actors.Hosting;
 
 namespace HekiActors.Simulation.Kernels;
 
@@ -57,6 +58,12 @@ public static class ModuleTree
             if (!File.Exists(path))
             {
                 error = $"{path}: no such file or folder";
+                return false;
+            }
+
+            if (FileIdentity.SpecialKind(path) is { } kind)
+            {
+                error = $"{path}: is {kind}, not a regular file or a folder";
                 return false;
             }
 

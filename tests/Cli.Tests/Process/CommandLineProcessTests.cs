@@ -51,6 +51,29 @@ public sealed class CommandLineProcessTests : IDisposable
         Assert.Equal("", stdout);
     }
 
+    [Theory]
+    [InlineData("simulate --kernel fifo", 2, "heki simulate: fifo: is a FIFO (named pipe), not a regular file")]
+    [InlineData("simulate --kernel kernel.txt --modules /dev/zero --memory-mb 128", 2,
+        "heki simulate: /dev/zero: is a character device, not a regular file or a folder")]
+    [InlineData("simulate --sqlite-path fifo", 2, "heki simulate: journal fifo: is not a regular file (a device, pipe or socket cannot hold a journal)")]
+    [InlineData("kernel-data --kernel fifo", 1, "heki kernel-data: fifo: is a FIFO (named pipe), not a regular file")]
+    [InlineData("kernel-data --kernel kernel.txt --modules fifo", 1, "heki kernel-data: fifo: is a FIFO (named pipe), not a regular file or a folder")]
+    public void An_input_that_is_a_FIFO_or_a_device_is_named_and_never_opened(string args, int status, string says)
+    {
+        // Opening a FIFO without a writer blocks forever; /dev/zero never ends: either would hang the command.
+        Assert.Equal(0, MakeFifo(_folder.File("fifo"), 0b110_110_110));
+        using (var kernel = new StreamWriter(_folder.File("kernel.txt")))
+            HekiActors.Simulation.Kernels.KernelDataFile.Write(kernel, HekiActors.Simulation.Kernels.ShippedKernels.Debian);
+
+        var result = HekiProcess.Run(args.Split(' '), _folder.Path);
+
+        Assert.Equal(status, result.ExitCode);
+        Assert.Equal(says, result.Error.Split('\n')[0]);
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
+    private static extern int MakeFifo(string path, int mode);
+
     [Fact]
     public void A_flag_before_a_scenario_file_still_takes_the_file_as_the_scenario()
     {

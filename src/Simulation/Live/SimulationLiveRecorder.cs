@@ -83,6 +83,10 @@ public sealed class SimulationLiveRecorder : IProgress<SimulationProgress>, IWar
     private readonly Lock _gate = new();
     private long _pfRead, _pfWrite, _pfExec, _crPinBlocks, _emitted, _suppressed;
     private RunState _state;
+    private double _lastSampleAt = double.NegativeInfinity;
+
+    /// <summary>Samples closer than this to the previous one replace it.</summary>
+    public static readonly TimeSpan MinimumSpacing = SimulationCoordinator.ProgressInterval / 5;
 
     /// <param name="spec">The run (its profile and size label the page).</param>
     /// <param name="latencies">The latency listener (shared by a command's runs), or null for no latency series.</param>
@@ -171,7 +175,13 @@ public sealed class SimulationLiveRecorder : IProgress<SimulationProgress>, IWar
             var seconds = Seconds();
             for (var s = 0; s < SeriesKeys.Count; s++)
                 _sample[s] = figures[SeriesKeys[s]];
-            Timeline.Append(seconds, _sample);
+            // A delayed timer delivers its ticks back to back: a sample within a fifth of the interval of the last one
+            // replaces it (a rate over a few microseconds means nothing), and the final one keeps its place at the end.
+            if (seconds - _lastSampleAt < MinimumSpacing.TotalSeconds)
+                Timeline.ReplaceLast(seconds, _sample);
+            else
+                Timeline.Append(seconds, _sample);
+            _lastSampleAt = seconds;
             if (final is not null)
                 Final = final;
             _state = new RunState(value.Phase, value.Fraction, value.VmsBooted, value.VmsTotal, seconds, figures);

@@ -63,4 +63,16 @@ public sealed class SimulationLiveRecorderTests
         Assert.True(accesses.Zip(accesses.Skip(1)).All(p => p.Item2 >= p.Item1), "a running total never shrinks");
         Assert.Equal(result.Counts.Accesses, (long)accesses[^1]);
     }
+
+    [Fact]
+    public void Ticks_delivered_back_to_back_make_one_sample_not_two_at_the_same_time()
+    {
+        var recorder = new SimulationLiveRecorder(Spec(HekiProfile.Hardened), latencies: null);
+        recorder.Report(new SimulationProgress("run", 6, 6, 100, 0, 0, 0, TimeSpan.FromSeconds(1), 0.1));
+        recorder.Report(new SimulationProgress("run", 6, 6, 200, 0, 0, 0, TimeSpan.FromSeconds(1), 0.2));
+
+        var slice = recorder.Timeline.Read(0, 0);
+        Assert.Equal(1, slice.Count);
+        Assert.Equal(200, slice.Values[0][0]); // the newer figures win
+    }
 }

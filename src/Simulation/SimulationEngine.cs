@@ -41,6 +41,9 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
             throw new ArgumentOutOfRangeException(nameof(spec), spec.AccessesPerVcpu, "accesses per vCPU must not be negative");
         if (spec.Duration is null && spec.AccessesPerVcpu is null)
             throw new ArgumentException("a simulation needs a duration or an access count per vCPU", nameof(spec));
+        // A guest kernel that cannot boot in this guest would fail inside every VM's actor: refuse the spec instead.
+        if (spec.Guest.Problem(spec.MemoryMbPerVm) is { } kernelProblem)
+            throw new ArgumentException(kernelProblem, nameof(spec));
 
         var sink = new CountingWarningSink(_options.WarningSink);
         var options = new HekiHostOptions(

@@ -28,7 +28,7 @@ public sealed class SimulateCommandTests
         var file = folder.File("base.yaml", "vms: 5\nvcpus: 3\nseed: 9\nprofile: heki-v2\nmbec: true\nduration: 5s\nrounds: 4\n");
         var engine = new FakeSimulationEngine();
 
-        var (code, _, error) = Samples.Run(engine, file, "--no-progress", "--vms", "8", "--vcpus", "1", "--memory-mb", "64",
+        var (code, _, error) = Samples.Run(engine, file, "--no-progress", "--kernel", "synthetic", "--vms", "8", "--vcpus", "1", "--memory-mb", "64",
             "--profile", "hardened", "--no-mbec", "--accesses-per-vcpu", "1000", "--rounds", "2", "--seed", "77",
             "--journal", "sqlite", "--sqlite-path", Path.Combine(folder.Path, "j.db"));
 

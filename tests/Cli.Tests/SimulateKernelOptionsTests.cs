@@ -41,7 +41,6 @@ public sealed class SimulateKernelOptionsTests
     [InlineData("--run-modules must be a number of modules or a comma-separated list of module names, got a,,b", "--kernel", "debian", "--run-modules", "a,,b")]
     [InlineData("the kernel debian-6.1.0-47-amd64 needs at least 94 MiB of guest memory, got 64", "--kernel", "debian", "--memory-mb", "64")]
     [InlineData("the synthetic guest has no real modules", "--kernel", "synthetic", "--boot-modules", "2")]
-    [InlineData("modules need a real kernel: give --kernel", "--run-modules", "3")]
     [InlineData("/no/such/vmlinuz: no such file", "--kernel", "/no/such/vmlinuz")]
     [InlineData("/no/such/modules: no such file or folder", "--kernel", "debian", "--modules", "/no/such/modules")]
     public void Bad_kernel_settings_are_usage_errors_that_name_the_problem(string problem, params string[] args)
@@ -53,6 +52,26 @@ public sealed class SimulateKernelOptionsTests
         Assert.Equal(2, code);
         Assert.Contains(problem, error, StringComparison.Ordinal);
         Assert.Empty(engine.Runs);
+    }
+
+    [Fact]
+    public void Module_choices_without_a_kernel_apply_to_the_default_guest_which_must_be_a_real_one()
+    {
+        var engine = new FakeSimulationEngine();
+
+        var (code, _, error) = Samples.Run(engine, "--no-progress", "--run-modules", "3");
+
+        if (GuestKernelSpec.Default.Package is null)
+        {
+            Assert.Equal(2, code);
+            Assert.Contains("modules need a real kernel: give --kernel", error, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.True(code == 0, error);
+            Assert.Same(GuestKernelSpec.Default.Package, engine.Runs[0].Kernel!.Package);
+            Assert.Equal(3, engine.Runs[0].Kernel!.RunModules.Count);
+        }
     }
 
     [Fact]

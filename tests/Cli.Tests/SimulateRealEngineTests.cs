@@ -21,7 +21,7 @@ public sealed class SimulateRealEngineTests
         var record = folder.File("tiny.jsonl");
         var report = folder.File("tiny.json");
 
-        var (code, output, error) = Heki("simulate", "--vms", "2", "--memory-mb", "64", "--accesses-per-vcpu", "2000",
+        var (code, output, error) = Heki("simulate", "--kernel", "synthetic", "--vms", "2", "--memory-mb", "64", "--accesses-per-vcpu", "2000",
             "--rounds", "2", "--profile", "both", "--record", record, "--report", report, "--no-progress");
 
         Assert.True(code == 0, error);

@@ -1,3 +1,4 @@
+using HekiActors.Simulation.Guest;
 using HekiActors.Memory;
 using HekiActors.Protocol;
 
@@ -53,7 +54,7 @@ public sealed class LazyWorkTests
     {
         var spec = new SimulationSpec(Vms: 1, VcpusPerVm: 1, MemoryMbPerVm: 64, HekiProfile.Hardened, Mbec: true,
             Duration: TimeSpan.FromSeconds(1), AccessesPerVcpu: null, Rounds: 2, Seed: 3, WorkloadMix.Default,
-            AttackMix.None with { WriteKernelText = int.MaxValue });
+            AttackMix.None with { WriteKernelText = int.MaxValue }, Kernel: GuestKernelSpec.Synthetic);
         var before = GC.GetTotalAllocatedBytes();
 
         var result = await new SimulationEngine().RunAsync(spec, null, null, CancellationToken.None);
@@ -73,7 +74,7 @@ public sealed class LazyWorkTests
         var recorder = new CancelAfterAttacks(100, cancel);
         var spec = new SimulationSpec(Vms: 2, VcpusPerVm: 1, MemoryMbPerVm: 64, HekiProfile.Hardened, Mbec: true,
             Duration: null, AccessesPerVcpu: 1000, Rounds: 1, Seed: 3, WorkloadMix.Default,
-            AttackMix.None with { ClearPinnedCr = int.MaxValue });
+            AttackMix.None with { ClearPinnedCr = int.MaxValue }, Kernel: GuestKernelSpec.Synthetic);
 
         var result = await new SimulationEngine().RunAsync(spec, null, recorder, cancel.Token).WaitAsync(TimeSpan.FromSeconds(60));
 

@@ -14,7 +14,8 @@ public sealed class SimulationCoordinatorStopTests : TestKit
 {
     private static readonly SimulationSpec Spec = new(
         Vms: 3, VcpusPerVm: 1, MemoryMbPerVm: 64, Profile: HekiProfile.Hardened, Mbec: true, Duration: TimeSpan.FromMinutes(10),
-        AccessesPerVcpu: null, Rounds: 2, Seed: 1, Workload: WorkloadMix.Default, Attacks: AttackMix.Default);
+        AccessesPerVcpu: null, Rounds: 2, Seed: 1, Workload: WorkloadMix.Default, Attacks: AttackMix.Default,
+        Kernel: HekiActors.Simulation.Guest.GuestKernelSpec.Synthetic); // 64 MiB: the synthetic guest, whatever the default
 
     private readonly Akka.TestKit.TestProbe _hypervisor;
     private readonly Akka.TestKit.TestProbe _warnings;

@@ -1,3 +1,4 @@
+using HekiActors.Simulation.Guest;
 using System.Collections.Concurrent;
 using HekiActors.Simulation;
 using HekiActors.Memory;
@@ -8,9 +9,10 @@ namespace HekiActors.Simulation.Tests;
 /// <summary>The simulation engine end to end: determinism, profiles' attack outcomes, recording and replay.</summary>
 public sealed class SimulationEngineTests
 {
+    // Pinned to the synthetic guest: these figures are the engine's, whatever the default guest (GuestKernelSpec.DefaultChoice).
     private static SimulationSpec Small(ulong seed = 7, HekiProfile profile = HekiProfile.Hardened, long accesses = 20_000) => new(
         Vms: 4, VcpusPerVm: 2, MemoryMbPerVm: 64, Profile: profile, Mbec: true, Duration: null, AccessesPerVcpu: accesses,
-        Rounds: 3, Seed: seed, Workload: WorkloadMix.Default, Attacks: AttackMix.Default);
+        Rounds: 3, Seed: seed, Workload: WorkloadMix.Default, Attacks: AttackMix.Default, Kernel: GuestKernelSpec.Synthetic);
 
     private static Task<SimulationResult> Run(SimulationSpec spec, ISimulationRecorder? recorder = null) =>
         new SimulationEngine().RunAsync(spec, null, recorder, CancellationToken.None);

@@ -43,7 +43,7 @@ public sealed class SimulateLimitsProcessTests
     public void Attacks_of_2147483647_per_round_are_refused_by_nothing_but_memory_and_end_within_their_duration()
     {
         using var folder = new TempFolder();
-        var file = folder.File("many-attacks.yaml", "vms: 1\nvcpus: 1\nmemory_mb: 64\nattacks:\n  write_kernel_text: 2147483647\n");
+        var file = folder.File("many-attacks.yaml", "vms: 1\nvcpus: 1\nmemory_mb: 64\nkernel:\n  image: synthetic\nattacks:\n  write_kernel_text: 2147483647\n");
 
         var clock = Stopwatch.StartNew();
         var result = HekiProcess.Run(["simulate", file, "--duration", "2s", "--rounds", "2", "--no-progress"]);

@@ -109,6 +109,16 @@ public sealed class RealKernelSimulationTests
         Assert.All(new[] { synthetic, debian }, r => Assert.All(r.Attacks, t => Assert.Equal(0, t.Succeeded)));
     }
 
+    [Fact]
+    public async Task A_spec_whose_kernel_does_not_fit_its_guest_is_refused_before_anything_runs()
+    {
+        var spec = Spec(HekiProfile.Hardened, vms: 1) with { MemoryMbPerVm = 64 };
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => Run(spec));
+
+        Assert.Contains("needs at least 94 MiB of guest memory, got 64", error.Message, StringComparison.Ordinal);
+    }
+
     private sealed class LinesRecorder : ISimulationRecorder
     {
         private readonly Lock _gate = new();

@@ -18,7 +18,7 @@ public sealed class HtmlReportTests(Browser browser) : IClassFixture<Browser>, I
         var html = Path.Combine(_folder, "report.html");
         var report = Path.Combine(_folder, "report.json");
         var record = Path.Combine(_folder, "run.jsonl");
-        var run = SimulateInProcess.Start("--vms", "16", "--vcpus", "2", "--memory-mb", "256", "--duration", "3s", "--rounds", "6",
+        var run = SimulateInProcess.Start("--vms", "16", "--vcpus", "2", "--memory-mb", "256", "--kernel", "synthetic", "--duration", "3s", "--rounds", "6",
             "--profile", "both", "--no-progress", "--report", report, "--record", record, "--html", html);
         Assert.Equal(0, await run.Exit);
 

@@ -19,7 +19,7 @@ public sealed class LivePageTests(Browser browser) : IClassFixture<Browser>, IDi
         Skip.If(!Browser.Installed && !Browser.Required, $"{Browser.Chromium} is not installed (apt-get install -y chromium)");
         Assert.True(Browser.Installed, $"{Browser.Chromium} is missing: .ci/services installs it");
         var report = Path.Combine(_folder, "run.json");
-        var run = SimulateInProcess.Start("--vms", "24", "--vcpus", "2", "--memory-mb", "256", "--duration", "8s", "--rounds", "8",
+        var run = SimulateInProcess.Start("--vms", "24", "--vcpus", "2", "--memory-mb", "256", "--kernel", "synthetic", "--duration", "8s", "--rounds", "8",
             "--no-progress", "--report", report, "--dashboard");
         var url = await run.DashboardUrlAsync(TimeSpan.FromSeconds(60));
         var page = await browser.Context!.NewPageAsync();

@@ -1,6 +1,7 @@
 using HekiActors.Memory;
 using HekiActors.Observability;
 using HekiActors.Protocol;
+using HekiActors.Simulation.Guest;
 using HekiActors.Simulation.Live;
 
 namespace HekiActors.Simulation.Tests.Live;
@@ -13,7 +14,8 @@ public sealed class SimulationLiveRecorderTests
 {
     private static SimulationSpec Spec(HekiProfile profile) => new(
         Vms: 6, VcpusPerVm: 2, MemoryMbPerVm: 64, Profile: profile, Mbec: true, Duration: null, AccessesPerVcpu: 30_000,
-        Rounds: 3, Seed: 11, Workload: WorkloadMix.Default, Attacks: AttackMix.Default);
+        Rounds: 3, Seed: 11, Workload: WorkloadMix.Default, Attacks: AttackMix.Default,
+        Kernel: GuestKernelSpec.Synthetic); // 64 MiB VMs: the synthetic guest, whatever the default guest
 
     [Theory]
     [InlineData(HekiProfile.Hardened)]

@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -83,6 +86,55 @@ public sealed class SimulateDashboardOptionsTests
         var (code, _, error) = Samples.Run(new FakeSimulationEngine(), "--html", "/nonexistent-heki/r.html");
         Assert.Equal(2, code);
         Assert.Contains("--html", error);
+    }
+
+    [Theory]
+    [InlineData("--dashboard")]
+    [InlineData("--metrics-port")]
+    public void A_port_in_use_stops_the_command_before_the_run_in_one_line_and_keeps_an_earlier_recording(string option)
+    {
+        using var folder = new TempFolder();
+        var record = folder.File("run.jsonl", "an earlier recording\n");
+        var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        try
+        {
+            var port = ((IPEndPoint)taken.LocalEndpoint).Port.ToString(CultureInfo.InvariantCulture);
+            var engine = new FakeSimulationEngine();
+            var (code, _, error) = Samples.Run(engine, option, port, "--record", record, "--no-progress");
+            Assert.Equal(1, code);
+            Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.StartsWith("heki simulate: ", error);
+            Assert.Empty(engine.Runs);
+            Assert.Equal("an earlier recording\n", File.ReadAllText(record));
+        }
+        finally
+        {
+            taken.Stop();
+        }
+    }
+
+    [Fact]
+    public void Html_to_standard_output_is_refused()
+    {
+        var engine = new FakeSimulationEngine();
+        var (code, _, error) = Samples.Run(engine, "--html", "-");
+        Assert.Equal(2, code);
+        Assert.Contains("--html needs a file name", error);
+        Assert.Empty(engine.Runs);
+    }
+
+    [Theory]
+    [InlineData("--html", "/proc/heki-no-such.html")]
+    [InlineData("--report", "/proc/heki-no-such.json")]
+    [InlineData("--record", "/proc/heki-no-such.jsonl")]
+    public void An_output_that_cannot_be_created_is_refused_before_the_run_not_lost_after_it(string option, string path)
+    {
+        var engine = new FakeSimulationEngine();
+        var (code, _, error) = Samples.Run(engine, option, path, "--no-progress");
+        Assert.Equal(2, code);
+        Assert.Equal($"heki simulate: {option} cannot write {path}: a file cannot be created there", error.Split('\n')[0]);
+        Assert.Empty(engine.Runs);
     }
 
     [Fact]

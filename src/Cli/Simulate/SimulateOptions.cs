@@ -188,6 +188,12 @@ public sealed class SimulateOptions
             throw new UsageException("--record needs a file name (standard output carries the report)");
         }
 
+        var html = NonEmpty(parse.GetValue(Html), "--html");
+        if (html == SimulationRunner.StandardOutput)
+        {
+            throw new UsageException("--html needs a file name (standard output carries the report)");
+        }
+
         // The file is read first, so its errors come before option errors: they are the ones with line numbers.
         var scenario = file is null ? Simulate.Scenario.Default : ScenarioFile.Load(file);
         scenario = overrides.ApplyTo(scenario);
@@ -215,7 +221,7 @@ public sealed class SimulateOptions
         return new SimulationRunner.Request(scenario, record, report, progress, LiveProgress: true, Telemetry: telemetry, ScenarioPath: file)
         {
             DashboardPort = dashboard,
-            HtmlPath = NonEmpty(parse.GetValue(Html), "--html"),
+            HtmlPath = html,
             CommandLine = CommandText(parse),
         };
     }

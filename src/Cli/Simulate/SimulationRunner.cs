@@ -61,30 +61,18 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
             return ExitCodes.Usage;
         }
 
-        if (request.ReportPath is { } reportPath && reportPath != StandardOutput)
+        // Every output that could never be written is refused now, before the run, rather than lost after it.
+        foreach (var (option, path) in OutputFiles(request, specs))
         {
-            CheckWritable(reportPath, "--report");
-        }
-
-        if (request.HtmlPath is { } htmlPath)
-        {
-            CheckWritable(htmlPath, "--html");
+            OutputFile.Check(path, option);
         }
 
         // Checked and locked before any actor system starts; held until every profile's run has shut down.
         using var journals = JournalFiles.Open(specs.Where(s => s.Journal == JournalKind.Sqlite).Select(s => s.SqlitePath!));
-        // A record file that cannot be written stops the run: its recording would be incomplete.
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var recorders = OpenRecorders(request.RecordPath, scenario, specs, _ => stop.Cancel());
         // Around every profile's run and the reports, so the last scrape or export still sees the final counts.
         using var telemetry = StartTelemetry(request.Telemetry ?? TelemetryOptions.Off);
         if (telemetry is null)
         {
-            foreach (var recorder in recorders ?? [])
-            {
-                recorder.Dispose();
-            }
-
             return ExitCodes.Failed;
         }
 
@@ -94,13 +82,14 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
         await using var server = StartDashboard(request, live);
         if (request.DashboardPort is not null && server is null)
         {
-            foreach (var recorder in recorders ?? [])
-            {
-                recorder.Dispose();
-            }
-
             return ExitCodes.Failed;
         }
+
+        // Created (truncated) only once nothing else can stop the command before the run: a port in use must not
+        // cost the user an earlier recording.
+        // A record file that cannot be written stops the run: its recording would be incomplete.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var recorders = OpenRecorders(request.RecordPath, scenario, specs, _ => stop.Cancel());
 
         var results = new List<SimulationResult>();
         var displays = new List<ProgressDisplay>();
@@ -268,6 +257,10 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
         }
     }
 
+    /// <summary>The files the command writes besides the journal (whose own checks are <see cref="JournalFiles"/>').</summary>
+    private static IEnumerable<(string Option, string Path)> OutputFiles(Request request, IReadOnlyList<SimulationSpec> specs) =>
+        FilesOf(request, specs).Where(use => use.Role is "--record" or "--report" or "--html" && use.Path is not null).Select(use => (use.Role, use.Path!));
+
     /// <summary>Ends the run's telemetry and says on one line if any of it was lost (issue 9: nothing silently lost).</summary>
     private TelemetrySummary? EndTelemetry(TelemetrySession telemetry)
     {
@@ -339,7 +332,7 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
             FileStream created;
             try
             {
-                created = File.Create(path);
+                created = OutputFile.OpenWrite(path);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -388,13 +381,20 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
         using var feed = new MemoryStream();
         DashboardFeed.Write(feed, live, events: true);
         var html = DashboardPage.Report(live.About.Command, System.Text.Encoding.UTF8.GetString(feed.ToArray()));
+        FileStream created;
         try
         {
-            File.WriteAllText(path, html);
+            created = OutputFile.OpenWrite(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new OutputFailedException($"--html {path}", e);
+        }
+
+        using (var file = new CheckedStream(created, $"--html {path}"))
+        {
+            file.Write(new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(html));
+            file.Flush();
         }
 
         error.WriteLine($"HTML report written to {path}");
@@ -427,7 +427,6 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
             foreach (var spec in specs)
             {
                 var file = specs.Count > 1 ? Scenario.PerProfilePath(path, spec.Profile) : path;
-                CheckWritable(file, "--record");
                 recorders.Add(new RecordFileWriter(file, scenario.Name, spec, onFailure));
             }
 
@@ -442,21 +441,6 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
 
             throw e as UsageException
                 ?? new UsageException($"--record cannot create {path}: {(e is UnauthorizedAccessException ? "permission denied" : e.Message)}");
-        }
-    }
-
-    /// <summary>Refuses a report path whose folder does not exist before the run, rather than losing the report after it.</summary>
-    private static void CheckWritable(string path, string option)
-    {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (directory is not null && !Directory.Exists(directory))
-        {
-            throw new UsageException($"{option} cannot write {path}: folder {directory} does not exist");
-        }
-
-        if (Directory.Exists(path))
-        {
-            throw new UsageException($"{option} cannot write {path}: it is a folder");
         }
     }
 }

@@ -61,6 +61,7 @@ public sealed class HtmlReportTests(Browser browser) : IClassFixture<Browser>, I
 
         ReportFigures.AssertEqual(await ReportFigures.ReadAsync(page, "#report-table"), json.RootElement);
         ReportFigures.AssertEqual(await ReportFigures.ReadAsync(page, "#attacks-table"), json.RootElement, vocabulary: false);
+        ReportFigures.AssertEqual(await ReportFigures.ReadAsync(page, "#guest-kernel-table"), json.RootElement, vocabulary: false);
 
         // How to reproduce: the command, the seed and the recording.
         var reproduce = await page.InnerTextAsync("#reproduce");

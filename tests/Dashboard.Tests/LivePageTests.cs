@@ -52,6 +52,8 @@ public sealed class LivePageTests(Browser browser) : IClassFixture<Browser>, IDi
         using var json = JsonDocument.Parse(await File.ReadAllTextAsync(report));
         var cells = await ReportFigures.ReadAsync(page, "#report-table");
         ReportFigures.AssertEqual(cells, json.RootElement);
+        ReportFigures.AssertEqual(await ReportFigures.ReadAsync(page, "#attacks-table"), json.RootElement, vocabulary: false);
+        ReportFigures.AssertEqual(await ReportFigures.ReadAsync(page, "#guest-kernel-table"), json.RootElement, vocabulary: false);
         // The accesses chart ends on the report's count.
         var lastAccesses = await page.EvaluateAsync<double>("() => { const s = window.heki.runs[0].timeline.series.accesses; return s[s.length - 1]; }");
         Assert.Equal(json.RootElement.GetProperty("runs")[0].GetProperty("counts").GetProperty("accesses").GetDouble(), lastAccesses);

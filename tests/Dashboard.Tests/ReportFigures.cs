@@ -67,6 +67,8 @@ internal static class ReportFigures
     {
         _ when key.StartsWith("latency_ns.", StringComparison.Ordinal) => ReportFormat.Duration(value),
         "accesses_per_second" => ReportFormat.Rate(value) + " accesses/s",
+        // The guest kernel's means per boot, as the text report writes them: whole, or with one decimal.
+        _ when key.StartsWith("guest_kernel.", StringComparison.Ordinal) && value != Math.Floor(value) => value.ToString("N1", CultureInfo.InvariantCulture),
         _ => ReportFormat.Count((long)value),
     };
 

@@ -45,6 +45,9 @@ public sealed class SimulationLiveRecorder : IProgress<SimulationProgress>, IWar
         .. HekiVocabulary.Latencies.SelectMany(l => new[] { l.Key + ".p50", l.Key + ".p90", l.Key + ".p99" }),
     ];
 
+    /// <summary>The latency percentiles come last in <see cref="SeriesKeys"/>: three per latency.</summary>
+    private static readonly int FirstLatencySeries = SeriesKeys.Count - 3 * HekiVocabulary.Latencies.Count;
+
     /// <summary>The counts the figures panel shows while the run goes on (vocabulary keys; at the end the report's).</summary>
     public static IReadOnlyList<HekiCount> LiveCounts { get; } =
     [
@@ -104,6 +107,12 @@ public sealed class SimulationLiveRecorder : IProgress<SimulationProgress>, IWar
 
         Offenders = new TopOffenders<VmEvent>(topOffenders, categories: 2);
         _state = new RunState("boot", 0, 0, spec.Vms, 0, new Dictionary<string, double>());
+        // The run starts from nothing: every count is 0 at second 0 (no latency measured yet), so each chart starts
+        // where the run does, not at the first progress report (the actor system's start-up comes before it).
+        for (var s = 0; s < SeriesKeys.Count; s++)
+            _sample[s] = s >= FirstLatencySeries ? double.NaN : 0;
+        Timeline.Append(0, _sample);
+        _lastSampleAt = 0;
     }
 
     public SimulationSpec Spec { get; }

@@ -71,10 +71,29 @@ public sealed class SimulationLiveRecorderTests
     {
         var recorder = new SimulationLiveRecorder(Spec(HekiProfile.Hardened), latencies: null);
         recorder.Report(new SimulationProgress("run", 6, 6, 100, 0, 0, 0, TimeSpan.FromSeconds(1), 0.1));
+        var samples = recorder.Timeline.Count;
         recorder.Report(new SimulationProgress("run", 6, 6, 200, 0, 0, 0, TimeSpan.FromSeconds(1), 0.2));
 
         var slice = recorder.Timeline.Read(0, 0);
+        Assert.Equal(samples, slice.Count);
+        Assert.Equal(200, slice.Values[0][^1]); // the newer figures win
+    }
+
+    [Fact]
+    public void The_timeline_starts_at_second_zero_with_every_count_zero_and_no_latency()
+    {
+        var recorder = new SimulationLiveRecorder(Spec(HekiProfile.Hardened), latencies: null);
+
+        var slice = recorder.Timeline.Read(0, 0);
         Assert.Equal(1, slice.Count);
-        Assert.Equal(200, slice.Values[0][0]); // the newer figures win
+        Assert.Equal(0, slice.Seconds[0]);
+        for (var s = 0; s < SimulationLiveRecorder.SeriesKeys.Count; s++)
+        {
+            var key = SimulationLiveRecorder.SeriesKeys[s];
+            if (key.EndsWith(".p50", StringComparison.Ordinal) || key.EndsWith(".p90", StringComparison.Ordinal) || key.EndsWith(".p99", StringComparison.Ordinal))
+                Assert.True(double.IsNaN(slice.Values[s][0]), $"{key}: a latency before any was measured");
+            else
+                Assert.Equal(0, slice.Values[s][0]);
+        }
     }
 }

@@ -21,7 +21,7 @@
   };
   const PERCENTILE_COLOURS = { p50: PALETTE.blue, p90: PALETTE.orange, p99: PALETTE.vermillion };
   const DASHES = [[], [10, 5], [2, 4], [12, 4, 2, 4]];
-  const LABEL_ROOM = 128; // px right of the plot for the lines' end labels
+  const LABEL_FONT = "600 11px system-ui, sans-serif"; // the lines' end labels (scaled by the device's pixel ratio)
   const DASH_NAMES = ["solid", "dashed", "dotted", "dashed"]; // the legend's marker for each line style
 
   const live = window.HEKI_LIVE || null;
@@ -31,6 +31,9 @@
   // ---- numbers ----------------------------------------------------------------------------------------------
 
   function count(v) { return v == null ? "–" : Math.round(v).toLocaleString("en-US"); }
+
+  // A count, or a mean per boot with one decimal (the text report's guest-kernel rows).
+  function perBoot(v) { return Number.isInteger(v) ? count(v) : v.toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 }); }
 
   // A duration given in nanoseconds, in the unit of the text report (ReportFormat.Duration): 14 ns, 3.20 µs, 1.32 ms.
   function duration(ns) {
@@ -135,8 +138,9 @@
         draw: [u => {
           const ctx = u.ctx;
           ctx.save();
-          ctx.font = `600 ${Math.round(11 * devicePixelRatio)}px system-ui, sans-serif`;
+          ctx.font = LABEL_FONT.replace("11px", Math.round(11 * devicePixelRatio) + "px");
           ctx.textBaseline = "middle";
+          ctx.textAlign = "left"; // uPlot leaves the context as its axes drew: the label starts where the line ends
           const used = [];
           for (let s = 1; s < u.series.length; s++) {
             const data = u.data[s];
@@ -176,16 +180,33 @@
     return { min: min === Infinity ? 1 : min, max: max };
   }
 
+  // One time axis for every run too, from the start: the profiles' runs read against the same seconds.
+  function sharedDuration() {
+    let end = 0;
+    for (const run of state.runs) {
+      const t = run.timeline ? run.timeline.t : [];
+      if (t.length > 0 && t[t.length - 1] > end) end = t[t.length - 1];
+    }
+    return Math.max(1, end);
+  }
+
+  // Room right of the plot for the longest end label of the chart, so no label is cut at the edge.
+  function labelRoom(chart) {
+    const ctx = document.createElement("canvas").getContext("2d");
+    ctx.font = LABEL_FONT;
+    return Math.ceil(12 + Math.max(...chart.series.map(s => ctx.measureText(s.label).width)));
+  }
+
   function plotOptions(chart, width) {
     const latency = chart.kind === "latency";
     return {
       width: width,
       height: 220,
-      padding: [12, LABEL_ROOM, 0, 0],
+      padding: [12, labelRoom(chart), 0, 0],
       legend: { live: true, markers: { dash: (u, i) => DASH_NAMES[(i - 1) % DASH_NAMES.length] } },
       cursor: { drag: { x: true, y: false } },
       scales: {
-        x: { time: false },
+        x: { time: false, range: () => [0, sharedDuration()] },
         y: latency
           ? { distr: 3, range: () => { const r = sharedRange(chart); return uPlot.rangeLog(Math.max(1, r.min), Math.max(10, r.max), 10, true); } }
           : { range: () => { const r = sharedRange(chart); return [0, r.max > 0 ? r.max * 1.08 : 1]; } },
@@ -195,7 +216,8 @@
         { label: chart.unit, size: 64, values: (u, ticks) => ticks.map(latency ? axisDuration : axisNumber) },
       ],
       series: [
-        { label: "time (s)", value: (u, v) => (v == null ? "–" : v.toFixed(1) + " s") },
+        // The legend names the lines; values appear under the cursor only (nothing to read when it is away).
+        { label: "time", value: (u, v) => (v == null ? "" : "at " + v.toFixed(1) + " s") },
         ...chart.series.map((s, i) => ({
           label: s.label,
           stroke: colour(chart, s, i),
@@ -203,7 +225,7 @@
           dash: DASHES[i % DASHES.length],
           points: { show: false },
           spanGaps: latency,
-          value: (u, v) => (v == null ? "–" : latency ? duration(v) : chart.kind === "rate" ? rate(v) + "/s" : count(v)),
+          value: (u, v) => (v == null ? "" : latency ? duration(v) : chart.kind === "rate" ? rate(v) + "/s" : count(v)),
         })),
       ],
       plugins: [endLabels()],
@@ -396,8 +418,8 @@
     table.appendChild(el("thead", {}, [el("tr", {}, [el("th", { scope: "col", text: "guest kernel" }), ...runs.map(r => el("th", { scope: "col", text: r.profile }))])]));
     const body = el("tbody");
     for (const row of rows) {
-      body.appendChild(el("tr", {}, [el("th", { scope: "row", text: row.key.replace(/_/g, " ") }),
-        ...runs.map((r, i) => cell("guest_kernel." + row.key, i, row.values[i], typeof row.values[i] === "number" ? count(row.values[i]) : String(row.values[i] ?? "")))]));
+      body.appendChild(el("tr", {}, [el("th", { scope: "row", text: row.key.replace(/_/g, " ").replace(/\./g, ": ") }),
+        ...runs.map((r, i) => cell("guest_kernel." + row.key, i, row.values[i], typeof row.values[i] === "number" ? perBoot(row.values[i]) : String(row.values[i] ?? "")))]));
     }
     table.appendChild(body);
     return el("section", { class: "card" }, [el("h2", { text: "Guest kernel protections" }), table]);

@@ -47,8 +47,28 @@ internal static class CommandLineProblems
 
         if (parse.UnmatchedTokens.Count > 0)
             return $"unexpected argument '{parse.UnmatchedTokens[0]}'";
+        foreach (var argument in parse.CommandResult.Command.Arguments.Where(a => a.Arity.MinimumNumberOfValues > 0))
+        {
+            if (parse.GetResult(argument) is not { Tokens.Count: > 0 })
+                return $"{argument.Name} is missing";
+        }
+
         // Anything else in System.CommandLine's words, on one line.
         return parse.Errors.Count > 0 ? string.Join(' ', parse.Errors[0].Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries)) : null;
+    }
+
+    /// <summary>
+    /// Writes the first problem of <paramref name="parse"/> as <c>heki COMMAND: problem</c> and the <c>--help</c> hint to
+    /// <paramref name="error"/>; false (nothing written) when the command line is fine.
+    /// </summary>
+    public static bool Report(ParseResult parse, TextWriter error)
+    {
+        if (Describe(parse) is not { } problem)
+            return false;
+        var command = parse.CommandResult.Command.Name;
+        error.WriteLine($"heki {command}: {problem}");
+        error.WriteLine($"Try 'heki {command} --help'.");
+        return true;
     }
 
     private static bool LooksLikeOption(string word) => word.Length > 1 && word[0] == '-';

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
+using HekiActors.Cli.Journal;
+using HekiActors.Cli.Chaos;
 using HekiActors.Cli.Kernels;
 using HekiActors.Cli.Output;
 using HekiActors.Cli.Replay;
@@ -70,6 +72,8 @@ public static class Program
         root.Subcommands.Add(ReplayCommand.Build());
         root.Subcommands.Add(SimulateCommand.Build());
         root.Subcommands.Add(KernelDataCommand.Build());
+        root.Subcommands.Add(JournalCommand.Build());
+        root.Subcommands.Add(ChaosCommand.Build());
         root.Action = new NoCommandAction();
         return root;
     }

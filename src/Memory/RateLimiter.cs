@@ -3,7 +3,8 @@ namespace HekiActors.Memory;
 /// <summary>What one call to <see cref="RateLimiter.Check"/> decided.</summary>
 /// <param name="Allowed">The message may be printed.</param>
 /// <param name="SuppressedToReport">When non-zero, print "&lt;function&gt;: N callbacks suppressed" first.</param>
-public readonly record struct RateLimitDecision(bool Allowed, long SuppressedToReport);
+/// <param name="Timestamp">The limiter's clock when it decided (<see cref="TimeProvider.GetTimestamp"/>), for checkers.</param>
+public readonly record struct RateLimitDecision(bool Allowed, long SuppressedToReport, long Timestamp = 0);
 
 /// <summary>
 /// Linux ___ratelimit (lib/ratelimit.c) for one call site: a burst of messages per interval, the interval
@@ -70,11 +71,11 @@ public sealed class RateLimiter
         {
             _printed++;
             TotalAllowed++;
-            return new RateLimitDecision(true, report);
+            return new RateLimitDecision(true, report, now);
         }
 
         _missed++;
         TotalSuppressed++;
-        return new RateLimitDecision(false, report);
+        return new RateLimitDecision(false, report, now);
     }
 }

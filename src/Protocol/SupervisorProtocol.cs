@@ -31,3 +31,10 @@ public sealed record WarningStats(long[] Emitted, long[] Suppressed, long Suppre
 
     public long SuppressedAt(WarningSite site) => Suppressed[(int)site];
 }
+
+/// <summary>
+/// A VM incarnation began (create_vm) or ended (destroy_vm): the supervisor forgets that VM's own rate limiters, so a
+/// VM created again under the same id starts with fresh ones, as a new VM does (hardened, heki-semantics.md §8 and
+/// §10 "a new VM starts fresh"). heki-v2's limiters are host-wide by design and stay as they are.
+/// </summary>
+public sealed record ResetVmWarnings(string VmId) : IWarningMessage;

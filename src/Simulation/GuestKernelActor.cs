@@ -18,6 +18,13 @@ namespace HekiActors.Simulation;
 /// parallel. Permissions change only between workload phases, so a seed gives the same counts every time.
 /// Records each operation it performs, in order, in replay format.
 /// </summary>
+/// <remarks>
+/// A VM an earlier run left in a durable journal is taken over instead (<c>--resume</c>, <see cref="JournalStart"/>): the
+/// kernel does not boot (its protections and pins are in force), it reads back what it knows of its memory from the VM as
+/// the journal holds it (<see cref="GuestKernel.Resume"/>), and its recording starts with the lines that rebuild that VM
+/// (<see cref="ResumeLines"/>), so the recording replays on a fresh model. Any other VM of its id already there is a
+/// boot failure: a run never destroys what a journal holds on its own.
+/// </remarks>
 public sealed class GuestKernelActor : UntypedActor, IWithTimers
 {
     /// <summary>
@@ -58,8 +65,8 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
     private long _roundViolations;
     private bool _booted;
     private bool _created;
-    private bool _recreating;
     private bool _stopping;
+    private Memory.Vm.VmSnapshot? _resumeFrom;
     private bool _gaveUp; // failed, or stopped while booting: answers still coming are ignored
     private long _awaiting;
     private object _awaitingWhat = "";
@@ -70,9 +77,11 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
     private long _hostIntegrityFaults;
     private readonly string _profileTag;
 
+    /// <param name="resumeFrom">The VM as a durable journal holds it, to take over instead of creating one (<c>--resume</c>).</param>
     public GuestKernelActor(int index, string vmId, SimulationSpec spec, IActorRef hypervisor, IActorRef coordinator,
-        ISimulationRecorder? recorder, ulong runNonce)
+        ISimulationRecorder? recorder, ulong runNonce, Memory.Vm.VmSnapshot? resumeFrom = null)
     {
+        _resumeFrom = resumeFrom;
         _runNonce = runNonce;
         _index = index;
         _vmId = vmId;
@@ -87,15 +96,15 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
     }
 
     public static Props Props(int index, string vmId, SimulationSpec spec, IActorRef hypervisor, IActorRef coordinator,
-        ISimulationRecorder? recorder, ulong runNonce) =>
-        Akka.Actor.Props.Create(() => new GuestKernelActor(index, vmId, spec, hypervisor, coordinator, recorder, runNonce));
+        ISimulationRecorder? recorder, ulong runNonce, Memory.Vm.VmSnapshot? resumeFrom = null) =>
+        Akka.Actor.Props.Create(() => new GuestKernelActor(index, vmId, spec, hypervisor, coordinator, recorder, runNonce, resumeFrom));
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     protected override void OnReceive(object message)
     {
         // Answers to the request being awaited (while finishing, a rejection answers the counts instead).
-        if (_countsPending == 0 && message is VmCreated or VmDestroyed or CommandRejected or GuestAccessDone or HypercallDone or CrWriteDone)
+        if (_countsPending == 0 && message is VmCreated or CommandRejected or GuestAccessDone or HypercallDone or CrWriteDone)
         {
             if (_gaveUp)
                 return; // A late answer to a request this VM gave up on.
@@ -108,6 +117,9 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
                 Fail($"VM '{_vmId}' did not answer {_awaitingWhat} within {ReplyTimeout.TotalSeconds:0} s");
                 break;
             case ReplyOverdue:
+                break;
+            case BootVm when _resumeFrom is { } journaled:
+                Resume(journaled);
                 break;
             case BootVm:
                 CreateVm();
@@ -123,23 +135,11 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
                 _recorder?.Record(ReplayLines.Format(new CreateVmRequest(_vmId, _spec.MemoryMbPerVm, _spec.VcpusPerVm, _spec.Mbec, PrivateMemory: false)));
                 Run(_kernel.BootOperations().Select((op, i) => Step.Kernel(op, r => _kernel.BootCompleted(i, r.Value), _kernel.BootTag(i))), BootDone);
                 break;
-            case VmDestroyed:
-                // A VM of this id survived in a durable journal from an earlier run: start over with a fresh one.
-                _recorder?.Record(ReplayLines.Format(new DestroyVmRequest(_vmId)));
-                CreateVm();
-                break;
             case CommandRejected rejected when !_booted && _current is null:
-                if (!_recreating && rejected.Code == RejectionCode.VmExists)
-                {
-                    _recreating = true;
-                    _hypervisor.Tell(new DestroyVm(_vmId, NextRequestId()));
-                    Await("destroy_vm");
-                }
-                else
-                {
-                    Fail(rejected.Reason);
-                }
-
+                // VmExists: the journal holds a VM of this id that the run was not told to resume or destroy.
+                Fail(rejected.Code == RejectionCode.VmExists
+                    ? "the journal already holds a VM of this id from an earlier run, which this run was not told to resume or destroy"
+                    : rejected.Reason);
                 break;
             case CommandRejected rejected:
                 Fail($"VM '{_vmId}' rejected {_current?.Operation}: {rejected.Reason}");
@@ -177,6 +177,27 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
     {
         _awaitingWhat = what;
         Timers.StartSingleTimer(AwaitTimer, new ReplyOverdue(++_awaiting), ReplyTimeout);
+    }
+
+    /// <summary>
+    /// Takes over the VM an earlier run left in the journal instead of booting one: records the lines that rebuild it as
+    /// the journal holds it, reads back what the kernel knows of its memory, and is up. A VM whose immutable boot
+    /// protections are not this kernel's (another kernel, or a boot that failed back then) runs unprotected: a boot failure.
+    /// </summary>
+    private void Resume(Memory.Vm.VmSnapshot journaled)
+    {
+        _resumeFrom = null;
+        _created = true;
+        if (_recorder is not null)
+        {
+            foreach (var request in ResumeLines.For(_vmId, journaled))
+                _recorder.Record(ReplayLines.Format(request, tag: ResumeLines.Tag));
+        }
+
+        if (!_kernel.Resume(new ProtectedRuns(journaled.Runs), _spec.Mbec))
+            BootProtectionFailed($"the VM resumed from the journal does not hold this kernel's immutable boot protections (booted with another kernel, or its boot protection failed then)",
+                HekiTagValues.Rejected);
+        BootDone();
     }
 
     private void BootDone()

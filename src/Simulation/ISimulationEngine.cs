@@ -11,5 +11,13 @@ public interface ISimulationEngine
     /// warning decision as it is made (each #PF and refused CR write, with its VM): a live dashboard's source.
     /// </summary>
     Task<SimulationResult> RunAsync(SimulationSpec spec, IProgress<SimulationProgress>? progress,
+        ISimulationRecorder? recorder, CancellationToken cancellationToken) =>
+        RunAsync(spec, JournalStart.None, progress, recorder, cancellationToken);
+
+    /// <summary>
+    /// <see cref="RunAsync(SimulationSpec, IProgress{SimulationProgress}?, ISimulationRecorder?, CancellationToken)"/> on a
+    /// journal that holds VMs of an earlier run: <paramref name="start"/> says which to destroy first and which to take over.
+    /// </summary>
+    Task<SimulationResult> RunAsync(SimulationSpec spec, JournalStart start, IProgress<SimulationProgress>? progress,
         ISimulationRecorder? recorder, CancellationToken cancellationToken);
 }

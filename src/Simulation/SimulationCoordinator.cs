@@ -60,10 +60,17 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
     private int _vmsUp;
     private string? _failure;
     private bool _completing;
+    // The journal's VMs of an earlier run: destroyed before the boot (--fresh), or taken over by their guests (--resume).
+    private readonly IReadOnlyList<string> _destroy;
+    private readonly Dictionary<string, Memory.Vm.VmSnapshot> _resume;
+    private int _destroying;
 
+    /// <param name="start">What to do first with the VMs an earlier run left in a durable journal (none: nothing).</param>
     public SimulationCoordinator(SimulationSpec spec, IProgress<SimulationProgress>? progress, ISimulationRecorder? recorder, int bootConcurrency,
-        ulong runNonce)
+        ulong runNonce, JournalStart? start = null)
     {
+        _destroy = start?.Destroy ?? [];
+        _resume = new Dictionary<string, Memory.Vm.VmSnapshot>(start?.Resume ?? JournalStart.None.Resume, StringComparer.Ordinal);
         _runNonce = runNonce;
         _spec = spec;
         _progress = progress;
@@ -76,8 +83,8 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(SimulationSpec spec, IProgress<SimulationProgress>? progress, ISimulationRecorder? recorder, int bootConcurrency,
-        ulong runNonce) =>
-        Akka.Actor.Props.Create(() => new SimulationCoordinator(spec, progress, recorder, bootConcurrency, runNonce));
+        ulong runNonce, JournalStart? start = null) =>
+        Akka.Actor.Props.Create(() => new SimulationCoordinator(spec, progress, recorder, bootConcurrency, runNonce, start));
 
     /// <summary>The VM id of the <paramref name="index"/>-th simulated VM.</summary>
     public static string VmId(int index) => "sim-" + index.ToString("D5", System.Globalization.CultureInfo.InvariantCulture);
@@ -93,10 +100,26 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
                 Context.Watch(_hypervisor);
                 CreateAttackSeries();
                 Timers.StartPeriodicTimer("progress", ProgressTick.Instance, ProgressInterval);
-                for (var i = 0; i < Math.Min(_bootConcurrency, _spec.Vms); i++)
-                    BootNext();
-                if (_stopping && _started == 0)
-                    RequestWarningStats(); // stopped (a journal failed) before anything could boot
+                if (_destroy.Count > 0)
+                    DestroyEarlierVms();
+                else
+                    StartBoot();
+                break;
+            case VmDestroyed when _destroying > 0:
+                if (--_destroying == 0)
+                    StartBoot();
+                break;
+            case CommandRejected rejected when _destroying > 0:
+                _destroying = 0;
+                _failure ??= $"a VM an earlier run left in the journal could not be destroyed (--fresh): {rejected.Reason}";
+                Stop();
+                break;
+            case DestroysOverdue when _destroying > 0:
+                _destroying = 0;
+                _failure ??= $"the VMs an earlier run left in the journal were not destroyed within {ReplyTimeout.TotalSeconds:0} s (--fresh)";
+                Stop();
+                break;
+            case DestroysOverdue:
                 break;
             case JournalFailed failed:
                 _failure ??= $"the journal failed for {failed.PersistenceId}: {failed.Reason}";
@@ -148,6 +171,35 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
         }
     }
 
+    /// <summary>
+    /// <c>--fresh</c>: destroys every VM an earlier run left in the journal, all at once (they share nothing), before the
+    /// first boot. Not part of the run: nothing is recorded or counted.
+    /// </summary>
+    private void DestroyEarlierVms()
+    {
+        _destroying = _destroy.Count;
+        for (var i = 0; i < _destroy.Count; i++)
+            _hypervisor.Tell(new DestroyVm(_destroy[i], RequestIds.Derive(0xF4E5, _runNonce, (ulong)i)));
+        Timers.StartSingleTimer("destroys", DestroysOverdue.Instance, ReplyTimeout);
+    }
+
+    private void StartBoot()
+    {
+        Timers.Cancel("destroys");
+        if (_stopping)
+        {
+            if (_replyTo is not null && !_completing)
+                RequestWarningStats(); // stopped before anything could boot
+            return;
+        }
+
+        for (var i = 0; i < Math.Min(_bootConcurrency, _spec.Vms); i++)
+            BootNext();
+    }
+
+    /// <summary>How long <c>--fresh</c> waits for the destroys, as a guest waits for one answer.</summary>
+    private static TimeSpan ReplyTimeout => GuestKernelActor.ReplyTimeout;
+
     private void Stop()
     {
         if (_stopping)
@@ -178,7 +230,10 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
         if (_stopping || _started >= _spec.Vms)
             return;
         var index = _started++;
-        var kernel = Context.ActorOf(GuestKernelActor.Props(index, VmId(index), _spec, _hypervisor, Self, _recorder, _runNonce), "guest-" + index);
+        // A VM taken over from the journal: its guest holds its state only until it has read it back.
+        _resume.Remove(VmId(index), out var resumeFrom);
+        var kernel = Context.ActorOf(GuestKernelActor.Props(index, VmId(index), _spec, _hypervisor, Self, _recorder, _runNonce, resumeFrom),
+            "guest-" + index);
         _kernels[index] = kernel;
         kernel.Tell(BootVm.Instance);
     }
@@ -333,5 +388,10 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
     private sealed class StopGraceOver
     {
         public static readonly StopGraceOver Instance = new();
+    }
+
+    private sealed class DestroysOverdue : INoSerializationVerificationNeeded
+    {
+        public static readonly DestroysOverdue Instance = new();
     }
 }

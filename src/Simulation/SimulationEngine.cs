@@ -31,10 +31,15 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
     /// <summary>Warning lines the last run printed (they went to the sink, not to a terminal).</summary>
     public long WarningLines { get; private set; }
 
-    public async Task<SimulationResult> RunAsync(SimulationSpec spec, IProgress<SimulationProgress>? progress,
+    public Task<SimulationResult> RunAsync(SimulationSpec spec, IProgress<SimulationProgress>? progress,
+        ISimulationRecorder? recorder, CancellationToken cancellationToken) =>
+        RunAsync(spec, JournalStart.None, progress, recorder, cancellationToken);
+
+    public async Task<SimulationResult> RunAsync(SimulationSpec spec, JournalStart start, IProgress<SimulationProgress>? progress,
         ISimulationRecorder? recorder, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(start);
         ArgumentOutOfRangeException.ThrowIfLessThan(spec.Vms, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(spec.VcpusPerVm, 1);
         if (spec.AccessesPerVcpu < 0)
@@ -55,7 +60,7 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
         try
         {
             var coordinator = system.ActorOf(SimulationCoordinator.Props(spec, progress,
-                recorder is null ? null : new SynchronizedRecorder(recorder), _options.BootConcurrency, _options.RunNonce), "simulation");
+                recorder is null ? null : new SynchronizedRecorder(recorder), _options.BootConcurrency, _options.RunNonce, start), "simulation");
             // Subscribed before the hypervisor exists, so even a journal that fails its very first recovery is heard.
             system.EventStream.Subscribe(coordinator, typeof(JournalFailed));
             var (warnings, hypervisor) = HekiHost.StartIn(system, options);

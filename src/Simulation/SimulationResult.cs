@@ -33,6 +33,9 @@ public sealed record SimulationResult(
     /// <summary>The guest kernel's own protections: what boot and each module load cost, what unloads could not undo.</summary>
     public GuestKernelReport? GuestKernel { get; init; }
 
+    /// <summary>VMs taken over from the journal (<c>--resume</c>) instead of booted: they count among <see cref="VmsBooted"/>.</summary>
+    public long VmsResumed => GuestKernel?[KernelCounter.Resumes] ?? 0;
+
     /// <summary>Every access by outcome, workload and attack together.</summary>
     public AccessCounts Accesses => new(Counts.Permitted, Counts.PageFaults, Counts.Mmio);
 

@@ -195,4 +195,56 @@ public class WarningRateLimitTests(ITestOutputHelper output) : ActorTestBase(out
             ["heki_protect_memory: 15 callbacks suppressed", "heki: Request to protect GFNs 200-201 with mutable permissions=r_x"],
             CapturePrinted(() => Assert.Equal(0, Protect("a", 0, Gfns(0x200, 0x201, R | X)))));
     }
+
+    private void DestroyVm(string vmId) => Assert.IsType<VmDestroyed>(Request(new DestroyVm(vmId, Guid.NewGuid())));
+
+    [Fact]
+    public void Hardened_a_VM_created_again_under_a_destroyed_VMs_id_starts_with_fresh_limits()
+    {
+        CreateVmWithImmutable("a", 0x10, HekiProfile.Hardened);
+        Reject("a", 0x10, 25);
+        var lines = CapturePrinted(() =>
+        {
+            Assert.Equal(AccessResult.PageFault, Access("a", 0, Gpa(0x10), AccessKind.Write));
+            for (var i = 0; i < 11; i++)
+                Access("a", 1, Gpa(0x10), AccessKind.Write);
+        });
+        Assert.Equal(10, lines.Count);
+
+        DestroyVm("a");
+        CreateVmWithImmutable("a", 0x10, HekiProfile.Hardened);
+
+        // The new VM's first warnings at both sites are printed, and no notice speaks of the old VM's suppressions.
+        Assert.Equal(Enumerable.Repeat(ImmutableA, 10), CapturePrinted(() => Reject("a", 0x10, 12)));
+        Assert.Equal(["heki: Creating write #PF at 0x0000000000010000 GFN=10"],
+            CapturePrinted(() => Assert.Equal(AccessResult.PageFault, Access("a", 0, Gpa(0x10), AccessKind.Write))));
+        Clock.Advance(JustOverInterval);
+        Assert.Equal(["kvm_permissions_set: 2 callbacks suppressed", ImmutableA], CapturePrinted(() => Reject("a", 0x10, 1)));
+        // Counts are the host's: they keep what the old VM emitted and suppressed.
+        var stats = Stats();
+        Assert.Equal(21, stats.EmittedAt(WarningSite.ImmutableChange));
+        Assert.Equal(15 + 2, stats.SuppressedAt(WarningSite.ImmutableChange));
+    }
+
+    [Fact]
+    public void Hardened_a_destroyed_VMs_limits_do_not_touch_other_VMs()
+    {
+        CreateVmWithImmutable("a", 0x10, HekiProfile.Hardened);
+        CreateVmWithImmutable("b", 0x20, HekiProfile.Hardened);
+        Reject("b", 0x20, 25);
+        DestroyVm("a");
+        Assert.Empty(CapturePrinted(() => Reject("b", 0x20, 1)));
+    }
+
+    [Fact]
+    public void HekiV2_limits_stay_host_wide_across_destroy_and_create()
+    {
+        CreateVmWithImmutable("a", 0x10, HekiProfile.HekiV2);
+        Reject("a", 0x10, 25);
+        DestroyVm("a");
+        CreateVmWithImmutable("a", 0x10, HekiProfile.HekiV2);
+        Assert.Empty(CapturePrinted(() => Reject("a", 0x10, 3)));
+        Clock.Advance(JustOverInterval);
+        Assert.Equal(["kvm_permissions_set: 18 callbacks suppressed", ImmutableA], CapturePrinted(() => Reject("a", 0x10, 1)));
+    }
 }

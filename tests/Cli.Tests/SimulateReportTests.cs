@@ -103,7 +103,7 @@ public sealed class SimulateReportTests
 
         var run = runs[1];
         Assert.Equal(
-            ["profile", "vms", "vms_booted", "vms_unfinished", "failure", "vcpus_per_vm", "vcpus_total", "memory_mb_per_vm", "mbec", "rounds", "seed", "duration_seconds",
+            ["profile", "vms", "vms_booted", "vms_resumed", "vms_unfinished", "failure", "vcpus_per_vm", "vcpus_total", "memory_mb_per_vm", "mbec", "rounds", "seed", "duration_seconds",
              "accesses_per_vcpu", "journal", "sqlite_path", "workload", "attack_mix", "elapsed_seconds", "boot_seconds",
              "accesses_per_second", "counts", "latency_ns", "boot_failures", "attacks"],
             run.EnumerateObject().Select(p => p.Name));

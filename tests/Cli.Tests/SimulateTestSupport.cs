@@ -13,17 +13,21 @@ internal sealed class FakeSimulationEngine : ISimulationEngine
 
     public List<SimulationSpec> Runs { get; } = [];
 
+    /// <summary>What each run was told to do with an earlier run's VMs.</summary>
+    public List<JournalStart> Starts { get; } = [];
+
     /// <summary>Operations each run records (the recorder gets them as given).</summary>
     public int RecordedLinesPerRun { get; init; } = 3;
 
     public Exception? Throw { get; init; }
 
-    public Task<SimulationResult> RunAsync(SimulationSpec spec, IProgress<SimulationProgress>? progress,
+    public Task<SimulationResult> RunAsync(SimulationSpec spec, JournalStart start, IProgress<SimulationProgress>? progress,
         ISimulationRecorder? recorder, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
             Runs.Add(spec);
+            Starts.Add(start);
         }
 
         if (Throw is not null)

@@ -23,6 +23,18 @@ public sealed class SimulateTelemetryOptionsTests
             FastPathSpanRatio: 0.5, PerVmLabelLimit: 300, FinalScrapeWait: TimeSpan.FromSeconds(3)), telemetry);
     }
 
+    [Theory]
+    [InlineData("0")]
+    [InlineData("0s")]
+    [InlineData("0ms")]
+    [InlineData("0m0s")]
+    public void A_final_scrape_wait_of_zero_in_any_unit_turns_the_wait_off(string zero)
+    {
+        Assert.Equal(TimeSpan.Zero, Read("--final-scrape-wait", zero).FinalScrapeWait);
+        Assert.Throws<UsageException>(() => Read("--final-scrape-wait", "-1s"));
+        Assert.Throws<UsageException>(() => Read("--final-scrape-wait", "soon"));
+    }
+
     [Fact]
     public void Per_vm_labels_need_a_limit_that_covers_the_run()
     {

@@ -69,7 +69,21 @@ public static class SqliteJournal
     public static string? CheckFile(string path)
     {
         var full = Path.GetFullPath(path);
-        return File.Exists(full) ? CheckHeader(full) ?? CheckContents(full) : CheckDirectoryWritable(full, Path.GetDirectoryName(full)!);
+        return File.Exists(full) ? CheckHeader(full) ?? CheckContents(full, write: true) : CheckDirectoryWritable(full, Path.GetDirectoryName(full)!);
+    }
+
+    /// <summary>
+    /// The checks of <see cref="Check"/> for a journal that is only read (<c>heki journal</c>): the path, that the file
+    /// exists, its header, SQLite's integrity check and the tables. The file is opened read-only and nothing is written,
+    /// not even the probe of <see cref="CheckFile"/>.
+    /// </summary>
+    /// <returns>Null when it can be read; otherwise what is wrong, one line, without the path.</returns>
+    public static string? CheckReadable(string path)
+    {
+        if (CheckPath(path) is { } badPath)
+            return badPath;
+        var full = Path.GetFullPath(path);
+        return File.Exists(full) ? CheckHeader(full) ?? CheckContents(full, write: false) : "does not exist";
     }
 
     private static string? CheckDirectoryWritable(string full, string directory)
@@ -126,12 +140,12 @@ public static class SqliteJournal
         return null;
     }
 
-    private static string? CheckContents(string full)
+    private static string? CheckContents(string full, bool write)
     {
         var connection = new SqliteConnectionStringBuilder
         {
             DataSource = full,
-            Mode = SqliteOpenMode.ReadWrite,
+            Mode = write ? SqliteOpenMode.ReadWrite : SqliteOpenMode.ReadOnly,
             Pooling = false,
             DefaultTimeout = (int)BusyWait.TotalSeconds,
         }.ToString();
@@ -142,7 +156,7 @@ public static class SqliteJournal
             var integrity = Scalar(db, "PRAGMA quick_check(1)");
             if (!string.Equals(integrity, "ok", StringComparison.OrdinalIgnoreCase))
                 return $"damaged: SQLite's integrity check says: {integrity}";
-            return CheckTables(db) ?? CheckWritable(db);
+            return CheckTables(db) ?? (write ? CheckWritable(db) : null);
         }
         catch (SqliteException e)
         {
@@ -215,7 +229,7 @@ public static class SqliteJournal
     }
 
     /// <summary>SQLite's primary result codes (sqlite.org/rescode.html) in the user's terms.</summary>
-    private static string Describe(SqliteException e) => (e.SqliteErrorCode & 0xFF) switch
+    internal static string Describe(SqliteException e) => (e.SqliteErrorCode & 0xFF) switch
     {
         5 or 6 => "in use by another program (SQLite says the database is locked)",
         8 => "cannot be written (the file or its directory is read-only)",

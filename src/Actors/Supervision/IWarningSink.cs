@@ -1,9 +1,20 @@
+using HekiActors.Memory;
+
 namespace HekiActors.Actors.Supervision;
 
 /// <summary>Where printed kernel warnings go (the kernel log): a terminal's stderr, a file, a test's list.</summary>
 public interface IWarningSink
 {
     void Write(string line);
+}
+
+/// <summary>
+/// A sink that also wants each rate-limited decision with the clock the limiter read (the chaos oracle checks
+/// invariant 5 with it). Called on the supervisor's thread, before the line is written.
+/// </summary>
+public interface IWarningDecisionObserver
+{
+    void Decided(string vmId, HekiProfile profile, WarningSite site, bool printed, long timestamp, long frequency);
 }
 
 /// <summary>Writes each warning as one line to a <see cref="TextWriter"/> (replay uses standard error).</summary>

@@ -13,28 +13,44 @@ namespace HekiActors.Actors.Supervision;
 /// site in hardened. Keeps the emitted and suppressed counts. Printed lines go to the Akka log at Warning level
 /// and to the sink, in the order they arrive.
 /// </summary>
+/// <remarks>
+/// The limiters and counts live in a <see cref="WarningLimits"/> object the props create once, so a restarted supervisor
+/// (it threw) keeps them: a crash must not reopen every interval and let a burst of warnings through.
+/// A hardened VM's limiters belong to one incarnation of the VM: its VM actor sends <see cref="ResetVmWarnings"/>
+/// when the VM is created and when it is destroyed, before anything of the new incarnation can report, so a VM
+/// destroyed and created again under the same id starts with a whole burst per call site (and a destroyed VM's
+/// limiters do not outlive it).
+/// </remarks>
 public sealed class WarningSupervisor : UntypedActor
 {
     private readonly TimeProvider _clock;
     private readonly IWarningSink? _sink;
     private readonly IWarningObserver? _observer;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly RateLimiter?[] _hostWide = new RateLimiter?[WarningSites.Count];
-    private readonly Dictionary<(string VmId, WarningSite Site), RateLimiter> _perVm = new();
-    private readonly long[] _emitted = new long[WarningSites.Count];
-    private readonly long[] _suppressed = new long[WarningSites.Count];
-    private long _notices;
+    private readonly RateLimiter?[] _hostWide;
+    private readonly Dictionary<(string VmId, WarningSite Site), RateLimiter> _perVm;
+    private readonly long[] _emitted;
+    private readonly long[] _suppressed;
+    private readonly WarningLimits _limits;
 
-    public WarningSupervisor(TimeProvider clock, IWarningSink? sink, IWarningObserver? observer = null)
+    public WarningSupervisor(TimeProvider clock, IWarningSink? sink, WarningLimits limits, IWarningObserver? observer = null)
     {
         _clock = clock;
         _sink = sink;
+        _limits = limits;
+        _hostWide = limits.HostWide;
+        _perVm = limits.PerVm;
+        _emitted = limits.Emitted;
+        _suppressed = limits.Suppressed;
         _observer = observer;
     }
 
     /// <param name="observer">Sees every decision (a live dashboard); null for none.</param>
-    public static Props Props(TimeProvider? clock = null, IWarningSink? sink = null, IWarningObserver? observer = null) =>
-        Akka.Actor.Props.Create(() => new WarningSupervisor(clock ?? TimeProvider.System, sink, observer));
+    public static Props Props(TimeProvider? clock = null, IWarningSink? sink = null, IWarningObserver? observer = null)
+    {
+        var limits = new WarningLimits();
+        return Akka.Actor.Props.Create(() => new WarningSupervisor(clock ?? TimeProvider.System, sink, limits, observer));
+    }
 
     protected override void OnReceive(object message)
     {
@@ -43,12 +59,18 @@ public sealed class WarningSupervisor : UntypedActor
             case IWarningReport report:
                 HandleReport(report);
                 break;
+            case ResetVmWarnings reset:
+                foreach (var site in Enum.GetValues<WarningSite>())
+                    _perVm.Remove((reset.VmId, site));
+                break;
             case FlushWarnings:
                 Sender.Tell(WarningsFlushed.Instance);
                 break;
             case GetWarningStats:
-                Sender.Tell(new WarningStats((long[])_emitted.Clone(), (long[])_suppressed.Clone(), _notices));
+                Sender.Tell(new WarningStats((long[])_emitted.Clone(), (long[])_suppressed.Clone(), _limits.Notices));
                 break;
+            case CrashWarningSupervisor crash:
+                throw new WarningSupervisorCrashException("warning supervisor crashed on request: " + crash.Reason);
             default:
                 Unhandled(message);
                 break;
@@ -70,10 +92,12 @@ public sealed class WarningSupervisor : UntypedActor
         var decision = limiter.Check();
         if (decision.SuppressedToReport > 0)
         {
-            _notices++;
+            _limits.Notices++;
             Print(HekiWarnings.Suppressed(site.Function(), decision.SuppressedToReport));
         }
 
+        if (_sink is IWarningDecisionObserver observer)
+            observer.Decided(report.VmId, report.Profile, site, decision.Allowed, decision.Timestamp, _clock.TimestampFrequency);
         if (decision.Allowed)
             Emit(site, report.Render());
         else
@@ -114,15 +138,19 @@ public sealed class WarningSupervisor : UntypedActor
     private RateLimiter LimiterFor(string vmId, HekiProfile profile, WarningSite site)
     {
         if (profile == HekiProfile.HekiV2)
-            return _hostWide[(int)site] ??= new RateLimiter(_clock);
+            return _hostWide[(int)site] ??= new RateLimiter(_clock, burst: Burst);
         if (!_perVm.TryGetValue((vmId, site), out var limiter))
         {
-            limiter = new RateLimiter(_clock);
+            limiter = new RateLimiter(_clock, burst: Burst);
             _perVm.Add((vmId, site), limiter);
         }
 
         return limiter;
     }
+
+    private int Burst => _sink is IPlantedBugCarrier { Planted: PlantedBug.WarningOverLimit }
+        ? RateLimiter.DefaultBurst + 1
+        : RateLimiter.DefaultBurst;
 
     private void Emit(WarningSite site, string text)
     {
@@ -135,4 +163,24 @@ public sealed class WarningSupervisor : UntypedActor
         _log.Warning(text);
         _sink?.Write(text);
     }
+
 }
+
+/// <summary>A warning supervisor's limiters and counts, owned by its props so that they outlive a restart.</summary>
+public sealed class WarningLimits
+{
+    internal readonly RateLimiter?[] HostWide = new RateLimiter?[WarningSites.Count];
+    internal readonly Dictionary<(string VmId, WarningSite Site), RateLimiter> PerVm = new();
+    internal readonly long[] Emitted = new long[WarningSites.Count];
+    internal readonly long[] Suppressed = new long[WarningSites.Count];
+    internal long Notices;
+}
+
+/// <summary>
+/// Makes the warning supervisor throw (chaos testing): its parent restarts it and its limits must survive. Local
+/// only, never sent across a wire.
+/// </summary>
+public sealed record CrashWarningSupervisor(string Reason) : INoSerializationVerificationNeeded;
+
+/// <summary>Thrown on purpose by <see cref="CrashWarningSupervisor"/>.</summary>
+public sealed class WarningSupervisorCrashException(string message) : Exception(message);

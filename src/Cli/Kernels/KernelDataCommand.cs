@@ -30,10 +30,8 @@ public static class KernelDataCommand
         command.Action = new KernelDataAction(parse =>
         {
             var error = parse.InvocationConfiguration.Error;
-            if (CommandLineProblems.Describe(parse) is { } usage)
+            if (CommandLineProblems.Report(parse, error))
             {
-                error.WriteLine($"heki kernel-data: {usage}");
-                error.WriteLine("Try 'heki kernel-data --help'.");
                 return Program.UsageError;
             }
 

@@ -41,10 +41,8 @@ public static class ReplayCommand
         {
             var stdout = parse.InvocationConfiguration.Output;
             var stderr = parse.InvocationConfiguration.Error;
-            if (CommandLineProblems.Describe(parse) is { } problem)
+            if (CommandLineProblems.Report(parse, stderr))
             {
-                stderr.WriteLine($"heki replay: {problem}");
-                stderr.WriteLine("Try 'heki replay --help'.");
                 return ExitCodes.Usage;
             }
 

@@ -6,8 +6,11 @@ namespace HekiActors.Cli.Simulate;
 /// <summary>Durations as users write them: <c>20s</c>, <c>2m</c>, <c>1m30s</c>, <c>500ms</c>, <c>1h</c>, or a bare number of seconds.</summary>
 public static partial class DurationText
 {
-    /// <summary>Parses a duration from <see cref="Min"/> to <see cref="Max"/>; false for anything else (too short, negative, unknown unit).</summary>
-    public static bool TryParse(string? text, out TimeSpan duration)
+    /// <summary>
+    /// Parses a duration from <see cref="Min"/> to <see cref="Max"/> (or exactly zero, in any unit, when
+    /// <paramref name="allowZero"/>); false for anything else (too short, negative, unknown unit).
+    /// </summary>
+    public static bool TryParse(string? text, out TimeSpan duration, bool allowZero = false)
     {
         duration = TimeSpan.Zero;
         if (string.IsNullOrWhiteSpace(text))
@@ -18,7 +21,7 @@ public static partial class DurationText
         text = text.Trim();
         if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
         {
-            return FromSeconds(seconds, out duration);
+            return FromSeconds(seconds, allowZero, out duration);
         }
 
         var matches = Part().Matches(text);
@@ -40,7 +43,7 @@ public static partial class DurationText
             };
         }
 
-        return FromSeconds(total, out duration);
+        return FromSeconds(total, allowZero, out duration);
     }
 
     /// <summary>The short form used in reports: <c>20s</c>, <c>2m</c>, <c>1m30s</c>, <c>1.5s</c>.</summary>
@@ -62,8 +65,14 @@ public static partial class DurationText
     /// <summary>The longest duration: a week is far beyond any sensible simulation, and keeps every deadline sum in range.</summary>
     public static readonly TimeSpan Max = TimeSpan.FromDays(7);
 
-    private static bool FromSeconds(double seconds, out TimeSpan duration)
+    private static bool FromSeconds(double seconds, bool allowZero, out TimeSpan duration)
     {
+        if (allowZero && seconds == 0)
+        {
+            duration = TimeSpan.Zero;
+            return true;
+        }
+
         if (!double.IsFinite(seconds) || seconds < Min.TotalSeconds || seconds > Max.TotalSeconds)
         {
             duration = TimeSpan.Zero;

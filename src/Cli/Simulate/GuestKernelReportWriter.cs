@@ -32,7 +32,7 @@ public static class GuestKernelReportWriter
 
         var rows = new List<string[]> { new[] { "", }.Concat(reports.Select(r => r.Spec.Profile.Name())).ToArray() };
         void Row(string label, Func<GuestKernelReport, string> cell) => rows.Add([label, .. reports.Select(r => cell(r.GuestKernel!))]);
-        Row("boots", k => Count(k[KernelCounter.Boots]));
+        Row("boots", k => Count(k[KernelCounter.Boots]) + (k[KernelCounter.Resumes] > 0 ? $" (and {Count(k[KernelCounter.Resumes])} resumed)" : ""));
         Row("per boot: PROTECT_MEMORY calls / ranges / list pages", k =>
             $"{Per(k.PerBoot(KernelCounter.BootProtectCalls))} / {Per(k.PerBoot(KernelCounter.BootRanges))} / {Per(k.PerBoot(KernelCounter.BootListPages))}");
         Row("per boot: LOCK_CR_UPDATE calls", k => Per(k.PerBoot(KernelCounter.CrPinCalls)));
@@ -80,6 +80,7 @@ public static class GuestKernelReportWriter
         json.WriteString("boot_modules", k.BootModules);
         json.WriteString("run_modules", k.RunModules);
         json.WriteNumber("boots", k[KernelCounter.Boots]);
+        json.WriteNumber("resumes", k[KernelCounter.Resumes]);
         json.WriteStartObject("per_boot");
         json.WriteNumber("protect_calls", k.PerBoot(KernelCounter.BootProtectCalls));
         json.WriteNumber("ranges", k.PerBoot(KernelCounter.BootRanges));

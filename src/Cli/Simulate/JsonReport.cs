@@ -72,6 +72,7 @@ public static class JsonReport
         json.WriteString("profile", spec.Profile.Name());
         json.WriteNumber("vms", spec.Vms);
         json.WriteNumber("vms_booted", r.VmsBooted ?? spec.Vms);
+        json.WriteNumber("vms_resumed", r.VmsResumed);
         json.WriteNumber("vms_unfinished", r.VmsUnfinished);
         json.WriteString("failure", r.Failure);
         json.WriteNumber("vcpus_per_vm", spec.VcpusPerVm);

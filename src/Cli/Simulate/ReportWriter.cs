@@ -31,9 +31,9 @@ public static class ReportWriter
         rows.Add(["", .. results.Select(r => r.Spec.Profile.Name())]);
         void Row(string label, Func<SimulationResult, string> cell) => rows.Add([label, .. results.Select(cell)]);
         // Stopped during boot, or boots that failed: say how many VMs actually ran.
-        Row("VMs", r => r.VmsBooted is { } booted && booted < r.Spec.Vms
+        Row("VMs", r => (r.VmsBooted is { } booted && booted < r.Spec.Vms
             ? $"{ReportFormat.Count(booted)} of {ReportFormat.Count(r.Spec.Vms)} booted"
-            : ReportFormat.Count(r.Spec.Vms));
+            : ReportFormat.Count(r.Spec.Vms)) + (r.VmsResumed > 0 ? $" ({ReportFormat.Count(r.VmsResumed)} resumed from the journal)" : ""));
         Row("vCPUs", r => ReportFormat.Count((long)r.Spec.Vms * r.Spec.VcpusPerVm));
         Row("elapsed (boot)", r => $"{ReportFormat.Seconds(r.Elapsed)} ({ReportFormat.Seconds(r.BootElapsed)})");
         // Every count row comes from the vocabulary (HekiVocabulary): the same names and meanings as the JSON, the

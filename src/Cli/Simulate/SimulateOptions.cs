@@ -55,6 +55,16 @@ public sealed class SimulateOptions
         HelpName = "FILE",
     };
 
+    public Option<bool> Resume { get; } = new("--resume")
+    {
+        Description = "If the SQLite journal holds VMs of an earlier run, take them over: their protections and pins stay in force (default: refuse to run).",
+    };
+
+    public Option<bool> Fresh { get; } = new("--fresh")
+    {
+        Description = "If the SQLite journal holds VMs of an earlier run, destroy them first (not part of the run or its recording; default: refuse to run).",
+    };
+
     public Option<string?> Record { get; } = new("--record")
     {
         Description = "Write the run's operations in the replay format for `heki replay`; with --profile both, FILE.hardened.EXT and FILE.heki-v2.EXT.",
@@ -145,7 +155,7 @@ public sealed class SimulateOptions
     public void AddTo(Command command)
     {
         command.Arguments.Add(Scenario);
-        foreach (var option in new Option[] { Vms, Vcpus, MemoryMb, Profile, Mbec, NoMbec, Duration, AccessesPerVcpu, Rounds, Seed, Journal, SqlitePath, Record, Report, NoProgress, Telemetry, MetricsPort, TraceRatio, FastPathSpanRatio, PerVmLabels, FinalScrapeWait, Dashboard, Html, Kernel, Modules, BootModules, RunModules })
+        foreach (var option in new Option[] { Vms, Vcpus, MemoryMb, Profile, Mbec, NoMbec, Duration, AccessesPerVcpu, Rounds, Seed, Journal, SqlitePath, Resume, Fresh, Record, Report, NoProgress, Telemetry, MetricsPort, TraceRatio, FastPathSpanRatio, PerVmLabels, FinalScrapeWait, Dashboard, Html, Kernel, Modules, BootModules, RunModules })
         {
             command.Options.Add(option);
         }
@@ -181,6 +191,13 @@ public sealed class SimulateOptions
             Journal = parse.GetValue(Journal),
             SqlitePath = parse.GetValue(SqlitePath),
         };
+        var earlier = (parse.GetValue(Resume), parse.GetValue(Fresh)) switch
+        {
+            (true, true) => throw new UsageException("--resume and --fresh contradict each other"),
+            (true, false) => EarlierVms.Resume,
+            (false, true) => EarlierVms.Fresh,
+            _ => EarlierVms.Refuse,
+        };
         var record = NonEmpty(parse.GetValue(Record), "--record");
         var report = NonEmpty(parse.GetValue(Report), "--report");
         if (record == SimulationRunner.StandardOutput)
@@ -199,6 +216,11 @@ public sealed class SimulateOptions
         scenario = overrides.ApplyTo(scenario);
         scenario = GuestKernelSettings.ApplyTo(scenario, KernelSettings(parse));
         ScenarioLimits.Check(scenario, RunMemoryEstimate.AvailableBytes());
+        if (earlier != EarlierVms.Refuse && scenario.Spec.Journal != Actors.Hosting.JournalKind.Sqlite)
+        {
+            throw new UsageException($"{(earlier == EarlierVms.Resume ? "--resume" : "--fresh")} needs a SQLite journal (--journal sqlite or --sqlite-path): the inmem journal starts empty");
+        }
+
         var progress = !parse.GetValue(NoProgress);
         var telemetry = TelemetryExporters.Options(scenario.TelemetryExporters, parse.GetValue(Telemetry), parse.GetValue(MetricsPort),
             parse.GetValue(TraceRatio), parse.GetValue(FastPathSpanRatio), parse.GetValue(PerVmLabels), parse.GetValue(FinalScrapeWait));
@@ -218,7 +240,8 @@ public sealed class SimulateOptions
             throw new UsageException($"--dashboard and the Prometheus endpoint both want port {port}: give them different ports");
         }
 
-        return new SimulationRunner.Request(scenario, record, report, progress, LiveProgress: true, Telemetry: telemetry, ScenarioPath: file)
+        return new SimulationRunner.Request(scenario, record, report, progress, LiveProgress: true, Telemetry: telemetry, ScenarioPath: file,
+            EarlierVms: earlier)
         {
             DashboardPort = dashboard,
             HtmlPath = html,

@@ -26,8 +26,9 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
     /// <param name="LiveProgress">Whether progress may redraw a status line (standard error is a terminal).</param>
     /// <param name="Telemetry">Exporters and sampling for the run (null: off, which costs nothing).</param>
     /// <param name="ScenarioPath">The scenario file the run was read from (null for the built-in default), so no output overwrites it.</param>
+    /// <param name="EarlierVms">What to do with VMs an earlier run left in a SQLite journal (refuse, <c>--resume</c>, <c>--fresh</c>).</param>
     public sealed record Request(Scenario Scenario, string? RecordPath, string? ReportPath, bool Progress, bool LiveProgress, int Width = 120,
-        TelemetryOptions? Telemetry = null, string? ScenarioPath = null)
+        TelemetryOptions? Telemetry = null, string? ScenarioPath = null, EarlierVms EarlierVms = EarlierVms.Refuse)
     {
         /// <summary>Serve a live page on this port (0: a free one); null for none.</summary>
         public int? DashboardPort { get; init; }
@@ -69,6 +70,9 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
 
         // Checked and locked before any actor system starts; held until every profile's run has shut down.
         using var journals = JournalFiles.Open(specs.Where(s => s.Journal == JournalKind.Sqlite).Select(s => s.SqlitePath!));
+        // VMs an earlier run left in a journal: refused, resumed or destroyed, decided for every profile before anything runs
+        // (and before a record file is truncated).
+        var starts = specs.Select(spec => EarlierVmsCheck.Decide(spec, request.EarlierVms, error)).ToList();
         // Around every profile's run and the reports, so the last scrape or export still sees the final counts.
         using var telemetry = StartTelemetry(request.Telemetry ?? TelemetryOptions.Off);
         if (telemetry is null)
@@ -118,7 +122,7 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
                 IProgress<SimulationProgress>? progress = live is null ? display : new ObservedProgress(display, live.StartRun(spec));
                 try
                 {
-                    results.Add(await engine.RunAsync(spec, progress, recorder, stop.Token).ConfigureAwait(false));
+                    results.Add(await engine.RunAsync(spec, starts[index], progress, recorder, stop.Token).ConfigureAwait(false));
                 }
                 finally
                 {

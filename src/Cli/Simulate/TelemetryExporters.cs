@@ -68,9 +68,8 @@ public static class TelemetryExporters
 
     private static TimeSpan Wait(string text)
     {
-        if (text == "0")
-            return TimeSpan.Zero;
-        return DurationText.TryParse(text, out var wait)
+        // 0 in any unit (0, 0s, 0ms) turns the wait off.
+        return DurationText.TryParse(text, out var wait, allowZero: true)
             ? wait
             : throw new UsageException($"--final-scrape-wait {Expectations.Duration} (or 0), got {Shown(text)}");
     }

@@ -22,6 +22,15 @@ public sealed class ReferenceVmMemory
     public bool PrivateMemory { get; }
     public int EntryCount => _xarray.Count;
 
+    /// <summary>An independent copy (the chaos oracle runs a hardened list on a scratch copy, §5).</summary>
+    public ReferenceVmMemory Clone()
+    {
+        var copy = new ReferenceVmMemory(Profile, PrivateMemory);
+        foreach (var (gfn, word) in _xarray)
+            copy._xarray[gfn] = word;
+        return copy;
+    }
+
     public ulong GetAttributes(ulong gfn) => _xarray.TryGetValue(gfn, out var word) ? word : 0;
 
     public bool RangeHas(ulong start, ulong end, ulong attrs, bool matchAll)

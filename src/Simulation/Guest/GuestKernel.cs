@@ -112,6 +112,55 @@ public sealed class GuestKernel
         return ops;
     }
 
+    /// <summary>
+    /// Takes over a VM that an earlier run left in a durable journal (<c>heki simulate --resume</c>) instead of booting it.
+    /// The VM's boot protections and pins are in force already, so none of <see cref="BootOperations"/> is made: asking to
+    /// protect an immutable page again is refused, and the kernel booted long ago. What the kernel knows of its own memory
+    /// it reads back from the VM's <paramref name="protections"/>: the synthetic kernel's ro_after_init pages already made
+    /// read-only (a leading run of them; <c>heki-v2</c> dropped those downgrades, so its kernel makes them again, which
+    /// <c>heki-v2</c> answers 0 and drops again), and its module slots whose text is protected (loaded; a slot below the last
+    /// loaded one whose text is not is a load that failed). A real kernel's modules: <see cref="ModuleLifecycle.Resume"/>.
+    /// Call it instead of the boot, before the first <see cref="EventsForRound"/>.
+    /// </summary>
+    /// <param name="mbec">Whether the VM has MBEC (without it the boot's ranges were stored with EXEC forced on, §5).</param>
+    /// <returns>
+    /// Whether the immutable ranges of this kernel's boot list (text, rodata) hold what its boot asks for: false when the
+    /// VM was booted with another kernel, or its boot protection failed then: it runs unprotected.
+    /// </returns>
+    public bool Resume(ProtectedRuns protections, bool mbec)
+    {
+        ArgumentNullException.ThrowIfNull(protections);
+        if (Counters[KernelCounter.Resumes] > 0 || Counters[KernelCounter.Boots] > 0 || ModulesLoaded > 0 || Downgraded > 0)
+            throw new InvalidOperationException("a kernel resumes instead of booting, once");
+        Counters[KernelCounter.Resumes]++;
+        _workload = null;
+        var inForce = BootListPages.SelectMany(page => page).Where(range => (range.Permissions & HekiAttributes.Immutable) != 0)
+            .All(range => protections.Holds(new GfnRange(range.Pa >> VmMemoryAttributes.PageShift, range.Epa >> VmMemoryAttributes.PageShift),
+                HekiAttributes.ToKvm(mbec ? range.Permissions : range.Permissions | HekiAttributes.Exec)));
+        if (_modules is not null)
+        {
+            _modules.Resume(protections);
+            return inForce;
+        }
+
+        var downgraded = HekiAttributes.ToKvm(KernelLayout.DowngradedPermissions);
+        var at = Layout.RoAfterInit.Start;
+        foreach (var run in protections.Within(Layout.RoAfterInit))
+        {
+            if (run.Start != at || run.Word != downgraded)
+                break;
+            at = run.End;
+        }
+
+        Downgraded = at - Layout.RoAfterInit.Start;
+        var text = HekiAttributes.ToKvm(KernelLayout.TextPermissions);
+        var loaded = Enumerable.Range(0, KernelLayout.ModuleSlots).Select(slot => protections.Holds(Layout.ModuleSections(slot)[0].Range, text)).ToArray();
+        var last = Array.LastIndexOf(loaded, true);
+        for (var slot = 0; slot <= last; slot++)
+            _loadedModules.Add(loaded[slot] ? slot : -1 - slot);
+        return inForce;
+    }
+
     /// <summary>How a boot operation's line is tagged in a recording: null for the kernel's own, the event's tag for a boot module's.</summary>
     public string? BootTag(int index) => index < _kernelBootOperations ? null : _modules!.BootEvents[index - _kernelBootOperations].Tag;
 

@@ -80,6 +80,12 @@ public enum KernelCounter
 
     /// <summary>PROTECT_MEMORY and LOCK_CR_UPDATE calls made for all of the above.</summary>
     KernelHypercalls,
+
+    /// <summary>
+    /// Kernels that took over a VM an earlier run left in the journal (<c>heki simulate --resume</c>) instead of booting
+    /// one: their protections were in force already, so they made no boot hypercall.
+    /// </summary>
+    Resumes,
 }
 
 /// <summary>The counters of one VM's guest kernel, or of many summed; plain data handed over once, like VmTotals.</summary>

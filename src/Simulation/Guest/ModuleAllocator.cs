@@ -58,6 +58,28 @@ public sealed class ModuleAllocator(GfnRange area)
         }
     }
 
+    /// <summary>Takes <paramref name="range"/> out of the free runs, wherever it is free (a resumed guest's pages it cannot account for).</summary>
+    /// <returns>The pages that were free and are now kept out of use.</returns>
+    public ulong Reserve(GfnRange range)
+    {
+        ulong taken = 0;
+        for (var i = _free.Count - 1; i >= 0; i--)
+        {
+            var run = _free[i];
+            if (!run.Overlaps(range))
+                continue;
+            var overlap = new GfnRange(Math.Max(run.Start, range.Start), Math.Min(run.End, range.End));
+            taken += overlap.Length;
+            _free.RemoveAt(i);
+            if (overlap.End < run.End)
+                _free.Insert(i, new GfnRange(overlap.End, run.End));
+            if (run.Start < overlap.Start)
+                _free.Insert(i, new GfnRange(run.Start, overlap.Start));
+        }
+
+        return taken;
+    }
+
     /// <summary>Keeps <paramref name="range"/> (allocated earlier) out of use for good.</summary>
     public void Quarantine(GfnRange range) => QuarantinedPages += range.Length;
 }

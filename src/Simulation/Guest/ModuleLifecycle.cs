@@ -25,6 +25,7 @@ public sealed class ModuleLifecycle
     private readonly int[] _run;
     private readonly int _rounds;
     private readonly ModuleAllocator _allocator;
+    private readonly GfnRange _area;
     // In load order; a VM has a few dozen modules at most, so a list is both the smallest and the fastest.
     private readonly List<Placement> _placed = [];
     private List<KernelEvent>? _bootEvents = [];
@@ -40,6 +41,7 @@ public sealed class ModuleLifecycle
         Counters = counters;
         _modules = layout.Package?.Modules ?? throw new ArgumentException("a module lifecycle needs a real kernel", nameof(layout));
         _rounds = Math.Max(1, rounds);
+        _area = layout.ModuleArea;
         _allocator = new ModuleAllocator(layout.ModuleArea);
         var random = new GuestRandom(GuestRandom.Derive(vmSeed, 0x40D));
         var boot = Choose(spec.BootModules, [], ref random);
@@ -56,6 +58,47 @@ public sealed class ModuleLifecycle
 
     /// <summary>Boot is over: its events are not needed again (10,000 VMs need not keep them).</summary>
     public void BootDone() => _bootEvents = null;
+
+    /// <summary>
+    /// Takes over a VM an earlier run left in the journal (<see cref="GuestKernel.Resume"/>) instead of booting. The boot
+    /// modules are placed as at boot (from the seed); each whose load took effect (its first part holds the permissions
+    /// the load gives it) is loaded, its init done; any other is a failed load. Every other protected page of the module
+    /// area (modules the earlier run loaded during its rounds, text and rodata it quarantined, data it released) is kept
+    /// out of the allocator: the earlier run's modules are not this kernel's to know, and no load protects a page again.
+    /// </summary>
+    public void Resume(ProtectedRuns protections)
+    {
+        ArgumentNullException.ThrowIfNull(protections);
+        if (_bootEvents is null)
+            throw new InvalidOperationException("a kernel resumes instead of booting, before its boot is done");
+        for (var i = 0; i < _placed.Count; i++)
+        {
+            var loaded = LoadTookEffect(_placed[i], protections);
+            _placed[i] = _placed[i] with { State = loaded ? ModuleState.Loaded : ModuleState.Failed, Downgraded = loaded };
+        }
+
+        BootDone();
+        foreach (var run in protections.Within(_area))
+            _allocator.Reserve(run.Range);
+    }
+
+    /// <summary>Whether a placed module's load is in force: its first non-empty part holds what the load protects it with.</summary>
+    private bool LoadTookEffect(Placement placement, ProtectedRuns protections)
+    {
+        (GfnRange Range, ulong Permissions)[] parts =
+        [
+            (placement.Text(_modules), KernelLayout.TextPermissions),
+            (placement.Rodata(_modules), KernelLayout.RodataPermissions),
+            (placement.Data(_modules), KernelLayout.DataPermissions),
+        ];
+        foreach (var (range, permissions) in parts)
+        {
+            if (!range.IsEmpty)
+                return protections.Holds(range, HekiAttributes.ToKvm(permissions));
+        }
+
+        return true; // a module of no pages
+    }
 
     /// <summary>Loaded modules in load order, with what the workload may touch: text, the whole module, its data (not ro_after_init).</summary>
     public IEnumerable<(ModuleImage Module, GfnRange Text, GfnRange Whole, GfnRange Data)> Loaded =>

@@ -38,8 +38,16 @@ public sealed class CommandLineProcessTests : IDisposable
     [InlineData("simulate --record adir", "heki simulate: --record cannot write adir: it is a folder")]
     [InlineData("simulate --report adir/", "heki simulate: --report cannot write adir/: it is a folder")]
     [InlineData("simulate --sqlite-path adir", "heki simulate: journal adir: is a directory, not a file")]
-    [InlineData("bogus", "heki: unknown command 'bogus'; the commands are replay, simulate and kernel-data")]
-    [InlineData("", "heki: a command is needed; the commands are replay, simulate and kernel-data")]
+    [InlineData("simulate --resume --fresh", "heki simulate: --resume and --fresh contradict each other")]
+    [InlineData("simulate --resume", "heki simulate: --resume needs a SQLite journal (--journal sqlite or --sqlite-path): the inmem journal starts empty")]
+    [InlineData("journal", "heki journal: FILE is missing")]
+    [InlineData("journal missing.db", "heki journal: journal missing.db: does not exist")]
+    [InlineData("journal adir", "heki journal: journal adir: is a directory, not a file")]
+    [InlineData("journal in.jsonl", "heki journal: journal in.jsonl: not a SQLite database (it does not start with the SQLite header)")]
+    [InlineData("journal /nonexistent-heki/x.db", "heki journal: journal /nonexistent-heki/x.db: directory /nonexistent-heki does not exist")]
+    [InlineData("journal in.jsonl --vm", "heki journal: --vm needs a value")]
+    [InlineData("bogus", "heki: unknown command 'bogus'; the commands are replay, simulate, kernel-data, journal and chaos")]
+    [InlineData("", "heki: a command is needed; the commands are replay, simulate, kernel-data, journal and chaos")]
     public void A_bad_command_line_is_named_in_one_line_and_exits_2(string args, string says)
     {
         var (status, stdout, stderr) = HekiProcess.Run(args.Split(' ', StringSplitOptions.RemoveEmptyEntries), _folder.Path);
@@ -56,6 +64,7 @@ public sealed class CommandLineProcessTests : IDisposable
     [InlineData("simulate --kernel kernel.txt --modules /dev/zero --memory-mb 128", 2,
         "heki simulate: /dev/zero: is a character device, not a regular file or a folder")]
     [InlineData("simulate --sqlite-path fifo", 2, "heki simulate: journal fifo: is not a regular file (a device, pipe or socket cannot hold a journal)")]
+    [InlineData("journal fifo", 2, "heki journal: journal fifo: is not a regular file (a device, pipe or socket cannot hold a journal)")]
     [InlineData("kernel-data --kernel fifo", 1, "heki kernel-data: fifo: is a FIFO (named pipe), not a regular file")]
     [InlineData("kernel-data --kernel kernel.txt --modules fifo", 1, "heki kernel-data: fifo: is a FIFO (named pipe), not a regular file or a folder")]
     public void An_input_that_is_a_FIFO_or_a_device_is_named_and_never_opened(string args, int status, string says)

@@ -1,0 +1,146 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using HekiActors.Cli.Simulate;
+using HekiActors.Memory;
+using HekiActors.Simulation.Chaos;
+
+namespace HekiActors.Cli.Chaos;
+
+/// <summary>
+/// <c>heki chaos</c>: a chaos run (docs/chaos.md) per profile, its report, and a shrunk, confirmed reproducer for
+/// the first finding of each kind.
+/// </summary>
+public static class ChaosCommand
+{
+    /// <summary>No invariant violation (RFC defects under heki-v2 are expected findings, not violations).</summary>
+    public const int ExitClean = ExitCodes.Ok;
+
+    /// <summary>At least one invariant violation: a bug.</summary>
+    public const int ExitViolations = ExitCodes.Failed;
+
+    public static Command Build()
+    {
+        var profile = new Option<string>("--profile")
+        {
+            Description = "hardened, heki-v2, or both (one run each, side by side).",
+            DefaultValueFactory = _ => HekiProfiles.HardenedName,
+            HelpName = "hardened|heki-v2|both",
+        };
+        var duration = new Option<string>("--duration") { Description = "How long each run lasts (e.g. 60s, 2m).", DefaultValueFactory = _ => "20s" };
+        var operations = new Option<long?>("--operations") { Description = "Stop after this many operations per VM instead of after --duration." };
+        var vms = new Option<int>("--vms") { Description = "VMs driven at once.", DefaultValueFactory = _ => 16 };
+        var vcpus = new Option<int>("--vcpus") { Description = "vCPUs per VM.", DefaultValueFactory = _ => 2 };
+        var memory = new Option<ulong>("--memory-mb") { Description = "Guest memory per VM in MiB.", DefaultValueFactory = _ => 64 };
+        var seed = new Option<ulong>("--seed") { Description = "Decides the operations and the faults.", DefaultValueFactory = _ => 1 };
+        var faults = new Option<string>("--faults")
+        {
+            Description = "Fault kinds to inject: all, none, or a comma-separated list (" + string.Join(", ", FaultKinds.All.Select(k => k.Name())) + ").",
+            DefaultValueFactory = _ => "all",
+        };
+        var rate = new Option<double>("--rate") { Description = "Probability per operation of each fault kind, 0..1.", DefaultValueFactory = _ => 0.02 };
+        var report = new Option<string?>("--report") { Description = "Also write the report as JSON to this file." };
+        var findings = new Option<string?>("--findings")
+        {
+            Description = "Directory for the reproducers (one replay script per finding kind).",
+            DefaultValueFactory = _ => "chaos-findings",
+        };
+
+        var command = new Command("chaos", "Inject faults into a running model, check the invariants with an independent oracle, shrink every finding to a replay script.")
+        {
+            profile, duration, operations, vms, vcpus, memory, seed, faults, rate, report, findings,
+        };
+        command.Action = new ChaosAction(profile, duration, operations, vms, vcpus, memory, seed, faults, rate, report, findings);
+        return command;
+    }
+
+    private sealed class ChaosAction(
+        Option<string> profile, Option<string> duration, Option<long?> operations, Option<int> vms, Option<int> vcpus, Option<ulong> memory,
+        Option<ulong> seed, Option<string> faults, Option<double> rate, Option<string?> report, Option<string?> findings) : SynchronousCommandLineAction
+    {
+        public override bool ClearsParseErrors => true;
+
+        public override int Invoke(ParseResult parse)
+        {
+            var stdout = parse.InvocationConfiguration.Output;
+            var stderr = parse.InvocationConfiguration.Error;
+            if (CommandLineProblems.Report(parse, stderr))
+                return ExitCodes.Usage;
+
+            string? Problem()
+            {
+                if (parse.GetValue(vms) < 1)
+                    return "--vms must be at least 1";
+                if (parse.GetValue(vcpus) is < 1 or > VmConfig.MaxVcpus)
+                    return $"--vcpus must be within 1..{VmConfig.MaxVcpus}";
+                if (parse.GetValue(memory) is < 1 or > 1UL << 20)
+                    return "--memory-mb must be within 1..1048576";
+                if (parse.GetValue(rate) is var r && !(r >= 0 && r <= 1))
+                    return "--rate must be within 0..1";
+                if (parse.GetValue(operations) is < 1)
+                    return "--operations must be at least 1";
+                return null;
+            }
+
+            if (Problem() is { } problem)
+                return Usage(stderr, problem);
+            if (!ProfileChoices.TryParse(parse.GetValue(profile), out var choice))
+                return Usage(stderr, $"--profile must be hardened, heki-v2 or both, got '{parse.GetValue(profile)}'");
+            var profiles = choice.Profiles();
+            if (!DurationText.TryParse(parse.GetValue(duration), out var runFor))
+                return Usage(stderr, $"--duration must be a duration such as 60s or 2m, got '{parse.GetValue(duration)}'");
+            if (!TryFaults(parse.GetValue(faults)!, out var kinds, out var faultProblem))
+                return Usage(stderr, "--faults: " + faultProblem);
+
+            using var signals = StopSignals.Register(_ => { });
+            var runs = new List<(ChaosResult Result, IReadOnlyList<ChaosReproducer> Reproducers)>();
+            foreach (var chosen in profiles)
+            {
+                var plan = new FaultPlan(parse.GetValue(seed), kinds.ToDictionary(k => k, _ => parse.GetValue(rate)));
+                var spec = new ChaosSpec(chosen, parse.GetValue(vms), parse.GetValue(vcpus), parse.GetValue(memory),
+                    parse.GetValue(operations) is null ? runFor : null, parse.GetValue(operations), parse.GetValue(seed), plan);
+                var progress = new Progress<ChaosProgress>(p => stderr.WriteLine(
+                    $"heki chaos: {chosen.Name()} {p.Elapsed.TotalSeconds:0}s: {p.Operations} operations, {p.FaultsInjected} faults, "
+                    + $"{p.Violations} invariant violations, {p.Findings} findings"));
+                var result = ChaosRunner.RunAsync(spec, progress, signals.Token).GetAwaiter().GetResult();
+                var reproducers = ChaosReproducers.WriteAsync(result, parse.GetValue(findings)).GetAwaiter().GetResult();
+                runs.Add((result, reproducers));
+            }
+
+            ChaosReport.Write(stdout, runs);
+            if (parse.GetValue(report) is { } path)
+                ChaosReport.WriteJson(path, runs);
+            if (signals.Received is { } signal)
+                return ExitCodes.StoppedBy(signal);
+            return runs.Any(r => r.Result.Violations > 0) ? ExitViolations : ExitClean;
+        }
+
+        private static int Usage(TextWriter stderr, string problem)
+        {
+            stderr.WriteLine("heki chaos: " + problem);
+            stderr.WriteLine("Try 'heki chaos --help'.");
+            return ExitCodes.Usage;
+        }
+
+        private static bool TryFaults(string text, out FaultKind[] kinds, out string? problem)
+        {
+            problem = null;
+            kinds = text switch { "all" => FaultKinds.All, "none" => [], _ => [] };
+            if (text is "all" or "none")
+                return true;
+            var list = new List<FaultKind>();
+            foreach (var word in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (!FaultKinds.TryParse(word, out var kind))
+                {
+                    problem = $"unknown fault kind '{word}' (the kinds: {string.Join(", ", FaultKinds.All.Select(k => k.Name()))})";
+                    return false;
+                }
+
+                list.Add(kind);
+            }
+
+            kinds = [.. list.Distinct()];
+            return true;
+        }
+    }
+}

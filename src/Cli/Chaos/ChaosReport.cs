@@ -1,0 +1,80 @@
+using System.Text.Json;
+using HekiActors.Memory;
+using HekiActors.Simulation.Chaos;
+
+namespace HekiActors.Cli.Chaos;
+
+/// <summary>The report of <c>heki chaos</c>, as text and as JSON (docs/chaos.md names every field).</summary>
+public static class ChaosReport
+{
+    public static void Write(TextWriter output, IReadOnlyList<(ChaosResult Result, IReadOnlyList<ChaosReproducer> Reproducers)> runs)
+    {
+        foreach (var (result, reproducers) in runs)
+        {
+            output.WriteLine($"heki chaos: {result.Profile.Name()}, seed {result.Seed}, {result.Elapsed.TotalSeconds:0.0} s");
+            output.WriteLine($"  operations           {result.Operations,12:N0}  ({result.Unanswered:N0} unanswered after every resend)");
+            output.WriteLine($"  faults injected      {result.FaultsInjected,12:N0}");
+            foreach (var (kind, count) in result.Faults)
+                output.WriteLine($"    {kind.Name(),-26}{count,12:N0}");
+            output.WriteLine("  invariant checks");
+            foreach (var (invariant, count) in result.Checks)
+                output.WriteLine($"    {(int)invariant}. {Describe(invariant),-54}{count,12:N0}");
+            output.WriteLine($"  {result.Violations:N0} invariant violations, {result.LostAcknowledgedChanges:N0} lost acknowledged changes");
+            foreach (var ((invariant, defect), count) in result.FindingCounts.Where(kv => kv.Key.Defect != Defect.None))
+                output.WriteLine($"  RFC defect {defect} (invariant {(int)invariant}): {count:N0} findings");
+            foreach (var reproducer in reproducers)
+            {
+                output.WriteLine($"  finding: {reproducer.Finding}");
+                output.WriteLine(reproducer.Path is null
+                    ? "    no reproducer: the finding does not show on a model without faults"
+                    : $"    reproducer {reproducer.Path}: {reproducer.Lines} lines (from {reproducer.OriginalLines}); "
+                      + $"heki-v2 {(reproducer.ConfirmedHekiV2 ? "shows it" : "does not")}, hardened {(reproducer.ConfirmedHardened ? "shows it" : "does not")}");
+            }
+        }
+    }
+
+    public static void WriteJson(string path, IReadOnlyList<(ChaosResult Result, IReadOnlyList<ChaosReproducer> Reproducers)> runs)
+    {
+        var document = runs.Select(run => new
+        {
+            profile = run.Result.Profile.Name(),
+            seed = run.Result.Seed,
+            elapsed_seconds = run.Result.Elapsed.TotalSeconds,
+            operations = run.Result.Operations,
+            unanswered = run.Result.Unanswered,
+            faults_injected = run.Result.FaultsInjected,
+            faults = run.Result.Faults.ToDictionary(kv => kv.Key.Name(), kv => kv.Value),
+            checks = run.Result.Checks.ToDictionary(kv => ((int)kv.Key).ToString(System.Globalization.CultureInfo.InvariantCulture), kv => kv.Value),
+            invariant_violations = run.Result.Violations,
+            lost_acknowledged_changes = run.Result.LostAcknowledgedChanges,
+            findings = run.Result.FindingCounts.Select(kv => new
+            {
+                invariant = (int)kv.Key.Invariant,
+                defect = kv.Key.Defect == Defect.None ? null : kv.Key.Defect.ToString(),
+                count = kv.Value,
+            }),
+            reproducers = run.Reproducers.Select(r => new
+            {
+                invariant = (int)r.Finding.Invariant,
+                defect = r.Finding.IsDefect ? r.Finding.Defect.ToString() : null,
+                detail = r.Finding.Detail,
+                path = r.Path,
+                lines = r.Lines,
+                original_lines = r.OriginalLines,
+                shows_under_heki_v2 = r.ConfirmedHekiV2,
+                shows_under_hardened = r.ConfirmedHardened,
+            }),
+        });
+        File.WriteAllText(path, JsonSerializer.Serialize(document, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+    }
+
+    private static string Describe(Invariant invariant) => invariant switch
+    {
+        Invariant.ForbiddenAccess => "no access the acknowledged permissions forbid",
+        Invariant.ImmutableOrPinned => "immutable pages and pinned CR bits never change",
+        Invariant.AcknowledgedChange => "every acknowledged change survives, in force",
+        Invariant.FailedBatchChangesNothing => "a failed multi-range hypercall changes nothing",
+        Invariant.WarningRateLimit => "warnings within the profile's rate limit",
+        _ => invariant.ToString(),
+    };
+}

@@ -1,0 +1,34 @@
+using HekiActors.Memory;
+
+namespace HekiActors.Simulation.Chaos;
+
+/// <summary>What a chaos run did and found.</summary>
+/// <param name="Operations">Operations performed (each acknowledged, or given up after every resend).</param>
+/// <param name="Unanswered">Operations still unanswered after <see cref="ChaosSpec.MaxResends"/> resends.</param>
+/// <param name="Faults">Faults injected, by kind.</param>
+/// <param name="Checks">Invariant checks made, by invariant (1..5).</param>
+/// <param name="FindingCounts">Findings by invariant and defect label.</param>
+/// <param name="Findings">The first finding of each kind, with the VM's operations up to it (the unshrunk reproducer).</param>
+public sealed record ChaosResult(
+    HekiProfile Profile,
+    ulong Seed,
+    TimeSpan Elapsed,
+    long Operations,
+    long Unanswered,
+    IReadOnlyDictionary<FaultKind, long> Faults,
+    IReadOnlyDictionary<Invariant, long> Checks,
+    IReadOnlyDictionary<(Invariant Invariant, Defect Defect), long> FindingCounts,
+    IReadOnlyList<CapturedFinding> Findings)
+{
+    /// <summary>Findings that are not RFC defects: the bar reads "0 invariant violations".</summary>
+    public long Violations => FindingCounts.Where(kv => kv.Key.Defect == Defect.None).Sum(kv => kv.Value);
+
+    /// <summary>Violations of invariant 3 (an acknowledged change lost or not in force).</summary>
+    public long LostAcknowledgedChanges => FindingCounts.Where(kv => kv.Key is { Invariant: Invariant.AcknowledgedChange, Defect: Defect.None })
+        .Sum(kv => kv.Value);
+
+    public long FaultsInjected => Faults.Values.Sum();
+}
+
+/// <summary>A finding and the operations of its VM, from its latest create up to the one that revealed it.</summary>
+public sealed record CapturedFinding(Finding Finding, IReadOnlyList<Replay.ReplayRequest> Script);

@@ -1,0 +1,323 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Configuration;
+using HekiActors.Actors;
+using HekiActors.Actors.Hosting;
+using HekiActors.Actors.Supervision;
+using HekiActors.Actors.Vm;
+using HekiActors.Memory;
+using HekiActors.Protocol;
+using HekiActors.Simulation.Replay;
+
+namespace HekiActors.Simulation.Chaos;
+
+/// <summary>
+/// Runs a chaos run on a real <see cref="HekiHost"/>: each VM performs its <see cref="ChaosWorkload"/> one operation
+/// at a time, as a guest and its VMM would, with the faults the <see cref="FaultPlan"/> decides for each operation
+/// injected around it; every acknowledged result goes to the <see cref="InvariantOracle"/>. Requests carry ids, so
+/// a sender that got no reply resends the same request, and a duplicate must be answered from the VM's record.
+/// </summary>
+public static class ChaosRunner
+{
+    /// <summary>Operations kept per VM for reproducers (a VM's life is shorter: <see cref="ChaosWorkload.Lifetime"/>).</summary>
+    private const int MaxScript = 4 * ChaosWorkload.Lifetime;
+
+    public static async Task<ChaosResult> RunAsync(ChaosSpec spec, IProgress<ChaosProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var clock = new SkewedClock();
+        var state = new RunState(spec);
+        var options = new HekiHostOptions(
+            Clock: clock,
+            WarningSink: new OracleWarningSink(state),
+            AkkaLogLevel: "OFF",
+            SystemName: "heki-chaos",
+            VmSettings: VmActorSettings.Default with { Planted = spec.Planted },
+            Config: ConfigurationFactory.ParseString(ChaosJournal.Config));
+        var host = HekiHost.Start(options);
+        await using (host.ConfigureAwait(false))
+        {
+            var journal = JournalFaults.Get(host.System);
+            var stopwatch = Stopwatch.StartNew();
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            if (spec.Duration is { } duration)
+                stop.CancelAfter(duration);
+            var reporting = ReportProgress(state, stopwatch, progress, stop.Token);
+            var vms = Enumerable.Range(0, spec.Vms)
+                .Select(i => Task.Run(() => new VmDriver(spec, state, host, journal, clock, i).RunAsync(stop.Token), CancellationToken.None))
+                .ToArray();
+            await Task.WhenAll(vms).ConfigureAwait(false);
+            await stop.CancelAsync().ConfigureAwait(false);
+            await reporting.ConfigureAwait(false);
+            journal.Clear();
+            await host.FlushWarnings().ConfigureAwait(false);
+            return state.Result(stopwatch.Elapsed);
+        }
+    }
+
+    private static async Task ReportProgress(RunState state, Stopwatch stopwatch, IProgress<ChaosProgress>? progress, CancellationToken token)
+    {
+        if (progress is null)
+            return;
+        try
+        {
+            while (!token.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500), token).ConfigureAwait(false);
+                progress.Report(state.Progress(stopwatch.Elapsed));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The run ended.
+        }
+    }
+
+    /// <summary>Everything the VM drivers share, behind one lock (the oracle is single-threaded).</summary>
+    private sealed class RunState(ChaosSpec spec)
+    {
+        private readonly Lock _gate = new();
+        private readonly InvariantOracle _oracle = new(spec.Profile);
+        private readonly long[] _faults = new long[FaultKinds.All.Length];
+        private readonly Dictionary<(Invariant, Defect), CapturedFinding> _captured = new();
+        private long _operations;
+        private long _unanswered;
+
+        public PlantedBug Planted => spec.Planted;
+
+        public void Injected(FaultKind kind) => Interlocked.Increment(ref _faults[(int)kind]);
+
+        public void Unanswered() => Interlocked.Increment(ref _unanswered);
+
+        public void Observe(ReplayRequest request, ReplayResult result, List<ReplayRequest> script)
+        {
+            lock (_gate)
+            {
+                _operations++;
+                var before = _oracle.Findings.Count;
+                _oracle.Observe(request, result);
+                for (var i = before; i < _oracle.Findings.Count; i++)
+                {
+                    var finding = _oracle.Findings[i];
+                    if (!_captured.ContainsKey(finding.Kind))
+                        _captured[finding.Kind] = new CapturedFinding(finding, [.. script]);
+                }
+            }
+        }
+
+        public void WarningDecided(string vmId, WarningSite site, bool printed, long timestamp, long frequency)
+        {
+            lock (_gate)
+            {
+                var before = _oracle.Findings.Count;
+                _oracle.WarningDecided(vmId, site, printed, timestamp, frequency);
+                for (var i = before; i < _oracle.Findings.Count; i++)
+                    _captured.TryAdd(_oracle.Findings[i].Kind, new CapturedFinding(_oracle.Findings[i], []));
+            }
+        }
+
+        public ChaosProgress Progress(TimeSpan elapsed)
+        {
+            lock (_gate)
+                return new ChaosProgress(elapsed, _operations, _faults.Sum(), _oracle.Violations, _oracle.FindingCounts.Values.Sum());
+        }
+
+        public ChaosResult Result(TimeSpan elapsed)
+        {
+            lock (_gate)
+            {
+                return new ChaosResult(spec.Profile, spec.Seed, elapsed, _operations, _unanswered,
+                    FaultKinds.All.ToDictionary(k => k, k => _faults[(int)k]),
+                    Enum.GetValues<Invariant>().ToDictionary(i => i, _oracle.Checks),
+                    new Dictionary<(Invariant, Defect), long>(_oracle.FindingCounts),
+                    [.. _captured.Values.OrderBy(c => c.Finding.Operation)]);
+            }
+        }
+    }
+
+    /// <summary>Hands each rate-limited decision to the oracle (and carries a planted bug to the supervisor).</summary>
+    private sealed class OracleWarningSink(RunState state) : IWarningSink, IWarningDecisionObserver, IPlantedBugCarrier
+    {
+        public PlantedBug Planted => state.Planted;
+
+        public void Write(string line)
+        {
+            // The lines themselves are not needed: the decisions are.
+        }
+
+        public void Decided(string vmId, HekiProfile profile, WarningSite site, bool printed, long timestamp, long frequency) =>
+            state.WarningDecided(vmId, site, printed, timestamp, frequency);
+    }
+
+    /// <summary>One VM's guest and VMM: its operations in order, each with its faults, resent until answered.</summary>
+    private sealed class VmDriver(ChaosSpec spec, RunState state, HekiHost host, JournalFaults journal, SkewedClock clock, int index)
+    {
+        private readonly string _vm = "chaos-" + index;
+        private readonly List<ReplayRequest> _script = [];
+        private readonly List<(long Due, object Message)> _late = [];
+        private readonly ulong _nonce = (ulong)index;
+        private long _operation;
+
+        private FaultPlan Plan => spec.Faults;
+
+        public async Task RunAsync(CancellationToken token)
+        {
+            var workload = new ChaosWorkload(spec.Seed, index, _vm, spec.VcpusPerVm, spec.MemoryMbPerVm);
+            while (!token.IsCancellationRequested && (spec.OperationsPerVm is not { } max || _operation < max))
+            {
+                var request = workload.Next();
+                _operation++;
+                if (request is CreateVmRequest)
+                    _script.Clear();
+                if (request is DestroyVmRequest)
+                    _late.Clear(); // a stale copy of an earlier incarnation's request: see docs/chaos.md, "Known limits"
+                if (_script.Count < MaxScript)
+                    _script.Add(request);
+                var result = await PerformAsync(request).ConfigureAwait(false);
+                state.Observe(request, result, _script);
+                DeliverLate();
+            }
+        }
+
+        private async Task<ReplayResult> PerformAsync(ReplayRequest request)
+        {
+            var mutating = request is not (GetPermissionsRequest or GetMemoryAttributesRequest or AccessRequest or ReadCrRequest);
+            var requestId = mutating ? RequestIds.Derive(spec.Seed, _nonce, (ulong)_operation) : Guid.Empty;
+            var identity = mutating ? requestId : FaultPlan.IdentityOf(_vm, _operation);
+            var message = ReplayMessages.ToMessage(request, spec.Profile, requestId);
+            var alive = request is not CreateVmRequest;
+            if (alive)
+                await BeforeAsync(identity, mutating).ConfigureAwait(false);
+
+            if (Plan.Hits(FaultKind.Delay, identity))
+            {
+                state.Injected(FaultKind.Delay);
+                await Task.Delay(TimeSpan.FromMilliseconds(1 + Plan.Parameter(FaultKind.Delay, identity, 20))).ConfigureAwait(false);
+            }
+
+            if (Plan.Hits(FaultKind.DropRequest, identity))
+            {
+                // Lost on the way: the sender hears nothing, waits, and resends it.
+                state.Injected(FaultKind.DropRequest);
+                await Task.Delay(TimeSpan.FromMilliseconds(1 + Plan.Parameter(FaultKind.DropRequest, identity, 10))).ConfigureAwait(false);
+            }
+
+            if (Plan.Hits(FaultKind.DropReply, identity))
+            {
+                // Delivered, but its reply is lost: the sender resends the same request.
+                state.Injected(FaultKind.DropReply);
+                Vms.Tell(message, ActorRefs.Nobody);
+            }
+
+            if (alive && mutating && request is not DestroyVmRequest && Plan.Hits(FaultKind.Reorder, identity))
+            {
+                // A copy arrives later, after operations sent after it: it must change nothing then. (Not for a create
+                // or a destroy: a stale create after its VM's destroy would start a new VM, see docs/chaos.md.)
+                state.Injected(FaultKind.Reorder);
+                _late.Add((_operation + 1 + (long)Plan.Parameter(FaultKind.Reorder, identity, 5), message));
+            }
+
+            if (Plan.Hits(FaultKind.Duplicate, identity))
+            {
+                state.Injected(FaultKind.Duplicate);
+                var first = AskResendingAsync(message);
+                var second = AskResendingAsync(message);
+                var results = await Task.WhenAll(first, second).ConfigureAwait(false);
+                if (mutating && !results[0].IsError && !results[1].IsError && !Equals(results[0], results[1]))
+                    return new ErrorResult($"a duplicate was answered {results[1]} after {results[0]}");
+                return results[0];
+            }
+
+            return await AskResendingAsync(message).ConfigureAwait(false);
+        }
+
+        /// <summary>Crashes, clock skew and armed journal faults that hit just before the operation.</summary>
+        private async Task BeforeAsync(Guid identity, bool mutating)
+        {
+            var persistenceId = VmActor.PersistenceIdFor(_vm);
+            if (Plan.Hits(FaultKind.ClockSkew, identity))
+            {
+                state.Injected(FaultKind.ClockSkew);
+                var millis = (long)Plan.Parameter(FaultKind.ClockSkew, identity, 12_000) - 6_000;
+                clock.Jump(TimeSpan.FromMilliseconds(millis));
+            }
+
+            if (Plan.Hits(FaultKind.CrashWarnings, identity))
+            {
+                state.Injected(FaultKind.CrashWarnings);
+                host.Warnings.Tell(new CrashWarningSupervisor("chaos"));
+            }
+
+            if (Plan.Hits(FaultKind.CrashVcpu, identity))
+            {
+                state.Injected(FaultKind.CrashVcpu);
+                Vms.Tell(new CrashVcpu(_vm, (int)Plan.Parameter(FaultKind.CrashVcpu, identity, (ulong)spec.VcpusPerVm), "chaos"), ActorRefs.Nobody);
+            }
+
+            if (Plan.Hits(FaultKind.JournalRecoveryFailure, identity))
+            {
+                // The VM's next recovery fails once: crash it so that it recovers now.
+                state.Injected(FaultKind.JournalRecoveryFailure);
+                journal.Arm(persistenceId, new ArmedJournalFault(JournalFault.RecoveryFailure, TimeSpan.Zero));
+                Vms.Tell(new CrashVm(_vm, "chaos"), ActorRefs.Nobody);
+            }
+            else if (Plan.Hits(FaultKind.CrashVm, identity))
+            {
+                state.Injected(FaultKind.CrashVm);
+                Vms.Tell(new CrashVm(_vm, "chaos"), ActorRefs.Nobody);
+            }
+
+            if (mutating && Plan.Hits(FaultKind.JournalWriteFailure, identity))
+            {
+                state.Injected(FaultKind.JournalWriteFailure);
+                journal.Arm(persistenceId, new ArmedJournalFault(JournalFault.WriteFailure, TimeSpan.Zero));
+            }
+
+            if (mutating && Plan.Hits(FaultKind.JournalStall, identity))
+            {
+                state.Injected(FaultKind.JournalStall);
+                journal.Arm(persistenceId, new ArmedJournalFault(JournalFault.WriteStall,
+                    TimeSpan.FromMilliseconds(1 + Plan.Parameter(FaultKind.JournalStall, identity, 50))));
+            }
+
+            await Task.CompletedTask.ConfigureAwait(false);
+        }
+
+        /// <summary>Asks, and resends the same request (same id) until answered; a request never answered is an error.</summary>
+        private async Task<ReplayResult> AskResendingAsync(object message)
+        {
+            for (var attempt = 0; attempt <= ChaosSpec.MaxResends; attempt++)
+            {
+                try
+                {
+                    var reply = await host.Ask(message, spec.Timeout).ConfigureAwait(false);
+                    return ReplayMessages.ResultOf(reply);
+                }
+                catch (AskTimeoutException)
+                {
+                    // No reply (a journal write failed, the VM was restarting): resend.
+                }
+            }
+
+            state.Unanswered();
+            return new ErrorResult($"no answer after {ChaosSpec.MaxResends} resends");
+        }
+
+        private void DeliverLate()
+        {
+            for (var i = _late.Count - 1; i >= 0; i--)
+            {
+                if (_late[i].Due > _operation)
+                    continue;
+                Vms.Tell(_late[i].Message, ActorRefs.Nobody);
+                _late.RemoveAt(i);
+            }
+        }
+
+        private IActorRef Vms => host.Hypervisor;
+    }
+}
+
+/// <summary>A chaos run's progress: what the report will say, so far.</summary>
+public sealed record ChaosProgress(TimeSpan Elapsed, long Operations, long FaultsInjected, long Violations, long Findings);

@@ -265,11 +265,6 @@ public static class DashboardFeed
         json.WriteEndArray();
     }
 
-    private static void Number(Utf8JsonWriter json, string name, double value)
-    {
-        if (double.IsFinite(value))
-            json.WriteNumber(name, value);
-        else
-            json.WriteNull(name);
-    }
+    // As the JSON report writes a number: null where there is none (an empty latency window).
+    private static void Number(Utf8JsonWriter json, string name, double value) => Simulate.JsonReport.Number(json, name, value);
 }

@@ -88,6 +88,30 @@ public static class OutputFile
         return new FileStream(handle, FileAccess.Write, bufferSize: 1);
     }
 
+    /// <summary>
+    /// Writes a whole output: opens <paramref name="path"/> (<see cref="OpenWrite"/>), lets <paramref name="write"/> fill
+    /// it, and flushes; every failure, at open or at a write, is an <see cref="OutputFailedException"/> naming
+    /// <paramref name="target"/>.
+    /// </summary>
+    /// <param name="target">The output in the user's words: "--html run.html".</param>
+    public static void Write(string path, string target, Action<Stream> write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        FileStream created;
+        try
+        {
+            created = OpenWrite(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new OutputFailedException(target, e);
+        }
+
+        using var file = new CheckedStream(created, target);
+        write(file);
+        file.Flush();
+    }
+
     private static bool IsFifo(string path) =>
         OperatingSystem.IsLinux() && Syscall.stat(path, out var status) == 0 && (status.st_mode & FilePermissions.S_IFMT) == FilePermissions.S_IFIFO;
 

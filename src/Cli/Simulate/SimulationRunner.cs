@@ -333,22 +333,7 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
         ReportWriter.Write(output, scenario, results, stoppedEarly);
         if (request.ReportPath is { } path)
         {
-            FileStream created;
-            try
-            {
-                created = OutputFile.OpenWrite(path);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new OutputFailedException($"--report {path}", e);
-            }
-
-            using (var file = new CheckedStream(created, $"--report {path}"))
-            {
-                JsonReport.Write(file, scenario, results, stoppedEarly, summary);
-                file.Flush();
-            }
-
+            OutputFile.Write(path, $"--report {path}", file => JsonReport.Write(file, scenario, results, stoppedEarly, summary));
             error.WriteLine($"report written to {path}");
         }
     }
@@ -385,22 +370,7 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
         using var feed = new MemoryStream();
         DashboardFeed.Write(feed, live, events: true);
         var html = DashboardPage.Report(live.About.Command, System.Text.Encoding.UTF8.GetString(feed.ToArray()));
-        FileStream created;
-        try
-        {
-            created = OutputFile.OpenWrite(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new OutputFailedException($"--html {path}", e);
-        }
-
-        using (var file = new CheckedStream(created, $"--html {path}"))
-        {
-            file.Write(new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(html));
-            file.Flush();
-        }
-
+        OutputFile.Write(path, $"--html {path}", file => file.Write(new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(html)));
         error.WriteLine($"HTML report written to {path}");
     }
 

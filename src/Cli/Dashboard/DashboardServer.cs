@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -18,6 +19,7 @@ public sealed class DashboardServer : IAsyncDisposable
     private readonly Task _loop;
     private readonly TaskCompletionSource _finalServed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _feedRequests;
+    private long _lastFeedRequest; // Stopwatch timestamp of the last /api/feed answer
 
     private DashboardServer(HttpListener listener, int port, LiveSession session)
     {
@@ -48,6 +50,8 @@ public sealed class DashboardServer : IAsyncDisposable
             var chosen = port == 0 ? FreePort() : port;
             var listener = new HttpListener();
             listener.Prefixes.Add($"http://127.0.0.1:{chosen}/");
+            // The same loopback socket, for a browser pointed at localhost:PORT (HttpListener matches prefixes by Host).
+            listener.Prefixes.Add($"http://localhost:{chosen}/");
             try
             {
                 listener.Start();
@@ -62,20 +66,32 @@ public sealed class DashboardServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Once the run is over: when a page has been polling, waits (at most <paramref name="timeout"/>) until it has
-    /// fetched the final figures, so it ends on the report's numbers rather than on the last live sample.
+    /// Once the run is over: when a page has been polling, waits until it has fetched the final figures, so it ends on
+    /// the report's numbers rather than on the last live sample. A page that stops polling for
+    /// <paramref name="gone"/> is taken as closed; a watching page is waited for at most <paramref name="timeout"/>
+    /// (a page on a loaded machine may poll late, a closed tab must not hold the command).
     /// </summary>
     /// <returns>True when the final figures were served, or no page was watching.</returns>
-    public async Task<bool> WaitForFinalFetchAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<bool> WaitForFinalFetchAsync(TimeSpan gone, TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (FeedRequests == 0)
             return true;
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
         try
         {
-            await _finalServed.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            while (!_finalServed.Task.IsCompleted)
+            {
+                var now = Stopwatch.GetTimestamp();
+                if (now >= deadline || Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastFeedRequest), now) >= gone)
+                    return false;
+                // Woken by the final fetch, or a quarter of a second later to look again.
+                await Task.WhenAny(_finalServed.Task, Task.Delay(250, cancellationToken)).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
             return true;
         }
-        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        catch (OperationCanceledException)
         {
             return false;
         }
@@ -184,6 +200,7 @@ public sealed class DashboardServer : IAsyncDisposable
         DashboardFeed.Write(body, _session, since);
         Send(response, 200, "application/json", body.ToArray());
         Interlocked.Increment(ref _feedRequests);
+        Interlocked.Exchange(ref _lastFeedRequest, Stopwatch.GetTimestamp());
         if (final)
             _finalServed.TrySetResult();
     }
@@ -207,8 +224,9 @@ public sealed class DashboardServer : IAsyncDisposable
         Send(response, 200, "application/json", body.ToArray());
     }
 
+    // A browser leaves the port out of Host when it is the scheme's default (--dashboard 80).
     private bool IsLoopbackHost(string? host) =>
-        host == $"127.0.0.1:{Port}" || host == $"localhost:{Port}";
+        host == $"127.0.0.1:{Port}" || host == $"localhost:{Port}" || (Port == 80 && host is "127.0.0.1" or "localhost");
 
     private static void Plain(HttpListenerResponse response, int status, string text) =>
         Send(response, status, "text/plain; charset=utf-8", Encoding.UTF8.GetBytes(text + "\n"));

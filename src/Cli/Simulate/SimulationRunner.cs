@@ -40,8 +40,14 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
         public string CommandLine { get; init; } = "heki simulate";
     }
 
-    /// <summary>How long the live page gets, after the run, to fetch the final figures (it polls twice a second).</summary>
-    public static readonly TimeSpan FinalFetchWait = TimeSpan.FromSeconds(3);
+    /// <summary>
+    /// After the run, how long a watching page (it polls twice a second) gets to fetch the final figures at most, and how
+    /// long without a poll means it was closed.
+    /// </summary>
+    public static readonly TimeSpan FinalFetchWait = TimeSpan.FromSeconds(15);
+
+    /// <inheritdoc cref="FinalFetchWait"/>
+    public static readonly TimeSpan PageGoneAfter = TimeSpan.FromSeconds(3);
 
     public const string StandardOutput = "-";
 
@@ -178,9 +184,10 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
             WriteHtml(request, live);
         }
 
-        if (server is not null && !await server.WaitForFinalFetchAsync(FinalFetchWait, stop.Token).ConfigureAwait(false))
+        if (server is not null && !await server.WaitForFinalFetchAsync(PageGoneAfter, FinalFetchWait, stop.Token).ConfigureAwait(false))
         {
-            error.WriteLine($"dashboard: the page did not fetch the final figures within {DurationText.Format(FinalFetchWait)}");
+            error.WriteLine("dashboard: the page did not fetch the final figures (it stopped polling, or took more than " +
+                $"{DurationText.Format(FinalFetchWait)})");
         }
         if (recordFailure is not null)
         {

@@ -24,6 +24,13 @@ public sealed class Browser : IAsyncLifetime
 
     public static bool Installed => File.Exists(Chromium);
 
+    /// <summary>Skips the test (with the reason) when chromium is absent outside CI; in CI a missing browser fails it.</summary>
+    public static void Require()
+    {
+        Skip.If(!Installed && !Required, $"{Chromium} is not installed (apt-get install -y chromium)");
+        Assert.True(Installed, $"{Chromium} is missing: .ci/services installs it");
+    }
+
     /// <summary>Whether a missing browser must fail the test rather than skip it (CI installs it).</summary>
     public static bool Required => Environment.GetEnvironmentVariable("CI") == "true";
 

@@ -13,8 +13,7 @@ public sealed class HtmlReportTests(Browser browser) : IClassFixture<Browser>, I
     [SkippableFact]
     public async Task The_html_report_renders_every_chart_offline_and_shows_the_json_reports_figures()
     {
-        Skip.If(!Browser.Installed && !Browser.Required, $"{Browser.Chromium} is not installed (apt-get install -y chromium)");
-        Assert.True(Browser.Installed, $"{Browser.Chromium} is missing: .ci/services installs it");
+        Browser.Require();
         var html = Path.Combine(_folder, "report.html");
         var report = Path.Combine(_folder, "report.json");
         var record = Path.Combine(_folder, "run.jsonl");

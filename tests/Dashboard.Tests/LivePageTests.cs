@@ -16,8 +16,7 @@ public sealed class LivePageTests(Browser browser) : IClassFixture<Browser>, IDi
     [SkippableFact]
     public async Task The_live_page_updates_during_the_run_and_ends_on_the_reports_figures()
     {
-        Skip.If(!Browser.Installed && !Browser.Required, $"{Browser.Chromium} is not installed (apt-get install -y chromium)");
-        Assert.True(Browser.Installed, $"{Browser.Chromium} is missing: .ci/services installs it");
+        Browser.Require();
         var report = Path.Combine(_folder, "run.json");
         var run = SimulateInProcess.Start("--vms", "24", "--vcpus", "2", "--memory-mb", "256", "--kernel", "synthetic", "--duration", "8s", "--rounds", "8",
             "--no-progress", "--report", report, "--dashboard");

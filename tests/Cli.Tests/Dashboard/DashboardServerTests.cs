@@ -51,9 +51,7 @@ public sealed class DashboardServerTests : IAsyncLifetime
     [InlineData("attacker.example:{port}")]
     public async Task A_request_for_another_host_is_refused(string host)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_server.Url, "api/feed"));
-        request.Headers.Host = host.Replace("{port}", _server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        using var response = await _http.SendAsync(request);
+        using var response = await GetFeedAsHostAsync(host);
         // HttpListener itself answers 404 to a Host no prefix names; what reaches the server gets 421. Never the feed.
         Assert.Contains(response.StatusCode, new[] { HttpStatusCode.MisdirectedRequest, HttpStatusCode.NotFound });
         Assert.DoesNotContain("heki-dashboard-feed", await response.Content.ReadAsStringAsync());
@@ -65,9 +63,7 @@ public sealed class DashboardServerTests : IAsyncLifetime
     [InlineData("localhost:{port}")]
     public async Task The_loopback_names_of_this_port_are_served(string host)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_server.Url, "api/feed"));
-        request.Headers.Host = host.Replace("{port}", _server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        using var response = await _http.SendAsync(request);
+        using var response = await GetFeedAsHostAsync(host);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
@@ -133,6 +129,14 @@ public sealed class DashboardServerTests : IAsyncLifetime
         using var final = JsonDocument.Parse(await _http.GetStringAsync(new Uri(_server.Url, "api/feed?since=0:1")));
         Assert.Equal("done", final.RootElement.GetProperty("state").GetString());
         Assert.True(await waiting.WaitAsync(Long));
+    }
+
+    /// <summary>GET /api/feed with <paramref name="host"/> as the Host header ("{port}" is the server's port).</summary>
+    private async Task<HttpResponseMessage> GetFeedAsHostAsync(string host)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_server.Url, "api/feed"));
+        request.Headers.Host = host.Replace("{port}", _server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return await _http.SendAsync(request);
     }
 
     [Fact]

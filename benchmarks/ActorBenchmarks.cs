@@ -81,7 +81,7 @@ public class ActorBenchmarks
         return sum;
     }
 
-    /// <summary>Per access: one batch of 65,536 permitted reads through hypervisor → VM → vCPU and back.</summary>
+    /// <summary>Per access: one batch of 65,536 permitted reads through VM parent → VM → vCPU and back.</summary>
     [Benchmark(OperationsPerInvoke = Accesses)]
     public int VcpuFastPath() => _fixture.RunBatch(_dataGpas, _reads).Permitted;
 

@@ -6,7 +6,7 @@ namespace HekiActors.Benchmarks;
 /// <summary>
 /// Percentiles of the PROTECT_MEMORY round trip (issue 3: p50 ≤ 50 µs with 4 vCPUs and the in-memory journal),
 /// timing each call: <c>dotnet run -c Release --project benchmarks -- --protect-round-trip [calls]</c>.
-/// Each call goes asker → hypervisor → VM → vCPU 0 → VM (persist, shootdown to 4 vCPUs, acks) → vCPU 0 → asker.
+/// Each call goes asker → VM parent → VM → vCPU 0 → VM (persist, shootdown to 4 vCPUs, acks) → vCPU 0 → asker.
 /// </summary>
 public static class ProtectRoundTripHarness
 {

@@ -12,8 +12,7 @@ public enum RejectionCode : byte
     /// <summary>create_vm for an id in use by another request's VM.</summary>
     VmExists = 2,
 
-    /// <summary>The VM is being destroyed: ask again once its destroy is answered.</summary>
-    VmBusy = 3,
+    // 3 was VmBusy (a destroy in progress); a VM entity decides a create after its destroy now, so nothing is busy.
 
     /// <summary>The request names a vCPU the VM does not have.</summary>
     NoSuchVcpu = 4,
@@ -34,8 +33,6 @@ public static class Rejections
     public static string NoSuchVm(string vmId) => $"no VM named '{vmId}'";
 
     public static string VmExists(string vmId) => $"VM '{vmId}' already exists";
-
-    public static string VmBusy(string vmId) => $"VM '{vmId}' is still being destroyed";
 
     public static string NoSuchVcpu(string vmId, int vcpu, int vcpus) => $"VM '{vmId}' has no vCPU {vcpu} (it has {vcpus})";
 

@@ -1,8 +1,9 @@
+using System.Collections.Immutable;
 using HekiActors.Memory;
 
 namespace HekiActors.Protocol;
 
-// The host VMM's requests to the hypervisor, routed by VmId to one VM actor. Mutating requests carry a
+// The host VMM's requests, routed by VmId to one VM entity (local parent or shard region). Mutating requests carry a
 // RequestId: a duplicate (a retry after a lost reply) is answered from the VM's record and applied once.
 
 /// <summary>Creates a VM. Replies <see cref="VmCreated"/> or <see cref="CommandRejected"/>.</summary>
@@ -48,7 +49,7 @@ public sealed record GetVmStatus(string VmId) : IWithVmId;
 /// <summary>A VM's configuration and state summary.</summary>
 public sealed record VmStatus(string VmId, VmConfig Config, int Runs, int Boundaries, ulong Cr0Pins, ulong Cr4Pins, long Generation, long LastSequenceNr) : IReply;
 
-/// <summary>Asks the hypervisor which VMs exist. Replies <see cref="VmList"/>.</summary>
+/// <summary>Asks the local VM parent which VMs exist. Replies <see cref="VmList"/>.</summary>
 public sealed record ListVms : IHekiMessage
 {
     public static readonly ListVms Instance = new();
@@ -58,9 +59,30 @@ public sealed record ListVms : IHekiMessage
 public sealed record VmList(string[] VmIds) : IReply;
 
 /// <summary>
+/// A VM tells its local parent whether it exists, after recovery and after each create and destroy (local hosting
+/// only: under Cluster.Sharding nobody lists VMs).
+/// </summary>
+public sealed record VmExistence(string VmId, bool Exists) : IHekiMessage;
+
+/// <summary>
+/// Stops a VM entity gracefully: it finishes the change it is writing or shooting down (so that change is answered)
+/// and the snapshot saves and journal deletions it asked for, then stops. Cluster.Sharding sends it on a hand-off (a
+/// rebalance, or the node leaving); the entity's next message starts it again, on whichever node then owns its shard,
+/// recovered from the journal. The local parent gets it when its node shuts down and passes it to each VM.
+/// Not addressed by VM id.
+/// </summary>
+public sealed record StopVmEntity : IHekiMessage
+{
+    public static readonly StopVmEntity Instance = new();
+}
+
+/// <summary>The host asks the local parent to start (recover) the VMs a durable journal holds, before any request.</summary>
+public sealed record RecoverVms(ImmutableArray<string> VmIds) : IHekiMessage;
+
+/// <summary>
 /// Published on the actor system's event stream when a persistent actor's journal fails it (recovery, a write, or a
 /// rejected write): that actor stops, so whoever waits for its answers should stop waiting. Not a reply to anything.
 /// </summary>
-/// <param name="PersistenceId">Whose journal failed: "hypervisor" or a VM's ("vm-ID").</param>
+/// <param name="PersistenceId">Whose journal failed: a VM's ("vm-ID").</param>
 /// <param name="Reason">The journal's error, one line.</param>
 public sealed record JournalFailed(string PersistenceId, string Reason) : IHekiMessage;

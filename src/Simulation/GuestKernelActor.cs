@@ -12,7 +12,7 @@ using HekiActors.Memory.Hypercalls;
 namespace HekiActors.Simulation;
 
 /// <summary>
-/// The guest kernel (and the attacker inside it) of one simulated VM. Boots its VM through the hypervisor
+/// The guest kernel (and the attacker inside it) of one simulated VM. Boots its VM through its VM entity
 /// (create, protect the layout from vCPU 0, pin CR0.WP and CR4.SMEP|SMAP, set CR0/CR4 on every vCPU), then runs
 /// rounds: the kernel's own changes and the round's attacks one at a time, then every vCPU's workload in
 /// parallel. Permissions change only between workload phases, so a seed gives the same counts every time.
@@ -40,7 +40,7 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
     private readonly int _index;
     private readonly string _vmId;
     private readonly SimulationSpec _spec;
-    private readonly IActorRef _hypervisor;
+    private readonly IActorRef _vms;
     private readonly IActorRef _coordinator;
     private readonly ISimulationRecorder? _recorder;
     private readonly ulong _seed;
@@ -78,7 +78,7 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
     private readonly string _profileTag;
 
     /// <param name="resumeFrom">The VM as a durable journal holds it, to take over instead of creating one (<c>--resume</c>).</param>
-    public GuestKernelActor(int index, string vmId, SimulationSpec spec, IActorRef hypervisor, IActorRef coordinator,
+    public GuestKernelActor(int index, string vmId, SimulationSpec spec, IActorRef vms, IActorRef coordinator,
         ISimulationRecorder? recorder, ulong runNonce, Memory.Vm.VmSnapshot? resumeFrom = null)
     {
         _resumeFrom = resumeFrom;
@@ -86,7 +86,7 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
         _index = index;
         _vmId = vmId;
         _spec = spec;
-        _hypervisor = hypervisor;
+        _vms = vms;
         _coordinator = coordinator;
         _recorder = recorder;
         _seed = GuestRandom.Derive(spec.Seed, (ulong)index);
@@ -95,9 +95,9 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
         _profileTag = HekiTagValues.Of(spec.Profile);
     }
 
-    public static Props Props(int index, string vmId, SimulationSpec spec, IActorRef hypervisor, IActorRef coordinator,
+    public static Props Props(int index, string vmId, SimulationSpec spec, IActorRef vms, IActorRef coordinator,
         ISimulationRecorder? recorder, ulong runNonce, Memory.Vm.VmSnapshot? resumeFrom = null) =>
-        Akka.Actor.Props.Create(() => new GuestKernelActor(index, vmId, spec, hypervisor, coordinator, recorder, runNonce, resumeFrom));
+        Akka.Actor.Props.Create(() => new GuestKernelActor(index, vmId, spec, vms, coordinator, recorder, runNonce, resumeFrom));
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -166,7 +166,7 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
     private void CreateVm()
     {
         var config = VmConfig.FromMegabytes(_spec.MemoryMbPerVm, _spec.VcpusPerVm, _spec.Mbec, privateMemory: false, _spec.Profile);
-        _hypervisor.Tell(new CreateVm(_vmId, NextRequestId(), config));
+        _vms.Tell(new CreateVm(_vmId, NextRequestId(), config));
         Await("create_vm");
     }
 
@@ -296,7 +296,7 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
         for (var v = 0; v < _spec.VcpusPerVm; v++)
         {
             var seed = WorkloadSeed(v);
-            _hypervisor.Tell(new RunWorkload(_vmId, v, seed, _round, accesses, deadline, workload, _coordinator));
+            _vms.Tell(new RunWorkload(_vmId, v, seed, _round, accesses, deadline, workload, _coordinator));
             if (_recorder is not null)
                 RecordSamples(v, seed, workload, Math.Min(accesses, SampledAccesses));
         }
@@ -330,7 +330,7 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
 
         _countsPending = _spec.VcpusPerVm;
         for (var v = 0; v < _spec.VcpusPerVm; v++)
-            _hypervisor.Tell(new GetVcpuCounts(_vmId, v));
+            _vms.Tell(new GetVcpuCounts(_vmId, v));
     }
 
     private void CountsReceived(VcpuCounts? counts)
@@ -428,7 +428,7 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
         // Running workloads end at their next chunk and reply as usual; the round then finishes the run.
         if (_workloadsRunning > 0)
             for (var v = 0; v < _spec.VcpusPerVm; v++)
-                _hypervisor.Tell(new StopWorkload(_vmId, v));
+                _vms.Tell(new StopWorkload(_vmId, v));
     }
 
     // ---- one operation at a time --------------------------------------------------------------------------
@@ -447,7 +447,7 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
         {
             var step = _steps.Current;
             _current = step;
-            _hypervisor.Tell(step.Operation.ToCommand(_vmId, NextRequestId()));
+            _vms.Tell(step.Operation.ToCommand(_vmId, NextRequestId()));
             Await(step.Operation);
             return;
         }

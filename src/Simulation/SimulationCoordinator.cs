@@ -16,7 +16,7 @@ namespace HekiActors.Simulation;
 /// </summary>
 /// <remarks>
 /// It always answers, and in bounded time once stopped: a journal failure (<see cref="JournalFailed"/>, which the
-/// engine subscribes it to before the hypervisor starts) stops the run; if the hypervisor itself is gone, no VM can
+/// engine subscribes it to before any VM starts) stops the run; if the VMs' parent or shard region is gone, no VM can
 /// answer any more and the result comes at once; otherwise VMs that have not reported <see cref="StopGrace"/> after
 /// the stop are left out of the counts.
 /// </remarks>
@@ -29,7 +29,7 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
     public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
 
     private readonly SimulationSpec _spec;
-    private IActorRef _hypervisor = ActorRefs.Nobody;
+    private IActorRef _vms = ActorRefs.Nobody;
     private IActorRef _warnings = ActorRefs.Nobody;
     private readonly IProgress<SimulationProgress>? _progress;
     private readonly ISimulationRecorder? _recorder;
@@ -93,9 +93,9 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
         {
             case StartSimulation start when _replyTo is null:
                 _replyTo = Sender;
-                _hypervisor = start.Hypervisor;
+                _vms = start.Vms;
                 _warnings = start.Warnings;
-                Context.Watch(_hypervisor);
+                Context.Watch(_vms);
                 CreateAttackSeries();
                 Timers.StartPeriodicTimer("progress", ProgressTick.Instance, ProgressInterval);
                 if (_destroy.Count > 0)
@@ -123,9 +123,9 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
                 _failure ??= $"the journal failed for {failed.PersistenceId}: {failed.Reason}";
                 Stop();
                 break;
-            case Terminated terminated when terminated.ActorRef.Equals(_hypervisor):
-                // Every VM lives under the hypervisor: nothing more will answer.
-                _failure ??= "the hypervisor stopped";
+            case Terminated terminated when terminated.ActorRef.Equals(_vms):
+                // Every VM is reached through it: nothing more will answer.
+                _failure ??= "the VM host stopped";
                 Stop();
                 if (_replyTo is not null && !_completing)
                     RequestWarningStats();
@@ -176,7 +176,7 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
     {
         _destroying = _destroy.Count;
         for (var i = 0; i < _destroy.Count; i++)
-            _hypervisor.Tell(new DestroyVm(_destroy[i], RequestIds.Derive(0xF4E5, _runNonce, (ulong)i)));
+            _vms.Tell(new DestroyVm(_destroy[i], RequestIds.Derive(0xF4E5, _runNonce, (ulong)i)));
         Timers.StartSingleTimer("destroys", DestroysOverdue.Instance, ReplyTimeout);
     }
 
@@ -229,8 +229,8 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
         var index = _started++;
         // A VM taken over from the journal: its guest holds its state only until it has read it back.
         _resume.Remove(VmId(index), out var resumeFrom);
-        var kernel = Context.ActorOf(GuestKernelActor.Props(index, VmId(index), _spec, _hypervisor, Self, _recorder, _runNonce, resumeFrom),
-            "guest-" + index);
+        var kernel = Context.ActorOf(GuestKernelActor.Props(index, VmId(index), _spec, _vms, Self, _recorder, _runNonce, resumeFrom)
+            .WithDispatcher(Context.Props.Dispatcher), "guest-" + index);
         _kernels[index] = kernel;
         kernel.Tell(BootVm.Instance);
     }

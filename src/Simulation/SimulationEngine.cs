@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using HekiActors.Actors.Hosting;
 using HekiActors.Actors.Supervision;
+using HekiActors.Actors.Vm;
 using HekiActors.Protocol;
 
 namespace HekiActors.Simulation;
@@ -52,39 +53,47 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
 
         var sink = new CountingWarningSink(_options.WarningSink);
         var options = new HekiHostOptions(
-            Journal: spec.Journal, SqlitePath: spec.SqlitePath, WarningSink: sink, AkkaLogLevel: "OFF", SystemName: "heki-simulate");
-        var system = ActorSystem.Create(options.SystemName,
-            (_options.Config ?? Config.Empty).WithFallback(WorkloadDispatcher).WithFallback(SimulationSerialization.Config)
-                .WithFallback(HekiConfig.Build(options.Journal, options.SqlitePath, options.AkkaLogLevel)));
+            Journal: spec.Journal, SqlitePath: spec.SqlitePath, WarningSink: sink, AkkaLogLevel: "OFF", SystemName: "heki-simulate",
+            VmSettings: new VmActorSettings(ControlDispatcher: ControlDispatcher, VcpuDispatcher: VcpuDispatcher),
+            Config: (_options.Config ?? Config.Empty).WithFallback(Dispatchers).WithFallback(SimulationSerialization.Config),
+            RecoverVmsAtStart: false);
+        var host = await HekiHost.StartAsync(options).ConfigureAwait(false);
         try
         {
-            var coordinator = system.ActorOf(SimulationCoordinator.Props(spec, progress,
-                recorder is null ? null : new SynchronizedRecorder(recorder), _options.BootConcurrency, _options.RunNonce, start), "simulation");
-            // Subscribed before the hypervisor exists, so even a journal that fails its very first recovery is heard.
-            system.EventStream.Subscribe(coordinator, typeof(JournalFailed));
-            var (warnings, hypervisor) = HekiHost.StartIn(system, options);
+            var coordinator = host.System.ActorOf(SimulationCoordinator.Props(spec, progress,
+                recorder is null ? null : new SynchronizedRecorder(recorder), _options.BootConcurrency, _options.RunNonce, start)
+                .WithDispatcher(ControlDispatcher), "simulation");
+            // Subscribed before any VM exists (the host starts VMs on their first message, and recovers none at start
+            // here), so even a journal that fails a VM's very first recovery is heard.
+            host.System.EventStream.Subscribe(coordinator, typeof(JournalFailed));
             await using var stop = cancellationToken.Register(() => coordinator.Tell(StopSimulation.Instance));
             // The edge: the only Ask. The coordinator always answers, in bounded time once stopped (a result, or a failure if it broke).
-            var result = (await coordinator.Ask<SimulationFinished>(new StartSimulation(hypervisor, warnings), Timeout.InfiniteTimeSpan)
+            var result = (await coordinator.Ask<SimulationFinished>(new StartSimulation(host.Vms, host.Warnings), Timeout.InfiniteTimeSpan)
                 .ConfigureAwait(false)).Result;
             WarningLines = sink.Lines;
             return result;
         }
         finally
         {
-            await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance).ConfigureAwait(false);
+            await host.DisposeAsync().ConfigureAwait(false);
         }
     }
 
+    /// <summary>The dispatcher of everything that decides: VM entities, their parent, the warning supervisor, coordinator, guest kernels.</summary>
+    public const string ControlDispatcher = "heki-simulate-control";
+
+    /// <summary>The dispatcher of vCPUs: one workload chunk per turn.</summary>
+    public const string VcpuDispatcher = "heki-simulate-vcpu";
+
     /// <summary>
-    /// Keeps the model responsive while thousands of vCPUs are busy: vCPUs (children of VM actors) run one workload
-    /// chunk per turn on threads of their own (one per core); everything that decides (hypervisor, VM actors, journal,
-    /// warning supervisor, coordinator, guest kernels) runs on its own threads too, so busy vCPUs cannot delay the
-    /// VMs' answers, the kernels' next steps or the progress timer for long. (A reply to a vCPU still waits for that
-    /// vCPU's turn.) The .NET thread pool stays free for I/O: the Prometheus endpoint answers there, and with the
-    /// vCPUs on it a scrape waited seconds behind thousands of queued chunks (issue 9, docs/benchmarks.md).
+    /// Keeps the model responsive while thousands of vCPUs are busy: vCPUs run one workload chunk per turn on threads
+    /// of their own (one per core); everything that decides (VM actors, journal, warning supervisor, coordinator, guest
+    /// kernels) runs on its own threads too, so busy vCPUs cannot delay the VMs' answers, the kernels' next steps or
+    /// the progress timer for long. (A reply to a vCPU still waits for that vCPU's turn.) The .NET thread pool stays
+    /// free for I/O: the Prometheus endpoint answers there, and with the vCPUs on it a scrape waited seconds behind
+    /// thousands of queued chunks (issue 9, docs/benchmarks.md). Actors get their dispatcher in their Props, never by path.
     /// </summary>
-    private static readonly Config WorkloadDispatcher = ConfigurationFactory.ParseString($$"""
+    private static readonly Config Dispatchers = ConfigurationFactory.ParseString($$"""
         heki-simulate-vcpu {
           type = ForkJoinDispatcher
           throughput = 1
@@ -101,13 +110,5 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
         }
         akka.persistence.journal.inmem.plugin-dispatcher = heki-simulate-control
         akka.persistence.snapshot-store.inmem.plugin-dispatcher = heki-simulate-control
-        akka.actor.deployment {
-          "/hypervisor" { dispatcher = heki-simulate-control }
-          "/hypervisor/*" { dispatcher = heki-simulate-control }
-          "/hypervisor/*/*" { dispatcher = heki-simulate-vcpu }
-          "/warnings" { dispatcher = heki-simulate-control }
-          "/simulation" { dispatcher = heki-simulate-control }
-          "/simulation/*" { dispatcher = heki-simulate-control }
-        }
         """);
 }

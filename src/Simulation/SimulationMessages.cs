@@ -16,7 +16,7 @@ namespace HekiActors.Simulation;
 public interface ISimulationMessage : IHekiMessage;
 
 /// <summary>Starts the run on these actors; the coordinator replies <see cref="SimulationFinished"/> when it is over.</summary>
-internal sealed record StartSimulation(IActorRef Hypervisor, IActorRef Warnings) : INoSerializationVerificationNeeded;
+internal sealed record StartSimulation(IActorRef Vms, IActorRef Warnings) : INoSerializationVerificationNeeded;
 
 /// <summary>Stops the run early: running workloads stop after their chunk, and the result holds what was counted.</summary>
 internal sealed record StopSimulation : INoSerializationVerificationNeeded

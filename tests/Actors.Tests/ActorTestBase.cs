@@ -14,7 +14,7 @@ using Xunit.Abstractions;
 
 namespace HekiActors.Actors.Tests;
 
-/// <summary>A TestKit with the hypervisor and warning supervisor started on the in-memory journal and a fake clock.</summary>
+/// <summary>A TestKit with the local VM parent and warning supervisor started on the in-memory journal and a fake clock.</summary>
 public abstract class ActorTestBase : TestKit
 {
     protected ActorTestBase(ITestOutputHelper output, VmActorSettings? settings = null, Config? config = null)
@@ -22,12 +22,12 @@ public abstract class ActorTestBase : TestKit
             ConfigurationFactory.ParseString("akka.loggers = [\"Akka.TestKit.TestEventListener, Akka.TestKit\"]")), output: output)
     {
         Clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-25T00:00:00Z"));
-        (Warnings, Hypervisor) = HekiHost.StartIn(Sys, new HekiHostOptions(Clock: Clock, VmSettings: settings));
+        (Warnings, Vms) = HekiHost.StartIn(Sys, new HekiHostOptions(Clock: Clock, VmSettings: settings));
     }
 
     protected FakeTimeProvider Clock { get; }
     protected IActorRef Warnings { get; }
-    protected IActorRef Hypervisor { get; }
+    protected IActorRef Vms { get; }
 
     protected static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
@@ -45,9 +45,9 @@ public abstract class ActorTestBase : TestKit
     protected const ulong X = HekiAttributes.Exec;
     protected const ulong I = HekiAttributes.Immutable;
 
-    protected T Request<T>(object message) => Hypervisor.Ask<T>(message, Timeout).GetAwaiter().GetResult();
+    protected T Request<T>(object message) => Vms.Ask<T>(message, Timeout).GetAwaiter().GetResult();
 
-    protected object Request(object message) => Hypervisor.Ask<object>(message, Timeout).GetAwaiter().GetResult();
+    protected object Request(object message) => Vms.Ask<object>(message, Timeout).GetAwaiter().GetResult();
 
     protected void CreateVm(string vmId, int vcpus = 2, ulong memoryMb = 64, bool mbec = true, bool privateMemory = false,
         HekiProfile profile = HekiProfile.Hardened)

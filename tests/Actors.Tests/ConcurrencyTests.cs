@@ -51,7 +51,7 @@ public class ConcurrencyTests(ITestOutputHelper output) : ActorTestBase(output)
                 protectReply = protectProbe.ExpectMsg<HypercallDone>(TimeSpan.Zero);
             queues[vcpu].Enqueue(new Submission(protectReply is not null));
             var batch = batches[next++ % batches.Length];
-            Hypervisor.Tell(new GuestAccessBatch(vmId, vcpu, batch.Gpas, batch.Kinds, batch.Cpls, ReportEach: false), probe.Ref);
+            Vms.Tell(new GuestAccessBatch(vmId, vcpu, batch.Gpas, batch.Kinds, batch.Cpls, ReportEach: false), probe.Ref);
         }
 
         for (var vcpu = 1; vcpu <= HammeringVcpus; vcpu++)
@@ -70,7 +70,7 @@ public class ConcurrencyTests(ITestOutputHelper output) : ActorTestBase(output)
             if (!protectSent && outcomes.Count >= RepliesBeforeProtect)
             {
                 protectSent = true;
-                Hypervisor.Tell(
+                Vms.Tell(
                     new GuestProtectMemory(vmId, 0, Guid.NewGuid(), [[Gfns(FirstGfn, FirstGfn + PagesInRange, R | X)]], 0), protectProbe.Ref);
             }
 

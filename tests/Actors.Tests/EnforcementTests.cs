@@ -128,6 +128,7 @@ public class EnforcementTests(ITestOutputHelper output) : ActorTestBase(output)
         CreateVm("a", memoryMb: 1, profile: profile);
         var end = 1UL << 20;
         Assert.Equal(0, Protect("a", 0, Gfns(0xF0, 0x100, I)));
+        FlushWarnings(); // the protect's own "Request to protect" line is printed before the capture starts
         var lines = CapturePrinted(() =>
         {
             foreach (var kind in new[] { AccessKind.Read, AccessKind.Write, AccessKind.Exec })

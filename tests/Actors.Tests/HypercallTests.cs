@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 
 namespace HekiActors.Actors.Tests;
 
-/// <summary>KVM_HC_PROTECT_MEMORY (§5) and KVM_HC_LOCK_CR_UPDATE (§7) through the hypervisor, VM and vCPU actors.</summary>
+/// <summary>KVM_HC_PROTECT_MEMORY (§5) and KVM_HC_LOCK_CR_UPDATE (§7) through the VM parent, VM and vCPU actors.</summary>
 public class HypercallTests(ITestOutputHelper output) : ActorTestBase(output)
 {
     private const long EPERM = Errno.EPERM;

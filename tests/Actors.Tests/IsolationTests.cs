@@ -57,7 +57,7 @@ public class IsolationTests(ITestOutputHelper output) : ActorTestBase(output)
         Assert.False(WriteCr("a", 1, 0, 0));
         Assert.Equal(AccessResult.PageFault, Access("a", 1, Gpa(0x10), AccessKind.Write));
         Assert.Equal(Errno.EPERM, SetPermissions("a", 0x10, 0x11, R | W | X));
-        Hypervisor.Tell(new CrashVm("a", "isolation"));
+        Vms.Tell(new CrashVm("a", "isolation"));
         Assert.Equal(R | I, Permissions("a", 0x10));
 
         Assert.Equal(before, Observe("b"));
@@ -141,6 +141,37 @@ public class IsolationTests(ITestOutputHelper output) : ActorTestBase(output)
         Assert.IsType<CommandRejected>(Request(new GuestReadCr("a", 3, 0)));
         Assert.Equal(RejectionCode.InvalidRequest, Assert.IsType<CommandRejected>(Request(new CreateVm("", Guid.NewGuid(), VmConfig.FromMegabytes(1, 1)))).Code);
         Assert.Equal(RejectionCode.NoSuchControlRegister, Assert.IsType<CommandRejected>(Request(new GuestReadCr("a", 0, 16))).Code);
+    }
+
+    [Fact]
+    public void A_create_right_behind_a_destroy_gets_a_fresh_VM_with_its_vCPUs()
+    {
+        CreateVm("a", vcpus: 3);
+        var probe = CreateTestProbe();
+
+        // Sent together: the create waits for the destroy, and the new vCPUs must not trip over the old ones' names.
+        for (var i = 0; i < 5; i++)
+        {
+            Vms.Tell(new DestroyVm("a", Guid.NewGuid()), probe.Ref);
+            Vms.Tell(new CreateVm("a", Guid.NewGuid(), VmConfig.FromMegabytes(64, 3)), probe.Ref);
+            probe.ExpectMsg<VmDestroyed>(Timeout);
+            probe.ExpectMsg<VmCreated>(Timeout);
+        }
+
+        Assert.Equal(AccessResult.Ok, Access("a", 2, Gpa(0x10), AccessKind.Write));
+    }
+
+    [Fact]
+    public async Task A_vCPU_message_from_an_actor_that_is_not_one_of_the_VMs_vCPUs_is_ignored()
+    {
+        // As a vCPU of a destroyed incarnation, stopping with its attach already sent: it gets no registers.
+        CreateVm("a", vcpus: 2);
+        var stray = CreateTestProbe();
+        var entity = await Sys.ActorSelection("/user/vms/" + Uri.EscapeDataString(Vm.VmActor.PersistenceIdFor("a"))).ResolveOne(Timeout);
+        entity.Tell(new VcpuAttach(0), stray.Ref);
+        entity.Tell(new GetVmStatus("a"), stray.Ref);
+        // The VM answers in order: a VcpuState for the attach would come before the status.
+        stray.ExpectMsg<VmStatus>(Timeout);
     }
 
     [Fact]

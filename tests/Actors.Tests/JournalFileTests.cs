@@ -18,7 +18,7 @@ public sealed class JournalFileTests : IDisposable
 
     /// <summary>A journal as Akka.Persistence.Sql creates it, with one event.</summary>
     private string RealJournal(string name = "real.db") => JournalFixtures.Database(PathOf(name), JournalFixtures.Schema +
-        "INSERT INTO journal (created, deleted, persistence_id, sequence_number, message) VALUES (1, 0, 'hypervisor', 1, x'00');");
+        "INSERT INTO journal (created, deleted, persistence_id, sequence_number, message) VALUES (1, 0, 'vm-a', 1, x'00');");
 
     [Fact]
     public void A_new_file_an_empty_file_and_a_real_journal_are_accepted()
@@ -121,7 +121,7 @@ public sealed class JournalFileTests : IDisposable
     {
         var path = PathOf(name);
         var config = HekiConfig.Build(JournalKind.Sqlite, path);
-        foreach (var plugin in new[] { "akka.persistence.journal.sql", "akka.persistence.snapshot-store.sql" })
+        foreach (var plugin in new[] { "akka.persistence.journal.sql", "akka.persistence.snapshot-store.sql", "akka.persistence.query.journal.sql" })
         {
             var connection = new SqliteConnectionStringBuilder(config.GetString(plugin + ".connection-string"));
             Assert.Equal(Path.GetFullPath(path), connection.DataSource);
@@ -186,6 +186,16 @@ public sealed class JournalFileTests : IDisposable
         using var held = JournalLock.TryAcquire(journal, "heki simulate", out var refusal, out _);
         Assert.NotNull(held);
         Assert.StartsWith($"{Environment.ProcessId}\n", File.ReadAllText(journal + ".lock"));
+    }
+
+    [Fact]
+    public void The_lock_file_names_its_owner_and_the_start_time_of_the_injected_clock()
+    {
+        var journal = PathOf("owned.db");
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2031, 2, 3, 4, 5, 6, TimeSpan.Zero));
+        using var held = JournalLock.TryAcquire(journal, "heki simulate", out _, out _, clock);
+        Assert.NotNull(held);
+        Assert.Equal($"{Environment.ProcessId}\nheki simulate, started 2031-02-03 04:05:06Z\n", File.ReadAllText(journal + ".lock"));
     }
 
     [Fact]

@@ -17,10 +17,10 @@ namespace HekiActors.Actors.Tests;
 public class SupervisionTests(ITestOutputHelper output) : ActorTestBase(output)
 {
     private void CrashVmAndWait(string vmId) =>
-        EventFilter.Exception<VmCrashException>().ExpectOne(() => Hypervisor.Tell(new CrashVm(vmId, "test")));
+        EventFilter.Exception<VmCrashException>().ExpectOne(() => Vms.Tell(new CrashVm(vmId, "test")));
 
     private void CrashVcpuAndWait(string vmId, int vcpu) =>
-        EventFilter.Exception<VcpuCrashException>().ExpectOne(() => Hypervisor.Tell(new CrashVcpu(vmId, vcpu, "test")));
+        EventFilter.Exception<VcpuCrashException>().ExpectOne(() => Vms.Tell(new CrashVcpu(vmId, vcpu, "test")));
 
     /// <summary>The state built by <see cref="BuildState"/>, checked through every interface.</summary>
     private void AssertStateInForce(string vmId)
@@ -100,7 +100,7 @@ public class SupervisionTests(ITestOutputHelper output) : ActorTestBase(output)
         for (var v = 0; v < 3; v++)
             Assert.Equal(AccessResult.Ok, Access("a", v, Gpa(0x10), AccessKind.Write));
         // No waiting: the crash and the protect's shootdown reach vCPU 2 in either order.
-        Hypervisor.Tell(new CrashVcpu("a", 2, "racing"));
+        Vms.Tell(new CrashVcpu("a", 2, "racing"));
         Assert.Equal(0, Protect("a", 0, Gfns(0x10, 0x11, R)));
         Assert.Equal(AccessResult.PageFault, Access("a", 2, Gpa(0x10), AccessKind.Write));
         Assert.Equal(AccessResult.PageFault, Access("a", 1, Gpa(0x10), AccessKind.Write));
@@ -122,10 +122,10 @@ public class SupervisionTests(ITestOutputHelper output) : ActorTestBase(output)
                 _ => new GuestLockCr("a", vcpu, id, 4, 1UL << (i % 2 == 0 ? 20 : 21), 0, 0),
             };
             var probe = CreateTestProbe();
-            Hypervisor.Tell(request, probe.Ref);
+            Vms.Tell(request, probe.Ref);
             requests.Add((request, probe));
             if (i % 4 == 3)
-                Hypervisor.Tell(i % 8 == 3 ? new CrashVm("a", "pipelined") : new CrashVcpu("a", vcpu, "pipelined"));
+                Vms.Tell(i % 8 == 3 ? new CrashVm("a", "pipelined") : new CrashVcpu("a", vcpu, "pipelined"));
         }
 
         // Resend every request with its id: a retry is answered from the record, or applied if it was lost.
@@ -276,7 +276,7 @@ public class SnapshotRecoveryTests(ITestOutputHelper output) : ActorTestBase(out
             Assert.True(loaded.Snapshot.Metadata.SequenceNr < Status("a").LastSequenceNr);
         });
 
-        EventFilter.Exception<VmCrashException>().ExpectOne(() => Hypervisor.Tell(new CrashVm("a", "snapshot")));
+        EventFilter.Exception<VmCrashException>().ExpectOne(() => Vms.Tell(new CrashVm("a", "snapshot")));
 
         Assert.Equal(R | X, Permissions("a", 0x10));
         Assert.Equal(R | I, Permissions("a", 0x21));
@@ -306,7 +306,7 @@ public class SnapshotRecoveryTests(ITestOutputHelper output) : ActorTestBase(out
         CreateVm("a");
         Assert.Equal(7UL, Permissions("a", 0x10));
         Assert.Equal(0, SetPermissions("a", 0x10, 0x11, R));
-        EventFilter.Exception<VmCrashException>().ExpectOne(() => Hypervisor.Tell(new CrashVm("a", "after re-create")));
+        EventFilter.Exception<VmCrashException>().ExpectOne(() => Vms.Tell(new CrashVm("a", "after re-create")));
         Assert.Equal(R, Permissions("a", 0x10));
         Assert.Equal(7UL, Permissions("a", 0x15));
     }

@@ -23,7 +23,7 @@ public sealed class TranslationDuringWriteTests(ITestOutputHelper output) : Acto
         var set = CreateTestProbe();
 
         GatedJournal.Close();
-        Hypervisor.Tell(new SetPermissions("a", Guid.NewGuid(), Page, Page + 1, R | W | X), set.Ref);
+        Vms.Tell(new SetPermissions("a", Guid.NewGuid(), Page, Page + 1, R | W | X), set.Ref);
 
         // The miss is served while the write waits, and from the state before it: the write still faults.
         Assert.Equal(AccessResult.PageFault, Access("a", 1, Gpa(Page), AccessKind.Write));
@@ -42,7 +42,7 @@ public sealed class TranslationDuringWriteTests(ITestOutputHelper output) : Acto
         var set = CreateTestProbe();
 
         GatedJournal.Close();
-        Hypervisor.Tell(new SetPermissions("a", Guid.NewGuid(), Page, Page + 1, R), set.Ref);
+        Vms.Tell(new SetPermissions("a", Guid.NewGuid(), Page, Page + 1, R), set.Ref);
 
         // Not acknowledged yet: the old translation (vCPU 0) and one filled during the write (vCPU 1) still allow it.
         Assert.Equal(AccessResult.Ok, Access("a", 0, Gpa(Page), AccessKind.Write));
@@ -64,8 +64,8 @@ public sealed class TranslationDuringWriteTests(ITestOutputHelper output) : Acto
         var second = CreateTestProbe();
 
         GatedJournal.Close();
-        Hypervisor.Tell(new SetPermissions("a", Guid.NewGuid(), Page, Page + 1, R), first.Ref);
-        Hypervisor.Tell(new SetPermissions("a", Guid.NewGuid(), Page, Page + 1, R | I), second.Ref);
+        Vms.Tell(new SetPermissions("a", Guid.NewGuid(), Page, Page + 1, R), first.Ref);
+        Vms.Tell(new SetPermissions("a", Guid.NewGuid(), Page, Page + 1, R | I), second.Ref);
         Assert.Equal(HekiAttributes.DefaultPermissions, Permissions("a", Page));
         Assert.False(first.HasMessages || second.HasMessages);
 

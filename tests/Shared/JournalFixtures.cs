@@ -32,10 +32,21 @@ internal static class JournalFixtures
         return path;
     }
 
-    /// <summary>A journal whose one hypervisor event is four bytes of nonsense: sound as a file, unreadable as events.</summary>
+    /// <summary>
+    /// A journal whose first event of each of the first two simulated VMs (sim-00000, sim-00001) is four bytes of
+    /// nonsense: sound as a file, unreadable as events.
+    /// </summary>
     /// <param name="padding">Rows of filler, so that the file spans several pages.</param>
     public static string WithUnreadableEvent(string path, int padding = 0) => Database(path, Schema + """
         INSERT INTO journal (created, deleted, persistence_id, sequence_number, message, manifest, identifier, writer_uuid)
-          VALUES (1, 0, 'hypervisor', 1, x'deadbeef', '', 1, 'w');
+          VALUES (1, 0, 'vm-sim-00000', 1, x'deadbeef', '', 1, 'w'), (2, 0, 'vm-sim-00001', 1, x'deadbeef', '', 1, 'w');
         """ + string.Concat(Enumerable.Range(0, padding).Select(i => $"INSERT INTO tags VALUES ({i}, '{new string('p', 40)}{i}', 1, 'pad');")));
+
+    /// <summary>
+    /// An empty journal whose event writes all fail (a trigger refuses them, as a full disk or a broken server would):
+    /// sound as a file and holding no VM, so it passes every check before a run, and fails the run's first write.
+    /// </summary>
+    public static string WithFailingWrites(string path) => Database(path, Schema + """
+        CREATE TRIGGER journal_refuses BEFORE INSERT ON journal BEGIN SELECT RAISE(FAIL, 'the disk is on fire'); END;
+        """);
 }

@@ -7,8 +7,8 @@ namespace HekiActors.Simulation.Tests;
 
 /// <summary>
 /// The coordinator always answers, and at once when nothing more can come: a stop while the journal never answers,
-/// a hypervisor that is gone, a journal that failed (issue 8: nothing hangs, Ctrl+C works whatever the journal does).
-/// The hypervisor here is a probe that never answers anything.
+/// a VM host that is gone, a journal that failed (issue 8: nothing hangs, Ctrl+C works whatever the journal does).
+/// The VM host here is a probe that never answers anything.
 /// </summary>
 public sealed class SimulationCoordinatorStopTests : TestKit
 {
@@ -51,12 +51,12 @@ public sealed class SimulationCoordinatorStopTests : TestKit
     }
 
     [Fact]
-    public void A_hypervisor_that_is_gone_ends_the_run_at_once()
+    public void A_VM_host_that_is_gone_ends_the_run_at_once()
     {
         Sys.Stop(_hypervisor.Ref);
 
         var result = Result();
-        Assert.Equal("the hypervisor stopped", result.Failure);
+        Assert.Equal("the VM host stopped", result.Failure);
         Assert.Equal(0, result.VmsBooted);
     }
 

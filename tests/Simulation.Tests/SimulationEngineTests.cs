@@ -189,6 +189,22 @@ public sealed class SimulationEngineTests
     }
 
     [Fact]
+    public async Task Simulation_of_300_VMs_recorded_replays_to_the_same_results()
+    {
+        var recorder = new ListRecorder();
+        var spec = Small(profile: HekiProfile.HekiV2, accesses: 200) with { Vms = 300, MemoryMbPerVm = 16, Rounds = 2 };
+        var result = await Run(spec, recorder);
+
+        var replayed = await SimulationReplayer.Replay(recorder.Lines, spec.Profile);
+
+        Assert.Equal(300, replayed.Count(r => r.Request.GetProperty("op").GetString() == "create_vm"));
+        var observed = replayed.Where(r => r.Request.TryGetProperty("observed", out _)).ToList();
+        Assert.True(observed.Count > 300 * 10, $"only {observed.Count} recorded lines carry what they observed");
+        Assert.All(observed, r => Assert.Equal(r.Request.GetProperty("observed").ToString(), r.Result));
+        Assert.Equal(300L * 2 * 6, result.Attacks.Sum(t => t.Attempted));
+    }
+
+    [Fact]
     public async Task Simulation_with_a_duration_stops_and_reports_progress()
     {
         var reports = new ConcurrentQueue<SimulationProgress>();

@@ -17,6 +17,11 @@ public static class HekiConfig
               stdout-loglevel = {{logLevel}}
               log-dead-letters = off
               log-dead-letters-during-shutdown = off
+              # The node's owner shuts it down (HekiHost.DisposeAsync; the CLI on SIGINT/SIGTERM, after its report):
+              # Akka's own hook would terminate the actor system under a running command on the first SIGTERM.
+              coordinated-shutdown.run-by-clr-shutdown-hook = off
+              # The VMs finish their changes and journal work in this phase (HekiHost.VmStopTimeout, 10 s).
+              coordinated-shutdown.phases.service-stop.timeout = 15s
             }
             """;
         var config = journal switch
@@ -52,6 +57,10 @@ public static class HekiConfig
                   provider-name = "SQLite.MS"
                   auto-initialize = true
                 }
+              }
+              query.journal.sql {
+                connection-string = {{connection}}
+                provider-name = "SQLite.MS"
               }
               snapshot-store {
                 plugin = "akka.persistence.snapshot-store.sql"

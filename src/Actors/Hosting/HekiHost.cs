@@ -1,54 +1,101 @@
+using System.Collections.Immutable;
+using Akka;
 using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Sharding;
+using Akka.Hosting;
+using Akka.Persistence.Query;
+using Akka.Persistence.Sql.Query;
+using Akka.Remote.Hosting;
+using Akka.Streams;
+using Akka.Streams.Dsl;
 using HekiActors.Actors.Supervision;
-using HekiActors.Protocol;
 using HekiActors.Actors.Vm;
+using HekiActors.Protocol;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace HekiActors.Actors.Hosting;
 
+/// <summary>Registry key of the VM entity's entry point: the local <see cref="VmParentActor"/> or the shard region.</summary>
+public sealed class VmRegion;
+
+/// <summary>Registry key of the node's <see cref="WarningSupervisor"/>.</summary>
+public sealed class WarningsKey;
+
 /// <summary>
-/// A running HekiActors model: the actor system, the warning supervisor and the hypervisor. The edge where
-/// callers outside the actor system (the CLI, tests) Ask; inside, actors Tell.
+/// A running HekiActors node, hosted with Akka.Hosting: the actor system, the node's warning supervisor and the
+/// VM entity's entry point (<see cref="Vms"/>), which is a local parent with one child per VM id or, when
+/// <see cref="HekiHostOptions.Cluster"/> is set, a Cluster.Sharding region: the same messages, the same answers.
+/// The edge where callers outside the actor system (the CLI, tests) Ask; inside, actors Tell.
 /// </summary>
 public sealed class HekiHost : IAsyncDisposable
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
-    private HekiHost(ActorSystem system, IActorRef warnings, IActorRef hypervisor)
+    /// <summary>The shard region's type name and the cluster role of nodes that host VMs.</summary>
+    public const string VmTypeName = "vm";
+
+    private readonly IHost _host;
+
+    private HekiHost(IHost host, ActorSystem system, IActorRef warnings, IActorRef vms)
     {
+        _host = host;
         System = system;
         Warnings = warnings;
-        Hypervisor = hypervisor;
+        Vms = vms;
     }
 
     public ActorSystem System { get; }
 
-    /// <summary>The <see cref="WarningSupervisor"/>.</summary>
+    /// <summary>The node's <see cref="WarningSupervisor"/>.</summary>
     public IActorRef Warnings { get; }
 
-    /// <summary>The <see cref="HypervisorActor"/>: send it every request addressed to a VM.</summary>
-    public IActorRef Hypervisor { get; }
+    /// <summary>Where every request addressed to a VM (<see cref="IWithVmId"/>) goes: the local parent or the shard region.</summary>
+    public IActorRef Vms { get; }
 
-    public static HekiHost Start(HekiHostOptions? options = null)
+    /// <summary>Starts a node and waits until it takes requests (for a durable local journal, until its VMs recovered).</summary>
+    public static HekiHost Start(HekiHostOptions? options = null) => StartAsync(options).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Starts a node and waits until it takes requests (for a durable local journal, until its VMs recovered).
+    /// <paramref name="cancellationToken"/> cancels the start only; stop a started node with <see cref="DisposeAsync"/>
+    /// (Akka.Hosting shuts the actor system down when the token it started with is cancelled, so never pass a run's token).
+    /// </summary>
+    public static async Task<HekiHost> StartAsync(HekiHostOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new HekiHostOptions();
-        var config = (options.Config ?? Akka.Configuration.Config.Empty).WithFallback(
-            HekiConfig.Build(options.Journal, options.SqlitePath, options.AkkaLogLevel));
-        var system = ActorSystem.Create(options.SystemName, config);
-        var (warnings, hypervisor) = StartIn(system, options);
-        return new HekiHost(system, warnings, hypervisor);
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        // Signals belong to the program (the CLI handles Ctrl+C itself), not to the generic host.
+        builder.Services.AddSingleton<IHostLifetime, NoSignalsLifetime>();
+        builder.Services.AddAkka(options.SystemName, (akka, _) => Configure(akka, options));
+        var host = builder.Build();
+        using (var starting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            await host.StartAsync(starting.Token).ConfigureAwait(false);
+        }
+
+        var system = host.Services.GetRequiredService<ActorSystem>();
+        var registry = host.Services.GetRequiredService<ActorRegistry>();
+        var heki = new HekiHost(host, system, registry.Get<WarningsKey>(), registry.Get<VmRegion>());
+        if (options is { Cluster: null, Journal: JournalKind.Sqlite, RecoverVmsAtStart: true })
+            await heki.RecoverPersistedVmsAsync().ConfigureAwait(false);
+        return heki;
     }
 
-    /// <summary>Starts the supervisor and hypervisor in an existing system (tests use the TestKit's).</summary>
-    public static (IActorRef Warnings, IActorRef Hypervisor) StartIn(ActorSystem system, HekiHostOptions options)
+    /// <summary>
+    /// Starts the warning supervisor and the local VM parent in an existing system (tests use the TestKit's; the
+    /// simulation its own). The same actors <see cref="StartAsync"/> starts in local mode.
+    /// </summary>
+    public static (IActorRef Warnings, IActorRef Vms) StartIn(ActorSystem system, HekiHostOptions options)
     {
-        var warnings = system.ActorOf(WarningSupervisor.Props(options.Clock, options.WarningSink), "warnings");
-        var hypervisor = system.ActorOf(HypervisorActor.Props(warnings, options.VmSettings), "hypervisor");
-        return (warnings, hypervisor);
+        var warnings = StartWarnings(system, options);
+        return (warnings, system.ActorOf(VmParentActor.Props(warnings, options.VmSettings ?? VmActorSettings.Default), "vms"));
     }
 
-    /// <summary>Sends <paramref name="request"/> to the hypervisor and waits for the reply.</summary>
+    /// <summary>Sends <paramref name="request"/> to its VM and waits for the reply.</summary>
     public Task<object> Ask(object request, TimeSpan? timeout = null) =>
-        Hypervisor.Ask<object>(request, timeout ?? DefaultTimeout);
+        Vms.Ask<object>(request, timeout ?? DefaultTimeout);
 
     /// <summary>Waits until every warning sent so far has been printed or suppressed.</summary>
     public Task FlushWarnings(TimeSpan? timeout = null) =>
@@ -56,6 +103,100 @@ public sealed class HekiHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance).ConfigureAwait(false);
+        await _host.StopAsync().ConfigureAwait(false);
+        _host.Dispose();
     }
+
+    private static void Configure(AkkaConfigurationBuilder akka, HekiHostOptions options)
+    {
+        var config = (options.Config ?? Akka.Configuration.Config.Empty).WithFallback(
+            HekiConfig.Build(options.Journal, options.SqlitePath, options.AkkaLogLevel));
+        akka.AddHocon(config, HoconAddMode.Prepend);
+        akka.WithActors((system, registry) => registry.Register<WarningsKey>(StartWarnings(system, options)));
+        var settings = options.VmSettings ?? VmActorSettings.Default;
+        if (options.Cluster is not { } cluster)
+        {
+            akka.WithActors((system, registry) =>
+            {
+                var vms = system.ActorOf(VmParentActor.Props(registry.Get<WarningsKey>(), settings), "vms");
+                registry.Register<VmRegion>(vms);
+                // As a shard region hands its entities off when its node leaves: the VMs finish their journal work first.
+                CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceStop, "stop-vms", () => StopVmsAsync(vms));
+            });
+            return;
+        }
+
+        akka.WithRemoting(cluster.Hostname, cluster.Port);
+        akka.WithClustering(new ClusterOptions { SeedNodes = [.. cluster.SeedNodes], Roles = [VmTypeName] });
+        akka.WithShardRegion<VmRegion>(VmTypeName,
+            (_, registry, _) => entityId => VmActor.Props(VmMessageExtractor.VmIdOf(entityId), registry.Get<WarningsKey>(), settings),
+            new VmMessageExtractor(cluster.MaxShards),
+            new ShardOptions
+            {
+                StateStoreMode = StateStoreMode.DData,
+                RememberEntities = false,
+                Role = VmTypeName,
+                // A VM lives until it is destroyed: idleness is counted only from messages through the region, and a VM
+                // whose vCPUs run a workload talks to them directly, so idle passivation would stop running VMs.
+                ShouldPassivateIdleEntities = false,
+                // A hand-off (rebalance, a node leaving) lets the change in flight be answered before the entity stops.
+                HandOffStopMessage = StopVmEntity.Instance,
+            });
+    }
+
+    /// <summary>How long a shutdown waits for the VMs to finish their changes and journal work (then it goes on).</summary>
+    public static readonly TimeSpan VmStopTimeout = TimeSpan.FromSeconds(10);
+
+    private static async Task<Done> StopVmsAsync(IActorRef vms)
+    {
+        try
+        {
+            await vms.GracefulStop(VmStopTimeout, StopVmEntity.Instance).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TaskCanceledException or AskTimeoutException or OperationCanceledException)
+        {
+            // A journal that does not answer must not hold the shutdown: what was acknowledged is durable already.
+        }
+
+        return Done.Instance;
+    }
+
+    private static IActorRef StartWarnings(ActorSystem system, HekiHostOptions options) =>
+        system.ActorOf((options.VmSettings ?? VmActorSettings.Default).OnControlDispatcher(
+            WarningSupervisor.Props(options.Clock, options.WarningSink)), "warnings");
+
+    /// <summary>
+    /// A durable local journal may hold VMs from an earlier run: start each (it recovers from its journal) before
+    /// any request, so <see cref="ListVms"/> and the first request see them as they were.
+    /// </summary>
+    private async Task RecoverPersistedVmsAsync()
+    {
+        var journal = PersistenceQuery.Get(System).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
+        var ids = await journal.CurrentPersistenceIds()
+            .Where(id => id.StartsWith(VmActor.PersistenceIdPrefix, StringComparison.Ordinal))
+            .RunWith(Sink.Seq<string>(), System.Materializer()).ConfigureAwait(false);
+        Vms.Tell(new RecoverVms([.. ids.Select(VmMessageExtractor.VmIdOf)]));
+    }
+
+    /// <summary>The generic host's lifetime without its console signal handlers.</summary>
+    private sealed class NoSignalsLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
+
+/// <summary>How a node joins a cluster to host VMs under Cluster.Sharding.</summary>
+/// <param name="Hostname">The address to bind and advertise (127.0.0.1 in tests).</param>
+/// <param name="Port">The port to bind (0: a free one).</param>
+/// <param name="SeedNodes">Seed node addresses (<c>akka.tcp://SYSTEM@HOST:PORT</c>); none: join with <c>Cluster.Join</c>.</param>
+/// <param name="MaxShards">Shards of the VM entity (<see cref="VmMessageExtractor"/>); the same on every node.</param>
+public sealed record HekiClusterOptions(
+    string Hostname = "127.0.0.1",
+    int Port = 0,
+    IReadOnlyList<string>? SeedNodes = null,
+    int MaxShards = VmMessageExtractor.DefaultMaxShards)
+{
+    public IReadOnlyList<string> SeedNodes { get; init; } = SeedNodes ?? [];
 }

@@ -9,6 +9,11 @@ namespace HekiActors.Actors.Hosting;
 /// <param name="WarningSink">Where printed kernel warnings go, besides the Akka log.</param>
 /// <param name="AkkaLogLevel">Akka's own log level ("OFF" keeps a replay's output clean).</param>
 /// <param name="Config">HOCON that overrides the host's own (e.g. <c>akka.actor.serialize-messages = on</c> in tests).</param>
+/// <param name="Cluster">Null: VMs live under a local parent (the default). Set: this node joins a cluster and hosts VMs under Cluster.Sharding.</param>
+/// <param name="RecoverVmsAtStart">
+/// Local mode on a durable journal: start every VM it holds before taking requests (false: each VM recovers on its
+/// first message, e.g. once a caller is listening for journal failures).
+/// </param>
 public sealed record HekiHostOptions(
     JournalKind Journal = JournalKind.InMemory,
     string? SqlitePath = null,
@@ -17,4 +22,6 @@ public sealed record HekiHostOptions(
     string AkkaLogLevel = "WARNING",
     string SystemName = "heki",
     VmActorSettings? VmSettings = null,
-    Akka.Configuration.Config? Config = null);
+    Akka.Configuration.Config? Config = null,
+    HekiClusterOptions? Cluster = null,
+    bool RecoverVmsAtStart = true);

@@ -71,7 +71,8 @@ public sealed class JournalForReading : IDisposable
             var readPath = full;
             if (SqliteCompanions.Any(suffix => new FileInfo(full + suffix) is { Exists: true, Length: > 0 }))
             {
-                copy = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"heki-journal-{Environment.ProcessId}-{Guid.NewGuid():N}");
+                // A fresh private directory (mode 0700) of a unique name, made by the runtime: no random id of ours.
+                copy = Directory.CreateTempSubdirectory($"heki-journal-{Environment.ProcessId}-").FullName;
                 readPath = Settle(full, copy, out problem);
             }
 

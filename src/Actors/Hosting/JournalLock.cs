@@ -41,9 +41,11 @@ public sealed class JournalLock : IDisposable
     /// Locks <paramref name="journalPath"/> for this process, without waiting.
     /// </summary>
     /// <param name="owner">What this process is, written into the lock file for others to read (e.g. "heki simulate").</param>
+    /// <param name="clock">The clock of the "started" time written beside <paramref name="owner"/> (null: the system clock).</param>
     /// <returns>The held lock, or null with <paramref name="refusal"/> saying why; <paramref name="inUse"/> tells whether another process holds it.</returns>
-    public static JournalLock? TryAcquire(string journalPath, string owner, out string? refusal, out bool inUse)
+    public static JournalLock? TryAcquire(string journalPath, string owner, out string? refusal, out bool inUse, TimeProvider? clock = null)
     {
+        clock ??= TimeProvider.System;
         var lockPath = LockPathFor(journalPath);
         refusal = null;
         inUse = false;
@@ -85,7 +87,7 @@ public sealed class JournalLock : IDisposable
         {
             case LinuxFiles.LockResult.Locked:
                 var held = new JournalLock(journalPath, lockPath, file, created);
-                held.WriteOwner(owner);
+                held.WriteOwner(owner, clock);
                 return held;
             case LinuxFiles.LockResult.HeldByAnother:
                 file.Dispose();
@@ -94,11 +96,12 @@ public sealed class JournalLock : IDisposable
                 return null;
             default:
                 file.Dispose();
-                return TryAcquireShareNone(journalPath, lockPath, owner, created, out refusal, out inUse);
+                return TryAcquireShareNone(journalPath, lockPath, owner, created, clock, out refusal, out inUse);
         }
     }
 
-    private static JournalLock? TryAcquireShareNone(string journalPath, string lockPath, string owner, bool created, out string? refusal, out bool inUse)
+    private static JournalLock? TryAcquireShareNone(string journalPath, string lockPath, string owner, bool created, TimeProvider clock,
+        out string? refusal, out bool inUse)
     {
         refusal = null;
         inUse = false;
@@ -106,7 +109,7 @@ public sealed class JournalLock : IDisposable
         {
             var file = File.OpenHandle(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             var held = new JournalLock(journalPath, lockPath, file, created);
-            held.WriteOwner(owner);
+            held.WriteOwner(owner, clock);
             return held;
         }
         catch (IOException e) when (IsSharingViolation(e))
@@ -128,10 +131,10 @@ public sealed class JournalLock : IDisposable
 
     private static string InUse(string lockPath, string? owner) => $"is in use by {owner ?? "another process"}, which holds {lockPath}";
 
-    private void WriteOwner(string owner)
+    private void WriteOwner(string owner, TimeProvider clock)
     {
         var text = string.Create(CultureInfo.InvariantCulture,
-            $"{Environment.ProcessId}\n{owner}, started {DateTime.UtcNow:yyyy-MM-dd HH:mm:ss}Z\n");
+            $"{Environment.ProcessId}\n{owner}, started {clock.GetUtcNow():yyyy-MM-dd HH:mm:ss}Z\n");
         try
         {
             RandomAccess.SetLength(_file, 0);

@@ -34,17 +34,23 @@ public sealed class VmActor : JournaledActor, IWithTimers
     private readonly string _vmId;
     private readonly IActorRef _warnings;
     private readonly VmActorSettings _settings;
+    private readonly IActorRef? _reportTo;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     // Answers to requests that changed nothing (so they are not in the state): a duplicate is answered again
     // without being decided (and its warnings logged) twice. Volatile and bounded: after a restart, such a request
     // is decided again, to the same answer (see VmCore).
-    private readonly AnswerMemo _memo = new();
+    private readonly RequestMemo<VmOutcome> _memo = new(1024);
 
     private VmState _state = VmState.Initial();
     private IActorRef[] _vcpus = [];
     private long _generation;
     private long _eventsSinceSnapshot;
+    private int _vcpuStarts;
     private bool _writing;
+    // Snapshot saves and journal deletions requested and not yet answered: a stop (StopVmEntity) waits for them, so a
+    // node shut down by its owner, or a shard handed off, leaves the journal as the VM last asked it to be.
+    private int _housekeeping;
+    private bool _stopWaiting;
     private PendingChange? _pending;
     private bool _droppedOne;
 
@@ -53,22 +59,28 @@ public sealed class VmActor : JournaledActor, IWithTimers
     private string? _countedProfile;
     private long _reportedRuns;
 
-    public VmActor(string vmId, IActorRef warnings, VmActorSettings settings)
+    public VmActor(string vmId, IActorRef warnings, VmActorSettings settings, IActorRef? reportTo)
     {
         _vmId = vmId;
         _warnings = warnings;
         _settings = settings;
+        _reportTo = reportTo;
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     public override string PersistenceId => PersistenceIdFor(_vmId);
 
-    /// <summary>The journal key of a VM: one per VM id; a destroy voids everything before it.</summary>
-    public static string PersistenceIdFor(string vmId) => "vm-" + vmId;
+    /// <summary>What every VM's persistence id (and entity id) starts with.</summary>
+    public const string PersistenceIdPrefix = "vm-";
 
-    public static Props Props(string vmId, IActorRef warnings, VmActorSettings settings) =>
-        Akka.Actor.Props.Create(() => new VmActor(vmId, warnings, settings));
+    /// <summary>The journal key of a VM: one per VM id; a destroy voids everything before it.</summary>
+    public static string PersistenceIdFor(string vmId) => PersistenceIdPrefix + vmId;
+
+    /// <summary>The VM entity of <paramref name="vmId"/>.</summary>
+    /// <param name="reportTo">A local parent told whether the VM exists (<see cref="VmExistence"/>); null under sharding.</param>
+    public static Props Props(string vmId, IActorRef warnings, VmActorSettings settings, IActorRef? reportTo = null) =>
+        settings.OnControlDispatcher(Akka.Actor.Props.Create(() => new VmActor(vmId, warnings, settings, reportTo)));
 
     protected override SupervisorStrategy SupervisorStrategy() =>
         // A vCPU that throws is restarted; it re-attaches and rebuilds its translations from this VM.
@@ -99,6 +111,7 @@ public sealed class VmActor : JournaledActor, IWithTimers
                     CountActive();
                 }
 
+                ReportExistence();
                 break;
         }
     }
@@ -107,6 +120,13 @@ public sealed class VmActor : JournaledActor, IWithTimers
 
     protected override void OnCommand(object message)
     {
+        if (_vmId.Length == 0 && message is IWithVmId)
+        {
+            // Only Cluster.Sharding can deliver here (the local parent refuses an empty id itself).
+            Sender.Tell(new CommandRejected(RejectionCode.InvalidRequest, "a VM id must not be empty"));
+            return;
+        }
+
         // Acknowledgements, translations and reads are served even while a change is being written or shot down.
         switch (message)
         {
@@ -124,11 +144,15 @@ public sealed class VmActor : JournaledActor, IWithTimers
                 return;
             case SaveSnapshotSuccess success:
                 DeleteSnapshots(new SnapshotSelectionCriteria(success.Metadata.SequenceNr - 1));
+                _housekeeping++;
+                HousekeepingDone(); // the save's
                 return;
             case SaveSnapshotFailure failure:
                 _log.Warning("VM '{0}': snapshot failed: {1}", _vmId, failure.Cause.Message);
+                HousekeepingDone();
                 return;
             case DeleteSnapshotsSuccess or DeleteSnapshotsFailure or DeleteMessagesSuccess or DeleteMessagesFailure:
+                HousekeepingDone();
                 return;
             case GetPermissions get:
                 Answer(() => new PermissionsValue(_state.PermissionsGet(get.Gfn)));
@@ -145,8 +169,19 @@ public sealed class VmActor : JournaledActor, IWithTimers
                 else
                     Sender.Tell(NoSuchVm());
                 return;
-            case CrashVm crash:
+            case CrashVm crash when _state.IsAlive:
                 throw new VmCrashException($"VM '{_vmId}' crashed on request: {crash.Reason}");
+            case CrashVm:
+                Sender.Tell(NoSuchVm());
+                return;
+            case StopVmEntity when _writing || _pending is not null || _housekeeping > 0:
+                // The change in flight is answered first, and the journal work it started is done.
+                _stopWaiting = true;
+                Stash.Stash();
+                return;
+            case StopVmEntity:
+                Context.Stop(Self);
+                return;
         }
 
         if (ToCommand(message) is not { } command)
@@ -245,13 +280,8 @@ public sealed class VmActor : JournaledActor, IWithTimers
             if (--remaining > 0)
                 return;
             _writing = false;
-            if (ev is VmDestroyedEvent)
-            {
-                Reply(replyTo, reply, telemetry, ret);
-                Context.Stop(Self);
-                return;
-            }
-
+            if (ev is VmConfiguredEvent or VmDestroyedEvent)
+                ReportExistence();
             InForce(changed, replyTo, reply, telemetry, ret);
         });
     }
@@ -270,15 +300,20 @@ public sealed class VmActor : JournaledActor, IWithTimers
                 CountActive();
                 break;
             case VmDestroyedEvent:
+                // The entity stays, holding only the ids of its destroys; a create starts a fresh incarnation.
                 foreach (var vcpu in _vcpus)
                     Context.Stop(vcpu);
                 _vcpus = [];
+                UncountActive();
                 _warnings.Tell(new ResetVmWarnings(_vmId));
                 // The destroyed event voids everything before it, so it stays in the journal: whichever of these
                 // deletions completes first, or fails, a recovery still ends at "destroyed" (an old snapshot is
-                // followed by this event), and a new incarnation starts from nothing but the destroy ids.
+                // followed by this event), and a new incarnation starts from nothing but the destroy ids. Both are
+                // bounded by this event: the store runs them whenever it gets to them, maybe after a re-created VM
+                // (the same entity, at once) saved snapshots of its own, which must survive.
                 DeleteMessages(LastSequenceNr - 1);
-                DeleteSnapshots(SnapshotSelectionCriteria.Latest);
+                DeleteSnapshots(new SnapshotSelectionCriteria(LastSequenceNr - 1));
+                _housekeeping += 2;
                 break;
             default:
                 MaybeSnapshot();
@@ -369,11 +404,24 @@ public sealed class VmActor : JournaledActor, IWithTimers
             return;
         _eventsSinceSnapshot = 0;
         SaveSnapshot(_state.ToSnapshot());
+        _housekeeping++;
+    }
+
+    /// <summary>A snapshot save or journal deletion was answered; a stop waiting only for that may go on.</summary>
+    private void HousekeepingDone()
+    {
+        // A restarted actor may hear of its predecessor's requests: never below zero.
+        _housekeeping = Math.Max(0, _housekeeping - 1);
+        if (_housekeeping == 0 && _stopWaiting && !_writing && _pending is null)
+        {
+            _stopWaiting = false;
+            Stash.UnstashAll();
+        }
     }
 
     private void HandleSynced(VcpuSynced synced)
     {
-        if (_pending is null || synced.Generation < _pending.Generation)
+        if (_pending is null || synced.Generation < _pending.Generation || !IsCurrentVcpu(synced.Vcpu))
             return;
         if (_pending.Acknowledge(synced.Vcpu))
             Complete();
@@ -402,7 +450,7 @@ public sealed class VmActor : JournaledActor, IWithTimers
 
     private void HandleAttach(VcpuAttach attach)
     {
-        if (!_state.IsAlive || attach.Vcpu < 0 || attach.Vcpu >= _state.VcpuCount)
+        if (!_state.IsAlive || !IsCurrentVcpu(attach.Vcpu))
             return;
         Sender.Tell(new VcpuState(_state.ControlRegisters(attach.Vcpu), _generation));
         // A (re)started vCPU holds no translation, so it is in sync with every change so far.
@@ -422,6 +470,12 @@ public sealed class VmActor : JournaledActor, IWithTimers
         Sender.Tell(new TranslationFill(translate.Gfn, region.Start, region.End, permissions, _generation, traceParent));
     }
 
+    /// <summary>
+    /// Whether the sender is vCPU <paramref name="index"/> of this incarnation: a late message from a vCPU of a destroyed
+    /// incarnation (stopping, but with an attach or an acknowledgement already sent) must not count for the new one.
+    /// </summary>
+    private bool IsCurrentVcpu(int index) => index >= 0 && index < _vcpus.Length && _vcpus[index].Equals(Sender);
+
     private void ForwardToVcpu(IVcpuCommand command)
     {
         if (command.Vcpu < 0 || command.Vcpu >= _vcpus.Length)
@@ -437,8 +491,10 @@ public sealed class VmActor : JournaledActor, IWithTimers
     {
         var config = _state.Config;
         _vcpus = new IActorRef[config.VcpuCount];
+        // A re-created VM's vCPUs get names of their own: the stopped ones of the destroyed incarnation may still hold theirs.
+        var suffix = _vcpuStarts++ == 0 ? "" : "." + _vcpuStarts;
         for (var i = 0; i < config.VcpuCount; i++)
-            _vcpus[i] = Context.ActorOf(VcpuActor.Props(_vmId, i, config, _warnings), "vcpu-" + i);
+            _vcpus[i] = Context.ActorOf(_settings.OnVcpuDispatcher(VcpuActor.Props(_vmId, i, config, _warnings)), "vcpu-" + i + suffix);
     }
 
     private void Report(WarningSite site, string text, RequestTelemetry? telemetry) =>
@@ -489,7 +545,14 @@ public sealed class VmActor : JournaledActor, IWithTimers
 
     protected override void PostStop()
     {
-        // A stop, a destroy or a restart: take back what this incarnation added, so the gauges stay right.
+        // A stop or a restart: take back what this incarnation added, so the gauges stay right.
+        UncountActive();
+        base.PostStop();
+    }
+
+    /// <summary>Takes back what <see cref="CountActive"/> added (a destroy, a stop or a restart).</summary>
+    private void UncountActive()
+    {
         if (_countedProfile is not null)
         {
             HekiMetrics.ActiveVms.Add(-1, new KeyValuePair<string, object?>(HekiTags.Profile, _countedProfile));
@@ -498,9 +561,10 @@ public sealed class VmActor : JournaledActor, IWithTimers
             _countedProfile = null;
             _reportedRuns = 0;
         }
-
-        base.PostStop();
     }
+
+    /// <summary>Tells a local parent whether this VM exists now (it answers ListVms from that).</summary>
+    private void ReportExistence() => _reportTo?.Tell(new VmExistence(_vmId, _state.IsAlive));
 
     private void CountImmutableRejection(string source)
     {
@@ -575,12 +639,20 @@ public sealed class VmActor : JournaledActor, IWithTimers
 
 /// <summary>Tunables of a VM actor.</summary>
 /// <param name="SnapshotEvery">Events between snapshots, so recovery replays at most this many.</param>
-public sealed record VmActorSettings(int SnapshotEvery = 500)
+/// <param name="ControlDispatcher">The dispatcher of VM actors and their parent (null: the default one).</param>
+/// <param name="VcpuDispatcher">The dispatcher of vCPU actors (null: the default one).</param>
+public sealed record VmActorSettings(int SnapshotEvery = 500, string? ControlDispatcher = null, string? VcpuDispatcher = null)
 {
     public static readonly VmActorSettings Default = new();
 
     /// <summary>A bug planted by the chaos tests (docs/chaos.md); never set outside them.</summary>
     internal PlantedBug Planted { get; init; }
+
+    /// <summary><paramref name="props"/> on <see cref="ControlDispatcher"/> when one is named.</summary>
+    public Props OnControlDispatcher(Props props) => ControlDispatcher is { } dispatcher ? props.WithDispatcher(dispatcher) : props;
+
+    /// <summary><paramref name="props"/> on <see cref="VcpuDispatcher"/> when one is named.</summary>
+    public Props OnVcpuDispatcher(Props props) => VcpuDispatcher is { } dispatcher ? props.WithDispatcher(dispatcher) : props;
 }
 
 /// <summary>Thrown on purpose by <see cref="CrashVm"/>; supervision restarts the VM, which recovers from its journal.</summary>

@@ -87,7 +87,7 @@ public sealed class ReplayRunner
         var warnings = new CheckedWarningSink(stderr);
         var options = new HekiHostOptions(
             Clock: clock, WarningSink: warnings, AkkaLogLevel: "OFF", SystemName: "heki-replay");
-        var host = HekiHost.Start(options);
+        var host = await HekiHost.StartAsync(options).ConfigureAwait(false);
         await using (host.ConfigureAwait(false))
         {
             var runner = new ReplayRunner(host, profile);

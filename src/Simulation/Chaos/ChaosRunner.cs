@@ -315,7 +315,7 @@ public static class ChaosRunner
             }
         }
 
-        private IActorRef Vms => host.Hypervisor;
+        private IActorRef Vms => host.Vms;
     }
 }
 

@@ -83,17 +83,33 @@ public sealed class JournalProcessTests : IDisposable
     }
 
     [Fact]
+    public void A_journal_whose_VMs_cannot_be_read_is_refused_before_the_run_naming_the_VM()
+    {
+        var path = _folder.File("unreadable.db");
+        JournalFixtures.WithUnreadableEvent(path);
+        var before = File.ReadAllBytes(path);
+
+        var (status, stdout, stderr) = HekiProcess.Run(["simulate", "--sqlite-path", "unreadable.db", .. Small], _folder.Path);
+
+        Assert.Equal(ExitCodes.Usage, status);
+        Assert.Equal("", stdout);
+        Assert.StartsWith("heki simulate: journal unreadable.db: VM sim-00000: its events cannot be read: ", stderr);
+        Assert.Single(stderr.TrimEnd('\n').Split('\n'));
+        Assert.Equal(before, File.ReadAllBytes(path));
+    }
+
+    [Fact]
     public void A_journal_that_fails_during_the_run_ends_it_with_a_report_instead_of_hanging()
     {
-        // Sound as a file, so it passes the check; its hypervisor event cannot be read, so recovery fails at run time.
+        // Sound as a file and empty, so it passes every check before the run; its writes fail, so the run's first does.
         var path = _folder.File("poison.db");
-        JournalFixtures.WithUnreadableEvent(path);
+        JournalFixtures.WithFailingWrites(path);
 
         var (status, stdout, stderr) = HekiProcess.Run(["simulate", "--sqlite-path", "poison.db", .. Small], _folder.Path);
 
         Assert.Equal(ExitCodes.Failed, status);
         Assert.Matches(@"\nVMs +0 of 2 booted\n", stdout);
-        Assert.Contains("heki simulate: the run stopped: the journal failed for hypervisor: ", stderr);
+        Assert.Contains("heki simulate: the run stopped: the journal failed for vm-sim-0000", stderr);
         Assert.EndsWith("(journal poison.db)\n", stderr);
     }
 

@@ -53,6 +53,7 @@ public sealed class VmActor : JournaledActor, IWithTimers
     private bool _stopWaiting;
     private PendingChange? _pending;
     private bool _droppedOne;
+    private long _plantedIds;
 
     // Telemetry (docs/observability.md): recent changes' traces for translations, the gauges this incarnation added.
     private ChangeTraces? _changeTraces;
@@ -222,7 +223,7 @@ public sealed class VmActor : JournaledActor, IWithTimers
     {
         var replyTo = Sender;
         if (_settings.Planted == PlantedBug.DuplicateAppliedTwice && command is not (VmCommand.Create or VmCommand.Destroy))
-            command = command with { RequestId = Guid.NewGuid() };
+            command = command with { RequestId = new Guid(0x0C4A05, 0, 0, BitConverter.GetBytes(++_plantedIds)) }; // never seen before
         var telemetry = _state.IsAlive ? StartTelemetry(message, _state.Config.Profile) : null;
         if (_memo.TryGet(command.RequestId, out var remembered))
         {
@@ -645,14 +646,14 @@ public sealed record VmActorSettings(int SnapshotEvery = 500, string? ControlDis
 {
     public static readonly VmActorSettings Default = new();
 
-    /// <summary>A bug planted by the chaos tests (docs/chaos.md); never set outside them.</summary>
-    internal PlantedBug Planted { get; init; }
-
     /// <summary><paramref name="props"/> on <see cref="ControlDispatcher"/> when one is named.</summary>
     public Props OnControlDispatcher(Props props) => ControlDispatcher is { } dispatcher ? props.WithDispatcher(dispatcher) : props;
 
     /// <summary><paramref name="props"/> on <see cref="VcpuDispatcher"/> when one is named.</summary>
     public Props OnVcpuDispatcher(Props props) => VcpuDispatcher is { } dispatcher ? props.WithDispatcher(dispatcher) : props;
+
+    /// <summary>A bug planted by the chaos tests (docs/chaos.md); never set outside them.</summary>
+    internal PlantedBug Planted { get; init; }
 }
 
 /// <summary>Thrown on purpose by <see cref="CrashVm"/>; supervision restarts the VM, which recovers from its journal.</summary>

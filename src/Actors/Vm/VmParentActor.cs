@@ -52,13 +52,17 @@ public sealed class VmParentActor : UntypedActor, IWithUnboundedStash
             case StopVmEntity:
                 StopVms();
                 break;
+            case Terminated terminated:
+                // A VM whose journal failed it (in recovery or in a write) is gone; its next message starts it again.
+                // One that never finished recovering must not hold ListVms back.
+                Recovered(VmMessageExtractor.VmIdOf(Uri.UnescapeDataString(terminated.ActorRef.Path.Name)));
+                break;
             case VmExistence existence:
                 if (existence.Exists)
                     _existing.Add(existence.VmId);
                 else
                     _existing.Remove(existence.VmId);
-                if (_recovering.Remove(existence.VmId) && _recovering.Count == 0)
-                    Stash.UnstashAll();
+                Recovered(existence.VmId);
                 break;
             case RecoverVms recover:
                 foreach (var vmId in recover.VmIds)
@@ -103,6 +107,12 @@ public sealed class VmParentActor : UntypedActor, IWithUnboundedStash
         }
     }
 
+    private void Recovered(string vmId)
+    {
+        if (_recovering.Remove(vmId) && _recovering.Count == 0)
+            Stash.UnstashAll();
+    }
+
     private IActorRef ChildFor(string vmId)
     {
         // Entity ids are URL-escaped into actor names, as a shard does: any VM id is a valid name then.
@@ -111,6 +121,6 @@ public sealed class VmParentActor : UntypedActor, IWithUnboundedStash
         if (!child.IsNobody())
             return child;
         _recovering.Add(vmId);
-        return Context.ActorOf(VmActor.Props(vmId, _warnings, _settings, reportTo: Self), name);
+        return Context.Watch(Context.ActorOf(VmActor.Props(vmId, _warnings, _settings, reportTo: Self), name));
     }
 }

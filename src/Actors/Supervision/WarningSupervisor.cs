@@ -59,6 +59,7 @@ public sealed class WarningSupervisor : UntypedActor
             case ResetVmWarnings reset:
                 foreach (var site in Enum.GetValues<WarningSite>())
                     _perVm.Remove((reset.VmId, site));
+                (_sink as IWarningDecisionObserver)?.LimitsReset(reset.VmId);
                 break;
             case FlushWarnings:
                 Sender.Tell(WarningsFlushed.Instance);

@@ -90,13 +90,15 @@ public static class ChaosRunner
 
         public void Unanswered() => Interlocked.Increment(ref _unanswered);
 
-        public void Observe(ReplayRequest request, ReplayResult result, List<ReplayRequest> script)
+        public void Observe(ReplayRequest request, Answer answer, List<ReplayRequest> script)
         {
             lock (_gate)
             {
                 _operations++;
                 var before = _oracle.Findings.Count;
-                _oracle.Observe(request, result);
+                if (answer.Second is { } second)
+                    _oracle.AnsweredTwice(request, answer.Result, second);
+                _oracle.Observe(request, answer.Result, answer.Refusal);
                 for (var i = before; i < _oracle.Findings.Count; i++)
                 {
                     var finding = _oracle.Findings[i];
@@ -115,6 +117,12 @@ public static class ChaosRunner
                 for (var i = before; i < _oracle.Findings.Count; i++)
                     _captured.TryAdd(_oracle.Findings[i].Kind, new CapturedFinding(_oracle.Findings[i], []));
             }
+        }
+
+        public void WarningLimitsReset(string vmId)
+        {
+            lock (_gate)
+                _oracle.WarningLimitsReset(vmId);
         }
 
         public ChaosProgress Progress(TimeSpan elapsed)
@@ -148,6 +156,8 @@ public static class ChaosRunner
 
         public void Decided(string vmId, HekiProfile profile, WarningSite site, bool printed, long timestamp, long frequency) =>
             state.WarningDecided(vmId, site, printed, timestamp, frequency);
+
+        public void LimitsReset(string vmId) => state.WarningLimitsReset(vmId);
     }
 
     /// <summary>One VM's guest and VMM: its operations in order, each with its faults, resent until answered.</summary>
@@ -174,13 +184,13 @@ public static class ChaosRunner
                     _late.Clear(); // a stale copy of an earlier incarnation's request: see docs/chaos.md, "Known limits"
                 if (_script.Count < MaxScript)
                     _script.Add(request);
-                var result = await PerformAsync(request).ConfigureAwait(false);
-                state.Observe(request, result, _script);
+                var answer = await PerformAsync(request).ConfigureAwait(false);
+                state.Observe(request, answer, _script);
                 DeliverLate();
             }
         }
 
-        private async Task<ReplayResult> PerformAsync(ReplayRequest request)
+        private async Task<Answer> PerformAsync(ReplayRequest request)
         {
             var mutating = request is not (GetPermissionsRequest or GetMemoryAttributesRequest or AccessRequest or ReadCrRequest);
             var requestId = mutating ? RequestIds.Derive(spec.Seed, _nonce, (ulong)_operation) : Guid.Empty;
@@ -223,10 +233,9 @@ public static class ChaosRunner
                 state.Injected(FaultKind.Duplicate);
                 var first = AskResendingAsync(message);
                 var second = AskResendingAsync(message);
-                var results = await Task.WhenAll(first, second).ConfigureAwait(false);
-                if (mutating && !results[0].IsError && !results[1].IsError && !Equals(results[0], results[1]))
-                    return new ErrorResult($"a duplicate was answered {results[1]} after {results[0]}");
-                return results[0];
+                var answers = await Task.WhenAll(first, second).ConfigureAwait(false);
+                // Both copies carry one id: the oracle holds them to one answer (a read may differ: it is not a change).
+                return mutating ? answers[0] with { Second = answers[1].Result } : answers[0];
             }
 
             return await AskResendingAsync(message).ConfigureAwait(false);
@@ -285,14 +294,14 @@ public static class ChaosRunner
         }
 
         /// <summary>Asks, and resends the same request (same id) until answered; a request never answered is an error.</summary>
-        private async Task<ReplayResult> AskResendingAsync(object message)
+        private async Task<Answer> AskResendingAsync(object message)
         {
             for (var attempt = 0; attempt <= ChaosSpec.MaxResends; attempt++)
             {
                 try
                 {
                     var reply = await host.Ask(message, spec.Timeout).ConfigureAwait(false);
-                    return ReplayMessages.ResultOf(reply);
+                    return new Answer(ReplayMessages.ResultOf(reply), (reply as CommandRejected)?.Code);
                 }
                 catch (AskTimeoutException)
                 {
@@ -301,7 +310,7 @@ public static class ChaosRunner
             }
 
             state.Unanswered();
-            return new ErrorResult($"no answer after {ChaosSpec.MaxResends} resends");
+            return new Answer(new ErrorResult($"no answer after {ChaosSpec.MaxResends} resends"), null);
         }
 
         private void DeliverLate()
@@ -318,6 +327,12 @@ public static class ChaosRunner
         private IActorRef Vms => host.Vms;
     }
 }
+
+/// <summary>
+/// What the model answered one operation: the result, the refusal's code when it refused (an answer too: "no such VM"
+/// for a VM whose create was acknowledged is a lost change), and a duplicate's second answer.
+/// </summary>
+internal sealed record Answer(ReplayResult Result, RejectionCode? Refusal, ReplayResult? Second = null);
 
 /// <summary>A chaos run's progress: what the report will say, so far.</summary>
 public sealed record ChaosProgress(TimeSpan Elapsed, long Operations, long FaultsInjected, long Violations, long Findings);

@@ -163,7 +163,7 @@ public sealed class HekiHost : IAsyncDisposable
 
     private static IActorRef StartWarnings(ActorSystem system, HekiHostOptions options) =>
         system.ActorOf((options.VmSettings ?? VmActorSettings.Default).OnControlDispatcher(
-            WarningSupervisor.Props(options.Clock, options.WarningSink)), "warnings");
+            WarningSupervisor.Props(options.Clock, options.WarningSink, options.WarningObserver)), "warnings");
 
     /// <summary>
     /// A durable local journal may hold VMs from an earlier run: start each (it recovers from its journal) before

@@ -158,6 +158,30 @@ public sealed class InvariantOracle
                 $"{Describe(request)} was refused: the VM exists; its destroy was acknowledged");
     }
 
+    /// <summary>
+    /// Requests whose answers show whether every acknowledged change of VM <paramref name="vmId"/> is in force (after a
+    /// restart): the permissions of every gfn in [<paramref name="startGfn"/>, <paramref name="endGfn"/>), every
+    /// vCPU's CR0 and CR4, and for each pinned register a write of its value without the pinned bits (refused while
+    /// the pins hold). Empty when the VM does not exist.
+    /// </summary>
+    public IReadOnlyList<ReplayRequest> InForceProbes(string vmId, ulong startGfn, ulong endGfn)
+    {
+        if (!_vms.TryGetValue(vmId, out var vm))
+            return [];
+        var probes = new List<ReplayRequest>();
+        for (var gfn = startGfn; gfn < Math.Min(endGfn, vm.MemoryPages); gfn++)
+            probes.Add(new GetPermissionsRequest(vmId, gfn));
+        foreach (var cr in (int[])[0, 4])
+        {
+            for (var vcpu = 0; vcpu < vm.Vcpus; vcpu++)
+                probes.Add(new ReadCrRequest(vmId, vcpu, cr));
+            if (vm.PinsOf(cr) is var pins and not 0)
+                probes.Add(new WriteCrRequest(vmId, 0, cr, vm.ControlRegisters[0, cr] & ~pins));
+        }
+
+        return probes;
+    }
+
     private static string Describe(ReplayRequest request) => request.GetType().Name.Replace("Request", "", StringComparison.Ordinal);
 
     /// <summary>The warning supervisor dropped <paramref name="vmId"/>'s limiters (hardened: per VM incarnation, §8).</summary>

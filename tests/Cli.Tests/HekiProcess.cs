@@ -83,6 +83,13 @@ internal sealed class HekiProcess : IDisposable
     public static HekiProcess Start(string workingDirectory, params string[] args) =>
         StartProgram(DotnetHost(), workingDirectory, [HekiDll, .. args]);
 
+    /// <summary>
+    /// Starts <c>dotnet heki.dll ARGS</c> with the runtime's own heap limit, for a full-size run whose figures must be
+    /// the ones a user gets (a capped heap collects far more often and stretches every latency).
+    /// </summary>
+    public static HekiProcess StartFullSize(string workingDirectory, params string[] args) =>
+        StartProgram(DotnetHost(), workingDirectory, [HekiDll, .. args], heapLimit: false);
+
     /// <summary>Starts <c>bash -c SCRIPT</c>, where <c>$HEKI</c> runs heki (for pipes and redirections a test cannot make otherwise).</summary>
     public static HekiProcess Shell(string workingDirectory, string script) =>
         StartProgram("bash", workingDirectory, ["-c", script], ("HEKI", $"{DotnetHost()} {HekiDll}"));
@@ -93,7 +100,10 @@ internal sealed class HekiProcess : IDisposable
             ? StartProgram("setpriv", workingDirectory, ["--reuid=65534", "--regid=65534", "--clear-groups", DotnetHost(), HekiDll, .. args])
             : Start(workingDirectory, args);
 
-    private static HekiProcess StartProgram(string program, string workingDirectory, string[] args, params (string Name, string Value)[] environment)
+    private static HekiProcess StartProgram(string program, string workingDirectory, string[] args, params (string Name, string Value)[] environment) =>
+        StartProgram(program, workingDirectory, args, heapLimit: true, environment);
+
+    private static HekiProcess StartProgram(string program, string workingDirectory, string[] args, bool heapLimit, params (string Name, string Value)[] environment)
     {
         var info = new ProcessStartInfo(program)
         {
@@ -108,7 +118,8 @@ internal sealed class HekiProcess : IDisposable
         foreach (var (name, value) in environment)
             info.Environment[name] = value;
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        info.Environment["DOTNET_GCHeapHardLimit"] = "0x" + HeapLimitBytes.ToString("X");
+        if (heapLimit)
+            info.Environment["DOTNET_GCHeapHardLimit"] = "0x" + HeapLimitBytes.ToString("X");
         var process = Process.Start(info) ?? throw new InvalidOperationException($"{program} did not start");
         var heki = new HekiProcess(process);
         process.OutputDataReceived += (_, e) => heki.Append(heki._stdout, e.Data);

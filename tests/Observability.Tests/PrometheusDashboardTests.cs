@@ -266,7 +266,7 @@ public sealed partial class PrometheusDashboardTests(ITestOutputHelper output)
     /// belong to the other tests.
     /// </summary>
     private static HekiProcess StartSimulation(string work, int port, string reportPath) =>
-        HekiProcess.Start(work, "simulate", "--vms", "300", "--duration", "40s",
+        HekiProcess.StartFullSize(work, "simulate", "--vms", "300", "--duration", "40s",
             "--metrics-port", port.ToString(CultureInfo.InvariantCulture), "--no-progress", "--report", reportPath,
             "--final-scrape-wait", "20s");
 

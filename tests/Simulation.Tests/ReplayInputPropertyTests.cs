@@ -96,6 +96,14 @@ public sealed class ReplayInputPropertyTests
         }, iter: Iterations);
     }
 
+    [Fact]
+    public void A_name_with_a_decoded_control_character_is_quoted_with_json_escapes_on_one_line()
+    {
+        // Found by the property above (seed 7O_Iv6HSIX61): "op":"io\ns" decoded to a real newline inside the message.
+        var parsed = ReplayParser.Parse("{\"op\":\"io\\ns\\u0001\"}"u8.ToArray());
+        Assert.Equal("unknown op \"io\\ns\\u0001\"", parsed.Error);
+    }
+
     /// <summary>The properties every line's answer has.</summary>
     private static void AnswersOnce(byte[] line)
     {

@@ -14,7 +14,8 @@ namespace HekiActors.Benchmarks;
 /// <c>throughput</c> (simulated accesses per second) and <c>boot</c> (boot time of many VMs with their kernel
 /// protections, and the process's peak RSS), <c>telemetry</c> (issues 5 and 9: throughput with telemetry off and
 /// fully on — Prometheus scraped every second and OTLP to an in-process receiver — alternately, in one process; prints
-/// the ratio of the medians), and <c>scrape</c> (issue 9: /metrics latency while the simulation runs). Run as
+/// the ratio of the medians), <c>scrape</c> (issue 9: /metrics latency while the simulation runs), and
+/// <c>dashboard</c> / <c>dashboard-latency</c> (issue 14, <see cref="DashboardHarness"/>). Run as
 /// <c>dotnet run -c Release --project benchmarks -- --simulate throughput|boot|telemetry [--vms N] [--vcpus N]
 /// [--memory-mb N] [--seconds S] [--accesses N] [--rounds N] [--profile P] [--no-mbec] [--pairs N] [--trace-ratio R]
 /// [--kernel synthetic|debian [--boot-modules N] [--run-modules N]]</c> (the default guest, or the synthetic one, or the shipped
@@ -41,7 +42,8 @@ public static class SimulationHarness
         ArgumentNullException.ThrowIfNull(output);
         var mode = args.Length > 0 ? args[0] : "throughput";
         var boot = mode == "boot";
-        var telemetry = mode == "telemetry";
+        // The dashboard's cost (issue 14) compares like with like too: fixed work each way.
+        var telemetry = mode is "telemetry" or "dashboard";
         var vms = Int(args, "--vms", boot ? 10_000 : 1_000);
         var vcpus = Int(args, "--vcpus", 2);
         var memoryMb = (ulong)Int(args, "--memory-mb", boot ? 4096 : 1024);
@@ -57,6 +59,8 @@ public static class SimulationHarness
             Kernel: Kernel(args));
 
         output.WriteLine(Invariant($"{mode}: {vms} VMs x {vcpus} vCPUs x {memoryMb} MiB, {profile.Name()}, {Environment.ProcessorCount} cores"));
+        if (mode is "dashboard" or "dashboard-latency")
+            return await DashboardHarness.RunAsync(mode, spec, Int(args, "--pairs", 5), output).ConfigureAwait(false);
         if (mode == "scrape")
             return await ScrapeAsync(spec, Int(args, "--scrapes", 50), output).ConfigureAwait(false);
         if (telemetry)
@@ -212,7 +216,7 @@ public static class SimulationHarness
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static double Median(List<double> values)
+    internal static double Median(List<double> values)
     {
         var sorted = values.Order().ToList();
         return sorted.Count == 0 ? 0 : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;

@@ -203,7 +203,7 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
     private void BootDone()
     {
         _booted = true;
-        _coordinator.Tell(new VmBooted(_index, null));
+        _coordinator.Tell(new VmBooted(_index, null, ProtectionFailure: _totals.BootFailure?.Result));
     }
 
     // ---- rounds -------------------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ public interface ISimulationEngine
     /// Boots <see cref="SimulationSpec.Vms"/> VMs with their guest kernels, runs the workload and attacks in
     /// rounds, and returns the counts. Progress is reported about twice a second; the recorder, when given,
     /// receives the run's operations in replay format. Cancellation stops the run early with what was counted.
+    /// A <paramref name="progress"/> that is also an <see cref="Actors.Supervision.IWarningObserver"/> sees every
+    /// warning decision as it is made (each #PF and refused CR write, with its VM): a live dashboard's source.
     /// </summary>
     Task<SimulationResult> RunAsync(SimulationSpec spec, IProgress<SimulationProgress>? progress,
         ISimulationRecorder? recorder, CancellationToken cancellationToken) =>

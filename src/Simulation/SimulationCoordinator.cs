@@ -36,7 +36,9 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
     private readonly int _bootConcurrency;
     private readonly ulong _runNonce;
     private long _progressAccesses;
+    private long _progressAttackAccesses;
     private long _progressFaulted;
+    private long _bootProtectionFailures;
     private SimulationResult? _result;
     private readonly IActorRef?[] _kernels;
     private readonly bool[] _bootedOk;
@@ -144,6 +146,7 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
                 _attacksBlocked += round.AttacksBlocked;
                 _attacksSucceeded += round.AttacksSucceeded;
                 _progressAccesses += round.AttackAccesses;
+                _progressAttackAccesses += round.AttackAccesses;
                 _progressFaulted += round.AttackViolations;
                 break;
             case VmFinished finished:
@@ -244,6 +247,9 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
             _bootedOk[booted.Index] = true;
             _vmsUp++;
         }
+
+        if (booted.Error is not null || booted.ProtectionFailure is not null)
+            _bootProtectionFailures++; // the VM runs unprotected (or not at all): counted like the report counts it
         BootNext();
         if (_booted == _started && (_started == _spec.Vms || _stopping))
             StartWorkload();
@@ -340,13 +346,22 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
         if (_result is { } r)
         {
             _progress.Report(new SimulationProgress("done", _vmsUp, _spec.Vms, r.Counts.Accesses, r.Counts.Violations,
-                r.Counts.AttacksBlocked, r.Counts.AttacksSucceeded, r.Elapsed, 1, r.AccessesPerSecond));
+                r.Counts.AttacksBlocked, r.Counts.AttacksSucceeded, r.Elapsed, 1, r.AccessesPerSecond)
+            {
+                AttackAccesses = r.Counts.AttackAccesses,
+                BootProtectionFailures = r.Counts.BootProtectionFailures,
+                Final = r.Counts,
+            });
             return;
         }
 
         _progress.Report(new SimulationProgress(
             _phase, _vmsUp, _spec.Vms, _progressAccesses, _progressFaulted, _attacksBlocked, _attacksSucceeded,
-            Elapsed(_startedAt, Stopwatch.GetTimestamp()), fraction));
+            Elapsed(_startedAt, Stopwatch.GetTimestamp()), fraction)
+        {
+            AttackAccesses = _progressAttackAccesses,
+            BootProtectionFailures = _bootProtectionFailures,
+        });
     }
 
     protected override void PreRestart(Exception reason, object message)

@@ -56,7 +56,8 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
             Journal: spec.Journal, SqlitePath: spec.SqlitePath, WarningSink: sink, AkkaLogLevel: "OFF", SystemName: "heki-simulate",
             VmSettings: new VmActorSettings(ControlDispatcher: ControlDispatcher, VcpuDispatcher: VcpuDispatcher),
             Config: (_options.Config ?? Config.Empty).WithFallback(Dispatchers).WithFallback(SimulationSerialization.Config),
-            RecoverVmsAtStart: false);
+            RecoverVmsAtStart: false,
+            WarningObserver: progress as IWarningObserver);
         var host = await HekiHost.StartAsync(options).ConfigureAwait(false);
         try
         {

@@ -34,7 +34,8 @@ public sealed record BootVm : ISimulationMessage
 }
 
 /// <summary>A VM is up with its kernel protections (or failed to boot, with why; or gave up booting because the run was stopped).</summary>
-public sealed record VmBooted(int Index, string? Error, bool Stopped = false) : ISimulationMessage;
+/// <param name="ProtectionFailure">The failing boot hypercall's errno name when the VM booted but could not protect itself (it runs unprotected); null when it did.</param>
+public sealed record VmBooted(int Index, string? Error, bool Stopped = false, string? ProtectionFailure = null) : ISimulationMessage;
 
 /// <summary>
 /// Coordinator → guest kernel: run the rounds. Each round runs up to its share of <paramref name="AccessesPerVcpu"/>

@@ -18,4 +18,14 @@ public sealed record SimulationProgress(
     long AttacksSucceeded,
     TimeSpan Elapsed,
     double Fraction,
-    double? AccessesPerSecond = null);
+    double? AccessesPerSecond = null)
+{
+    /// <summary>Of <see cref="Accesses"/>, those sent one at a time as guest operations (the attacker's probes), counted per finished round.</summary>
+    public long AttackAccesses { get; init; }
+
+    /// <summary>VMs whose guest kernel could not protect itself at boot (<see cref="HekiVocabulary.BootProtectionFailures"/>), counted as they boot.</summary>
+    public long BootProtectionFailures { get; init; }
+
+    /// <summary>The report's own counts, on the last snapshot (phase "done") only.</summary>
+    public HekiCounts? Final { get; init; }
+}

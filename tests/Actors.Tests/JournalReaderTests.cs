@@ -211,14 +211,16 @@ public sealed class JournalReaderTests : IDisposable
         var path = PathOf("live.db");
         var expected = await Journal(path, RandomCommands(5, 30));
         // A write transaction big enough to spill into the file: what a process killed mid-write leaves is the file with
-        // uncommitted pages in it and SQLite's rollback journal beside it. Copy both while the transaction is open.
+        // uncommitted pages in it and SQLite's rollback journal beside it. Copy both while the transaction is open. (Our
+        // journals are in WAL mode, which a writer never spills into the file; a journal may still be in rollback mode,
+        // written by an earlier version or another tool, so this one is turned back to it.)
         var crashed = Directory.CreateDirectory(PathOf("crashed")).FullName;
         var copy = Path.Combine(crashed, "live.db");
         using (var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString()))
         {
             db.Open();
             using var write = db.CreateCommand();
-            write.CommandText = "PRAGMA cache_size = 2; BEGIN IMMEDIATE; " + string.Concat(Enumerable.Range(0, 200).Select(i =>
+            write.CommandText = "PRAGMA journal_mode = DELETE; PRAGMA cache_size = 2; BEGIN IMMEDIATE; " + string.Concat(Enumerable.Range(0, 200).Select(i =>
                 $"INSERT INTO journal (created, deleted, persistence_id, sequence_number, message) VALUES (1, 0, 'vm-ghost', {i + 1}, randomblob(2000));"));
             write.ExecuteNonQuery();
             File.Copy(path, copy);

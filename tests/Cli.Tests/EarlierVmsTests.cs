@@ -17,7 +17,7 @@ public sealed class EarlierVmsTests : IDisposable
     public void Dispose() => _folder.Dispose();
 
     private string[] Args(params string[] more) =>
-        ["--vms", "3", "--vcpus", "2", "--memory-mb", "16", "--sqlite-path", _folder.File("j.db"), "--no-progress", .. more];
+        ["--vms", "3", "--vcpus", "2", "--memory-mb", "16", "--kernel", "synthetic", "--sqlite-path", _folder.File("j.db"), "--no-progress", .. more];
 
     /// <summary>A journal holding <paramref name="ids"/> as VMs of the given shape (sim-00000... are the run's own ids).</summary>
     private async Task Journal(string name, IEnumerable<string> ids, VmConfig? config = null, string? destroyed = null)

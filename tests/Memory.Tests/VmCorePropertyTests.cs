@@ -189,6 +189,7 @@ public sealed class VmCorePropertyTests
         private CrPins _pins;
         private ulong[][] _crs = [];
         private readonly Dictionary<Guid, long> _recorded = new();
+        private readonly Dictionary<Guid, int> _recordedFaults = new();
         private readonly HashSet<Guid> _destroyedBy = new();
         private Guid _createdBy;
 
@@ -202,6 +203,7 @@ public sealed class VmCorePropertyTests
                     (_config, _memory, _pins, _createdBy) = (create.Config, new VmMemoryAttributes(create.Config.Profile, create.Config.PrivateMemory), CrPins.None, create.RequestId);
                     _crs = Enumerable.Range(0, create.Config.VcpuCount).Select(_ => new ulong[CrPinning.ControlRegisterCount]).ToArray();
                     _recorded.Clear();
+                    _recordedFaults.Clear();
                     return nameof(VmOutcome.Created);
                 case VmCommand.Destroy destroy:
                     if (_destroyedBy.Contains(destroy.RequestId))
@@ -221,11 +223,16 @@ public sealed class VmCorePropertyTests
             {
                 case VmCommand.Protect protect:
                 {
+                    // A recorded list is answered as it was first, host-integrity faults included.
                     if (_recorded.TryGetValue(protect.RequestId, out var ret))
-                        return $"ret {ret} faults 0";
+                        return $"ret {ret} faults {_recordedFaults.GetValueOrDefault(protect.RequestId)}";
                     var outcome = ProtectMemory.Apply(memory, protect.ListPages, _config.Mbec);
                     if (outcome.Applied.Count > 0 || outcome.Ret == 0)
+                    {
                         _recorded[protect.RequestId] = outcome.Ret;
+                        _recordedFaults[protect.RequestId] = outcome.HostIntegrityFaults;
+                    }
+
                     return $"ret {outcome.Ret} faults {outcome.HostIntegrityFaults}";
                 }
                 case VmCommand.SetPermissions set:

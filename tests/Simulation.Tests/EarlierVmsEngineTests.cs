@@ -24,7 +24,8 @@ public sealed class EarlierVmsEngineTests : IDisposable
 
     private SimulationSpec Spec(HekiProfile profile = HekiProfile.Hardened, int vms = 2, ulong seed = 7) => new(
         Vms: vms, VcpusPerVm: 2, MemoryMbPerVm: 64, Profile: profile, Mbec: true, Duration: null, AccessesPerVcpu: 2_000,
-        Rounds: 3, Seed: seed, Workload: WorkloadMix.Default, Attacks: AttackMix.Default)
+        Rounds: 3, Seed: seed, Workload: WorkloadMix.Default, Attacks: AttackMix.Default,
+        Kernel: GuestKernelSpec.Synthetic) // 64 MiB: the synthetic guest, whatever the default
     {
         Journal = JournalKind.Sqlite,
         SqlitePath = _path,

@@ -37,10 +37,12 @@ public sealed class HekiHost : IAsyncDisposable
     public const string VmTypeName = "vm";
 
     private readonly IHost _host;
+    private readonly string? _sqlitePath;
 
-    private HekiHost(IHost host, ActorSystem system, IActorRef warnings, IActorRef vms)
+    private HekiHost(IHost host, ActorSystem system, IActorRef warnings, IActorRef vms, string? sqlitePath)
     {
         _host = host;
+        _sqlitePath = sqlitePath;
         System = system;
         Warnings = warnings;
         Vms = vms;
@@ -77,7 +79,8 @@ public sealed class HekiHost : IAsyncDisposable
 
         var system = host.Services.GetRequiredService<ActorSystem>();
         var registry = host.Services.GetRequiredService<ActorRegistry>();
-        var heki = new HekiHost(host, system, registry.Get<WarningsKey>(), registry.Get<VmRegion>());
+        var heki = new HekiHost(host, system, registry.Get<WarningsKey>(), registry.Get<VmRegion>(),
+            options.Journal == JournalKind.Sqlite ? options.SqlitePath : null);
         if (options is { Cluster: null, Journal: JournalKind.Sqlite, RecoverVmsAtStart: true })
             await heki.RecoverPersistedVmsAsync().ConfigureAwait(false);
         return heki;
@@ -105,6 +108,9 @@ public sealed class HekiHost : IAsyncDisposable
     {
         await _host.StopAsync().ConfigureAwait(false);
         _host.Dispose();
+        // A node that stopped leaves one file, in rollback mode (heki journal reads it in place).
+        if (_sqlitePath is not null)
+            SqliteJournal.Settle(_sqlitePath);
     }
 
     private static void Configure(AkkaConfigurationBuilder akka, HekiHostOptions options)
@@ -112,6 +118,8 @@ public sealed class HekiHost : IAsyncDisposable
         var config = (options.Config ?? Akka.Configuration.Config.Empty).WithFallback(
             HekiConfig.Build(options.Journal, options.SqlitePath, options.AkkaLogLevel));
         akka.AddHocon(config, HoconAddMode.Prepend);
+        if (HekiConfig.JournalSetup(options.Journal, options.SqlitePath) is { } journalSetup)
+            akka.AddSetup(journalSetup);
         akka.WithActors((system, registry) => registry.Register<WarningsKey>(StartWarnings(system, options)));
         var settings = options.VmSettings ?? VmActorSettings.Default;
         if (options.Cluster is not { } cluster)
@@ -163,7 +171,7 @@ public sealed class HekiHost : IAsyncDisposable
 
     private static IActorRef StartWarnings(ActorSystem system, HekiHostOptions options) =>
         system.ActorOf((options.VmSettings ?? VmActorSettings.Default).OnControlDispatcher(
-            WarningSupervisor.Props(options.Clock, options.WarningSink)), "warnings");
+            WarningSupervisor.Props(options.Clock, options.WarningSink, options.WarningObserver)), "warnings");
 
     /// <summary>
     /// A durable local journal may hold VMs from an earlier run: start each (it recovers from its journal) before

@@ -7,6 +7,7 @@ namespace HekiActors.Actors.Hosting;
 /// <param name="SqlitePath">The database file when <paramref name="Journal"/> is <see cref="JournalKind.Sqlite"/>.</param>
 /// <param name="Clock">The warning rate limiters' clock (tests pass a fake one).</param>
 /// <param name="WarningSink">Where printed kernel warnings go, besides the Akka log.</param>
+/// <param name="WarningObserver">Sees every warning decision (a live dashboard's per-VM violations); null for none.</param>
 /// <param name="AkkaLogLevel">Akka's own log level ("OFF" keeps a replay's output clean).</param>
 /// <param name="Config">HOCON that overrides the host's own (e.g. <c>akka.actor.serialize-messages = on</c> in tests).</param>
 /// <param name="Cluster">Null: VMs live under a local parent (the default). Set: this node joins a cluster and hosts VMs under Cluster.Sharding.</param>
@@ -24,4 +25,5 @@ public sealed record HekiHostOptions(
     VmActorSettings? VmSettings = null,
     Akka.Configuration.Config? Config = null,
     HekiClusterOptions? Cluster = null,
-    bool RecoverVmsAtStart = true);
+    bool RecoverVmsAtStart = true,
+    IWarningObserver? WarningObserver = null);

@@ -33,6 +33,34 @@ public static class SqliteJournal
         new SqliteConnectionStringBuilder { DataSource = Path.GetFullPath(path), Mode = SqliteOpenMode.ReadWriteCreate }.ToString();
 
     /// <summary>
+    /// Leaves the journal at <paramref name="path"/> at rest once its node stopped: closes this process's pooled
+    /// connections to it (the SQL plugins' are pooled by <see cref="ConnectionString"/>), then checks the WAL into the
+    /// file and turns it back to rollback mode, so one file is left and a reader (<c>heki journal</c>, read-only) reads
+    /// it in place without creating SQLite's WAL files beside it. The next node turns WAL on again
+    /// (<see cref="HekiConfig.JournalSetup"/>). A file that cannot be settled now (another program holds it) stays in
+    /// WAL mode, which a reader handles by reading a settled copy.
+    /// </summary>
+    public static void Settle(string path)
+    {
+        using (var pooled = new SqliteConnection(ConnectionString(path)))
+            SqliteConnection.ClearPool(pooled);
+        if (!File.Exists(path))
+            return;
+        try
+        {
+            using var db = new SqliteConnection(new SqliteConnectionStringBuilder(ConnectionString(path)) { Pooling = false }.ToString());
+            db.Open();
+            using var command = db.CreateCommand();
+            command.CommandText = "PRAGMA journal_mode = DELETE";
+            command.ExecuteNonQuery();
+        }
+        catch (SqliteException)
+        {
+            // Left in WAL mode: every committed change is in the file or its log, and readers settle a copy.
+        }
+    }
+
+    /// <summary>
     /// Checks that <paramref name="path"/> can serve as a journal, without changing it: a missing file in a writable
     /// directory (SQLite creates it), an empty file, or a sound SQLite database that this process can write and whose
     /// tables, if any, are a journal's. Takes at most a few seconds (one integrity pass over the file).

@@ -15,6 +15,13 @@ public interface IWarningSink
 public interface IWarningDecisionObserver
 {
     void Decided(string vmId, HekiProfile profile, WarningSite site, bool printed, long timestamp, long frequency);
+
+    /// <summary>
+    /// A hardened VM's limiters were dropped (<see cref="ResetVmWarnings"/>: the VM was created or destroyed), in the
+    /// supervisor's order among the decisions: a decision of the VM's previous incarnation still queued when the new one
+    /// was acknowledged comes before it.
+    /// </summary>
+    void LimitsReset(string vmId);
 }
 
 /// <summary>Writes each warning as one line to a <see cref="TextWriter"/> (replay uses standard error).</summary>

@@ -25,6 +25,7 @@ public sealed class WarningSupervisor : UntypedActor
 {
     private readonly TimeProvider _clock;
     private readonly IWarningSink? _sink;
+    private readonly IWarningObserver? _observer;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly RateLimiter?[] _hostWide;
     private readonly Dictionary<(string VmId, WarningSite Site), RateLimiter> _perVm;
@@ -32,7 +33,7 @@ public sealed class WarningSupervisor : UntypedActor
     private readonly long[] _suppressed;
     private readonly WarningLimits _limits;
 
-    public WarningSupervisor(TimeProvider clock, IWarningSink? sink, WarningLimits limits)
+    public WarningSupervisor(TimeProvider clock, IWarningSink? sink, WarningLimits limits, IWarningObserver? observer = null)
     {
         _clock = clock;
         _sink = sink;
@@ -41,12 +42,14 @@ public sealed class WarningSupervisor : UntypedActor
         _perVm = limits.PerVm;
         _emitted = limits.Emitted;
         _suppressed = limits.Suppressed;
+        _observer = observer;
     }
 
-    public static Props Props(TimeProvider? clock = null, IWarningSink? sink = null)
+    /// <param name="observer">Sees every decision (a live dashboard); null for none.</param>
+    public static Props Props(TimeProvider? clock = null, IWarningSink? sink = null, IWarningObserver? observer = null)
     {
         var limits = new WarningLimits();
-        return Akka.Actor.Props.Create(() => new WarningSupervisor(clock ?? TimeProvider.System, sink, limits));
+        return Akka.Actor.Props.Create(() => new WarningSupervisor(clock ?? TimeProvider.System, sink, limits, observer));
     }
 
     protected override void OnReceive(object message)
@@ -59,6 +62,7 @@ public sealed class WarningSupervisor : UntypedActor
             case ResetVmWarnings reset:
                 foreach (var site in Enum.GetValues<WarningSite>())
                     _perVm.Remove((reset.VmId, site));
+                (_sink as IWarningDecisionObserver)?.LimitsReset(reset.VmId);
                 break;
             case FlushWarnings:
                 Sender.Tell(WarningsFlushed.Instance);
@@ -81,6 +85,7 @@ public sealed class WarningSupervisor : UntypedActor
         {
             Emit(site, report.Render());
             Decided(report, printed: true);
+            _observer?.Decided(report, printed: true);
             return;
         }
 
@@ -99,6 +104,7 @@ public sealed class WarningSupervisor : UntypedActor
         else
             _suppressed[(int)site]++;
         Decided(report, decision.Allowed);
+        _observer?.Decided(report, decision.Allowed);
     }
 
     /// <summary>

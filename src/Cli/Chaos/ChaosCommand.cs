@@ -44,18 +44,33 @@ public static class ChaosCommand
             Description = "Directory for the reproducers (one replay script per finding kind).",
             DefaultValueFactory = _ => "chaos-findings",
         };
+        var sqlite = new Option<string?>("--sqlite-path")
+        {
+            Description = "Journal the VMs to this SQLite file instead of the in-memory chaos journal (journal faults are then off).",
+        };
+        var acknowledgements = new Option<string?>("--acknowledgements")
+        {
+            Description = "Write every acknowledged operation to this file; if it holds a killed run of the same options, continue that run.",
+        };
+        var killProcess = new Option<int>("--kill-process")
+        {
+            Description = "Run the chaos run in a child process on --sqlite-path, kill it with SIGKILL N times mid-run and start it again.",
+            HelpName = "N",
+        };
 
         var command = new Command("chaos", "Inject faults into a running model, check the invariants with an independent oracle, shrink every finding to a replay script.")
         {
-            profile, duration, operations, vms, vcpus, memory, seed, faults, rate, report, findings,
+            profile, duration, operations, vms, vcpus, memory, seed, faults, rate, report, findings, sqlite, acknowledgements, killProcess,
         };
-        command.Action = new ChaosAction(profile, duration, operations, vms, vcpus, memory, seed, faults, rate, report, findings);
+        command.Action = new ChaosAction(profile, duration, operations, vms, vcpus, memory, seed, faults, rate, report, findings, sqlite,
+            acknowledgements, killProcess);
         return command;
     }
 
     private sealed class ChaosAction(
         Option<string> profile, Option<string> duration, Option<long?> operations, Option<int> vms, Option<int> vcpus, Option<ulong> memory,
-        Option<ulong> seed, Option<string> faults, Option<double> rate, Option<string?> report, Option<string?> findings) : SynchronousCommandLineAction
+        Option<ulong> seed, Option<string> faults, Option<double> rate, Option<string?> report, Option<string?> findings, Option<string?> sqlite,
+        Option<string?> acknowledgements, Option<int> killProcess) : SynchronousCommandLineAction
     {
         public override bool ClearsParseErrors => true;
 
@@ -78,6 +93,16 @@ public static class ChaosCommand
                     return "--rate must be within 0..1";
                 if (parse.GetValue(operations) is < 1)
                     return "--operations must be at least 1";
+                if (parse.GetValue(killProcess) < 0)
+                    return "--kill-process must be at least 0";
+                if (parse.GetValue(killProcess) > 0 && parse.GetValue(sqlite) is null)
+                    return "--kill-process needs --sqlite-path FILE (the journal the killed process leaves to the next)";
+                if (parse.GetValue(killProcess) > 0 && parse.GetValue(acknowledgements) is not null)
+                    return "--kill-process keeps its own acknowledgement log (FILE.acks beside --sqlite-path); drop --acknowledgements";
+                if (parse.GetValue(killProcess) > 0 && (File.Exists(parse.GetValue(sqlite)) || File.Exists(parse.GetValue(sqlite) + ".acks")))
+                    return $"--kill-process starts a new run: '{parse.GetValue(sqlite)}' or its log '{parse.GetValue(sqlite)}.acks' already exists";
+                if (parse.GetValue(sqlite) is { } journal && File.Exists(journal) && parse.GetValue(acknowledgements) is null)
+                    return $"--sqlite-path '{journal}' exists: continue its run with --acknowledgements (its log), or name a new file";
                 return null;
             }
 
@@ -90,6 +115,33 @@ public static class ChaosCommand
                 return Usage(stderr, $"--duration must be a duration such as 60s or 2m, got '{parse.GetValue(duration)}'");
             if (!TryFaults(parse.GetValue(faults)!, out var kinds, out var faultProblem))
                 return Usage(stderr, "--faults: " + faultProblem);
+            if (parse.GetValue(sqlite) is not null)
+            {
+                // A SQLite journal takes no injected journal faults: "all" means every other kind; naming one is an error.
+                if (parse.GetValue(faults) != "all" && kinds.FirstOrDefault(k => k.IsJournalFault()) is var journalKind && journalKind.IsJournalFault())
+                    return Usage(stderr, $"--faults: {journalKind.Name()} needs the in-memory chaos journal, not --sqlite-path");
+                kinds = [.. kinds.Where(k => !k.IsJournalFault())];
+            }
+
+            if (profiles.Count != 1 && (parse.GetValue(sqlite) is not null || parse.GetValue(acknowledgements) is not null))
+                return Usage(stderr, "--sqlite-path, --acknowledgements and --kill-process run one profile: hardened or heki-v2");
+            if (parse.GetValue(killProcess) is var kills and > 0)
+            {
+                var journalPath = parse.GetValue(sqlite)!;
+                string[] child =
+                [
+                    "--profile", profiles[0].Name(), "--vms", $"{parse.GetValue(vms)}", "--vcpus", $"{parse.GetValue(vcpus)}",
+                    "--memory-mb", $"{parse.GetValue(memory)}", "--seed", $"{parse.GetValue(seed)}", "--faults", parse.GetValue(faults)!,
+                    "--rate", parse.GetValue(rate).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    "--sqlite-path", journalPath, "--acknowledgements", journalPath + ".acks",
+                    .. parse.GetValue(operations) is { } ops ? (string[])["--operations", $"{ops}"] : [],
+                    .. parse.GetValue(findings) is { } dir ? (string[])["--findings", dir] : [],
+                    .. parse.GetValue(report) is { } json ? (string[])["--report", json] : [],
+                ];
+                using var parentSignals = StopSignals.Register(_ => { });
+                return ChaosProcessSupervisor.Run(child, journalPath + ".acks", kills, parse.GetValue(seed),
+                    parse.GetValue(operations) is null ? DateTime.UtcNow + runFor : null, stderr, parentSignals.Token);
+            }
 
             using var signals = StopSignals.Register(_ => { });
             var runs = new List<(ChaosResult Result, IReadOnlyList<ChaosReproducer> Reproducers)>();
@@ -97,7 +149,11 @@ public static class ChaosCommand
             {
                 var plan = new FaultPlan(parse.GetValue(seed), kinds.ToDictionary(k => k, _ => parse.GetValue(rate)));
                 var spec = new ChaosSpec(chosen, parse.GetValue(vms), parse.GetValue(vcpus), parse.GetValue(memory),
-                    parse.GetValue(operations) is null ? runFor : null, parse.GetValue(operations), parse.GetValue(seed), plan);
+                    parse.GetValue(operations) is null ? runFor : null, parse.GetValue(operations), parse.GetValue(seed), plan)
+                {
+                    SqlitePath = parse.GetValue(sqlite),
+                    AcknowledgementLog = parse.GetValue(acknowledgements),
+                };
                 var progress = new Progress<ChaosProgress>(p => stderr.WriteLine(
                     $"heki chaos: {chosen.Name()} {p.Elapsed.TotalSeconds:0}s: {p.Operations} operations, {p.FaultsInjected} faults, "
                     + $"{p.Violations} invariant violations, {p.Findings} findings"));

@@ -19,6 +19,8 @@ public static class ChaosReport
             output.WriteLine("  invariant checks");
             foreach (var (invariant, count) in result.Checks)
                 output.WriteLine($"    {(int)invariant}. {Describe(invariant),-54}{count,12:N0}");
+            if (result.Restarts > 0)
+                output.WriteLine($"  process restarts     {result.Restarts,12:N0}  (killed with SIGKILL; {result.ProbesAfterRestart:N0} probes of acknowledged changes after them)");
             output.WriteLine($"  {result.Violations:N0} invariant violations, {result.LostAcknowledgedChanges:N0} lost acknowledged changes");
             foreach (var ((invariant, defect), count) in result.FindingCounts.Where(kv => kv.Key.Defect != Defect.None))
                 output.WriteLine($"  RFC defect {defect} (invariant {(int)invariant}): {count:N0} findings");
@@ -45,6 +47,8 @@ public static class ChaosReport
             faults_injected = run.Result.FaultsInjected,
             faults = run.Result.Faults.ToDictionary(kv => kv.Key.Name(), kv => kv.Value),
             checks = run.Result.Checks.ToDictionary(kv => ((int)kv.Key).ToString(System.Globalization.CultureInfo.InvariantCulture), kv => kv.Value),
+            restarts = run.Result.Restarts,
+            probes_after_restart = run.Result.ProbesAfterRestart,
             invariant_violations = run.Result.Violations,
             lost_acknowledged_changes = run.Result.LostAcknowledgedChanges,
             findings = run.Result.FindingCounts.Select(kv => new

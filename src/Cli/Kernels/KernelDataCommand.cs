@@ -101,7 +101,8 @@ public static class KernelDataCommand
         var temporary = inPlace ? path : target.ResolvedPath + ".partial";
         try
         {
-            using (var writer = new StreamWriter(new CheckedStream(new FileStream(temporary, inPlace ? FileMode.Open : FileMode.Create, FileAccess.Write),
+            // In place, a FIFO nobody reads fails at once rather than blocking (OutputFile.OpenWrite).
+            using (var writer = new StreamWriter(new CheckedStream(inPlace ? OutputFile.OpenWrite(path) : new FileStream(temporary, FileMode.Create, FileAccess.Write),
                        $"--output {path}")))
                 KernelDataFile.Write(writer, package);
             if (!inPlace)

@@ -11,7 +11,7 @@ public sealed class OutputFailedException(string target, Exception inner)
     public string Target { get; } = target;
 
     /// <summary>The operating system's words without .NET's " : 'path'" suffix (the target already names the file).</summary>
-    private static string Describe(Exception e)
+    internal static string Describe(Exception e)
     {
         if (e is UnauthorizedAccessException)
             return "permission denied";

@@ -171,7 +171,7 @@ public static class JsonReport
     }
 
     // JSON has no NaN or infinity; an engine that could not measure something reports null rather than breaking the file.
-    private static void Number(Utf8JsonWriter json, string name, double value)
+    internal static void Number(Utf8JsonWriter json, string name, double value)
     {
         if (double.IsFinite(value))
         {

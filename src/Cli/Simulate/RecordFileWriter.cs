@@ -24,7 +24,7 @@ public sealed class RecordFileWriter : ISimulationRecorder, IDisposable
     /// <summary>Creates (or truncates) <paramref name="path"/> and writes the header for this run.</summary>
     /// <param name="onFailure">Called once, from the writing thread, when a write fails.</param>
     public RecordFileWriter(string path, string scenarioName, SimulationSpec spec, Action<OutputFailedException>? onFailure = null)
-        : this(new StreamWriter(new CheckedStream(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1), $"--record {path}"),
+        : this(new StreamWriter(new CheckedStream(OutputFile.OpenWrite(path), $"--record {path}"),
             new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), bufferSize: 1 << 16), scenarioName, spec, onFailure)
     {
         Path = path;

@@ -115,6 +115,19 @@ public sealed class SimulateOptions
         HelpName = "TIME",
     };
 
+    public Option<string?> Dashboard { get; } = new("--dashboard")
+    {
+        Description = "Serve a live page of the run at http://127.0.0.1:PORT/ (no PORT or 0: a free port; the URL is printed).",
+        HelpName = "PORT",
+        Arity = ArgumentArity.ZeroOrOne,
+    };
+
+    public Option<string?> Html { get; } = new("--html")
+    {
+        Description = "Write a self-contained HTML report with plots over the whole run (opens offline).",
+        HelpName = "FILE.html",
+    };
+
     public Option<string?> Kernel { get; } = new("--kernel")
     {
         Description = "The guest kernel: synthetic, debian (the shipped Debian 6.1 kernel), or a bzImage, ELF vmlinux or guest-kernel data file (docs/guest-kernels.md).",
@@ -142,7 +155,7 @@ public sealed class SimulateOptions
     public void AddTo(Command command)
     {
         command.Arguments.Add(Scenario);
-        foreach (var option in new Option[] { Vms, Vcpus, MemoryMb, Profile, Mbec, NoMbec, Duration, AccessesPerVcpu, Rounds, Seed, Journal, SqlitePath, Resume, Fresh, Record, Report, NoProgress, Telemetry, MetricsPort, TraceRatio, FastPathSpanRatio, PerVmLabels, FinalScrapeWait, Kernel, Modules, BootModules, RunModules })
+        foreach (var option in new Option[] { Vms, Vcpus, MemoryMb, Profile, Mbec, NoMbec, Duration, AccessesPerVcpu, Rounds, Seed, Journal, SqlitePath, Resume, Fresh, Record, Report, NoProgress, Telemetry, MetricsPort, TraceRatio, FastPathSpanRatio, PerVmLabels, FinalScrapeWait, Dashboard, Html, Kernel, Modules, BootModules, RunModules })
         {
             command.Options.Add(option);
         }
@@ -158,6 +171,7 @@ public sealed class SimulateOptions
         }
 
         var file = parse.GetValue(Scenario);
+        var dashboard = DashboardPort(parse, ref file);
         if (parse.GetValue(NoMbec) && parse.GetResult(Mbec) is not null)
         {
             throw new UsageException("--mbec and --no-mbec contradict each other");
@@ -191,6 +205,12 @@ public sealed class SimulateOptions
             throw new UsageException("--record needs a file name (standard output carries the report)");
         }
 
+        var html = NonEmpty(parse.GetValue(Html), "--html");
+        if (html == SimulationRunner.StandardOutput)
+        {
+            throw new UsageException("--html needs a file name (standard output carries the report)");
+        }
+
         // The file is read first, so its errors come before option errors: they are the ones with line numbers.
         var scenario = file is null ? Simulate.Scenario.Default : ScenarioFile.Load(file);
         scenario = overrides.ApplyTo(scenario);
@@ -215,9 +235,67 @@ public sealed class SimulateOptions
             throw new UsageException("the console telemetry exporter writes to standard output: it cannot be combined with --report -");
         }
 
+        if (dashboard is { } port && port != 0 && telemetry.PrometheusPort == port)
+        {
+            throw new UsageException($"--dashboard and the Prometheus endpoint both want port {port}: give them different ports");
+        }
+
         return new SimulationRunner.Request(scenario, record, report, progress, LiveProgress: true, Telemetry: telemetry, ScenarioPath: file,
-            EarlierVms: earlier);
+            EarlierVms: earlier)
+        {
+            DashboardPort = dashboard,
+            HtmlPath = html,
+            CommandLine = CommandText(parse),
+        };
     }
+
+    /// <summary>
+    /// The --dashboard port: null without the option, 0 for "any free port". Its value is optional, so
+    /// <c>--dashboard scenario.yaml</c> hands it the scenario: a value that is no port, with no scenario given, is the scenario.
+    /// </summary>
+    private int? DashboardPort(ParseResult parse, ref string? file)
+    {
+        if (parse.GetResult(Dashboard) is null)
+        {
+            return null;
+        }
+
+        var text = parse.GetValue(Dashboard);
+        if (text is null)
+        {
+            return 0;
+        }
+
+        if (NumberText.TryInteger(text, 0, System.Net.IPEndPoint.MaxPort, out var port))
+        {
+            return (int)port;
+        }
+
+        if (file is null && IsScenarioName(text))
+        {
+            file = text;
+            return 0;
+        }
+
+        throw new UsageException($"--dashboard PORT must be a port from 0 to 65535 (0: any free port), got {(text.Length == 0 ? "nothing" : text)}");
+    }
+
+    /// <summary>The command as typed, shell-quoted, for the report's "how to reproduce".</summary>
+    private static string CommandText(ParseResult parse)
+    {
+        var words = parse.Tokens.Select(t => t.Value).ToList();
+        if (words.Count > 0 && words[0] == "simulate")
+        {
+            words.RemoveAt(0);
+        }
+
+        return string.Join(' ', new[] { "heki", "simulate" }.Concat(words.Select(ShellQuote)));
+    }
+
+    private static string ShellQuote(string word) =>
+        word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || "-_./:=,+@%".Contains(c))
+            ? word
+            : "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     /// <summary>Whether a word can name a scenario file (its extension says YAML or JSON).</summary>
     private static bool IsScenarioName(string word) =>

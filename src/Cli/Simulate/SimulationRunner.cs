@@ -1,6 +1,8 @@
 using HekiActors.Actors.Hosting;
+using HekiActors.Cli.Dashboard;
 using HekiActors.Cli.Output;
 using HekiActors.Simulation;
+using HekiActors.Simulation.Live;
 using HekiActors.Memory;
 using HekiActors.Observability;
 
@@ -26,7 +28,26 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
     /// <param name="ScenarioPath">The scenario file the run was read from (null for the built-in default), so no output overwrites it.</param>
     /// <param name="EarlierVms">What to do with VMs an earlier run left in a SQLite journal (refuse, <c>--resume</c>, <c>--fresh</c>).</param>
     public sealed record Request(Scenario Scenario, string? RecordPath, string? ReportPath, bool Progress, bool LiveProgress, int Width = 120,
-        TelemetryOptions? Telemetry = null, string? ScenarioPath = null, EarlierVms EarlierVms = EarlierVms.Refuse);
+        TelemetryOptions? Telemetry = null, string? ScenarioPath = null, EarlierVms EarlierVms = EarlierVms.Refuse)
+    {
+        /// <summary>Serve a live page on this port (0: a free one); null for none.</summary>
+        public int? DashboardPort { get; init; }
+
+        /// <summary>The --html report file, or null.</summary>
+        public string? HtmlPath { get; init; }
+
+        /// <summary>The command as typed, for the report's "how to reproduce".</summary>
+        public string CommandLine { get; init; } = "heki simulate";
+    }
+
+    /// <summary>
+    /// After the run, how long a watching page (it polls twice a second) gets to fetch the final figures at most, and how
+    /// long without a poll means it was closed.
+    /// </summary>
+    public static readonly TimeSpan FinalFetchWait = TimeSpan.FromSeconds(15);
+
+    /// <inheritdoc cref="FinalFetchWait"/>
+    public static readonly TimeSpan PageGoneAfter = TimeSpan.FromSeconds(3);
 
     public const string StandardOutput = "-";
 
@@ -47,9 +68,10 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
             return ExitCodes.Usage;
         }
 
-        if (request.ReportPath is { } reportPath && reportPath != StandardOutput)
+        // Every output that could never be written is refused now, before the run, rather than lost after it.
+        foreach (var (option, path) in OutputFiles(request, specs))
         {
-            CheckWritable(reportPath, "--report");
+            OutputFile.Check(path, option);
         }
 
         // Checked and locked before any actor system starts; held until every profile's run has shut down.
@@ -57,20 +79,27 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
         // VMs an earlier run left in a journal: refused, resumed or destroyed, decided for every profile before anything runs
         // (and before a record file is truncated).
         var starts = specs.Select(spec => EarlierVmsCheck.Decide(spec, request.EarlierVms, error)).ToList();
-        // A record file that cannot be written stops the run: its recording would be incomplete.
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var recorders = OpenRecorders(request.RecordPath, scenario, specs, _ => stop.Cancel());
         // Around every profile's run and the reports, so the last scrape or export still sees the final counts.
         using var telemetry = StartTelemetry(request.Telemetry ?? TelemetryOptions.Off);
         if (telemetry is null)
         {
-            foreach (var recorder in recorders ?? [])
-            {
-                recorder.Dispose();
-            }
-
             return ExitCodes.Failed;
         }
+
+        using var live = request.DashboardPort is not null || request.HtmlPath is not null
+            ? new LiveSession(Describe(request, specs))
+            : null;
+        await using var server = StartDashboard(request, live);
+        if (request.DashboardPort is not null && server is null)
+        {
+            return ExitCodes.Failed;
+        }
+
+        // Created (truncated) only once nothing else can stop the command before the run: a port in use must not
+        // cost the user an earlier recording.
+        // A record file that cannot be written stops the run: its recording would be incomplete.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var recorders = OpenRecorders(request.RecordPath, scenario, specs, _ => stop.Cancel());
 
         var results = new List<SimulationResult>();
         var displays = new List<ProgressDisplay>();
@@ -95,9 +124,11 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
                 }
 
                 var recorder = recorders?[index];
+                // With a live page or an HTML report, the run is also recorded for them (and the supervisor observed).
+                IProgress<SimulationProgress>? progress = live is null ? display : new ObservedProgress(display, live.StartRun(spec));
                 try
                 {
-                    results.Add(await engine.RunAsync(spec, starts[index], display, recorder, stop.Token).ConfigureAwait(false));
+                    results.Add(await engine.RunAsync(spec, starts[index], progress, recorder, stop.Token).ConfigureAwait(false));
                 }
                 finally
                 {
@@ -146,6 +177,18 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
         // Final values to every exporter before the reports, so the report's telemetry figures are final too.
         var summary = EndTelemetry(telemetry);
         WriteReports(request, scenario, results, stoppedEarly || runFailure is not null, summary);
+        if (live is not null)
+        {
+            // The page and the HTML report show the JSON report itself: the same figures under the same names.
+            live.Finish(JsonReport.Render(scenario, results, stoppedEarly || runFailure is not null, summary), stoppedEarly || runFailure is not null);
+            WriteHtml(request, live);
+        }
+
+        if (server is not null && !await server.WaitForFinalFetchAsync(PageGoneAfter, FinalFetchWait, stop.Token).ConfigureAwait(false))
+        {
+            error.WriteLine("dashboard: the page did not fetch the final figures (it stopped polling, or took more than " +
+                $"{DurationText.Format(FinalFetchWait)})");
+        }
         if (recordFailure is not null)
         {
             throw recordFailure;
@@ -218,7 +261,16 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
         {
             yield return new PathConflicts.Use("--report", report, Writes: true);
         }
+
+        if (request.HtmlPath is { } html)
+        {
+            yield return new PathConflicts.Use("--html", html, Writes: true);
+        }
     }
+
+    /// <summary>The files the command writes besides the journal (whose own checks are <see cref="JournalFiles"/>').</summary>
+    private static IEnumerable<(string Option, string Path)> OutputFiles(Request request, IReadOnlyList<SimulationSpec> specs) =>
+        FilesOf(request, specs).Where(use => use.Role is "--record" or "--report" or "--html" && use.Path is not null).Select(use => (use.Role, use.Path!));
 
     /// <summary>Ends the run's telemetry and says on one line if any of it was lost (issue 9: nothing silently lost).</summary>
     private TelemetrySummary? EndTelemetry(TelemetrySession telemetry)
@@ -288,24 +340,58 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
         ReportWriter.Write(output, scenario, results, stoppedEarly);
         if (request.ReportPath is { } path)
         {
-            FileStream created;
-            try
-            {
-                created = File.Create(path);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new OutputFailedException($"--report {path}", e);
-            }
-
-            using (var file = new CheckedStream(created, $"--report {path}"))
-            {
-                JsonReport.Write(file, scenario, results, stoppedEarly, summary);
-                file.Flush();
-            }
-
+            OutputFile.Write(path, $"--report {path}", file => JsonReport.Write(file, scenario, results, stoppedEarly, summary));
             error.WriteLine($"report written to {path}");
         }
+    }
+
+    private DashboardServer? StartDashboard(Request request, LiveSession? live)
+    {
+        if (request.DashboardPort is not { } port || live is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var server = DashboardServer.Start(live, port);
+            error.WriteLine($"dashboard: live page at {server.Url}");
+            error.Flush();
+            return server;
+        }
+        catch (System.Net.HttpListenerException e)
+        {
+            error.WriteLine($"heki simulate: the dashboard could not listen on 127.0.0.1:{port}: {e.Message}");
+            return null;
+        }
+    }
+
+    /// <summary>The self-contained HTML report: the page with the whole feed (and the top offenders' events) inside.</summary>
+    private void WriteHtml(Request request, LiveSession live)
+    {
+        if (request.HtmlPath is not { } path)
+        {
+            return;
+        }
+
+        using var feed = new MemoryStream();
+        DashboardFeed.Write(feed, live, events: true);
+        var html = DashboardPage.Report(live.About.Command, System.Text.Encoding.UTF8.GetString(feed.ToArray()));
+        OutputFile.Write(path, $"--html {path}", file => file.Write(new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(html)));
+        error.WriteLine($"HTML report written to {path}");
+    }
+
+    private static RunDescription Describe(Request request, IReadOnlyList<SimulationSpec> specs)
+    {
+        var scenario = request.Scenario;
+        var records = request.RecordPath is not { } record
+            ? []
+            : specs.Select(spec => specs.Count > 1 ? Scenario.PerProfilePath(record, spec.Profile) : record).ToList();
+        return new RunDescription(request.CommandLine, scenario.Name, request.ScenarioPath, scenario.Spec.Seed,
+            ReportWriter.Describe(scenario.Spec), records)
+        {
+            Profiles = specs.Select(spec => spec.Profile.Name()).ToList(),
+        };
     }
 
     private static List<RecordFileWriter>? OpenRecorders(string? path, Scenario scenario, IReadOnlyList<SimulationSpec> specs,
@@ -322,7 +408,6 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
             foreach (var spec in specs)
             {
                 var file = specs.Count > 1 ? Scenario.PerProfilePath(path, spec.Profile) : path;
-                CheckWritable(file, "--record");
                 recorders.Add(new RecordFileWriter(file, scenario.Name, spec, onFailure));
             }
 
@@ -337,21 +422,6 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
 
             throw e as UsageException
                 ?? new UsageException($"--record cannot create {path}: {(e is UnauthorizedAccessException ? "permission denied" : e.Message)}");
-        }
-    }
-
-    /// <summary>Refuses a report path whose folder does not exist before the run, rather than losing the report after it.</summary>
-    private static void CheckWritable(string path, string option)
-    {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (directory is not null && !Directory.Exists(directory))
-        {
-            throw new UsageException($"{option} cannot write {path}: folder {directory} does not exist");
-        }
-
-        if (Directory.Exists(path))
-        {
-            throw new UsageException($"{option} cannot write {path}: it is a folder");
         }
     }
 }

@@ -94,19 +94,19 @@ public static class VmCore
                     changed = changed.Union(rangeChanged);
                 }
 
-                body.Answered!.Remember(permissions.RequestId, permissions.Ret);
+                body.Answered!.Remember(permissions.RequestId, new RecordedAnswer(permissions.Ret, permissions.HostIntegrityFaults));
                 break;
             case MemoryAttributesChangedEvent attributes:
                 memory.SetMemoryAttributes(attributes.Address, attributes.Size, attributes.Attributes, 0, out changed);
-                body.Answered!.Remember(attributes.RequestId, Errno.Ok);
+                body.Answered!.Remember(attributes.RequestId, new RecordedAnswer(Errno.Ok));
                 break;
             case CrPinnedEvent pinned:
                 body.Pins = body.Pins.With(pinned.Cr, pinned.Pin);
-                body.Answered!.Remember(pinned.RequestId, Errno.Ok);
+                body.Answered!.Remember(pinned.RequestId, new RecordedAnswer(Errno.Ok));
                 break;
             case CrWrittenEvent written:
                 body.ControlRegisters[written.Vcpu][written.Cr] = written.Value;
-                body.Answered!.Remember(written.RequestId, 1);
+                body.Answered!.Remember(written.RequestId, new RecordedAnswer(1));
                 break;
             default:
                 throw new InvalidOperationException($"unknown VM event {ev.GetType().Name}");
@@ -122,7 +122,7 @@ public static class VmCore
         var outcome = ProtectMemory.Evaluate(state.Memory, protect.ListPages, state.Config.Mbec);
         // heki-v2 keeps the ranges before a failing one (§5): a failure can still change the VM.
         IVmEvent[] events = outcome.Applied.Count > 0 || outcome.Ret == Errno.Ok
-            ? [new PermissionsChangedEvent(protect.RequestId, [.. outcome.Applied], outcome.Ret)]
+            ? [new PermissionsChangedEvent(protect.RequestId, [.. outcome.Applied], outcome.Ret, outcome.HostIntegrityFaults)]
             : [];
         return new VmDecision(events, new VmOutcome.Returned(outcome.Ret, outcome.HostIntegrityFaults), outcome.Warnings);
     }
@@ -173,12 +173,12 @@ public static class VmCore
     }
 
     /// <summary>The answer to a duplicate, from the recorded result.</summary>
-    private static VmOutcome Recorded(VmState state, VmCommand command, long result) => command switch
+    private static VmOutcome Recorded(VmState state, VmCommand command, RecordedAnswer answer) => command switch
     {
         // The register's durable value: a duplicate must not set the register again.
         VmCommand.WriteCr write when write.Vcpu >= 0 && write.Vcpu < state.VcpuCount && write.Cr >= 0
-            && write.Cr < CrPinning.ControlRegisterCount => new VmOutcome.CrWrite(result != 0, write.Cr, state.ControlRegister(write.Vcpu, write.Cr)),
-        _ => new VmOutcome.Returned(result),
+            && write.Cr < CrPinning.ControlRegisterCount => new VmOutcome.CrWrite(answer.Result != 0, write.Cr, state.ControlRegister(write.Vcpu, write.Cr)),
+        _ => new VmOutcome.Returned(answer.Result, answer.HostIntegrityFaults),
     };
 
     private static Guid[] RememberDestroy(IReadOnlyList<Guid> recent, Guid requestId)

@@ -10,9 +10,11 @@ public sealed record VmConfiguredEvent(VmConfig Config, Guid RequestId) : IVmEve
 
 /// <summary>
 /// kvm_permissions_set calls that succeeded for one request, in order (a PROTECT_MEMORY list, or the host's
-/// set_permissions), and the value returned for the request (heki-v2 can apply some ranges and then fail).
+/// set_permissions), and the value returned for the request (heki-v2 can apply some ranges and then fail), with
+/// the list pages heki-v2 read past their end (part of the answer, so a duplicate is answered the same; 0 in
+/// journals written before it was recorded).
 /// </summary>
-public sealed record PermissionsChangedEvent(Guid RequestId, AppliedRange[] Changes, long Ret) : IVmEvent;
+public sealed record PermissionsChangedEvent(Guid RequestId, AppliedRange[] Changes, long Ret, int HostIntegrityFaults = 0) : IVmEvent;
 
 /// <summary>A successful KVM_SET_MEMORY_ATTRIBUTES from the host.</summary>
 public sealed record MemoryAttributesChangedEvent(Guid RequestId, ulong Address, ulong Size, ulong Attributes) : IVmEvent;
@@ -31,7 +33,7 @@ public sealed record CrWrittenEvent(Guid RequestId, int Vcpu, int Cr, ulong Valu
 public sealed record VmDestroyedEvent(Guid RequestId, Guid[] RecentDestroys) : IVmEvent;
 
 /// <summary>A request already answered, kept so a duplicate gets the same answer without being applied again.</summary>
-public readonly record struct AnsweredRequest(Guid RequestId, long Result);
+public readonly record struct AnsweredRequest(Guid RequestId, long Result, int HostIntegrityFaults = 0);
 
 /// <summary>
 /// A VM's whole state at one sequence number, so recovery need not replay the journal from the start. A VM that

@@ -68,9 +68,9 @@ public sealed class VmState
     public int BoundaryCount => Memory.Store.BoundaryCount;
 
     /// <summary>Whether request <paramref name="requestId"/> was answered with a change, and with what.</summary>
-    public bool TryGetAnswer(Guid requestId, out long result)
+    public bool TryGetAnswer(Guid requestId, out RecordedAnswer result)
     {
-        result = 0;
+        result = default;
         return Live.Answered is { } answered && answered.TryGet(requestId, out result);
     }
 
@@ -110,7 +110,7 @@ public sealed class VmState
             Array.Copy(snapshot.ControlRegisters[i], body.ControlRegisters[i],
                 Math.Min(snapshot.ControlRegisters[i].Length, CrPinning.ControlRegisterCount));
         foreach (var answered in snapshot.Answered)
-            body.Answered!.Remember(answered.RequestId, answered.Result);
+            body.Answered!.Remember(answered.RequestId, new RecordedAnswer(answered.Result, answered.HostIntegrityFaults));
         return new VmState(body);
     }
 

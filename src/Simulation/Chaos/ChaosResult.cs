@@ -28,6 +28,12 @@ public sealed record ChaosResult(
         .Sum(kv => kv.Value);
 
     public long FaultsInjected => Faults.Values.Sum();
+
+    /// <summary>Processes of this run that were killed before this one and continued by it (<see cref="ChaosSpec.AcknowledgementLog"/>).</summary>
+    public int Restarts { get; init; }
+
+    /// <summary>Reads and pinned-bit writes made right after a restart to check every acknowledged change is in force.</summary>
+    public long ProbesAfterRestart { get; init; }
 }
 
 /// <summary>A finding and the operations of its VM, from its latest create up to the one that revealed it.</summary>

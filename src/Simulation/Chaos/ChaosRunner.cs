@@ -26,16 +26,21 @@ public static class ChaosRunner
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        if (spec.SqlitePath is not null && FaultKinds.All.Any(k => k.IsJournalFault() && spec.Faults.RateOf(k) > 0))
+            throw new ArgumentException("journal faults need the in-memory chaos journal, not --sqlite-path", nameof(spec));
         var clock = new SkewedClock();
-        var state = new RunState(spec);
+        using var log = spec.AcknowledgementLog is { } logPath ? AcknowledgementLog.Open(logPath) : null;
+        var state = new RunState(spec, log);
         var options = new HekiHostOptions(
+            Journal: spec.SqlitePath is null ? JournalKind.InMemory : JournalKind.Sqlite,
+            SqlitePath: spec.SqlitePath,
             Clock: clock,
             WarningSink: new OracleWarningSink(state),
             AkkaLogLevel: "OFF",
             SystemName: "heki-chaos",
             VmSettings: VmActorSettings.Default with { Planted = spec.Planted },
-            Config: ConfigurationFactory.ParseString(ChaosJournal.Config));
-        var host = HekiHost.Start(options);
+            Config: spec.SqlitePath is null ? ConfigurationFactory.ParseString(ChaosJournal.Config) : null);
+        var host = await HekiHost.StartAsync(options, cancellationToken).ConfigureAwait(false);
         await using (host.ConfigureAwait(false))
         {
             var journal = JournalFaults.Get(host.System);
@@ -75,28 +80,82 @@ public static class ChaosRunner
     }
 
     /// <summary>Everything the VM drivers share, behind one lock (the oracle is single-threaded).</summary>
-    private sealed class RunState(ChaosSpec spec)
+    private sealed class RunState
     {
         private readonly Lock _gate = new();
-        private readonly InvariantOracle _oracle = new(spec.Profile);
+        private readonly ChaosSpec spec;
+        private readonly AcknowledgementLog? _log;
+        private readonly InvariantOracle _oracle;
         private readonly long[] _faults = new long[FaultKinds.All.Length];
         private readonly Dictionary<(Invariant, Defect), CapturedFinding> _captured = new();
+        private readonly Dictionary<int, long> _resumeAt = new();
+        private readonly int _restarts;
         private long _operations;
         private long _unanswered;
+        private long _probes;
+
+        /// <summary>
+        /// With an acknowledgement log that holds an earlier process's run (killed), the oracle is rebuilt from every
+        /// operation it acknowledged, in order, and each VM resumes after its last acknowledged operation.
+        /// </summary>
+        public RunState(ChaosSpec spec, AcknowledgementLog? log)
+        {
+            this.spec = spec;
+            _log = log;
+            _oracle = new InvariantOracle(spec.Profile);
+            if (spec.AcknowledgementLog is not { } path)
+                return;
+            var earlier = AcknowledgementLog.Read(path);
+            foreach (var (kind, count) in earlier.Faults)
+                _faults[(int)kind] = count;
+            foreach (var entry in earlier.Operations)
+            {
+                if (entry.Probe)
+                    _probes++;
+                else
+                    _operations++;
+                _oracle.Observe(entry.Request, entry.Result);
+                _resumeAt[entry.Vm] = Math.Max(_resumeAt.GetValueOrDefault(entry.Vm), entry.Operation);
+            }
+
+            _restarts = earlier.Starts;
+            foreach (var finding in _oracle.Findings)
+                _captured.TryAdd(finding.Kind, new CapturedFinding(finding, []));
+            log?.Started(earlier.Starts);
+        }
 
         public PlantedBug Planted => spec.Planted;
 
-        public void Injected(FaultKind kind) => Interlocked.Increment(ref _faults[(int)kind]);
+        /// <summary>The last operation of VM <paramref name="vm"/> an earlier process acknowledged (0: none).</summary>
+        public long ResumeAt(int vm) => _resumeAt.GetValueOrDefault(vm);
+
+        /// <summary>Reads and refused writes that show whether every acknowledged protection and pin of a VM is in force.</summary>
+        public IReadOnlyList<ReplayRequest> InForceProbes(string vm)
+        {
+            lock (_gate)
+                return _oracle.InForceProbes(vm, ChaosWorkload.WindowStart, ChaosWorkload.WindowStart + ChaosWorkload.WindowPages);
+        }
+
+        public void Injected(FaultKind kind)
+        {
+            Interlocked.Increment(ref _faults[(int)kind]);
+            _log?.Injected(kind);
+        }
 
         public void Unanswered() => Interlocked.Increment(ref _unanswered);
 
-        public void Observe(ReplayRequest request, ReplayResult result, List<ReplayRequest> script)
+        public void Observe(int vm, long operation, ReplayRequest request, Answer answer, List<ReplayRequest> script, bool probe = false)
         {
             lock (_gate)
             {
-                _operations++;
+                if (!probe)
+                    _operations++;
                 var before = _oracle.Findings.Count;
-                _oracle.Observe(request, result);
+                if (answer.Second is { } second)
+                    _oracle.AnsweredTwice(request, answer.Result, second);
+                _oracle.Observe(request, answer.Result, answer.Refusal);
+                if (!answer.Result.IsError)
+                    _log?.Acknowledged(vm, operation, request, answer.Result, probe);
                 for (var i = before; i < _oracle.Findings.Count; i++)
                 {
                     var finding = _oracle.Findings[i];
@@ -104,6 +163,13 @@ public static class ChaosRunner
                         _captured[finding.Kind] = new CapturedFinding(finding, [.. script]);
                 }
             }
+        }
+
+        /// <summary>A probe's answer: checked like an operation, counted as a check after a restart.</summary>
+        public void Probed(int vm, long operation, ReplayRequest probe, Answer answer)
+        {
+            Interlocked.Increment(ref _probes);
+            Observe(vm, operation, probe, answer, [], probe: true);
         }
 
         public void WarningDecided(string vmId, WarningSite site, bool printed, long timestamp, long frequency)
@@ -115,6 +181,12 @@ public static class ChaosRunner
                 for (var i = before; i < _oracle.Findings.Count; i++)
                     _captured.TryAdd(_oracle.Findings[i].Kind, new CapturedFinding(_oracle.Findings[i], []));
             }
+        }
+
+        public void WarningLimitsReset(string vmId)
+        {
+            lock (_gate)
+                _oracle.WarningLimitsReset(vmId);
         }
 
         public ChaosProgress Progress(TimeSpan elapsed)
@@ -131,7 +203,11 @@ public static class ChaosRunner
                     FaultKinds.All.ToDictionary(k => k, k => _faults[(int)k]),
                     Enum.GetValues<Invariant>().ToDictionary(i => i, _oracle.Checks),
                     new Dictionary<(Invariant, Defect), long>(_oracle.FindingCounts),
-                    [.. _captured.Values.OrderBy(c => c.Finding.Operation)]);
+                    [.. _captured.Values.OrderBy(c => c.Finding.Operation)])
+                {
+                    Restarts = _restarts,
+                    ProbesAfterRestart = _probes,
+                };
             }
         }
     }
@@ -148,6 +224,8 @@ public static class ChaosRunner
 
         public void Decided(string vmId, HekiProfile profile, WarningSite site, bool printed, long timestamp, long frequency) =>
             state.WarningDecided(vmId, site, printed, timestamp, frequency);
+
+        public void LimitsReset(string vmId) => state.WarningLimitsReset(vmId);
     }
 
     /// <summary>One VM's guest and VMM: its operations in order, each with its faults, resent until answered.</summary>
@@ -164,23 +242,48 @@ public static class ChaosRunner
         public async Task RunAsync(CancellationToken token)
         {
             var workload = new ChaosWorkload(spec.Seed, index, _vm, spec.VcpusPerVm, spec.MemoryMbPerVm);
+            // After a killed process: the operations it acknowledged are done; the next one may have been applied
+            // unanswered, so it is sent again with its id (answered from the VM's record if so), and only then is
+            // every acknowledged change probed.
+            var resumeAt = state.ResumeAt(index);
+            while (_operation < resumeAt)
+                Next(workload);
             while (!token.IsCancellationRequested && (spec.OperationsPerVm is not { } max || _operation < max))
             {
-                var request = workload.Next();
-                _operation++;
-                if (request is CreateVmRequest)
-                    _script.Clear();
+                var request = Next(workload);
                 if (request is DestroyVmRequest)
                     _late.Clear(); // a stale copy of an earlier incarnation's request: see docs/chaos.md, "Known limits"
-                if (_script.Count < MaxScript)
-                    _script.Add(request);
-                var result = await PerformAsync(request).ConfigureAwait(false);
-                state.Observe(request, result, _script);
+                var answer = await PerformAsync(request).ConfigureAwait(false);
+                state.Observe(index, _operation, request, answer, _script);
                 DeliverLate();
+                if (resumeAt > 0 && _operation == resumeAt + 1)
+                    await ProbeAsync().ConfigureAwait(false);
             }
         }
 
-        private async Task<ReplayResult> PerformAsync(ReplayRequest request)
+        private ReplayRequest Next(ChaosWorkload workload)
+        {
+            var request = workload.Next();
+            _operation++;
+            if (request is CreateVmRequest)
+                _script.Clear();
+            if (_script.Count < MaxScript)
+                _script.Add(request);
+            return request;
+        }
+
+        /// <summary>Every acknowledged protection, register and pin of the VM, read back (and pinned bits tried) through the oracle.</summary>
+        private async Task ProbeAsync()
+        {
+            foreach (var probe in state.InForceProbes(_vm))
+            {
+                var requestId = probe is WriteCrRequest ? Guid.NewGuid() : Guid.Empty;
+                var answer = await AskResendingAsync(ReplayMessages.ToMessage(probe, spec.Profile, requestId)).ConfigureAwait(false);
+                state.Probed(index, _operation, probe, answer);
+            }
+        }
+
+        private async Task<Answer> PerformAsync(ReplayRequest request)
         {
             var mutating = request is not (GetPermissionsRequest or GetMemoryAttributesRequest or AccessRequest or ReadCrRequest);
             var requestId = mutating ? RequestIds.Derive(spec.Seed, _nonce, (ulong)_operation) : Guid.Empty;
@@ -223,10 +326,9 @@ public static class ChaosRunner
                 state.Injected(FaultKind.Duplicate);
                 var first = AskResendingAsync(message);
                 var second = AskResendingAsync(message);
-                var results = await Task.WhenAll(first, second).ConfigureAwait(false);
-                if (mutating && !results[0].IsError && !results[1].IsError && !Equals(results[0], results[1]))
-                    return new ErrorResult($"a duplicate was answered {results[1]} after {results[0]}");
-                return results[0];
+                var answers = await Task.WhenAll(first, second).ConfigureAwait(false);
+                // Both copies carry one id: the oracle holds them to one answer (a read may differ: it is not a change).
+                return mutating ? answers[0] with { Second = answers[1].Result } : answers[0];
             }
 
             return await AskResendingAsync(message).ConfigureAwait(false);
@@ -285,14 +387,14 @@ public static class ChaosRunner
         }
 
         /// <summary>Asks, and resends the same request (same id) until answered; a request never answered is an error.</summary>
-        private async Task<ReplayResult> AskResendingAsync(object message)
+        private async Task<Answer> AskResendingAsync(object message)
         {
             for (var attempt = 0; attempt <= ChaosSpec.MaxResends; attempt++)
             {
                 try
                 {
                     var reply = await host.Ask(message, spec.Timeout).ConfigureAwait(false);
-                    return ReplayMessages.ResultOf(reply);
+                    return new Answer(ReplayMessages.ResultOf(reply), (reply as CommandRejected)?.Code);
                 }
                 catch (AskTimeoutException)
                 {
@@ -301,7 +403,7 @@ public static class ChaosRunner
             }
 
             state.Unanswered();
-            return new ErrorResult($"no answer after {ChaosSpec.MaxResends} resends");
+            return new Answer(new ErrorResult($"no answer after {ChaosSpec.MaxResends} resends"), null);
         }
 
         private void DeliverLate()
@@ -318,6 +420,12 @@ public static class ChaosRunner
         private IActorRef Vms => host.Vms;
     }
 }
+
+/// <summary>
+/// What the model answered one operation: the result, the refusal's code when it refused (an answer too: "no such VM"
+/// for a VM whose create was acknowledged is a lost change), and a duplicate's second answer.
+/// </summary>
+internal sealed record Answer(ReplayResult Result, RejectionCode? Refusal, ReplayResult? Second = null);
 
 /// <summary>A chaos run's progress: what the report will say, so far.</summary>
 public sealed record ChaosProgress(TimeSpan Elapsed, long Operations, long FaultsInjected, long Violations, long Findings);

@@ -28,6 +28,19 @@ public sealed record ChaosSpec(
 
     public TimeSpan Timeout => ReplyTimeout ?? TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// Journal the VMs to this SQLite file instead of the in-memory chaos journal (no journal faults then): what a
+    /// process killed with SIGKILL leaves behind for the next one.
+    /// </summary>
+    public string? SqlitePath { get; init; }
+
+    /// <summary>
+    /// Write every acknowledged operation to this file (<see cref="Chaos.AcknowledgementLog"/>); when it already holds
+    /// an earlier process's run, continue that run: the oracle is rebuilt from it and every VM resumes after its last
+    /// acknowledged operation, and is probed there.
+    /// </summary>
+    public string? AcknowledgementLog { get; init; }
+
     /// <summary>A bug planted on purpose by the tests that prove the oracle can fail; never set outside them.</summary>
     internal PlantedBug Planted { get; init; }
 }

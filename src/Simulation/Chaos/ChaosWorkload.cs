@@ -17,8 +17,11 @@ public sealed class ChaosWorkload
     /// <summary>Operations between a VM's create and its destroy.</summary>
     public const int Lifetime = 400;
 
-    private const ulong WindowStart = 16;
-    private const ulong WindowPages = 192;
+    /// <summary>The first gfn operations touch.</summary>
+    internal const ulong WindowStart = 16;
+
+    /// <summary>How many gfns from <see cref="WindowStart"/> operations touch.</summary>
+    internal const ulong WindowPages = 192;
     private const ulong Cr0Wp = 1UL << 16;
     private const ulong Cr4Smep = 1UL << 20;
     private const ulong Cr4Smap = 1UL << 21;

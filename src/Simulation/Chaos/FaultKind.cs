@@ -45,6 +45,10 @@ public static class FaultKinds
 {
     public static readonly FaultKind[] All = Enum.GetValues<FaultKind>();
 
+    /// <summary>Faults the in-memory chaos journal injects (none on a SQLite journal).</summary>
+    public static bool IsJournalFault(this FaultKind kind) =>
+        kind is FaultKind.JournalWriteFailure or FaultKind.JournalStall or FaultKind.JournalRecoveryFailure;
+
     /// <summary>snake_case, as in <c>--faults drop_reply,crash_vm</c> and the JSON report.</summary>
     public static string Name(this FaultKind kind) => kind switch
     {

@@ -18,7 +18,7 @@ namespace HekiActors.Simulation.Chaos;
 /// </remarks>
 public sealed class InvariantOracle
 {
-    /// <summary>Findings kept in full; beyond this only the counts grow (a broken model must not grow memory without bound).</summary>
+    /// <summary>Findings kept in full (and the first of each kind); beyond this only the counts grow (a broken model must not grow memory without bound).</summary>
     public const int MaxFindingsKept = 1000;
 
     private readonly Dictionary<string, OracleVm> _vms = new(StringComparer.Ordinal);
@@ -36,7 +36,7 @@ public sealed class InvariantOracle
 
     public HekiProfile Profile { get; }
 
-    /// <summary>Findings in the order found (at most <see cref="MaxFindingsKept"/>).</summary>
+    /// <summary>Findings in the order found (at most <see cref="MaxFindingsKept"/>, and the first of each kind).</summary>
     public IReadOnlyList<Finding> Findings => _findings;
 
     /// <summary>How many findings of each kind, including those not kept.</summary>
@@ -55,19 +55,24 @@ public sealed class InvariantOracle
     /// One acknowledged operation: <paramref name="request"/> and the result the model gave it. Returns the
     /// operation's index (what a <see cref="Finding.Operation"/> refers to).
     /// </summary>
-    public long Observe(ReplayRequest request, ReplayResult result)
+    /// <param name="refusal">When the model refused the request (<paramref name="result"/> an error), the refusal's code:
+    /// "no such VM" for a VM whose create was acknowledged, or "exists" for one whose destroy was, is a lost change.</param>
+    public long Observe(ReplayRequest request, ReplayResult result, RejectionCode? refusal = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(result);
         var op = ++_operation;
         if (result is ErrorResult)
+        {
+            if (refusal is { } code)
+                ObserveRefusal(request, code, op);
             return op;
+        }
         if (request is CreateVmRequest create)
         {
             // An answer to a create of a VM that exists is a duplicate's: the VM keeps its state.
             if (result is OkResult && !_vms.ContainsKey(create.Vm))
             {
-                _warnings.Created(create.Vm);
                 _vms[create.Vm] = new OracleVm(create.Vm, VmConfig.PagesOf(create.MemoryMb), create.Vcpus, create.Mbec, create.PrivateMemory, Profile);
             }
 
@@ -127,6 +132,60 @@ public sealed class InvariantOracle
         if (_warnings.Decided(vmId, site, printed, timestamp, frequency) is { } problem)
             Found(Invariant.WarningRateLimit, Defect.None, Math.Max(_operation, 0), Profile == HekiProfile.HekiV2 ? null : vmId, problem);
     }
+
+    /// <summary>
+    /// Two copies of one request (one id) were both answered: a request applied once has one answer, so two different
+    /// ones break invariant 3 (the oracle then follows the first: <see cref="Observe"/>).
+    /// </summary>
+    public void AnsweredTwice(ReplayRequest request, ReplayResult first, ReplayResult second)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        Count(Invariant.AcknowledgedChange);
+        if (!Equals(first, second))
+            Found(Invariant.AcknowledgedChange, Defect.None, _operation + 1, request.Vm,
+                $"two copies of one {Describe(request)} were answered {first} and {second}");
+    }
+
+    private void ObserveRefusal(ReplayRequest request, RejectionCode code, long op)
+    {
+        var known = _vms.ContainsKey(request.Vm);
+        Count(Invariant.AcknowledgedChange);
+        if (code == RejectionCode.NoSuchVm && known)
+            Found(Invariant.AcknowledgedChange, Defect.None, op, request.Vm,
+                $"{Describe(request)} was refused: no such VM; its create was acknowledged and no destroy");
+        else if (code == RejectionCode.VmExists && request is CreateVmRequest && !known)
+            Found(Invariant.AcknowledgedChange, Defect.None, op, request.Vm,
+                $"{Describe(request)} was refused: the VM exists; its destroy was acknowledged");
+    }
+
+    /// <summary>
+    /// Requests whose answers show whether every acknowledged change of VM <paramref name="vmId"/> is in force (after a
+    /// restart): the permissions of every gfn in [<paramref name="startGfn"/>, <paramref name="endGfn"/>), every
+    /// vCPU's CR0 and CR4, and for each pinned register a write of its value without the pinned bits (refused while
+    /// the pins hold). Empty when the VM does not exist.
+    /// </summary>
+    public IReadOnlyList<ReplayRequest> InForceProbes(string vmId, ulong startGfn, ulong endGfn)
+    {
+        if (!_vms.TryGetValue(vmId, out var vm))
+            return [];
+        var probes = new List<ReplayRequest>();
+        for (var gfn = startGfn; gfn < Math.Min(endGfn, vm.MemoryPages); gfn++)
+            probes.Add(new GetPermissionsRequest(vmId, gfn));
+        foreach (var cr in (int[])[0, 4])
+        {
+            for (var vcpu = 0; vcpu < vm.Vcpus; vcpu++)
+                probes.Add(new ReadCrRequest(vmId, vcpu, cr));
+            if (vm.PinsOf(cr) is var pins and not 0)
+                probes.Add(new WriteCrRequest(vmId, 0, cr, vm.ControlRegisters[0, cr] & ~pins));
+        }
+
+        return probes;
+    }
+
+    private static string Describe(ReplayRequest request) => request.GetType().Name.Replace("Request", "", StringComparison.Ordinal);
+
+    /// <summary>The warning supervisor dropped <paramref name="vmId"/>'s limiters (hardened: per VM incarnation, §8).</summary>
+    public void WarningLimitsReset(string vmId) => _warnings.Reset(vmId);
 
     private void ObserveProtect(OracleVm vm, ProtectRequest r, RetResult ret, long op)
     {
@@ -253,8 +312,9 @@ public sealed class InvariantOracle
 
     private void Found(Invariant invariant, Defect defect, long op, string? vm, string detail)
     {
-        _findingCounts[(invariant, defect)] = _findingCounts.GetValueOrDefault((invariant, defect)) + 1;
-        if (_findings.Count < MaxFindingsKept)
+        var count = _findingCounts[(invariant, defect)] = _findingCounts.GetValueOrDefault((invariant, defect)) + 1;
+        // The first of each kind is always kept: a bug found after a flood of RFC defects still gets its reproducer.
+        if (_findings.Count < MaxFindingsKept || count == 1)
             _findings.Add(new Finding(invariant, defect, op, vm, detail));
     }
 }

@@ -16,8 +16,12 @@ internal sealed class WarningLimitCheck(HekiProfile profile)
 
     private readonly Dictionary<(string Vm, WarningSite Site), Window> _windows = new();
 
-    /// <summary>A hardened VM created (again): its limits start over, as its VM actor resets them.</summary>
-    public void Created(string vmId)
+    /// <summary>
+    /// A hardened VM's limiters were dropped by the supervisor (its VM was created or destroyed): its limits start
+    /// over there, at that point among the decisions. (Not when the oracle sees the create acknowledged: decisions of
+    /// the previous incarnation may still be queued at the supervisor then.)
+    /// </summary>
+    public void Reset(string vmId)
     {
         if (profile == HekiProfile.HekiV2)
             return;

@@ -6,9 +6,14 @@ namespace HekiActors.Vcpu.Workload;
 
 /// <summary>
 /// A latency histogram in picoseconds on HdrHistogram: one significant digit (32 unit buckets, then 16 per power of
-/// two, about 3% wide), values clamped to 2^48 ps (about 281 s), plus the exact maximum. Recording allocates nothing.
+/// two, about 3% wide), values clamped to 2^48 ps (about 281 s), plus the exact maximum. Recording allocates nothing after the first value.
 /// One owner records; what crosses to another actor is a <see cref="LatencySnapshot"/>.
 /// </summary>
+/// <remarks>
+/// HdrHistogram allocates all its buckets up front (about 6 KB here), and every VM holds nine of these (three per vCPU,
+/// three in its guest's totals) that stay empty until its workload runs, or for the totals until the run ends: so the
+/// buckets are allocated on the first value (issue 11: they were more than half of a booted VM's heap).
+/// </remarks>
 public sealed class LatencyHistogram
 {
     /// <summary>Largest value kept apart (larger ones count as this).</summary>
@@ -18,14 +23,16 @@ public sealed class LatencyHistogram
     private const long UnitBuckets = 32;
     private const long BucketsPerOctave = 16;
 
-    private readonly LongHistogram _histogram = new(HighestTrackable, numberOfSignificantValueDigits: 1);
+    private LongHistogram? _histogram;
 
-    public long Count => _histogram.TotalCount;
+    public long Count => _histogram?.TotalCount ?? 0;
 
     /// <summary>The largest value recorded (exact).</summary>
     public long Max { get; private set; }
 
-    public bool IsEmpty => _histogram.TotalCount == 0;
+    public bool IsEmpty => Count == 0;
+
+    private LongHistogram Buckets => _histogram ??= new LongHistogram(HighestTrackable, numberOfSignificantValueDigits: 1);
 
     /// <summary>Records <paramref name="count"/> occurrences of <paramref name="picoseconds"/>.</summary>
     public void Record(long picoseconds, long count = 1)
@@ -33,7 +40,7 @@ public sealed class LatencyHistogram
         if (count <= 0)
             return;
         picoseconds = Math.Clamp(picoseconds, 0, HighestTrackable);
-        _histogram.RecordValueWithCount(picoseconds, count);
+        Buckets.RecordValueWithCount(picoseconds, count);
         if (picoseconds > Max)
             Max = picoseconds;
     }
@@ -48,7 +55,7 @@ public sealed class LatencyHistogram
         for (var i = 0; i < snapshot.Values.Length; i++)
         {
             if (snapshot.Counts[i] > 0)
-                _histogram.RecordValueWithCount(Math.Clamp(snapshot.Values[i], 0, HighestTrackable), snapshot.Counts[i]);
+                Buckets.RecordValueWithCount(Math.Clamp(snapshot.Values[i], 0, HighestTrackable), snapshot.Counts[i]);
         }
 
         Max = Math.Max(Max, snapshot.Max);
@@ -57,7 +64,7 @@ public sealed class LatencyHistogram
     /// <summary>The distribution so far, as an immutable value: each non-empty bucket's middle and count.</summary>
     public LatencySnapshot ToSnapshot()
     {
-        if (IsEmpty)
+        if (_histogram is null || _histogram.TotalCount == 0)
             return LatencySnapshot.Empty;
         var values = ImmutableArray.CreateBuilder<long>();
         var counts = ImmutableArray.CreateBuilder<long>();
@@ -83,7 +90,7 @@ public sealed class LatencyHistogram
     /// <summary>Empties the histogram for reuse.</summary>
     public void Reset()
     {
-        _histogram.Reset();
+        _histogram?.Reset();
         Max = 0;
     }
 }

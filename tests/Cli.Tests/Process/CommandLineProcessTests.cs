@@ -87,7 +87,7 @@ public sealed class CommandLineProcessTests : IDisposable
     public void A_flag_before_a_scenario_file_still_takes_the_file_as_the_scenario()
     {
         var (status, stdout, stderr) = HekiProcess.Run(
-            ["simulate", "--mbec", "one.yaml", "--vcpus", "1", "--memory-mb", "64", "--accesses-per-vcpu", "100", "--rounds", "1", "--no-progress"],
+            ["simulate", "--mbec", "one.yaml", "--vcpus", "1", "--memory-mb", "64", "--kernel", "synthetic", "--accesses-per-vcpu", "100", "--rounds", "1", "--no-progress"],
             _folder.Path);
 
         Assert.True(status == ExitCodes.Ok, stderr);

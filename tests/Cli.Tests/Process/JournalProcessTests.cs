@@ -11,7 +11,7 @@ namespace HekiActors.Cli.Tests;
 [Collection(ProcessCollection.Name)]
 public sealed class JournalProcessTests : IDisposable
 {
-    private static readonly string[] Small = ["--vms", "2", "--vcpus", "1", "--memory-mb", "64", "--duration", "1s", "--no-progress"];
+    private static readonly string[] Small = ["--vms", "2", "--vcpus", "1", "--memory-mb", "64", "--kernel", "synthetic", "--duration", "1s", "--no-progress"];
 
     private readonly TempFolder _folder = new();
 
@@ -117,7 +117,7 @@ public sealed class JournalProcessTests : IDisposable
     public void A_second_simulate_on_the_same_journal_is_refused_at_once_naming_the_first_which_finishes_untouched()
     {
         using var first = HekiProcess.Start(_folder.Path,
-            ["simulate", "--sqlite-path", "same.db", "--vms", "2", "--vcpus", "1", "--memory-mb", "64", "--duration", "3s", "--no-progress"]);
+            ["simulate", "--sqlite-path", "same.db", "--vms", "2", "--vcpus", "1", "--memory-mb", "64", "--kernel", "synthetic", "--duration", "3s", "--no-progress"]);
         first.StandardInput.Close();
         // The first holds the lock once its id is in the lock file, which happens before its actor system starts.
         var lockFile = _folder.File("same.db.lock");

@@ -34,7 +34,7 @@ public sealed class KilledRunProcessTests : IDisposable
     /// </summary>
     private void KilledRun()
     {
-        using var heki = HekiProcess.Start(_folder.Path, "simulate", "--vms", $"{KilledVms}", "--vcpus", "1", "--memory-mb", "16",
+        using var heki = HekiProcess.Start(_folder.Path, "simulate", "--vms", $"{KilledVms}", "--vcpus", "1", "--memory-mb", "16", "--kernel", "synthetic",
             "--rounds", "100000", "--duration", "5m", "--sqlite-path", "k.db", "--record", "k.jsonl", "--no-progress");
         heki.StandardInput.Close();
         var clock = Stopwatch.StartNew();
@@ -159,7 +159,7 @@ public sealed class KilledRunProcessTests : IDisposable
     {
         KilledRun();
         var killed = Journal();
-        string[] run = ["simulate", "--vms", $"{KilledVms + 2}", "--vcpus", "1", "--memory-mb", "16", "--rounds", "3", "--accesses-per-vcpu", "300",
+        string[] run = ["simulate", "--vms", $"{KilledVms + 2}", "--vcpus", "1", "--memory-mb", "16", "--kernel", "synthetic", "--rounds", "3", "--accesses-per-vcpu", "300",
             "--sqlite-path", "k.db", "--no-progress"];
 
         // Told nothing: refused before anything runs or is written.

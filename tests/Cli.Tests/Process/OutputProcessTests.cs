@@ -9,7 +9,7 @@ namespace HekiActors.Cli.Tests;
 [Collection(ProcessCollection.Name)]
 public sealed class OutputProcessTests : IDisposable
 {
-    private const string Small = "--vms 2 --vcpus 1 --memory-mb 64 --accesses-per-vcpu 2000 --rounds 2 --no-progress";
+    private const string Small = "--vms 2 --vcpus 1 --memory-mb 64 --kernel synthetic --accesses-per-vcpu 2000 --rounds 2 --no-progress";
     private const string CreateVm = """{"op":"create_vm","vm":"a","memory_mb":64,"vcpus":2}""";
     private const string ReadCr = """{"op":"read_cr","vm":"a","vcpu":0,"cr":0}""";
 
@@ -34,7 +34,7 @@ public sealed class OutputProcessTests : IDisposable
         var inputs = Inputs();
 
         // Small's memory is too little for a real kernel: a case that sets its own keeps it.
-        var small = args.Contains("--memory-mb", StringComparison.Ordinal) ? Small.Replace("--memory-mb 64 ", "", StringComparison.Ordinal) : Small;
+        var small = args.Contains("--memory-mb", StringComparison.Ordinal) ? Small.Replace("--memory-mb 64 --kernel synthetic ", "", StringComparison.Ordinal) : Small;
         var (status, stdout, stderr) = HekiProcess.Run(["simulate", .. args.Split(' '), .. small.Split(' ')], _folder.Path);
 
         Assert.Equal(ExitCodes.Usage, status);

@@ -21,7 +21,7 @@ public sealed class SignalProcessTests : IDisposable
     public void A_stop_signal_ends_simulate_with_the_report_of_what_ran(PosixSignal signal, int status, string name)
     {
         // A long run: the signal, not the duration, ends it.
-        using var heki = HekiProcess.Start(_folder.Path, "simulate", "--vms", "4", "--vcpus", "1", "--memory-mb", "64", "--duration", "10m",
+        using var heki = HekiProcess.Start(_folder.Path, "simulate", "--vms", "4", "--vcpus", "1", "--memory-mb", "64", "--kernel", "synthetic", "--duration", "10m",
             "--report", "-");
         heki.StandardInput.Close();
         heki.WaitForOutput("run      ["); // progress (plain lines: stderr is a pipe) says the workload is running
@@ -43,7 +43,7 @@ public sealed class SignalProcessTests : IDisposable
     {
         // A SQLite journal and many VMs make the orderly stop slow (pending journal writes, shutdown): the second signal
         // must not wait for it.
-        using var heki = HekiProcess.Start(_folder.Path, "simulate", "--sqlite-path", "j.db", "--vms", "300", "--vcpus", "1", "--memory-mb", "64",
+        using var heki = HekiProcess.Start(_folder.Path, "simulate", "--sqlite-path", "j.db", "--vms", "300", "--vcpus", "1", "--memory-mb", "64", "--kernel", "synthetic",
             "--duration", "10m");
         heki.StandardInput.Close();
         heki.WaitForOutput("boot     [");
@@ -60,7 +60,7 @@ public sealed class SignalProcessTests : IDisposable
     public void Stopped_during_boot_the_report_says_how_many_VMs_booted()
     {
         // 300 VMs on a SQLite journal take seconds to boot; the signal comes at the first progress line.
-        using var heki = HekiProcess.Start(_folder.Path, "simulate", "--sqlite-path", "j.db", "--vms", "300", "--vcpus", "1", "--memory-mb", "64",
+        using var heki = HekiProcess.Start(_folder.Path, "simulate", "--sqlite-path", "j.db", "--vms", "300", "--vcpus", "1", "--memory-mb", "64", "--kernel", "synthetic",
             "--duration", "10m", "--report", "-");
         heki.StandardInput.Close();
         heki.WaitForOutput("boot     [");

@@ -157,6 +157,58 @@ public sealed class InvariantOracleTests
     }
 
     [Fact]
+    public void A_previous_incarnations_decision_queued_past_the_new_create_does_not_open_the_new_incarnations_interval()
+    {
+        // The 60 s run's finding (chaos-0, seed 1): the supervisor decided a warning of the VM's previous incarnation
+        // (suppressed, at T) after the driver saw the new create acknowledged, then dropped the VM's limiters; the new
+        // incarnation's limiter opened at T - 10 s (the clock had been skewed back), printed 10, and opened a new
+        // interval at T + 3 s. Windows reset where the supervisor reset them, not where the create was acknowledged.
+        const long second = 1_000_000, t = 100 * second;
+        var oracle = Created(HekiProfile.Hardened);
+        oracle.Observe(new DestroyVmRequest("a"), OkResult.Instance);
+        oracle.Observe(new CreateVmRequest("a", 64, 2, true, false), OkResult.Instance);
+        oracle.WarningDecided("a", WarningSite.ImmutableChange, printed: false, t, second);
+        oracle.WarningLimitsReset("a"); // the destroy's
+        oracle.WarningLimitsReset("a"); // the create's
+        for (var i = 0; i < 10; i++)
+            oracle.WarningDecided("a", WarningSite.ImmutableChange, printed: true, t - 10 * second + i, second);
+        oracle.WarningDecided("a", WarningSite.ImmutableChange, printed: true, t + 3 * second, second);
+        Assert.Empty(oracle.Findings);
+
+        // The new interval holds ten printed warnings, not eleven.
+        oracle.WarningDecided("a", WarningSite.ImmutableChange, printed: true, t + 3 * second + 1, second);
+        for (var i = 0; i < 9; i++)
+            oracle.WarningDecided("a", WarningSite.ImmutableChange, printed: true, t + 3 * second + 2 + i, second);
+        Assert.Equal((Invariant.WarningRateLimit, Defect.None), Assert.Single(oracle.Findings).Kind);
+    }
+
+    [Fact]
+    public void A_VM_refused_as_unknown_after_its_create_was_acknowledged_is_a_lost_change()
+    {
+        // The first symptom of the old host's bug: a resent destroy answered "no such VM" while the first was in flight.
+        var oracle = Created(HekiProfile.Hardened);
+        oracle.Observe(new DestroyVmRequest("a"), new ErrorResult("no VM named 'a'"), RejectionCode.NoSuchVm);
+        var finding = Assert.Single(oracle.Findings);
+        Assert.Equal((Invariant.AcknowledgedChange, Defect.None), finding.Kind);
+
+        var fresh = new InvariantOracle(HekiProfile.Hardened);
+        fresh.Observe(new DestroyVmRequest("a"), new ErrorResult("no VM named 'a'"), RejectionCode.NoSuchVm);
+        fresh.Observe(new CreateVmRequest("a", 64, 2, true, false), new ErrorResult("VM 'a' already exists"), RejectionCode.VmExists);
+        Assert.Single(fresh.Findings); // the VM exists although no create was acknowledged: a change the oracle never saw
+    }
+
+    [Fact]
+    public void Two_copies_of_one_request_answered_differently_break_invariant_3()
+    {
+        var oracle = Created(HekiProfile.HekiV2);
+        var request = Protect((1, 3, 3));
+        oracle.AnsweredTwice(request, new RetResult(0, 1), new RetResult(0, 1));
+        Assert.Empty(oracle.Findings);
+        oracle.AnsweredTwice(request, new RetResult(0, 1), new RetResult(0));
+        Assert.Equal((Invariant.AcknowledgedChange, Defect.None), Assert.Single(oracle.Findings).Kind);
+    }
+
+    [Fact]
     public void Hardened_limits_are_per_VM_and_heki_v2_limits_host_wide()
     {
         var hardened = new InvariantOracle(HekiProfile.Hardened);

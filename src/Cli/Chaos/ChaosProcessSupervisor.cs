@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using System.Reflection;
+using HekiActors.Simulation.Chaos;
+
+namespace HekiActors.Cli.Chaos;
+
+/// <summary>
+/// <c>heki chaos --kill-process N</c>: the parent a user's supervisor would be. It runs the chaos run in a child
+/// <c>heki chaos</c> on a SQLite journal with an acknowledgement log, kills the child with SIGKILL after a number of
+/// acknowledged operations decided by the seed, and starts it again on the same journal and log, N times; the last
+/// child runs to the end and its report (and exit status) is the run's. Each restarted child rebuilds the oracle from
+/// the log, resends the operation that may have been in flight (same id) and probes every acknowledged protection,
+/// register and pin of its VMs before it goes on (docs/chaos.md, "Killing the process").
+/// </summary>
+public static class ChaosProcessSupervisor
+{
+    /// <summary>How often the parent looks at the log's length while a child runs (it has nothing to be woken by).</summary>
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(20);
+
+    /// <param name="childArguments">The child's <c>heki chaos</c> options (the journal, the log, the run), without --kill-process.</param>
+    /// <param name="log">The acknowledgement log the children write.</param>
+    /// <param name="deadline">When the run must end (a duration-bounded run): each child gets what is left.</param>
+    public static int Run(IReadOnlyList<string> childArguments, string log, int kills, ulong seed, DateTime? deadline, TextWriter stderr,
+        CancellationToken stop)
+    {
+        for (var process = 0; ; process++)
+        {
+            var arguments = new List<string>(childArguments);
+            if (deadline is { } end)
+                arguments.AddRange(["--duration", $"{Math.Max(1, (int)(end - DateTime.UtcNow).TotalSeconds)}s"]);
+            using var child = Start(arguments);
+            if (process == kills)
+            {
+                child.WaitForExitAsync(stop).ContinueWith(_ => { }, TaskScheduler.Default).GetAwaiter().GetResult();
+                if (!child.HasExited)
+                {
+                    // Stopped by a signal: the child got it too (same process group); wait for its report.
+                    child.WaitForExit();
+                }
+
+                return child.ExitCode;
+            }
+
+            // The kill point: a number of log lines after this child started, decided by the seed.
+            var lines = new LineCounter(log);
+            var start = lines.Count();
+            var after = 150 + (long)(Hash(seed, (ulong)process) % 600);
+            while (!child.HasExited && lines.Count() - start < after && !stop.IsCancellationRequested)
+                Thread.Sleep(Poll); // polling a file another process writes
+            if (child.HasExited || stop.IsCancellationRequested)
+            {
+                child.WaitForExit();
+                stderr.WriteLine($"heki chaos: the run ended before kill {process + 1} of {kills}");
+                return child.ExitCode;
+            }
+
+            var pid = child.Id;
+            child.Kill(entireProcessTree: false); // SIGKILL
+            child.WaitForExit();
+            stderr.WriteLine($"heki chaos: killed process {pid} with SIGKILL after {lines.Count() - start} more log lines "
+                             + $"(kill {process + 1} of {kills}); starting it again on the same journal");
+        }
+    }
+
+    private static Process Start(IReadOnlyList<string> arguments)
+    {
+        // `dotnet heki.dll ...` or the apphost `heki ...`: the child runs the same build the same way.
+        var host = Environment.ProcessPath ?? throw new InvalidOperationException("the process has no path");
+        var info = new ProcessStartInfo(host) { UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(host) == "dotnet")
+            info.ArgumentList.Add(Assembly.GetEntryAssembly()!.Location);
+        info.ArgumentList.Add("chaos");
+        foreach (var argument in arguments)
+            info.ArgumentList.Add(argument);
+        return Process.Start(info) ?? throw new InvalidOperationException("the chaos child did not start");
+    }
+
+    /// <summary>Complete lines in a file another process appends to, read on from where the last count stopped.</summary>
+    private sealed class LineCounter(string path)
+    {
+        private readonly byte[] _buffer = new byte[64 * 1024];
+        private long _position;
+        private long _lines;
+
+        public long Count()
+        {
+            if (!File.Exists(path))
+                return _lines;
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            stream.Position = _position;
+            int read;
+            while ((read = stream.Read(_buffer)) > 0)
+            {
+                _lines += _buffer.AsSpan(0, read).Count((byte)'\n');
+                _position += read;
+            }
+
+            return _lines;
+        }
+    }
+
+    private static ulong Hash(ulong seed, ulong process)
+    {
+        var x = seed ^ (process + 0x9E3779B97F4A7C15UL) * 0xBF58476D1CE4E5B9UL;
+        x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
+        x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
+        return x ^ (x >> 31);
+    }
+}

@@ -1,0 +1,80 @@
+using System.Text.Json;
+
+namespace HekiActors.Cli.Tests;
+
+/// <summary>
+/// Issue 12, done when: a test kills the process with SIGKILL mid-run on the SQLite journal and checks after restart
+/// that every acknowledged protection and pin is in force. <c>heki chaos --kill-process 2</c> is the parent a user's
+/// supervisor would be: it kills its child <c>heki chaos</c> twice with SIGKILL and starts it again on the same journal;
+/// each restarted child rebuilds the oracle from the acknowledgement log and probes every acknowledged protection,
+/// register and pin of its VMs. Afterwards <c>heki journal</c> (a reader independent of the oracle) shows every VM the
+/// log says exists, with exactly the pins the log says were acknowledged since its last create.
+/// </summary>
+[Collection(ProcessCollection.Name)]
+public sealed class ChaosKillProcessTests : IDisposable
+{
+    private readonly TempFolder _folder = new();
+
+    public void Dispose() => _folder.Dispose();
+
+    [Fact]
+    public void A_chaos_run_killed_twice_with_SIGKILL_keeps_every_acknowledged_protection_and_pin()
+    {
+        var (status, output, error) = HekiProcess.Run(
+            ["chaos", "--profile", "hardened", "--kill-process", "2", "--operations", "500", "--vms", "3", "--rate", "0.03",
+                "--sqlite-path", "k.db", "--findings", "f", "--report", "r.json"],
+            _folder.Path, timeout: TimeSpan.FromMinutes(4));
+
+        Assert.True(status == 0, $"exit {status}\n{output}\n{error}");
+        Assert.Equal(2, error.Split('\n').Count(line => line.Contains("with SIGKILL", StringComparison.Ordinal)));
+        using var report = JsonDocument.Parse(File.ReadAllText(_folder.File("r.json")));
+        var run = Assert.Single(report.RootElement.EnumerateArray().ToList());
+        Assert.Equal(2, run.GetProperty("restarts").GetInt32());
+        Assert.True(run.GetProperty("probes_after_restart").GetInt64() > 0, "no acknowledged change was probed after a restart");
+        Assert.Equal(0, run.GetProperty("invariant_violations").GetInt64());
+        Assert.Equal(0, run.GetProperty("lost_acknowledged_changes").GetInt64());
+        Assert.True(run.GetProperty("faults_injected").GetInt64() > 0);
+
+        // Independently of the oracle: the journal holds what the log says was acknowledged.
+        var expected = AcknowledgedPins(_folder.File("k.db.acks"));
+        var (journalStatus, journal, journalError) = HekiProcess.Run(["journal", "k.db", "--json"], _folder.Path);
+        Assert.True(journalStatus == 0, journalError);
+        using var listed = JsonDocument.Parse(journal);
+        var existing = listed.RootElement.GetProperty("vms").EnumerateArray()
+            .Where(vm => vm.GetProperty("exists").GetBoolean())
+            .ToDictionary(vm => vm.GetProperty("vm").GetString()!, vm => (vm.GetProperty("cr0_pins").GetUInt64(), vm.GetProperty("cr4_pins").GetUInt64()));
+        Assert.Equal(expected.Keys.Order(), existing.Keys.Order());
+        foreach (var (vm, pins) in expected)
+            Assert.Equal(pins, existing[vm]);
+    }
+
+    /// <summary>The VMs whose last acknowledged lifecycle operation was a create, with the pins acknowledged since.</summary>
+    private static Dictionary<string, (ulong Cr0, ulong Cr4)> AcknowledgedPins(string log)
+    {
+        var vms = new Dictionary<string, (ulong Cr0, ulong Cr4)>();
+        var lines = File.ReadAllText(log).Split('\n');
+        foreach (var line in lines[..^1])
+        {
+            using var document = JsonDocument.Parse(line);
+            if (!document.RootElement.TryGetProperty("request", out var request))
+                continue;
+            var result = document.RootElement.GetProperty("result");
+            var vm = request.GetProperty("vm").GetString()!;
+            switch (request.GetProperty("op").GetString())
+            {
+                case "create_vm" when result.TryGetProperty("ok", out _):
+                    vms.TryAdd(vm, (0, 0));
+                    break;
+                case "destroy_vm" when result.TryGetProperty("ok", out _):
+                    vms.Remove(vm);
+                    break;
+                case "lock_cr" when result.TryGetProperty("ret", out var ret) && ret.GetInt64() == 0 && vms.ContainsKey(vm):
+                    var pin = request.GetProperty("pin").GetUInt64();
+                    vms[vm] = request.GetProperty("cr").GetInt32() == 0 ? (vms[vm].Cr0 | pin, vms[vm].Cr4) : (vms[vm].Cr0, vms[vm].Cr4 | pin);
+                    break;
+            }
+        }
+
+        return vms;
+    }
+}

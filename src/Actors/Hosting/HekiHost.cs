@@ -179,7 +179,7 @@ public sealed class HekiHost : IAsyncDisposable
     /// </summary>
     private async Task RecoverPersistedVmsAsync()
     {
-        var journal = PersistenceQuery.Get(System).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
+        var journal = await SqlQueries.OpenAsync(System, DefaultTimeout).ConfigureAwait(false);
         var ids = await journal.CurrentPersistenceIds()
             .Where(id => id.StartsWith(VmActor.PersistenceIdPrefix, StringComparison.Ordinal))
             .RunWith(Sink.Seq<string>(), System.Materializer()).ConfigureAwait(false);

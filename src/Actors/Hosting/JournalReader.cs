@@ -38,6 +38,9 @@ public sealed class JournalContentException(string message, Exception? inner = n
 public sealed class JournalReader : IAsyncDisposable
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long the journal plugin may take to start (a loaded machine; the plugin's own bound is 5 s).</summary>
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private static readonly string VmPrefix = VmActor.PersistenceIdFor("");
 
     private readonly ActorSystem _system;
@@ -83,7 +86,7 @@ public sealed class JournalReader : IAsyncDisposable
     {
         if (!_hasEvents)
             return [];
-        var ids = await Run(Queries().CurrentPersistenceIds(), cancellationToken).ConfigureAwait(false);
+        var ids = await Run((await QueriesAsync(cancellationToken).ConfigureAwait(false)).CurrentPersistenceIds(), cancellationToken).ConfigureAwait(false);
         return ids.Where(id => id.StartsWith(VmPrefix, StringComparison.Ordinal))
             .Select(id => id[VmPrefix.Length..])
             .Order(StringComparer.Ordinal)
@@ -103,9 +106,10 @@ public sealed class JournalReader : IAsyncDisposable
         if (_hasEvents)
         {
             IReadOnlyList<EventEnvelope> envelopes;
+            var queries = await QueriesAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                envelopes = await Run(Queries().CurrentEventsByPersistenceId(persistenceId, 0, long.MaxValue), cancellationToken).ConfigureAwait(false);
+                envelopes = await Run(queries.CurrentEventsByPersistenceId(persistenceId, 0, long.MaxValue), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -147,8 +151,17 @@ public sealed class JournalReader : IAsyncDisposable
         var below = long.MaxValue;
         while (below > 0)
         {
-            var reply = await store.Ask<object>(new LoadSnapshot(persistenceId, new SnapshotSelectionCriteria(below), long.MaxValue), AskTimeout,
-                cancellationToken).ConfigureAwait(false);
+            object reply;
+            try
+            {
+                reply = await store.Ask<object>(new LoadSnapshot(persistenceId, new SnapshotSelectionCriteria(below), long.MaxValue), AskTimeout,
+                    cancellationToken).ConfigureAwait(false);
+            }
+            catch (AskTimeoutException)
+            {
+                throw new JournalContentException($"VM {vmId}: the snapshot store did not answer within {AskTimeout.TotalSeconds:0} s");
+            }
+
             switch (reply)
             {
                 case LoadSnapshotResult { Snapshot: null }:
@@ -170,7 +183,17 @@ public sealed class JournalReader : IAsyncDisposable
         return (found, latest);
     }
 
-    private SqlReadJournal Queries() => _queries ??= PersistenceQuery.Get(_system).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
+    private async Task<SqlReadJournal> QueriesAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return _queries ??= await SqlQueries.OpenAsync(_system, StartTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException e)
+        {
+            throw new JournalContentException($"it cannot be read: {e.Message}", e);
+        }
+    }
 
     private async Task<IReadOnlyList<T>> Run<T, TMat>(Source<T, TMat> source, CancellationToken cancellationToken)
     {

@@ -53,7 +53,7 @@ public sealed class AcknowledgementLog : IDisposable
         json.WritePropertyName("request");
         json.WriteRawValue(ReplayLines.Format(request));
         json.WriteStartObject("result");
-        WriteResult(json, result);
+        ReplayOutput.WriteResult(json, result);
         json.WriteEndObject();
     });
 
@@ -128,43 +128,12 @@ public sealed class AcknowledgementLog : IDisposable
             _writer.Write(line);
     }
 
-    private static void WriteResult(Utf8JsonWriter json, ReplayResult result)
-    {
-        switch (result)
-        {
-            case OkResult:
-                json.WriteBoolean("ok", true);
-                break;
-            case RetResult r:
-                json.WriteNumber("ret", r.Ret);
-                json.WriteNumber("host_integrity_faults", r.HostIntegrityFaults);
-                break;
-            case AttrResult r:
-                json.WriteNumber("attr", r.Attr);
-                break;
-            case AttributesResult r:
-                json.WriteNumber("attributes", r.Attributes);
-                break;
-            case OutcomeResult r:
-                json.WriteString("result", r.Result);
-                break;
-            case ValueResult r:
-                json.WriteNumber("value", r.Value);
-                break;
-            case ErrorResult r:
-                json.WriteString("error", r.Error);
-                break;
-            default:
-                throw new ArgumentOutOfRangeException(nameof(result), result, "unknown replay result");
-        }
-    }
-
     private static ReplayResult ReadResult(JsonElement result)
     {
         if (result.TryGetProperty("ok", out _))
             return OkResult.Instance;
         if (result.TryGetProperty("ret", out var ret))
-            return new RetResult(ret.GetInt64(), result.GetProperty("host_integrity_faults").GetInt32());
+            return new RetResult(ret.GetInt64(), result.TryGetProperty("host_integrity_faults", out var faults) ? faults.GetInt32() : 0);
         if (result.TryGetProperty("attr", out var attr))
             return new AttrResult(attr.GetUInt64());
         if (result.TryGetProperty("attributes", out var attributes))

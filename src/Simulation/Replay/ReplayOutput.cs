@@ -23,39 +23,48 @@ public sealed class ReplayOutput(TextWriter writer)
         {
             json.WriteStartObject();
             json.WriteNumber("line", line);
-            switch (result)
-            {
-                case OkResult:
-                    json.WriteBoolean("ok", true);
-                    break;
-                case RetResult r:
-                    json.WriteNumber("ret", r.Ret);
-                    // An extra field (the format allows them): heki-v2 overflowed the host's list-page buffer.
-                    if (r.HostIntegrityFaults > 0)
-                        json.WriteNumber("host_integrity_faults", r.HostIntegrityFaults);
-                    break;
-                case AttrResult a:
-                    json.WriteNumber("attr", a.Attr);
-                    break;
-                case AttributesResult a:
-                    json.WriteNumber("attributes", a.Attributes);
-                    break;
-                case OutcomeResult o:
-                    json.WriteString("result", o.Result);
-                    break;
-                case ValueResult v:
-                    json.WriteNumber("value", v.Value);
-                    break;
-                case ErrorResult e:
-                    json.WriteString("error", e.Error);
-                    break;
-                default:
-                    throw new ArgumentOutOfRangeException(nameof(result), result, "unknown replay result");
-            }
-
+            WriteResult(json, result);
             json.WriteEndObject();
         }
 
         return Encoding.UTF8.GetString(_buffer.WrittenSpan);
+    }
+
+    /// <summary>
+    /// A result's field as replay-format.md writes it (<c>"ok"</c>, <c>"ret"</c> with <c>host_integrity_faults</c> when
+    /// heki-v2 overflowed the list-page buffer, <c>"attr"</c>, ...): the one writer of result fields, also used by the
+    /// chaos acknowledgement log.
+    /// </summary>
+    public static void WriteResult(Utf8JsonWriter json, ReplayResult result)
+    {
+        switch (result)
+        {
+            case OkResult:
+                json.WriteBoolean("ok", true);
+                break;
+            case RetResult r:
+                json.WriteNumber("ret", r.Ret);
+                // An extra field (the format allows them): heki-v2 overflowed the host's list-page buffer.
+                if (r.HostIntegrityFaults > 0)
+                    json.WriteNumber("host_integrity_faults", r.HostIntegrityFaults);
+                break;
+            case AttrResult a:
+                json.WriteNumber("attr", a.Attr);
+                break;
+            case AttributesResult a:
+                json.WriteNumber("attributes", a.Attributes);
+                break;
+            case OutcomeResult o:
+                json.WriteString("result", o.Result);
+                break;
+            case ValueResult v:
+                json.WriteNumber("value", v.Value);
+                break;
+            case ErrorResult e:
+                json.WriteString("error", e.Error);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(result), result, "unknown replay result");
+        }
     }
 }

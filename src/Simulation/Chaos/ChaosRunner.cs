@@ -126,6 +126,9 @@ public static class ChaosRunner
 
         public PlantedBug Planted => spec.Planted;
 
+        /// <summary>How many processes ran this journal's chaos run before this one (0: none).</summary>
+        public int EarlierStarts => _restarts;
+
         /// <summary>The last operation of VM <paramref name="vm"/> an earlier process acknowledged (0: none).</summary>
         public long ResumeAt(int vm) => _resumeAt.GetValueOrDefault(vm);
 
@@ -236,6 +239,9 @@ public static class ChaosRunner
         private readonly List<(long Due, object Message)> _late = [];
         private readonly ulong _nonce = (ulong)index;
         private long _operation;
+        private ulong _probeWrites;
+
+        private const ulong ProbeNonceTag = 0xB0BEUL << 48;
 
         private FaultPlan Plan => spec.Faults;
 
@@ -277,7 +283,11 @@ public static class ChaosRunner
         {
             foreach (var probe in state.InForceProbes(_vm))
             {
-                var requestId = probe is WriteCrRequest ? Guid.NewGuid() : Guid.Empty;
+                // A probe's write is new in every process (never answered from an earlier one's record): its ids come
+                // from a nonce of their own, apart from the operations' (the VM index) and per start of the run.
+                var requestId = probe is WriteCrRequest
+                    ? RequestIds.Derive(spec.Seed, ProbeNonceTag | ((ulong)(uint)state.EarlierStarts << 32) | (uint)index, ++_probeWrites)
+                    : Guid.Empty;
                 var answer = await AskResendingAsync(ReplayMessages.ToMessage(probe, spec.Profile, requestId)).ConfigureAwait(false);
                 state.Probed(index, _operation, probe, answer);
             }

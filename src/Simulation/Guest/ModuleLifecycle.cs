@@ -71,6 +71,9 @@ public sealed class ModuleLifecycle
         ArgumentNullException.ThrowIfNull(protections);
         if (_bootEvents is null)
             throw new InvalidOperationException("a kernel resumes instead of booting, before its boot is done");
+        // The earlier run made the boot loads; this run makes none of their hypercalls, so they are not its loads.
+        foreach (var load in _bootEvents.Where(e => e.Kind == KernelEventKind.ModuleLoad))
+            CountLoad(_modules[load.Index], load.Operation, boot: true, -1);
         for (var i = 0; i < _placed.Count; i++)
         {
             var loaded = LoadTookEffect(_placed[i], protections);
@@ -164,6 +167,20 @@ public sealed class ModuleLifecycle
         Counters[KernelCounter.KernelHypercalls]++;
     }
 
+    /// <summary>Counts a planned load (<paramref name="sign"/> +1), or takes one back (-1: a resumed kernel's boot loads were the earlier run's).</summary>
+    private void CountLoad(ModuleImage image, ProtectOperation load, bool boot, int sign)
+    {
+        Counters[KernelCounter.ModuleLoads] += sign;
+        if (boot)
+            Counters[KernelCounter.BootModuleLoads] += sign;
+        Counters[KernelCounter.ModuleLoadRanges] += sign * load.RangeCount;
+        Counters[KernelCounter.ModuleLoadListPages] += sign * load.ListPages.Length;
+        Counters[KernelCounter.ModuleTextPages] += sign * checked((long)image.TextPages);
+        Counters[KernelCounter.ModuleRodataPages] += sign * checked((long)image.RodataPages);
+        Counters[KernelCounter.ModuleRoAfterInitPages] += sign * checked((long)image.RoAfterInitPages);
+        Counters[KernelCounter.ModuleDataPages] += sign * checked((long)image.DataPages);
+    }
+
     private void Plan(int module, List<KernelEvent> events, bool boot)
     {
         var image = _modules[module];
@@ -186,15 +203,7 @@ public sealed class ModuleLifecycle
         };
         var load = new ProtectOperation(0, GuestKernel.Pack(GuestKernel.Coalesce(sections)), 0);
         events.Add(new KernelEvent(KernelEventKind.ModuleLoad, module, load));
-        Counters[KernelCounter.ModuleLoads]++;
-        if (boot)
-            Counters[KernelCounter.BootModuleLoads]++;
-        Counters[KernelCounter.ModuleLoadRanges] += load.RangeCount;
-        Counters[KernelCounter.ModuleLoadListPages] += load.ListPages.Length;
-        Counters.Add(KernelCounter.ModuleTextPages, image.TextPages);
-        Counters.Add(KernelCounter.ModuleRodataPages, image.RodataPages);
-        Counters.Add(KernelCounter.ModuleRoAfterInitPages, image.RoAfterInitPages);
-        Counters.Add(KernelCounter.ModuleDataPages, image.DataPages);
+        CountLoad(image, load, boot, +1);
         var roAfterInit = placement.RoAfterInit(_modules);
         if (!roAfterInit.IsEmpty)
             events.Add(new KernelEvent(KernelEventKind.ModuleInitDone, module,

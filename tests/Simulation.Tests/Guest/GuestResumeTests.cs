@@ -154,6 +154,28 @@ public sealed class GuestResumeTests
     }
 
     [Fact]
+    public void A_resumed_real_kernel_counts_only_the_loads_it_makes_not_the_earlier_runs_boot_loads()
+    {
+        var memory = new VmMemoryAttributes(HekiProfile.Hardened);
+        Run(Real(), memory, 2);
+
+        var resumed = Real();
+        Assert.True(resumed.Resume(Protections(memory), mbec: true));
+        foreach (var counter in new[] { KernelCounter.ModuleLoads, KernelCounter.BootModuleLoads, KernelCounter.ModuleLoadRanges,
+                     KernelCounter.ModuleLoadListPages, KernelCounter.ModuleTextPages, KernelCounter.ModuleRodataPages,
+                     KernelCounter.ModuleRoAfterInitPages, KernelCounter.ModuleDataPages })
+            Assert.True(resumed.Counters[counter] == 0, $"{counter} is {resumed.Counters[counter]} before the resumed kernel made any hypercall");
+
+        var results = new List<(KernelEvent Event, long Ret)>();
+        Run(resumed, memory, 6, firstRound: 2, results: results);
+        var loads = results.Where(r => r.Event.Kind == KernelEventKind.ModuleLoad).ToList();
+        Assert.NotEmpty(loads);
+        Assert.Equal(loads.Count, resumed.Counters[KernelCounter.ModuleLoads]);
+        Assert.Equal(0, resumed.Counters[KernelCounter.BootModuleLoads]);
+        Assert.Equal(loads.Sum(l => l.Event.Operation.RangeCount), resumed.Counters[KernelCounter.ModuleLoadRanges]);
+    }
+
+    [Fact]
     public void A_real_kernel_whose_boot_modules_are_not_in_force_counts_them_failed_and_loads_elsewhere()
     {
         // An earlier run with other boot modules (another seed's choice): this kernel's own are not there.

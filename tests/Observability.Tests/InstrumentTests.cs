@@ -110,7 +110,16 @@ public sealed class InstrumentTests
         var user = Assert.IsType<HypercallDone>(await host.Ask(new GuestProtectMemory("v2", 0, Guid.NewGuid(), [page[..1]], 3), timeout));
         Assert.Equal(Errno.EPERM, user.Ret);
 
+        // Collected until the counts settle (bounded): in a full suite run the collection has been seen to miss a count
+        // recorded a moment before on the VM's thread; what is asserted is unchanged.
         var metrics = capture.Metrics();
+        for (var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+             Sum(metrics["heki.host_integrity.faults"], (HekiTags.Profile, "heki-v2")) != 1 && DateTime.UtcNow < deadline;)
+        {
+            await Task.Delay(50);
+            metrics = capture.Metrics();
+        }
+
         Assert.Equal(1, Sum(metrics["heki.host_integrity.faults"], (HekiTags.Profile, "heki-v2")));
         Assert.Equal(1, Sum(metrics["heki.hypercalls"], (HekiTags.HypercallStage, "vcpu"), (HekiTags.Result, "eperm")));
         Assert.Equal(2, Sum(metrics["heki.hypercalls"], (HekiTags.Profile, "heki-v2")));

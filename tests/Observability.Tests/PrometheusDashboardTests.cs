@@ -4,7 +4,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using HekiActors.Cli.Simulate;
 using HekiActors.Cli.Tests;
 using Xunit.Abstractions;
 

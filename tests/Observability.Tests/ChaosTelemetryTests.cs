@@ -61,6 +61,23 @@ public sealed class ChaosTelemetryTests(ITestOutputHelper output)
         Assert.Equal(result.Checks.Values.Sum(), InstrumentTests.Sum(metrics["heki.chaos.checks"]));
     }
 
+    [Fact]
+    public async Task A_simulation_with_a_chaos_section_counts_its_faults_as_its_report_does()
+    {
+        using var capture = new TelemetryCapture(new TelemetryOptions(TraceSampleRatio: 0, FastPathSpanRatio: 0));
+        var spec = new HekiActors.Simulation.SimulationSpec(4, 2, 64, HekiProfile.Hardened, true, null, 5_000, 3, 5,
+            HekiActors.Protocol.WorkloadMix.Default, HekiActors.Simulation.AttackMix.Default, Kernel: HekiActors.Simulation.Guest.GuestKernelSpec.Synthetic)
+        {
+            Chaos = new SimulationChaos(FaultKinds.All.ToDictionary(k => k, _ => 0.1)),
+        };
+        var result = await new HekiActors.Simulation.SimulationEngine().RunAsync(spec, null, null, CancellationToken.None);
+        var metrics = capture.Metrics();
+
+        Assert.True(result.Faults!.Values.Sum() > 0);
+        foreach (var (kind, count) in result.Faults)
+            Assert.Equal(count, InstrumentTests.Sum(metrics["heki.chaos.faults"], (HekiTags.Profile, "hardened"), (HekiTags.ChaosFault, kind.Name())));
+    }
+
     private static bool HasTag(OpenTelemetry.Metrics.MetricPoint point, string key, string value)
     {
         foreach (var tag in point.Tags)

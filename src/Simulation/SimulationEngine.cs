@@ -52,7 +52,7 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
             throw new ArgumentException(kernelProblem, nameof(spec));
 
         if (spec.Chaos is { HasJournalFaults: true } && spec.Journal != JournalKind.InMemory)
-            throw new ArgumentException("journal faults need the in-memory journal (the chaos journal), not SQLite", nameof(spec));
+            throw new ArgumentException("journal faults need the in-memory journal (the chaos journal), not a durable one", nameof(spec));
 
         var sink = new CountingWarningSink(_options.WarningSink);
         // The scenario's chaos section: the rate limiters read a clock it can skew; journal faults need the chaos journal.

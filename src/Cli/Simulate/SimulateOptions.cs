@@ -252,12 +252,12 @@ public sealed class SimulateOptions
     }
 
     /// <summary>
-    /// A SQLite journal takes no injected journal faults (only the in-memory chaos journal injects them): a chaos section
+    /// A durable journal (SQLite) takes no injected journal faults (only the in-memory chaos journal injects them): a chaos section
     /// asking for every kind means every other kind there, and one naming a journal fault is refused.
     /// </summary>
     private static Simulate.Scenario WithoutJournalFaultsOnSqlite(Simulate.Scenario scenario, string? file)
     {
-        if (scenario.Spec is not { Chaos: { HasJournalFaults: true } chaos, Journal: Actors.Hosting.JournalKind.Sqlite })
+        if (scenario.Spec is not { Chaos: { HasJournalFaults: true } chaos, Journal: not Actors.Hosting.JournalKind.InMemory })
         {
             return scenario;
         }
@@ -266,7 +266,7 @@ public sealed class SimulateOptions
         {
             var named = string.Join(", ", chaos.Kinds.Where(k => k.IsJournalFault()).Select(k => k.Name()));
             throw new UsageException($"{file ?? "the scenario"}: key \"chaos\" injects {named}, which needs the inmem journal; " +
-                "the SQLite journal takes no journal faults: drop it from chaos.faults and chaos.rates, or use --journal inmem");
+                "a durable journal takes no journal faults: drop it from chaos.faults and chaos.rates, or use --journal inmem");
         }
 
         return scenario with { Spec = scenario.Spec with { Chaos = chaos.WithoutJournalFaults() } };

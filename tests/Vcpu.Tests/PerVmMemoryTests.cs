@@ -30,11 +30,11 @@ public sealed class PerVmMemoryTests
         GC.KeepAlive(held);
     }
 
-    /// <summary>A histogram's few-bucket start: two arrays of four longs.</summary>
-    private const long FewBucketsBytes = 128;
+    /// <summary>A histogram's few-bucket start: two arrays of sixteen longs.</summary>
+    private const long FewBucketsBytes = 320;
 
     [Fact]
-    public void A_histogram_holds_up_to_four_buckets_in_small_arrays_allocates_its_full_buckets_once_at_the_fifth_and_never_after()
+    public void A_histogram_holds_up_to_sixteen_buckets_in_small_arrays_allocates_its_full_buckets_once_at_the_seventeenth_and_never_after()
     {
         // Type initializers and first calls are not the histogram's: each path runs once before measuring.
         var warm = new LatencyHistogram();
@@ -56,12 +56,11 @@ public sealed class PerVmMemoryTests
         var first = GC.GetAllocatedBytesForCurrentThread() - before;
         before = GC.GetAllocatedBytesForCurrentThread();
         histogram.Record(1_000, 2); // same bucket
-        histogram.Record(1, 7);
-        histogram.Record(3, 7);
-        histogram.Record(9, 7); // four distinct buckets
+        for (var v = 1L; v <= 15; v++)
+            histogram.Record(v, 7); // sixteen distinct buckets
         var few = GC.GetAllocatedBytesForCurrentThread() - before;
         before = GC.GetAllocatedBytesForCurrentThread();
-        histogram.Record(27, 7); // the fifth
+        histogram.Record(27, 7); // the seventeenth
         var full = GC.GetAllocatedBytesForCurrentThread() - before;
         before = GC.GetAllocatedBytesForCurrentThread();
         for (var v = 81L; v < 1_000; v *= 3)
@@ -72,7 +71,7 @@ public sealed class PerVmMemoryTests
         Assert.Equal(0, few);
         Assert.InRange(full, FewBucketsBytes + 1, BucketsBytes);
         Assert.Equal(0, recording);
-        Assert.Equal(3 + 7 * 7, histogram.Count);
+        Assert.Equal(3 + 15 * 7 + 4 * 7, histogram.Count);
         Assert.Equal(1_000, histogram.ToSnapshot().Max);
     }
 
@@ -87,7 +86,7 @@ public sealed class PerVmMemoryTests
             for (var v = 1L; v < 1_000_000; v *= 3)
                 reference.Record(v); // past the few-bucket start from here on
             reference.Reset();
-            var distinct = random.Next(1, 9);
+            var distinct = random.Next(1, 25);
             for (var i = 0; i < distinct; i++)
             {
                 var value = random.Next(4) == 0 ? random.Next(0, 40) : (long)Math.Pow(10, random.NextDouble() * 14.5);

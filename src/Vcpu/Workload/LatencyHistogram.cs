@@ -7,14 +7,14 @@ namespace HekiActors.Vcpu.Workload;
 /// <summary>
 /// A latency histogram in picoseconds on HdrHistogram: one significant digit (32 unit buckets, then 16 per power of
 /// two, about 3% wide), values clamped to 2^48 ps (about 281 s), plus the exact maximum. Recording allocates at most
-/// twice (the first value's few-bucket arrays, the fifth distinct bucket's full histogram), then nothing.
+/// twice (the first value's few-bucket arrays, the 17th distinct bucket's full histogram), then nothing.
 /// One owner records; what crosses to another actor is a <see cref="LatencySnapshot"/>.
 /// </summary>
 /// <remarks>
 /// HdrHistogram allocates all its buckets up front (about 6 KB here), and every VM holds nine of these (three per vCPU,
 /// three in its guest's totals) that stay empty until its workload runs, or for the totals until the run ends: so the
-/// buckets are allocated only once a fifth distinct bucket is recorded (issue 11: they were more than half of a booted
-/// VM's heap; a booted VM records one hypercall latency per vCPU).
+/// buckets are allocated only once a 17th distinct bucket is recorded (issue 11: they were more than half of a booted
+/// VM's heap; a booted VM records a few hypercall latencies per vCPU).
 /// </remarks>
 public sealed class LatencyHistogram
 {
@@ -25,10 +25,10 @@ public sealed class LatencyHistogram
     private const long UnitBuckets = 32;
     private const long BucketsPerOctave = 16;
 
-    // Up to this many distinct buckets are kept as (bucket, count) pairs before HdrHistogram's ~6 KB of buckets are
-    // allocated: a booted VM's vCPUs record one hypercall latency each, and 10,000 VMs need not hold 12 KB a VM
-    // for that (issue 11). A running workload moves to the full histogram within its first chunks.
-    private const int FewBuckets = 4;
+    // Up to this many distinct buckets are kept as (bucket, count) pairs (256 bytes) before HdrHistogram's ~6 KB of
+    // buckets are allocated: a booted VM's vCPUs record a handful of hypercall latencies each, and 10,000 VMs need
+    // not hold 12 KB a VM for that (issue 11). A running workload moves to the full histogram within its first chunks.
+    private const int FewBuckets = 16;
 
     private LongHistogram? _histogram;
     private long[]? _fewLowest;
@@ -100,7 +100,7 @@ public sealed class LatencyHistogram
             return;
         }
 
-        // A fifth bucket: the full histogram takes over (each bucket's lowest value lands in that same bucket).
+        // One bucket too many: the full histogram takes over (each bucket's lowest value lands in that same bucket).
         histogram = new LongHistogram(HighestTrackable, numberOfSignificantValueDigits: 1);
         for (var i = 0; i < _few; i++)
             histogram.RecordValueWithCount(_fewLowest![i], _fewCounts![i]);

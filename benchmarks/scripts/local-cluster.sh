@@ -5,6 +5,8 @@
 #   HEKI: the heki executable (dotnet build src/Cli -c Release -o DIR, then DIR/heki).
 #   Runs COMMAND once every node is up, with $SEED (the first node's address), $JOURNAL (the connection string) and
 #   $NODE_PIDS (space-separated) in its environment; then prints each node's peak RSS (VmHWM) and stops everything.
+#   NODE_ARGS: more options for every node (e.g. --config F); NODE_JOURNAL=inmem: nodes without the shared journal
+#   (to tell the network's share of a round trip from the journal's); PG_OPTS: server settings (-c name=value ...).
 set -euo pipefail
 heki=$1; nodes=$2; work=$3; shift 4
 mkdir -p "$work"
@@ -14,7 +16,7 @@ as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 pgdata=$(mktemp -d /tmp/heki-pg-XXXXXX); [ "$(id -u)" = 0 ] && chown postgres:postgres "$pgdata"
 pgport=$(free_port)
 as_pg "$bin/initdb" -D "$pgdata" -U postgres -A trust --no-sync -E UTF8 >/dev/null
-as_pg "$bin/pg_ctl" -D "$pgdata" -l "$pgdata/server.log" -w -o "-p $pgport -k $pgdata -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
+as_pg "$bin/pg_ctl" -D "$pgdata" -l "$pgdata/server.log" -w -o "-p $pgport -k $pgdata -c listen_addresses=127.0.0.1 -c max_connections=200 ${PG_OPTS:-}" start >/dev/null
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -28,7 +30,8 @@ export JOURNAL="Host=127.0.0.1;Port=$pgport;Username=postgres;Database=heki"
 first=$(free_port); export SEED="akka.tcp://heki@127.0.0.1:$first"
 for i in $(seq 1 "$nodes"); do
   port=$([ "$i" = 1 ] && echo "$first" || free_port)
-  "$heki" node --port "$port" --seed "$SEED" --journal-connection "$JOURNAL" ${NODE_ARGS:-} >"$work/node$i.out" 2>"$work/node$i.err" &
+  journal_args=(--journal-connection "$JOURNAL"); [ "${NODE_JOURNAL:-}" = inmem ] && journal_args=(--journal inmem)
+  "$heki" node --port "$port" --seed "$SEED" "${journal_args[@]}" ${NODE_ARGS:-} >"$work/node$i.out" 2>"$work/node$i.err" &
   pids+=($!)
 done
 for i in $(seq 1 "$nodes"); do

@@ -322,6 +322,7 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
             Failure: _failure)
         {
             GuestKernel = GuestKernelReport.Of(_spec, t.Kernel),
+            LatencyParts = [.. t.LatencyParts.Select(h => Summary(h))],
         };
         _result = result;
         // The last progress line shows the report's own figures (issue 9: they must never disagree).

@@ -33,6 +33,24 @@ public sealed record SimulationResult(
     /// <summary>The guest kernel's own protections: what boot and each module load cost, what unloads could not undo.</summary>
     public GuestKernelReport? GuestKernel { get; init; }
 
+    /// <summary>
+    /// The slow path's and the hypercall's service and queueing (nanoseconds), in the order of <see cref="HekiVocabulary.LatencyParts"/>;
+    /// empty summaries when not measured.
+    /// </summary>
+    public IReadOnlyList<LatencySummary> LatencyParts { get; init; } = [.. HekiVocabulary.LatencyParts.Select(_ => LatencySummary.Empty)];
+
+    /// <summary>The summary of one latency part.</summary>
+    public LatencySummary Part(HekiLatencyPart part)
+    {
+        for (var i = 0; i < HekiVocabulary.LatencyParts.Count && i < LatencyParts.Count; i++)
+        {
+            if (HekiVocabulary.LatencyParts[i] == part)
+                return LatencyParts[i];
+        }
+
+        return LatencySummary.Empty;
+    }
+
     /// <summary>VMs taken over from the journal (<c>--resume</c>) instead of booted: they count among <see cref="VmsBooted"/>.</summary>
     public long VmsResumed => GuestKernel?[KernelCounter.Resumes] ?? 0;
 

@@ -85,6 +85,18 @@ public static class HekiMetrics
     public static readonly Counter<long> Attacks = Meter.CreateCounter<long>(
         "heki.attacks", "{attack}", "Simulated attacks by kind and verdict (blocked, succeeded).");
 
+    /// <summary>Faults a chaos run injected, by profile and kind (heki chaos, or heki simulate with a chaos section).</summary>
+    public static readonly Counter<long> ChaosFaults = Meter.CreateCounter<long>(
+        HekiVocabulary.ChaosFaults.Metric, "{fault}", "Faults a chaos run injected, by kind.");
+
+    /// <summary>Checks the chaos oracle made, by profile and invariant.</summary>
+    public static readonly Counter<long> ChaosChecks = Meter.CreateCounter<long>(
+        HekiVocabulary.ChaosChecks.Metric, "{check}", "Invariant checks the chaos oracle made, by invariant.");
+
+    /// <summary>Findings of the chaos oracle, by profile, invariant and label (violation, or the RFC defect).</summary>
+    public static readonly Counter<long> ChaosFindings = Meter.CreateCounter<long>(
+        HekiVocabulary.ChaosFindings.Metric, "{finding}", "Findings of the chaos oracle, by invariant and label (violation or RFC defect).");
+
     /// <summary>Live VMs.</summary>
     public static readonly UpDownCounter<long> ActiveVms = Meter.CreateUpDownCounter<long>(
         "heki.vms.active", "{vm}", "VMs currently running.");

@@ -72,6 +72,15 @@ public static class HekiTags
 
     /// <summary>Which exporter an export failure or dropped span belongs to: "otlp", "console", "prometheus".</summary>
     public const string Exporter = "heki.exporter";
+
+    /// <summary>A chaos fault kind (drop_request, drop_reply, ..., clock_skew: docs/chaos.md).</summary>
+    public const string ChaosFault = "heki.chaos.fault";
+
+    /// <summary>A chaos invariant's number, "1" to "5" (docs/chaos.md).</summary>
+    public const string ChaosInvariant = "heki.chaos.invariant";
+
+    /// <summary>What a chaos finding is: "violation" (a bug) or the RFC defect that explains it (dropped_downgrade, ...).</summary>
+    public const string ChaosLabel = "heki.chaos.label";
 }
 
 /// <summary>The fixed attribute values, as interned strings so recording a tag allocates nothing.</summary>
@@ -93,6 +102,9 @@ public static class HekiTagValues
     public const string GeneralProtection = "gp";
     public const string Blocked = "blocked";
     public const string Succeeded = "succeeded";
+
+    /// <summary>The label of a chaos finding no RFC defect explains (<see cref="HekiTags.ChaosLabel"/>).</summary>
+    public const string Violation = "violation";
 
     /// <summary>The boot failure reason of a VM the hypervisor refused to create or boot.</summary>
     public const string Rejected = "rejected";

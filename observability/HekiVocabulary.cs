@@ -192,6 +192,46 @@ public static class HekiVocabulary
         "Exports (a batch of spans or of metrics) an exporter reported as failed, e.g. no OTLP collector listening.",
         _ => 0, InTable: false);
 
+    private static readonly string ChaosLabel = HekiCount.PrometheusLabel(HekiTags.ChaosLabel);
+
+    // Chaos runs (docs/chaos.md): the JSON key is the field of `heki chaos --report` (and, for faults, of heki
+    // simulate's report of a scenario with a chaos section). These are not HekiCounts of a simulation: Value is unused.
+
+    /// <summary>Chaos: faults injected, by kind (<see cref="HekiTags.ChaosFault"/>).</summary>
+    public static readonly HekiCount ChaosFaults = new("faults_injected", "faults injected", "heki.chaos.faults",
+        "heki_chaos_faults_total", "",
+        "Faults a chaos run injected (heki chaos, or heki simulate with a chaos section), by kind (heki.chaos.fault); each decided from the seed and the operation.",
+        _ => 0, InTable: false);
+
+    /// <summary>Chaos: invariant checks, by invariant (<see cref="HekiTags.ChaosInvariant"/>).</summary>
+    public static readonly HekiCount ChaosChecks = new("checks", "invariant checks", "heki.chaos.checks", "heki_chaos_checks_total", "",
+        "Checks the chaos oracle made of an acknowledged result against its invariants, by invariant (heki.chaos.invariant, 1 to 5).",
+        _ => 0, InTable: false);
+
+    /// <summary>Chaos: findings, by invariant and label.</summary>
+    public static readonly HekiCount ChaosFindings = new("findings", "findings", "heki.chaos.findings", "heki_chaos_findings_total", "",
+        "Results the chaos oracle found breaking an invariant, by invariant and heki.chaos.label: violation (a bug), or the RFC defect that explains it (heki-v2).",
+        _ => 0, InTable: false);
+
+    /// <summary>Chaos: findings no RFC defect explains.</summary>
+    public static readonly HekiCount ChaosViolations = new("invariant_violations", "invariant violations", "heki.chaos.findings",
+        "heki_chaos_findings_total", $"{ChaosLabel}=\"{HekiTagValues.Violation}\"",
+        "Findings no RFC defect explains: bugs. The bar of a chaos run is 0.", _ => 0, InTable: false);
+
+    /// <summary>Chaos: findings an RFC defect explains.</summary>
+    public static readonly HekiCount ChaosDefects = new("rfc_defect_findings", "RFC defect findings", "heki.chaos.findings",
+        "heki_chaos_findings_total", $"{ChaosLabel}!=\"{HekiTagValues.Violation}\"",
+        "Findings an RFC defect explains (dropped_downgrade, half_applied_batch, host_integrity_fault): expected under heki-v2, never under hardened.",
+        _ => 0, InTable: false);
+
+    /// <summary>Chaos: violations of invariant 3.</summary>
+    public static readonly HekiCount ChaosLostChanges = new("lost_acknowledged_changes", "lost acknowledged changes", "heki.chaos.findings",
+        "heki_chaos_findings_total", $"{HekiCount.PrometheusLabel(HekiTags.ChaosInvariant)}=\"3\",{ChaosLabel}=\"{HekiTagValues.Violation}\"",
+        "Violations of invariant 3: an acknowledged change lost or not in force after a fault, crash or restart.", _ => 0, InTable: false);
+
+    /// <summary>Every chaos count, in report order.</summary>
+    public static IReadOnlyList<HekiCount> Chaos { get; } = [ChaosFaults, ChaosChecks, ChaosFindings, ChaosViolations, ChaosDefects, ChaosLostChanges];
+
     private static string ResultMeaning(string result) => result switch
     {
         "ok" => "0 (or the ABI version)",

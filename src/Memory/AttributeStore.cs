@@ -28,9 +28,15 @@ public sealed class AttributeStore
     private int _runCount;
     private readonly LookupDirectory _directory;
 
-    // Reused by SetAttributes so a change allocates nothing but the occasional new leaf.
-    private ulong[] _scratchKeys = new ulong[LeafCapacity * 4];
-    private ulong[] _scratchWords = new ulong[LeafCapacity * 4];
+    // Reused by SetAttributes so a change allocates nothing but the occasional new leaf. One pair per thread, not
+    // per store: a change fills and consumes it within one call, and 10,000 VMs (plus the scratch copy every
+    // multi-range hypercall evaluates on) need not hold 4 KB each (issue 11).
+    [ThreadStatic] private static ulong[]? t_scratchKeys;
+    [ThreadStatic] private static ulong[]? t_scratchWords;
+
+    private static ulong[] ScratchKeys => t_scratchKeys ??= new ulong[LeafCapacity * 4];
+
+    private static ulong[] ScratchWords => t_scratchWords ??= new ulong[ScratchKeys.Length];
 
     /// <summary>An empty store: every gfn has word 0.</summary>
     public AttributeStore() => _directory = new LookupDirectory(this);
@@ -50,7 +56,6 @@ public sealed class AttributeStore
             long bytes = _leaves.Length * 8L + _leafFirst.Length * 8L + 2 * arrayOverhead;
             for (var i = 0; i < _leafCount; i++)
                 bytes += Leaf.Bytes;
-            bytes += (_scratchKeys.Length + _scratchWords.Length) * 8L + 2 * arrayOverhead;
             return bytes + _directory.ApproximateBytes;
         }
     }
@@ -204,7 +209,8 @@ public sealed class AttributeStore
             copy._leafFirst[i] = _leafFirst[i];
         }
 
-        copy._directory.Rebuild();
+        // The copy's directory is built by its own lookups if it has enough of them (LookupDirectory rebuilds after
+        // that many misses): most copies are scratch for one hypercall and are looked up a few times (issue 11).
         return copy;
     }
 
@@ -258,14 +264,14 @@ public sealed class AttributeStore
 
     private void Emit(ref int emitted, ulong key, ulong word)
     {
-        if (emitted == _scratchKeys.Length)
+        if (emitted == ScratchKeys.Length)
         {
-            Array.Resize(ref _scratchKeys, emitted * 2);
-            Array.Resize(ref _scratchWords, emitted * 2);
+            Array.Resize(ref t_scratchKeys, emitted * 2);
+            Array.Resize(ref t_scratchWords, emitted * 2);
         }
 
-        _scratchKeys[emitted] = key;
-        _scratchWords[emitted] = word;
+        ScratchKeys[emitted] = key;
+        ScratchWords[emitted] = word;
         emitted++;
     }
 
@@ -276,7 +282,7 @@ public sealed class AttributeStore
         {
             if (count == 0)
                 return;
-            _runCount += NonZeroWords(_scratchWords.AsSpan(0, count));
+            _runCount += NonZeroWords(ScratchWords.AsSpan(0, count));
             var leaves = count <= LeafCapacity ? 1 : (count + SplitFill - 1) / SplitFill;
             MakeRoom(0, leaves);
             FillLeaves(0, 0, count, leaves);
@@ -288,7 +294,7 @@ public sealed class AttributeStore
         var firstSlot = _leaves[firstLeaf].FirstAtOrAbove(lowKey);
         var lastLeaf = Math.Max(FindLeaf(highKey), 0);
         var lastSlot = _leaves[lastLeaf].LastAtOrBelow(highKey) + 1;
-        _runCount += NonZeroWords(_scratchWords.AsSpan(0, count)) - NonZeroWordsBetween(firstLeaf, firstSlot, lastLeaf, lastSlot);
+        _runCount += NonZeroWords(ScratchWords.AsSpan(0, count)) - NonZeroWordsBetween(firstLeaf, firstSlot, lastLeaf, lastSlot);
 
         // Fast path: the change stays inside one leaf with room for it.
         if (firstLeaf == lastLeaf)
@@ -298,7 +304,7 @@ public sealed class AttributeStore
             var newCount = leaf.Count - removed + count;
             if (newCount <= LeafCapacity && (newCount >= LeafCapacity / 8 || (_leafCount == 1 && newCount > 0)))
             {
-                leaf.Replace(firstSlot, removed, _scratchKeys, _scratchWords, count);
+                leaf.Replace(firstSlot, removed, ScratchKeys, ScratchWords, count);
                 _boundaryCount += count - removed;
                 if (leaf.Count > 0)
                     _leafFirst[firstLeaf] = leaf.Keys[0];
@@ -349,21 +355,21 @@ public sealed class AttributeStore
 
         // Scratch layout: [prefix][emitted][suffix]; emitted entries move right to make room for the prefix.
         EnsureScratch(total);
-        Array.Copy(_scratchKeys, 0, _scratchKeys, prefix, count);
-        Array.Copy(_scratchWords, 0, _scratchWords, prefix, count);
+        Array.Copy(ScratchKeys, 0, ScratchKeys, prefix, count);
+        Array.Copy(ScratchWords, 0, ScratchWords, prefix, count);
         var at = 0;
         for (var i = from; i < firstLeaf; i++)
         {
             var leaf = _leaves[i];
-            Array.Copy(leaf.Keys, 0, _scratchKeys, at, leaf.Count);
-            Array.Copy(leaf.Words, 0, _scratchWords, at, leaf.Count);
+            Array.Copy(leaf.Keys, 0, ScratchKeys, at, leaf.Count);
+            Array.Copy(leaf.Words, 0, ScratchWords, at, leaf.Count);
             at += leaf.Count;
         }
 
-        Array.Copy(_leaves[firstLeaf].Keys, 0, _scratchKeys, at, firstSlot);
-        Array.Copy(_leaves[firstLeaf].Words, 0, _scratchWords, at, firstSlot);
-        Array.Copy(_leaves[lastLeaf].Keys, lastSlot, _scratchKeys, prefix + count, suffix);
-        Array.Copy(_leaves[lastLeaf].Words, lastSlot, _scratchWords, prefix + count, suffix);
+        Array.Copy(_leaves[firstLeaf].Keys, 0, ScratchKeys, at, firstSlot);
+        Array.Copy(_leaves[firstLeaf].Words, 0, ScratchWords, at, firstSlot);
+        Array.Copy(_leaves[lastLeaf].Keys, lastSlot, ScratchKeys, prefix + count, suffix);
+        Array.Copy(_leaves[lastLeaf].Words, lastSlot, ScratchWords, prefix + count, suffix);
 
         _boundaryCount += total - removedBoundaries;
         var newLeaves = total == 0 ? 0 : total <= LeafCapacity ? 1 : (total + SplitFill - 1) / SplitFill;
@@ -373,11 +379,11 @@ public sealed class AttributeStore
 
     private void EnsureScratch(int size)
     {
-        if (_scratchKeys.Length >= size)
+        if (ScratchKeys.Length >= size)
             return;
-        var length = Math.Max(size, _scratchKeys.Length * 2);
-        Array.Resize(ref _scratchKeys, length);
-        Array.Resize(ref _scratchWords, length);
+        var length = Math.Max(size, ScratchKeys.Length * 2);
+        Array.Resize(ref t_scratchKeys, length);
+        Array.Resize(ref t_scratchWords, length);
     }
 
     private void InsertLeavesFromScratch(int index, int total, int newLeaves)
@@ -395,7 +401,7 @@ public sealed class AttributeStore
             // Spread evenly so every new leaf keeps room for growth.
             var size = total / newLeaves + (i < total % newLeaves ? 1 : 0);
             var leaf = _leaves[index + i] ??= new Leaf();
-            leaf.Set(_scratchKeys, _scratchWords, at, size);
+            leaf.Set(ScratchKeys, ScratchWords, at, size);
             _leafFirst[index + i] = leaf.Keys[0];
             at += size;
         }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace HekiActors.Memory;
 
@@ -23,15 +24,17 @@ internal sealed class LookupDirectory
     private int _shift;
     // gfn - _origin below this (wrapping) is inside the window: one compare instead of two (set by Rebuild).
     private ulong _windowLimit;
-    // Fixed 256 entries indexed by a byte: no bounds check on the hot path (entry Mixed is never read).
-    private Palette _palette;
+    // The distinct words, indexed by a bucket's byte; grown on demand (a store has a handful of distinct words, and
+    // a fixed 256-entry palette was 2 KB in every VM's store and in every scratch copy: issue 11). Every index a
+    // bucket holds (other than Mixed, never read) was given out by PaletteIndex, so it is below _paletteIndex.Count.
+    private ulong[] _palette = [];
     private readonly Dictionary<ulong, byte> _paletteIndex = new();
     private int _builtForBoundaries;
     private long _outsideMisses;
 
     public LookupDirectory(AttributeStore store) => _store = store;
 
-    public long ApproximateBytes => _buckets.Length + 24 + Palette.Length * 8 + _paletteIndex.Count * 24 + 80;
+    public long ApproximateBytes => _buckets.Length + 24 + _palette.Length * 8L + 24 + _paletteIndex.Count * 24 + 80;
 
     /// <summary>The word for <paramref name="gfn"/> when its bucket lies inside one run.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -44,7 +47,8 @@ internal sealed class LookupDirectory
             var index = _buckets[(int)(offset >> _shift)];
             if (index != Mixed)
             {
-                word = _palette[index];
+                // In bounds by the invariant above: read without a bounds check on the lookup path.
+                word = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_palette), (nint)index);
                 return true;
             }
         }
@@ -156,17 +160,10 @@ internal sealed class LookupDirectory
         if (_paletteIndex.Count == Mixed)
             return Mixed; // more distinct words than a byte names: those buckets search the leaves
         index = (byte)_paletteIndex.Count;
+        if (index == _palette.Length)
+            Array.Resize(ref _palette, Math.Max(8, _palette.Length * 2));
         _palette[index] = word;
         _paletteIndex.Add(word, index);
         return index;
-    }
-
-    /// <summary>The palette's storage: one word per byte value.</summary>
-    [InlineArray(Length)]
-    private struct Palette
-    {
-        public const int Length = 256;
-
-        private ulong _element;
     }
 }

@@ -25,7 +25,7 @@ namespace HekiActors.Simulation;
 /// (<see cref="ResumeLines"/>), so the recording replays on a fresh model. Any other VM of its id already there is a
 /// boot failure: a run never destroys what a journal holds on its own.
 /// </remarks>
-public sealed class GuestKernelActor : UntypedActor, IWithTimers
+public sealed partial class GuestKernelActor : UntypedActor, IWithTimers
 {
     /// <summary>
     /// How long the kernel waits for the model's answer to one request (create, a hypercall, an access) before it
@@ -78,9 +78,13 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
     private readonly string _profileTag;
 
     /// <param name="resumeFrom">The VM as a durable journal holds it, to take over instead of creating one (<c>--resume</c>).</param>
+    /// <param name="chaos">With the spec's chaos section: what its faults need (null: no faults).</param>
     public GuestKernelActor(int index, string vmId, SimulationSpec spec, IActorRef vms, IActorRef coordinator,
-        ISimulationRecorder? recorder, ulong runNonce, Memory.Vm.VmSnapshot? resumeFrom = null)
+        ISimulationRecorder? recorder, ulong runNonce, Memory.Vm.VmSnapshot? resumeFrom = null, GuestChaos? chaos = null)
     {
+        _chaos = chaos;
+        if (spec.Chaos is { } faults && chaos is not null)
+            _faults = new Chaos.GuestFaults(faults.Plan(spec.Seed), vmId, HekiTagValues.Of(spec.Profile));
         _resumeFrom = resumeFrom;
         _runNonce = runNonce;
         _index = index;
@@ -96,13 +100,15 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
     }
 
     public static Props Props(int index, string vmId, SimulationSpec spec, IActorRef vms, IActorRef coordinator,
-        ISimulationRecorder? recorder, ulong runNonce, Memory.Vm.VmSnapshot? resumeFrom = null) =>
-        Akka.Actor.Props.Create(() => new GuestKernelActor(index, vmId, spec, vms, coordinator, recorder, runNonce, resumeFrom));
+        ISimulationRecorder? recorder, ulong runNonce, Memory.Vm.VmSnapshot? resumeFrom = null, GuestChaos? chaos = null) =>
+        Akka.Actor.Props.Create(() => new GuestKernelActor(index, vmId, spec, vms, coordinator, recorder, runNonce, resumeFrom, chaos));
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     protected override void OnReceive(object message)
     {
+        if (_faults is not null && ReceiveChaos(message))
+            return;
         // Answers to the request being awaited (while finishing, a rejection answers the counts instead).
         if (_countsPending == 0 && message is VmCreated or CommandRejected or GuestAccessDone or HypercallDone or CrWriteDone)
         {
@@ -166,7 +172,7 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
     private void CreateVm()
     {
         var config = VmConfig.FromMegabytes(_spec.MemoryMbPerVm, _spec.VcpusPerVm, _spec.Mbec, privateMemory: false, _spec.Profile);
-        _vms.Tell(new CreateVm(_vmId, NextRequestId(), config));
+        Send(new CreateVm(_vmId, NextRequestId(), config), changes: true, vmExists: false);
         Await("create_vm");
     }
 
@@ -322,6 +328,7 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
         if (_finishing)
             return;
         _finishing = true;
+        _late.Clear(); // reordered copies still held back are never delivered
         if (!_created)
         {
             SendTotals();
@@ -353,6 +360,8 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
             AttacksSucceeded = _totals.Succeeded.Sum(),
         });
         _totals.Kernel = _kernel.Counters;
+        if (_faults is not null)
+            _faults.Injected.CopyTo(_totals.Faults, 0);
         _coordinator.Tell(new VmFinished(_index, _totals.ToCounts()));
     }
 
@@ -447,7 +456,7 @@ public sealed class GuestKernelActor : UntypedActor, IWithTimers
         {
             var step = _steps.Current;
             _current = step;
-            _vms.Tell(step.Operation.ToCommand(_vmId, NextRequestId()));
+            Send(step.Operation.ToCommand(_vmId, NextRequestId()), changes: step.Operation is not AccessOperation, vmExists: true);
             Await(step.Operation);
             return;
         }

@@ -31,6 +31,7 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
     private readonly SimulationSpec _spec;
     private IActorRef _vms = ActorRefs.Nobody;
     private IActorRef _warnings = ActorRefs.Nobody;
+    private Chaos.SkewedClock? _clock;
     private readonly IProgress<SimulationProgress>? _progress;
     private readonly ISimulationRecorder? _recorder;
     private readonly int _bootConcurrency;
@@ -97,6 +98,7 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
                 _replyTo = Sender;
                 _vms = start.Vms;
                 _warnings = start.Warnings;
+                _clock = start.Clock;
                 Context.Watch(_vms);
                 CreateAttackSeries();
                 Timers.StartPeriodicTimer("progress", ProgressTick.Instance, ProgressInterval);
@@ -232,7 +234,8 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
         var index = _started++;
         // A VM taken over from the journal: its guest holds its state only until it has read it back.
         _resume.Remove(VmId(index), out var resumeFrom);
-        var kernel = Context.ActorOf(GuestKernelActor.Props(index, VmId(index), _spec, _vms, Self, _recorder, _runNonce, resumeFrom)
+        var kernel = Context.ActorOf(GuestKernelActor.Props(index, VmId(index), _spec, _vms, Self, _recorder, _runNonce, resumeFrom,
+                _spec.Chaos is null ? null : new GuestChaos(_warnings, _clock))
             .WithDispatcher(Context.Props.Dispatcher), "guest-" + index);
         _kernels[index] = kernel;
         kernel.Tell(BootVm.Instance);
@@ -323,6 +326,7 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
         {
             GuestKernel = GuestKernelReport.Of(_spec, t.Kernel),
             LatencyParts = [.. t.LatencyParts.Select(h => Summary(h))],
+            Faults = _spec.Chaos?.Kinds.ToDictionary(kind => kind, kind => t.Faults[(int)kind]),
         };
         _result = result;
         // The last progress line shows the report's own figures (issue 9: they must never disagree).

@@ -52,11 +52,19 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
         if (spec.Guest.Problem(spec.MemoryMbPerVm) is { } kernelProblem)
             throw new ArgumentException(kernelProblem, nameof(spec));
 
+        if (spec.Chaos is { HasJournalFaults: true } && spec.Journal != JournalKind.InMemory)
+            throw new ArgumentException("journal faults need the in-memory journal (the chaos journal), not a durable one", nameof(spec));
+
         var sink = new CountingWarningSink(_options.WarningSink);
+        // The scenario's chaos section: the rate limiters read a clock it can skew; journal faults need the chaos journal.
+        var clock = spec.Chaos is { } chaos && chaos.RateOf(Chaos.FaultKind.ClockSkew) > 0 ? new Chaos.SkewedClock() : null;
+        var config = (_options.Config ?? Config.Empty).WithFallback(Dispatchers).WithFallback(SimulationSerialization.Config);
+        if (spec.Chaos is { HasJournalFaults: true })
+            config = ConfigurationFactory.ParseString(Chaos.ChaosJournal.Config).WithFallback(config);
         var options = new HekiHostOptions(
-            Journal: spec.Journal, SqlitePath: spec.SqlitePath, WarningSink: sink, AkkaLogLevel: "OFF", SystemName: "heki-simulate",
+            Journal: spec.Journal, SqlitePath: spec.SqlitePath, Clock: clock, WarningSink: sink, AkkaLogLevel: "OFF", SystemName: "heki-simulate",
             VmSettings: new VmActorSettings(ControlDispatcher: ControlDispatcher, VcpuDispatcher: VcpuDispatcher),
-            Config: (_options.Config ?? Config.Empty).WithFallback(Dispatchers).WithFallback(SimulationSerialization.Config),
+            Config: config,
             RecoverVmsAtStart: false,
             WarningObserver: progress as IWarningObserver);
         var host = await HekiHost.StartAsync(options).ConfigureAwait(false);
@@ -67,10 +75,13 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
                 .WithDispatcher(ControlDispatcher), "simulation");
             // Subscribed before any VM exists (the host starts VMs on their first message, and recovers none at start
             // here), so even a journal that fails a VM's very first recovery is heard.
-            host.System.EventStream.Subscribe(coordinator, typeof(JournalFailed));
+            // With injected journal faults (the in-memory chaos journal) every journal failure is an injected one, which
+            // the VM recovers from: it must not stop the run.
+            if (spec.Chaos is not { HasJournalFaults: true })
+                host.System.EventStream.Subscribe(coordinator, typeof(JournalFailed));
             await using var stop = cancellationToken.Register(() => coordinator.Tell(StopSimulation.Instance));
             // The edge: the only Ask. The coordinator always answers, in bounded time once stopped (a result, or a failure if it broke).
-            var result = (await coordinator.Ask<SimulationFinished>(new StartSimulation(host.Vms, host.Warnings), Timeout.InfiniteTimeSpan)
+            var result = (await coordinator.Ask<SimulationFinished>(new StartSimulation(host.Vms, host.Warnings, clock), Timeout.InfiniteTimeSpan)
                 .ConfigureAwait(false)).Result;
             WarningLines = sink.Lines;
             return result;

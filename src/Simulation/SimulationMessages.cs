@@ -16,7 +16,8 @@ namespace HekiActors.Simulation;
 public interface ISimulationMessage : IHekiMessage;
 
 /// <summary>Starts the run on these actors; the coordinator replies <see cref="SimulationFinished"/> when it is over.</summary>
-internal sealed record StartSimulation(IActorRef Vms, IActorRef Warnings) : INoSerializationVerificationNeeded;
+/// <param name="Clock">The clock the warning rate limiters read, when the scenario's chaos section skews it (clock_skew).</param>
+internal sealed record StartSimulation(IActorRef Vms, IActorRef Warnings, Chaos.SkewedClock? Clock = null) : INoSerializationVerificationNeeded;
 
 /// <summary>Stops the run early: running workloads stop after their chunk, and the result holds what was counted.</summary>
 internal sealed record StopSimulation : INoSerializationVerificationNeeded
@@ -96,7 +97,11 @@ public sealed record VmCounts(
     ImmutableArray<LatencySnapshot> LatencyParts,
     string? BootFailureReason,
     string? BootFailureResult,
-    GuestKernelCounts? Kernel = null);
+    GuestKernelCounts? Kernel = null,
+    FaultCounts? Faults = null);
+
+/// <summary>Faults a guest kernel's requests suffered under the scenario's chaos section, one value per <see cref="Chaos.FaultKind"/>.</summary>
+public sealed record FaultCounts(ImmutableArray<long> Values);
 
 /// <summary>A guest kernel's counters as a message payload: one value per <see cref="KernelCounter"/>, in its order.</summary>
 /// <param name="FirstBootFailure">The first non-zero return of a boot PROTECT_MEMORY call; 0 when none failed.</param>
@@ -121,6 +126,9 @@ internal sealed class VmTotals
 
     /// <summary>What the VM's guest kernel counted about its own protections (boot, modules); summed by the coordinator.</summary>
     public KernelCounters Kernel { get; set; } = new();
+
+    /// <summary>Faults injected, indexed by <see cref="Chaos.FaultKind"/> (all 0 without a chaos section).</summary>
+    public long[] Faults { get; } = new long[Chaos.FaultKinds.All.Length];
 
     /// <summary>Why the kernel's boot protection failed (null when it did not), and the failing result's name.</summary>
     public (string Reason, string Result)? BootFailure { get; set; }
@@ -157,7 +165,7 @@ internal sealed class VmTotals
     /// <summary>The counts as an immutable message payload.</summary>
     public VmCounts ToCounts() => new(Counts, [.. Attempted], [.. Blocked], [.. Succeeded], [.. Why], FastPath.ToSnapshot(),
         SlowPath.ToSnapshot(), HypercallLatency.ToSnapshot(), [.. LatencyParts.Select(p => p.ToSnapshot())], BootFailure?.Reason,
-        BootFailure?.Result, Kernel.ToPayload());
+        BootFailure?.Result, Kernel.ToPayload(), Faults.Any(f => f != 0) ? new FaultCounts([.. Faults]) : null);
 
     /// <summary>Adds one VM's counts (the first success's reason per kind is kept).</summary>
     public void Add(VmCounts vm)
@@ -177,5 +185,10 @@ internal sealed class VmTotals
         AddParts(vm.LatencyParts);
         if (vm.Kernel is { } kernel)
             Kernel.Add(kernel);
+        if (vm.Faults is { } faults)
+        {
+            for (var k = 0; k < Faults.Length && k < faults.Values.Length; k++)
+                Faults[k] += faults.Values[k];
+        }
     }
 }

@@ -51,6 +51,9 @@ public sealed record SimulationResult(
         return LatencySummary.Empty;
     }
 
+    /// <summary>Faults injected by the scenario's chaos section, by kind (every kind it turned on); null without one.</summary>
+    public IReadOnlyDictionary<Chaos.FaultKind, long>? Faults { get; init; }
+
     /// <summary>VMs taken over from the journal (<c>--resume</c>) instead of booted: they count among <see cref="VmsBooted"/>.</summary>
     public long VmsResumed => GuestKernel?[KernelCounter.Resumes] ?? 0;
 

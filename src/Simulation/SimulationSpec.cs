@@ -33,6 +33,9 @@ public sealed record SimulationSpec(
     string? SqlitePath = null,
     GuestKernelSpec? Kernel = null)
 {
+    /// <summary>Faults injected around the guest kernels' requests (the scenario's <c>chaos</c> section); null: none.</summary>
+    public Chaos.SimulationChaos? Chaos { get; init; }
+
     /// <summary>The guest kernel every VM boots: <see cref="Kernel"/>, or <see cref="GuestKernelSpec.Default"/> when none is named.</summary>
     public GuestKernelSpec Guest => Kernel ?? GuestKernelSpec.Default;
 

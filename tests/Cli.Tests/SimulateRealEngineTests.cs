@@ -36,4 +36,27 @@ public sealed class SimulateRealEngineTests
             Assert.True(replay.Code == 0, replay.Output.Split('\n').FirstOrDefault(l => l.Contains("\"error\"")) ?? replay.Error);
         }
     }
+
+    [Fact]
+    public void A_scenario_with_a_chaos_section_reports_the_faults_it_injected_by_kind()
+    {
+        using var folder = new TempFolder();
+        var scenario = folder.File("chaos.yaml");
+        File.WriteAllText(scenario, "chaos:\n  faults: [drop_reply, duplicate, crash_vcpu, clock_skew]\n  rate: 0.2\n");
+        var report = folder.File("chaos.json");
+
+        var (code, output, error) = Heki("simulate", scenario, "--kernel", "synthetic", "--vms", "2", "--memory-mb", "64",
+            "--accesses-per-vcpu", "2000", "--rounds", "2", "--report", report, "--no-progress");
+
+        Assert.True(code == 0, error);
+        Assert.Contains("chaos: hardened: ", output);
+        using var json = JsonDocument.Parse(File.ReadAllText(report));
+        var chaos = json.RootElement.GetProperty("runs")[0].GetProperty("chaos");
+        Assert.Equal(["drop_reply", "duplicate", "crash_vcpu", "clock_skew"], chaos.GetProperty("faults").EnumerateObject().Select(p => p.Name));
+        Assert.Equal(0.2, chaos.GetProperty("rates").GetProperty("crash_vcpu").GetDouble());
+        var total = chaos.GetProperty("faults").EnumerateObject().Sum(p => p.Value.GetInt64());
+        Assert.True(total > 0);
+        Assert.Equal(total, chaos.GetProperty("faults_injected").GetInt64());
+        Assert.Contains($"{total} faults injected (drop_reply ", output);
+    }
 }

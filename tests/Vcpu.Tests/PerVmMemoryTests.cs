@@ -30,12 +30,19 @@ public sealed class PerVmMemoryTests
         GC.KeepAlive(held);
     }
 
+    /// <summary>A histogram's few-bucket start: two arrays of sixteen longs.</summary>
+    private const long FewBucketsBytes = 320;
+
     [Fact]
-    public void A_histogram_allocates_its_buckets_once_on_its_first_value_and_never_while_recording()
+    public void A_histogram_holds_up_to_sixteen_buckets_in_small_arrays_allocates_its_full_buckets_once_at_the_seventeenth_and_never_after()
     {
+        // Type initializers and first calls are not the histogram's: each path runs once before measuring.
         var warm = new LatencyHistogram();
-        _ = warm.ToSnapshot(); // the empty snapshot's type initializer
+        _ = warm.IsEmpty && warm.ToSnapshot().IsEmpty;
         warm.Record(1);
+        _ = warm.ToSnapshot();
+        for (var v = 1L; v < 1_000_000; v *= 3)
+            warm.Record(v);
         _ = warm.ToSnapshot();
         var histogram = new LatencyHistogram();
         var before = GC.GetAllocatedBytesForCurrentThread();
@@ -47,12 +54,52 @@ public sealed class PerVmMemoryTests
         before = GC.GetAllocatedBytesForCurrentThread();
         histogram.Record(1_000);
         var first = GC.GetAllocatedBytesForCurrentThread() - before;
-        for (var v = 1L; v < 1_000; v *= 3)
+        before = GC.GetAllocatedBytesForCurrentThread();
+        histogram.Record(1_000, 2); // same bucket
+        for (var v = 1L; v <= 15; v++)
+            histogram.Record(v, 7); // sixteen distinct buckets
+        var few = GC.GetAllocatedBytesForCurrentThread() - before;
+        before = GC.GetAllocatedBytesForCurrentThread();
+        histogram.Record(27, 7); // the seventeenth
+        var full = GC.GetAllocatedBytesForCurrentThread() - before;
+        before = GC.GetAllocatedBytesForCurrentThread();
+        for (var v = 81L; v < 1_000; v *= 3)
             histogram.Record(v, 7);
-        var recording = GC.GetAllocatedBytesForCurrentThread() - before - first;
-        Assert.InRange(first, 1, BucketsBytes);
+        var recording = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.InRange(first, 1, FewBucketsBytes);
+        Assert.Equal(0, few);
+        Assert.InRange(full, FewBucketsBytes + 1, BucketsBytes);
         Assert.Equal(0, recording);
-        Assert.Equal(1 + 7 * 7, histogram.Count);
+        Assert.Equal(3 + 15 * 7 + 4 * 7, histogram.Count);
         Assert.Equal(1_000, histogram.ToSnapshot().Max);
+    }
+
+    [Fact]
+    public void A_histogram_reads_the_same_before_and_after_its_full_buckets_take_over()
+    {
+        var random = new Random(2026);
+        for (var trial = 0; trial < 500; trial++)
+        {
+            var few = new LatencyHistogram();
+            var reference = new LatencyHistogram();
+            for (var v = 1L; v < 1_000_000; v *= 3)
+                reference.Record(v); // past the few-bucket start from here on
+            reference.Reset();
+            var distinct = random.Next(1, 25);
+            for (var i = 0; i < distinct; i++)
+            {
+                var value = random.Next(4) == 0 ? random.Next(0, 40) : (long)Math.Pow(10, random.NextDouble() * 14.5);
+                var count = random.Next(1, 4);
+                few.Record(value, count);
+                reference.Record(value, count);
+            }
+
+            var a = few.ToSnapshot();
+            var b = reference.ToSnapshot();
+            Assert.Equal(b.Values.ToArray(), a.Values.ToArray());
+            Assert.Equal(b.Counts.ToArray(), a.Counts.ToArray());
+            Assert.Equal(b.Max, a.Max);
+        }
     }
 }

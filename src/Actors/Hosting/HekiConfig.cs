@@ -12,8 +12,11 @@ namespace HekiActors.Actors.Hosting;
 /// <summary>The HOCON an actor system needs to run HekiActors, for each journal choice.</summary>
 public static class HekiConfig
 {
-    /// <summary>Builds the configuration; the SQLite path must be given for <see cref="JournalKind.Sqlite"/>.</summary>
-    public static Config Build(JournalKind journal, string? sqlitePath = null, string logLevel = "WARNING")
+    /// <summary>
+    /// Builds the configuration; the SQLite path must be given for <see cref="JournalKind.Sqlite"/>, the connection string
+    /// (Npgsql's <c>Host=...;Port=...;Database=...;Username=...</c>) for <see cref="JournalKind.PostgreSql"/>.
+    /// </summary>
+    public static Config Build(JournalKind journal, string? sqlitePath = null, string logLevel = "WARNING", string? postgresConnection = null)
     {
         var logging = $$"""
             akka {
@@ -33,6 +36,10 @@ public static class HekiConfig
             JournalKind.InMemory => ConfigurationFactory.ParseString(logging + InMemoryPersistence),
             JournalKind.Sqlite => ConfigurationFactory.ParseString(logging + SqlitePersistence(
                     sqlitePath ?? throw new ArgumentException("a SQLite journal needs a database path", nameof(sqlitePath))))
+                .WithFallback(SqlPersistence.DefaultConfiguration),
+            JournalKind.PostgreSql => ConfigurationFactory.ParseString(logging + SqlPersistenceConfig(
+                    JsonSerializer.Serialize(postgresConnection ?? throw new ArgumentException(
+                        "a PostgreSQL journal needs a connection string", nameof(postgresConnection))), PostgresProvider))
                 .WithFallback(SqlPersistence.DefaultConfiguration),
             _ => throw new ArgumentOutOfRangeException(nameof(journal), journal, "unknown journal kind"),
         };
@@ -140,45 +147,52 @@ public static class HekiConfig
     /// uncommitted begins a deferred transaction instead; without a shared cache (the journal's connections have none) SQLite
     /// still reads only committed data, and in WAL mode a reader sees the last commit without ever blocking the writer.
     /// </summary>
-    private const string ReadIsolation = "read-uncommitted";
+    private const string SqliteReadIsolation = "read-uncommitted";
 
-    private static string SqlitePersistence(string path)
-    {
+    private static string SqlitePersistence(string path) =>
         // The provider's builder keeps the path a path (SqliteJournal); a JSON string literal is a valid HOCON quoted string
         // whatever the path holds (quotes, backslashes, ${...}, newlines).
-        var connection = JsonSerializer.Serialize(SqliteJournal.ConnectionString(path));
-        return $$"""
-            akka.persistence {
-              journal {
-                plugin = "akka.persistence.journal.sql"
-                sql {
-                  connection-string = {{connection}}
-                  provider-name = "SQLite.MS"
-                  auto-initialize = true
-                  # One writer: SQLite takes one write transaction at a time, so more would only wait on its lock.
-                  # Writes that arrive while one is committed wait in the queue and go together in the next
-                  # transaction (up to batch-size rows), so under load a commit (one fsync) carries many VMs' events.
-                  parallelism = 1
-                  batch-size = 400
-                  db-round-trip-max-batch-size = 1000
-                  read-isolation-level = {{ReadIsolation}}
-                }
-              }
-              query.journal.sql {
-                connection-string = {{connection}}
-                provider-name = "SQLite.MS"
-                read-isolation-level = {{ReadIsolation}}
-              }
-              snapshot-store {
-                plugin = "akka.persistence.snapshot-store.sql"
-                sql {
-                  connection-string = {{connection}}
-                  provider-name = "SQLite.MS"
-                  auto-initialize = true
-                  read-isolation-level = {{ReadIsolation}}
-                }
-              }
+        SqlPersistenceConfig(JsonSerializer.Serialize(SqliteJournal.ConnectionString(path)), "SQLite.MS", SqliteReadIsolation);
+
+    /// <summary>Akka.Persistence.Sql's provider for PostgreSQL 15 and later (through Npgsql).</summary>
+    public const string PostgresProvider = "PostgreSQL.15";
+
+    /// <summary>
+    /// The SQL journal, read journal and snapshot store on one database: <paramref name="connection"/> is a HOCON quoted
+    /// string. SQLite and PostgreSQL share the write path: one writer, batches of up to 400 rows (docs/benchmarks.md).
+    /// </summary>
+    private static string SqlPersistenceConfig(string connection, string provider, string readIsolation = "unspecified") => $$"""
+        akka.persistence {
+          journal {
+            plugin = "akka.persistence.journal.sql"
+            sql {
+              connection-string = {{connection}}
+              provider-name = "{{provider}}"
+              auto-initialize = true
+              # One writer: SQLite takes one write transaction at a time, so more would only wait on its lock.
+              # Writes that arrive while one is committed wait in the queue and go together in the next
+              # transaction (up to batch-size rows), so under load a commit (one fsync) carries many VMs' events.
+              # PostgreSQL gets the same: a node's VMs share one connection's commits (measured in docs/benchmarks.md).
+              parallelism = 1
+              batch-size = 400
+              db-round-trip-max-batch-size = 1000
+              read-isolation-level = {{readIsolation}}
             }
-            """;
-    }
+          }
+          query.journal.sql {
+            connection-string = {{connection}}
+            provider-name = "{{provider}}"
+            read-isolation-level = {{readIsolation}}
+          }
+          snapshot-store {
+            plugin = "akka.persistence.snapshot-store.sql"
+            sql {
+              connection-string = {{connection}}
+              provider-name = "{{provider}}"
+              auto-initialize = true
+              read-isolation-level = {{readIsolation}}
+            }
+          }
+        }
+        """;
 }

@@ -81,7 +81,7 @@ public sealed class HekiHost : IAsyncDisposable
         var registry = host.Services.GetRequiredService<ActorRegistry>();
         var heki = new HekiHost(host, system, registry.Get<WarningsKey>(), registry.Get<VmRegion>(),
             options.Journal == JournalKind.Sqlite ? options.SqlitePath : null);
-        if (options is { Cluster: null, Journal: JournalKind.Sqlite, RecoverVmsAtStart: true })
+        if (options is { Cluster: null, Journal: JournalKind.Sqlite or JournalKind.PostgreSql, RecoverVmsAtStart: true })
             await heki.RecoverPersistedVmsAsync().ConfigureAwait(false);
         else if (options.Journal != JournalKind.InMemory)
             await heki.JournalReadyAsync().ConfigureAwait(false);
@@ -118,7 +118,7 @@ public sealed class HekiHost : IAsyncDisposable
     private static void Configure(AkkaConfigurationBuilder akka, HekiHostOptions options)
     {
         var config = (options.Config ?? Akka.Configuration.Config.Empty).WithFallback(
-            HekiConfig.Build(options.Journal, options.SqlitePath, options.AkkaLogLevel));
+            HekiConfig.Build(options.Journal, options.SqlitePath, options.AkkaLogLevel, options.PostgresConnection));
         akka.AddHocon(config, HoconAddMode.Prepend);
         if (HekiConfig.JournalSetup(options.Journal, options.SqlitePath) is { } journalSetup)
             akka.AddSetup(journalSetup);

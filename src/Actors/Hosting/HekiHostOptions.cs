@@ -5,6 +5,10 @@ namespace HekiActors.Actors.Hosting;
 
 /// <summary>How to start a <see cref="HekiHost"/>.</summary>
 /// <param name="SqlitePath">The database file when <paramref name="Journal"/> is <see cref="JournalKind.Sqlite"/>.</param>
+/// <param name="PostgresConnection">
+/// The Npgsql connection string when <paramref name="Journal"/> is <see cref="JournalKind.PostgreSql"/>
+/// (<c>Host=127.0.0.1;Port=5432;Database=heki;Username=heki</c>); the tables are created on first use.
+/// </param>
 /// <param name="Clock">The warning rate limiters' clock (tests pass a fake one).</param>
 /// <param name="WarningSink">Where printed kernel warnings go, besides the Akka log.</param>
 /// <param name="WarningObserver">Sees every warning decision (a live dashboard's per-VM violations); null for none.</param>
@@ -26,4 +30,5 @@ public sealed record HekiHostOptions(
     Akka.Configuration.Config? Config = null,
     HekiClusterOptions? Cluster = null,
     bool RecoverVmsAtStart = true,
-    IWarningObserver? WarningObserver = null);
+    IWarningObserver? WarningObserver = null,
+    string? PostgresConnection = null);

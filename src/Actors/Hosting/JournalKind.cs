@@ -8,4 +8,7 @@ public enum JournalKind
 
     /// <summary>A SQLite file (Akka.Persistence.Sql): VMs survive a process restart.</summary>
     Sqlite = 1,
+
+    /// <summary>A PostgreSQL database (Akka.Persistence.Sql with Npgsql): shared by the nodes of a cluster.</summary>
+    PostgreSql = 2,
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Invocation;
 using HekiActors.Cli.Simulate;
 using HekiActors.Memory;
+using HekiActors.Observability;
 using HekiActors.Simulation.Chaos;
 
 namespace HekiActors.Cli.Chaos;
@@ -58,19 +59,37 @@ public static class ChaosCommand
             HelpName = "N",
         };
 
+        var telemetry = new Option<string?>("--telemetry")
+        {
+            Description = "Telemetry exporters to turn on (comma-separated): otlp (OTEL_EXPORTER_OTLP_* variables), prometheus, console.",
+            HelpName = "otlp,prometheus,console",
+        };
+        var metricsPort = new Option<string?>("--metrics-port")
+        {
+            Description = $"Serve Prometheus metrics at http://127.0.0.1:PORT/metrics (prometheus alone uses {TelemetryExporters.DefaultPrometheusPort}).",
+            HelpName = "PORT",
+        };
+        var finalScrapeWait = new Option<string?>("--final-scrape-wait")
+        {
+            Description = "With a Prometheus endpoint: after the run, wait up to TIME for a scrape of the final counts (default 15s; 0 to skip).",
+            HelpName = "TIME",
+        };
+
         var command = new Command("chaos", "Inject faults into a running model, check the invariants with an independent oracle, shrink every finding to a replay script.")
         {
             profile, duration, operations, vms, vcpus, memory, seed, faults, rate, report, findings, sqlite, acknowledgements, killProcess,
+            telemetry, metricsPort, finalScrapeWait,
         };
         command.Action = new ChaosAction(profile, duration, operations, vms, vcpus, memory, seed, faults, rate, report, findings, sqlite,
-            acknowledgements, killProcess);
+            acknowledgements, killProcess, telemetry, metricsPort, finalScrapeWait);
         return command;
     }
 
     private sealed class ChaosAction(
         Option<string> profile, Option<string> duration, Option<long?> operations, Option<int> vms, Option<int> vcpus, Option<ulong> memory,
         Option<ulong> seed, Option<string> faults, Option<double> rate, Option<string?> report, Option<string?> findings, Option<string?> sqlite,
-        Option<string?> acknowledgements, Option<int> killProcess) : SynchronousCommandLineAction
+        Option<string?> acknowledgements, Option<int> killProcess, Option<string?> telemetry, Option<string?> metricsPort,
+        Option<string?> finalScrapeWait) : SynchronousCommandLineAction
     {
         public override bool ClearsParseErrors => true;
 
@@ -123,6 +142,17 @@ public static class ChaosCommand
                 kinds = [.. kinds.Where(k => !k.IsJournalFault())];
             }
 
+            TelemetryOptions telemetryOptions;
+            try
+            {
+                telemetryOptions = TelemetryExporters.Options([], parse.GetValue(telemetry), parse.GetValue(metricsPort), null, null, null,
+                    parse.GetValue(finalScrapeWait)) with { ServiceName = "heki-chaos" };
+            }
+            catch (UsageException e)
+            {
+                return Usage(stderr, e.Message);
+            }
+
             if (profiles.Count != 1 && (parse.GetValue(sqlite) is not null || parse.GetValue(acknowledgements) is not null))
                 return Usage(stderr, "--sqlite-path, --acknowledgements and --kill-process run one profile: hardened or heki-v2");
             if (parse.GetValue(killProcess) is var kills and > 0)
@@ -137,6 +167,10 @@ public static class ChaosCommand
                     .. parse.GetValue(operations) is { } ops ? (string[])["--operations", $"{ops}"] : [],
                     .. parse.GetValue(findings) is { } dir ? (string[])["--findings", dir] : [],
                     .. parse.GetValue(report) is { } json ? (string[])["--report", json] : [],
+                    // Each child serves the same telemetry (a killed child frees its port for the next).
+                    .. parse.GetValue(telemetry) is { } exporters ? (string[])["--telemetry", exporters] : [],
+                    .. parse.GetValue(metricsPort) is { } port ? (string[])["--metrics-port", port] : [],
+                    .. parse.GetValue(finalScrapeWait) is { } wait ? (string[])["--final-scrape-wait", wait] : [],
                 ];
                 using var parentSignals = StopSignals.Register(_ => { });
                 return ChaosProcessSupervisor.Run(child, journalPath + ".acks", kills, parse.GetValue(seed),
@@ -144,6 +178,11 @@ public static class ChaosCommand
             }
 
             using var signals = StopSignals.Register(_ => { });
+            var telemetryRun = new TelemetryRun(stderr, "heki chaos");
+            // Around every profile's run and the report, so the last scrape or export sees the final counts.
+            using var session = telemetryRun.Start(telemetryOptions);
+            if (session is null)
+                return ExitCodes.Failed;
             var runs = new List<(ChaosResult Result, IReadOnlyList<ChaosReproducer> Reproducers)>();
             foreach (var chosen in profiles)
             {
@@ -162,9 +201,11 @@ public static class ChaosCommand
                 runs.Add((result, reproducers));
             }
 
+            telemetryRun.End(session);
             ChaosReport.Write(stdout, runs);
             if (parse.GetValue(report) is { } path)
                 ChaosReport.WriteJson(path, runs);
+            telemetryRun.WaitForFinalScrapeAsync(session, signals.Token).GetAwaiter().GetResult();
             if (signals.Received is { } signal)
                 return ExitCodes.StoppedBy(signal);
             return runs.Any(r => r.Result.Violations > 0) ? ExitViolations : ExitClean;

@@ -50,6 +50,7 @@ public static class ChaosReport
             restarts = run.Result.Restarts,
             probes_after_restart = run.Result.ProbesAfterRestart,
             invariant_violations = run.Result.Violations,
+            rfc_defect_findings = run.Result.FindingCounts.Where(kv => kv.Key.Defect != Defect.None).Sum(kv => kv.Value),
             lost_acknowledged_changes = run.Result.LostAcknowledgedChanges,
             findings = run.Result.FindingCounts.Select(kv => new
             {

@@ -51,6 +51,10 @@ public static class Expectations
     public static readonly string Seed = $"must be an integer from 0 to {ulong.MaxValue}";
     public static readonly string Exporter = "must be one of " + string.Join(", ", TelemetryExporters.Known);
 
+    public const string FaultRate = "must be a number from 0 to 1 (the probability per request)";
+    public static readonly string FaultKind = "must be one of " + string.Join(", ", HekiActors.Simulation.Chaos.FaultKinds.All.Select(k => HekiActors.Simulation.Chaos.FaultKinds.Name(k)));
+    public static readonly string FaultKinds = "must be all, none, or a list of fault kinds (" + string.Join(", ", HekiActors.Simulation.Chaos.FaultKinds.All.Select(k => HekiActors.Simulation.Chaos.FaultKinds.Name(k))) + ")";
+
     public const string InMemoryName = "inmem";
     public const string SqliteName = "sqlite";
 }

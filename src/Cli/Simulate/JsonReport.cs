@@ -2,6 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using HekiActors.Actors.Hosting;
 using HekiActors.Simulation;
+using HekiActors.Simulation.Chaos;
 using HekiActors.Memory;
 using HekiActors.Observability;
 
@@ -172,6 +173,34 @@ public static class JsonReport
 
         json.WriteEndArray();
         GuestKernelReportWriter.Write(json, r);
+        WriteChaos(json, r);
+        json.WriteEndObject();
+    }
+
+    /// <summary>The scenario's chaos section and the faults it injected (only with one: docs/chaos.md, "In heki simulate").</summary>
+    private static void WriteChaos(Utf8JsonWriter json, SimulationResult r)
+    {
+        if (r.Spec.Chaos is not { } chaos || r.Faults is not { } faults)
+        {
+            return;
+        }
+
+        json.WriteStartObject("chaos");
+        json.WriteStartObject("rates");
+        foreach (var kind in chaos.Kinds)
+        {
+            json.WriteNumber(kind.Name(), chaos.RateOf(kind));
+        }
+
+        json.WriteEndObject();
+        json.WriteNumber(HekiVocabulary.ChaosFaults.Key, faults.Values.Sum());
+        json.WriteStartObject("faults");
+        foreach (var (kind, count) in faults)
+        {
+            json.WriteNumber(kind.Name(), count);
+        }
+
+        json.WriteEndObject();
         json.WriteEndObject();
     }
 

@@ -1,6 +1,7 @@
 using System.Text;
 using HekiActors.Actors.Hosting;
 using HekiActors.Simulation;
+using HekiActors.Simulation.Chaos;
 using HekiActors.Memory;
 using HekiActors.Observability;
 
@@ -80,6 +81,7 @@ public static class ReportWriter
             }
         }
 
+        AppendFaults(text, results);
         text.Append('\n');
         var attacks = new List<string[]> { new[] { "attack", "profile", "attempted", "blocked", "succeeded", "why" } };
         foreach (var kind in Enum.GetValues<AttackKind>())
@@ -133,6 +135,19 @@ public static class ReportWriter
                     .Append(failure.Vms == 1 ? " VM runs" : " VMs run").Append(" without kernel protection (e.g. ").Append(failure.FirstVm)
                     .Append("): ").Append(failure.Reason).Append('\n');
             }
+        }
+    }
+
+    /// <summary>The faults the scenario's chaos section injected, per profile and kind (nothing without one).</summary>
+    private static void AppendFaults(StringBuilder text, IReadOnlyList<SimulationResult> results)
+    {
+        foreach (var result in results)
+        {
+            if (result.Faults is not { } faults)
+                continue;
+            text.Append("chaos: ").Append(result.Spec.Profile.Name()).Append(": ").Append(ReportFormat.Count(faults.Values.Sum()))
+                .Append(' ').Append(HekiVocabulary.ChaosFaults.Label).Append(" (")
+                .Append(string.Join(", ", faults.Select(f => $"{f.Key.Name()} {ReportFormat.Count(f.Value)}"))).Append(")\n");
         }
     }
 

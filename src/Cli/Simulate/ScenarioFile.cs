@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Unicode;
 using HekiActors.Actors.Hosting;
 using HekiActors.Simulation;
+using HekiActors.Simulation.Chaos;
 using HekiActors.Simulation.Guest;
 using HekiActors.Protocol;
 
@@ -20,7 +21,7 @@ public static class ScenarioFile
 {
     public static readonly IReadOnlyList<string> TopKeys =
         ["vms", "vcpus", "memory_mb", "profile", "mbec", "duration", "accesses_per_vcpu", "rounds", "seed",
-         "workload", "attacks", "journal", "telemetry", "kernel"];
+         "workload", "attacks", "journal", "telemetry", "kernel", "chaos"];
 
     public static readonly IReadOnlyList<string> WorkloadKeys = ["read", "write", "exec", "user_mode", "locality"];
 
@@ -32,6 +33,11 @@ public static class ScenarioFile
     public static readonly IReadOnlyList<string> TelemetryKeys = ["exporters"];
 
     public static readonly IReadOnlyList<string> KernelKeys = ["image", "modules", "boot_modules", "run_modules"];
+
+    public static readonly IReadOnlyList<string> ChaosKeys = ["faults", "rate", "rates"];
+
+    /// <summary>The rate of each chaos fault kind when the section names none (as <c>heki chaos --rate</c>).</summary>
+    public const double DefaultChaosRate = 0.02;
 
     /// <summary>Largest scenario file read, in bytes: real ones are a few KiB; the cap bounds the reader's memory.</summary>
     public const int MaxFileBytes = 1 << 20;
@@ -175,6 +181,9 @@ public static class ScenarioFile
                     case "kernel":
                         kernel = Kernel(key, line, value);
                         break;
+                    case "chaos":
+                        spec = spec with { Chaos = Chaos(key, line, value) };
+                        break;
                     default: // "telemetry"
                         exporters = Exporters(key, line, value, exporters);
                         break;
@@ -192,6 +201,69 @@ public static class ScenarioFile
             }
 
             return scenario with { Spec = spec, Profiles = profiles, TelemetryExporters = exporters, Kernel = kernel };
+        }
+
+        /// <summary>
+        /// The <c>chaos:</c> section: <c>faults</c> (all, none, or a list of kinds), <c>rate</c> (each listed kind's
+        /// probability per request, 0..1) and <c>rates</c> (a kind's own rate, which also turns it on). An empty section is
+        /// every kind at the default rate.
+        /// </summary>
+        private SimulationChaos? Chaos(string key, int line, ScenarioNode value)
+        {
+            IReadOnlyList<FaultKind> kinds = FaultKinds.All;
+            var allKinds = true;
+            var rate = DefaultChaosRate;
+            var rates = new Dictionary<FaultKind, double>();
+            foreach (var entry in Section(key, line, value, ChaosKeys))
+            {
+                var name = key + "." + entry.Key;
+                switch (entry.Key)
+                {
+                    case "faults":
+                        (kinds, allKinds) = FaultList(name, entry.KeyLine, entry.Value);
+                        break;
+                    case "rate":
+                        rate = Number(name, entry.KeyLine, entry.Value, 1, double.Epsilon, Expectations.FaultRate);
+                        break;
+                    default: // "rates"
+                        foreach (var kindEntry in Section(name, entry.KeyLine, entry.Value, FaultNames))
+                        {
+                            FaultKinds.TryParse(kindEntry.Key, out var kind);
+                            rates[kind] = Number(name + "." + kindEntry.Key, kindEntry.KeyLine, kindEntry.Value, 1, double.Epsilon, Expectations.FaultRate);
+                        }
+
+                        break;
+                }
+            }
+
+            var chosen = kinds.ToDictionary(kind => kind, _ => rate);
+            foreach (var (kind, own) in rates)
+                chosen[kind] = own;
+            return chosen.Values.Any(r => r > 0) ? new SimulationChaos(chosen, allKinds) : null;
+        }
+
+        private static readonly IReadOnlyList<string> FaultNames = FaultKinds.All.Select(k => k.Name()).ToArray();
+
+        private (IReadOnlyList<FaultKind> Kinds, bool All) FaultList(string key, int line, ScenarioNode value)
+        {
+            if (value is ScenarioScalar { Kind: ScalarKind.String, Text: "all" })
+                return (FaultKinds.All, true);
+            if (value is ScenarioScalar { Kind: ScalarKind.String, Text: "none" })
+                return ([], false);
+            if (value is not ScenarioList list)
+                throw Bad(key, line, Expectations.FaultKinds, value);
+            var kinds = new List<FaultKind>();
+            for (var i = 0; i < list.Items.Count; i++)
+            {
+                var item = list.Items[i];
+                var text = String($"{key}[{i}]", item.Line, item, Expectations.FaultKind);
+                if (!FaultKinds.TryParse(text, out var kind))
+                    throw Bad($"{key}[{i}]", item.Line, Expectations.FaultKind, item);
+                if (!kinds.Contains(kind))
+                    kinds.Add(kind);
+            }
+
+            return (kinds, false);
         }
 
         /// <summary>The <c>kernel:</c> section; relative paths are taken from the scenario file's folder.</summary>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using HekiActors.Simulation.Chaos;
 
 namespace HekiActors.Cli.Simulate;
 
@@ -214,6 +215,7 @@ public sealed class SimulateOptions
         // The file is read first, so its errors come before option errors: they are the ones with line numbers.
         var scenario = file is null ? Simulate.Scenario.Default : ScenarioFile.Load(file);
         scenario = overrides.ApplyTo(scenario);
+        scenario = WithoutJournalFaultsOnSqlite(scenario, file);
         scenario = GuestKernelSettings.ApplyTo(scenario, KernelSettings(parse));
         ScenarioLimits.Check(scenario, RunMemoryEstimate.AvailableBytes());
         if (earlier != EarlierVms.Refuse && scenario.Spec.Journal != Actors.Hosting.JournalKind.Sqlite)
@@ -247,6 +249,27 @@ public sealed class SimulateOptions
             HtmlPath = html,
             CommandLine = CommandText(parse),
         };
+    }
+
+    /// <summary>
+    /// A durable journal (SQLite) takes no injected journal faults (only the in-memory chaos journal injects them): a chaos section
+    /// asking for every kind means every other kind there, and one naming a journal fault is refused.
+    /// </summary>
+    private static Simulate.Scenario WithoutJournalFaultsOnSqlite(Simulate.Scenario scenario, string? file)
+    {
+        if (scenario.Spec is not { Chaos: { HasJournalFaults: true } chaos, Journal: not Actors.Hosting.JournalKind.InMemory })
+        {
+            return scenario;
+        }
+
+        if (!chaos.AllKinds)
+        {
+            var named = string.Join(", ", chaos.Kinds.Where(k => k.IsJournalFault()).Select(k => k.Name()));
+            throw new UsageException($"{file ?? "the scenario"}: key \"chaos\" injects {named}, which needs the inmem journal; " +
+                "a durable journal takes no journal faults: drop it from chaos.faults and chaos.rates, or use --journal inmem");
+        }
+
+        return scenario with { Spec = scenario.Spec with { Chaos = chaos.WithoutJournalFaults() } };
     }
 
     /// <summary>

@@ -51,6 +51,8 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
 
     public const string StandardOutput = "-";
 
+    private TelemetryRun Telemetry => new(error, "heki simulate");
+
     /// <summary>Runs the request; returns the exit status (<see cref="ExitCodes"/>).</summary>
     /// <param name="standardStreams">Whether <c>output</c> and <c>error</c> are this process's own, so that a standard stream
     /// redirected to one of the run's files (<c>&gt;k.db</c>) is refused too.</param>
@@ -80,7 +82,7 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
         // (and before a record file is truncated).
         var starts = specs.Select(spec => EarlierVmsCheck.Decide(spec, request.EarlierVms, error)).ToList();
         // Around every profile's run and the reports, so the last scrape or export still sees the final counts.
-        using var telemetry = StartTelemetry(request.Telemetry ?? TelemetryOptions.Off);
+        using var telemetry = Telemetry.Start(request.Telemetry ?? TelemetryOptions.Off);
         if (telemetry is null)
         {
             return ExitCodes.Failed;
@@ -175,7 +177,7 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
         var runFailure = results.Where(r => r.Failure is not null)
             .Select(r => r.Spec.Journal == JournalKind.Sqlite ? $"{r.Failure} (journal {r.Spec.SqlitePath})" : r.Failure).FirstOrDefault();
         // Final values to every exporter before the reports, so the report's telemetry figures are final too.
-        var summary = EndTelemetry(telemetry);
+        var summary = Telemetry.End(telemetry);
         WriteReports(request, scenario, results, stoppedEarly || runFailure is not null, summary);
         if (live is not null)
         {
@@ -205,7 +207,7 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
             error.WriteLine($"recorded {ReportFormat.Count(recorder.Lines)} operations to {recorder.Path}");
         }
 
-        await WaitForFinalScrapeAsync(telemetry, stop.Token).ConfigureAwait(false);
+        await Telemetry.WaitForFinalScrapeAsync(telemetry, stop.Token).ConfigureAwait(false);
         if (displays.Select(d => d.Failure).FirstOrDefault(f => f is not null) is { } progressFailure)
         {
             throw progressFailure;
@@ -271,62 +273,6 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
     /// <summary>The files the command writes besides the journal (whose own checks are <see cref="JournalFiles"/>').</summary>
     private static IEnumerable<(string Option, string Path)> OutputFiles(Request request, IReadOnlyList<SimulationSpec> specs) =>
         FilesOf(request, specs).Where(use => use.Role is "--record" or "--report" or "--html" && use.Path is not null).Select(use => (use.Role, use.Path!));
-
-    /// <summary>Ends the run's telemetry and says on one line if any of it was lost (issue 9: nothing silently lost).</summary>
-    private TelemetrySummary? EndTelemetry(TelemetrySession telemetry)
-    {
-        if (!telemetry.IsActive)
-        {
-            return null;
-        }
-
-        telemetry.EndRun();
-        var summary = TelemetrySummary.Current();
-        if (summary.LostAnything)
-        {
-            error.WriteLine($"telemetry: {ReportFormat.Count(summary.SpansDropped)} of {ReportFormat.Count(summary.SpansEnded)} spans dropped, " +
-                $"{ReportFormat.Count(summary.ExportFailures)} exports failed{(summary.FirstFailure is { } first ? $" (first: {first})" : "")}");
-        }
-
-        return summary;
-    }
-
-    /// <summary>Keeps the Prometheus endpoint up until it has served the final counts, at most the configured wait.</summary>
-    private async Task WaitForFinalScrapeAsync(TelemetrySession telemetry, CancellationToken cancellationToken)
-    {
-        var wait = telemetry.Options.FinalScrapeWaitOrDefault;
-        if (telemetry.Options.PrometheusPort is null || !telemetry.IsActive || wait <= TimeSpan.Zero || cancellationToken.IsCancellationRequested)
-        {
-            return;
-        }
-
-        error.WriteLine($"telemetry: waiting up to {DurationText.Format(wait)} for Prometheus to scrape the final counts (--final-scrape-wait)");
-        error.Flush();
-        if (!await telemetry.WaitForFinalScrapeAsync(wait, cancellationToken).ConfigureAwait(false))
-        {
-            error.WriteLine($"telemetry: no scrape of the final counts within {DurationText.Format(wait)}: Prometheus misses the run's last counts");
-        }
-    }
-
-    private TelemetrySession? StartTelemetry(TelemetryOptions options)
-    {
-        try
-        {
-            var session = TelemetrySession.Start(options);
-            if (options.PrometheusPort is { } port)
-            {
-                error.WriteLine($"telemetry: Prometheus metrics at http://127.0.0.1:{port}/metrics");
-            }
-
-            return session;
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            // A port in use is the usual cause; the SDK's exception names it.
-            error.WriteLine($"heki simulate: telemetry could not start: {e.Message}");
-            return null;
-        }
-    }
 
     private void WriteReports(Request request, Scenario scenario, List<SimulationResult> results, bool stoppedEarly, TelemetrySummary? summary)
     {

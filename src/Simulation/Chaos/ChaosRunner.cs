@@ -86,6 +86,8 @@ public static class ChaosRunner
         private readonly ChaosSpec spec;
         private readonly AcknowledgementLog? _log;
         private readonly InvariantOracle _oracle;
+        private readonly ChaosTelemetry.OraclePublisher _published;
+        private readonly string _profileTag;
         private readonly long[] _faults = new long[FaultKinds.All.Length];
         private readonly Dictionary<(Invariant, Defect), CapturedFinding> _captured = new();
         private readonly Dictionary<int, long> _resumeAt = new();
@@ -103,11 +105,18 @@ public static class ChaosRunner
             this.spec = spec;
             _log = log;
             _oracle = new InvariantOracle(spec.Profile);
+            _published = new ChaosTelemetry.OraclePublisher(spec.Profile);
+            _profileTag = Observability.HekiTagValues.Of(spec.Profile);
+            ChaosTelemetry.CreateFaultSeries(spec.Faults, _profileTag);
             if (spec.AcknowledgementLog is not { } path)
                 return;
             var earlier = AcknowledgementLog.Read(path);
+            // The counters give the run's totals, as the report does: what the killed processes counted is added first.
             foreach (var (kind, count) in earlier.Faults)
+            {
                 _faults[(int)kind] = count;
+                ChaosTelemetry.Injected(kind, _profileTag, count);
+            }
             foreach (var entry in earlier.Operations)
             {
                 if (entry.Probe)
@@ -118,6 +127,7 @@ public static class ChaosRunner
                 _resumeAt[entry.Vm] = Math.Max(_resumeAt.GetValueOrDefault(entry.Vm), entry.Operation);
             }
 
+            _published.Publish(_oracle);
             _restarts = earlier.Starts;
             foreach (var finding in _oracle.Findings)
                 _captured.TryAdd(finding.Kind, new CapturedFinding(finding, []));
@@ -142,6 +152,7 @@ public static class ChaosRunner
         public void Injected(FaultKind kind)
         {
             Interlocked.Increment(ref _faults[(int)kind]);
+            ChaosTelemetry.Injected(kind, _profileTag);
             _log?.Injected(kind);
         }
 
@@ -159,6 +170,7 @@ public static class ChaosRunner
                 _oracle.Observe(request, answer.Result, answer.Refusal);
                 if (!answer.Result.IsError)
                     _log?.Acknowledged(vm, operation, request, answer.Result, probe);
+                _published.Publish(_oracle);
                 for (var i = before; i < _oracle.Findings.Count; i++)
                 {
                     var finding = _oracle.Findings[i];
@@ -181,6 +193,7 @@ public static class ChaosRunner
             {
                 var before = _oracle.Findings.Count;
                 _oracle.WarningDecided(vmId, site, printed, timestamp, frequency);
+                _published.Publish(_oracle);
                 for (var i = before; i < _oracle.Findings.Count; i++)
                     _captured.TryAdd(_oracle.Findings[i].Kind, new CapturedFinding(_oracle.Findings[i], []));
             }

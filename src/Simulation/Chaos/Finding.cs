@@ -34,6 +34,20 @@ public enum Defect
     HostIntegrityFault,
 }
 
+/// <summary>Names of <see cref="Defect"/>s as telemetry spells them (<c>heki.chaos.label</c>).</summary>
+public static class Defects
+{
+    /// <summary>snake_case, or "violation" for <see cref="Defect.None"/> (a finding no RFC defect explains).</summary>
+    public static string Label(this Defect defect) => defect switch
+    {
+        Defect.None => Observability.HekiTagValues.Violation,
+        Defect.DroppedDowngrade => "dropped_downgrade",
+        Defect.HalfAppliedBatch => "half_applied_batch",
+        Defect.HostIntegrityFault => "host_integrity_fault",
+        _ => throw new ArgumentOutOfRangeException(nameof(defect), defect, null),
+    };
+}
+
 /// <summary>One violated invariant, at the operation that revealed it.</summary>
 /// <param name="Operation">Index of the revealing operation in the oracle's input (0-based).</param>
 /// <param name="Vm">The VM it concerns (null for a host-wide warning limit).</param>

@@ -253,16 +253,39 @@ public sealed class ModuleLifecycle
             }).ToArray();
         }
 
-        // A partial Fisher–Yates shuffle of the modules not taken: the first Count are the choice.
-        var pool = Enumerable.Range(0, _modules.Count).Except(taken).ToArray();
-        var count = Math.Min(choice.Count, pool.Length);
+        // A partial Fisher–Yates shuffle of the modules not taken (in index order): the first Count are the choice.
+        // The pool is virtual, only the swapped positions are kept: a real kernel has thousands of modules, and
+        // materializing them cost ~20 KB for every VM's boot (issue 11). Same draws, same choice as a full array.
+        var excluded = taken.Where(t => t >= 0 && t < _modules.Count).Distinct().Order().ToArray();
+        var poolLength = _modules.Count - excluded.Length;
+        var count = Math.Min(choice.Count, poolLength);
+        var swapped = new Dictionary<int, int>(2 * count);
+        var chosen = new int[count];
         for (var i = 0; i < count; i++)
         {
-            var j = i + (int)random.NextBelow((ulong)(pool.Length - i));
-            (pool[i], pool[j]) = (pool[j], pool[i]);
+            var j = i + (int)random.NextBelow((ulong)(poolLength - i));
+            var atJ = swapped.TryGetValue(j, out var v) ? v : PoolAt(j, excluded);
+            var atI = swapped.TryGetValue(i, out var u) ? u : PoolAt(i, excluded);
+            swapped[j] = atI;
+            chosen[i] = atJ;
         }
 
-        return pool[..count];
+        return chosen;
+    }
+
+    /// <summary>The <paramref name="position"/>-th module index not in <paramref name="excluded"/> (sorted, distinct).</summary>
+    private static int PoolAt(int position, int[] excluded)
+    {
+        var index = position;
+        foreach (var skip in excluded)
+        {
+            if (skip <= index)
+                index++;
+            else
+                break;
+        }
+
+        return index;
     }
 
     private static MemoryRange Range(GfnRange range, ulong permissions) =>

@@ -66,6 +66,9 @@ public sealed class ChaosCommandTests(ITestOutputHelper output) : IDisposable
     [InlineData("--rate", "1.5", "--rate must be within 0..1")]
     [InlineData("--profile", "lenient", "--profile must be hardened, heki-v2 or both")]
     [InlineData("--vms", "0", "--vms must be at least 1")]
+    [InlineData("--metrics-port", "70000", "--metrics-port must be a port number from 1 to 65535")]
+    [InlineData("--telemetry", "statsd", "--telemetry")]
+    [InlineData("--final-scrape-wait", "soon", "--final-scrape-wait")]
     public void Bad_options_are_named_and_nothing_runs(string option, string value, string message)
     {
         var (status, stdout, stderr) = Run("chaos", option, value);

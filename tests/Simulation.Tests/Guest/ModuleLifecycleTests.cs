@@ -3,6 +3,7 @@ using HekiActors.Memory.Hypercalls;
 using HekiActors.Protocol;
 using HekiActors.Simulation.Guest;
 using HekiActors.Simulation.Kernels;
+using HekiActors.Vcpu.Workload;
 
 namespace HekiActors.Simulation.Tests.Guest;
 
@@ -107,6 +108,35 @@ public sealed class ModuleLifecycleTests
         var names = Debian.Modules.Take(3).Select(m => m.Name).Reverse().ToList();
         var named = Kernel(ModuleChoice.None, ModuleChoice.Named(names), rounds: 3);
         Assert.Equal(string.Join(",", names.Select(n => Debian.Modules.ToList().FindIndex(m => m.Name == n))), Loads(named));
+    }
+
+    [Fact]
+    public void Counted_choices_are_a_partial_Fisher_Yates_shuffle_of_the_modules_not_taken_drawn_from_the_vm_seed()
+    {
+        // The reference: the whole pool as an array (what the lifecycle computes without materializing it).
+        static int[] Shuffle(int modules, int[] taken, int count, ref GuestRandom random)
+        {
+            var pool = Enumerable.Range(0, modules).Except(taken).ToArray();
+            count = Math.Min(count, pool.Length);
+            for (var i = 0; i < count; i++)
+            {
+                var j = i + (int)random.NextBelow((ulong)(pool.Length - i));
+                (pool[i], pool[j]) = (pool[j], pool[i]);
+            }
+
+            return pool[..count];
+        }
+
+        for (var seed = 1UL; seed <= 20; seed++)
+        {
+            var random = new GuestRandom(GuestRandom.Derive(seed, 0x40D));
+            var boot = Shuffle(Debian.Modules.Count, [], 3, ref random);
+            var run = Shuffle(Debian.Modules.Count, boot, 8, ref random);
+            var kernel = Kernel(ModuleChoice.Counted(3), ModuleChoice.Counted(8), seed, rounds: 4);
+            var loaded = Enumerable.Range(0, 4).SelectMany(r => kernel.EventsForRound(r))
+                .Where(e => e.Kind == KernelEventKind.ModuleLoad).Select(e => e.Index).Order();
+            Assert.Equal(run.Order(), loaded);
+        }
     }
 
     [Fact]

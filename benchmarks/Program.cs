@@ -7,7 +7,8 @@ namespace HekiActors.Benchmarks;
 /// `-- --memory` runs the attribute-store memory harness (<see cref="StoreMemoryHarness"/>) instead, and
 /// `-- --simulate throughput|boot ...` the simulation harness (<see cref="SimulationHarness"/>), and
 /// `-- --protect-round-trip [calls]` the hypercall latency harness (<see cref="ProtectRoundTripHarness"/>), and
-/// `-- --range-set-warm [repetitions]` the warm over-runs range set (<see cref="StoreRangeSetWarmHarness"/>).
+/// `-- --range-set-warm [repetitions]` the warm over-runs range set (<see cref="StoreRangeSetWarmHarness"/>), and
+/// `-- --cluster-protect-round-trip SEED [calls]` the remote hypercall latency (<see cref="ClusterProtectRoundTripHarness"/>).
 /// </summary>
 public static class Program
 {
@@ -19,6 +20,8 @@ public static class Program
             return StoreRangeSetWarmHarness.Run(args[1..], Console.Out);
         if (args.Length > 0 && args[0] == "--protect-round-trip")
             return ProtectRoundTripHarness.Run(args[1..], Console.Out);
+        if (args.Length > 0 && args[0] == "--cluster-protect-round-trip")
+            return ClusterProtectRoundTripHarness.Run(args[1..], Console.Out);
         if (args.Length > 0 && args[0] == "--simulate")
             return SimulationHarness.RunAsync(args[1..], Console.Out).GetAwaiter().GetResult();
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

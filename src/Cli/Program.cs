@@ -3,6 +3,7 @@ using System.CommandLine.Invocation;
 using HekiActors.Cli.Journal;
 using HekiActors.Cli.Chaos;
 using HekiActors.Cli.Kernels;
+using HekiActors.Cli.Node;
 using HekiActors.Cli.Output;
 using HekiActors.Cli.Replay;
 using HekiActors.Cli.Simulate;
@@ -74,6 +75,7 @@ public static class Program
         root.Subcommands.Add(KernelDataCommand.Build());
         root.Subcommands.Add(JournalCommand.Build());
         root.Subcommands.Add(ChaosCommand.Build());
+        root.Subcommands.Add(NodeCommand.Build());
         root.Action = new NoCommandAction();
         return root;
     }

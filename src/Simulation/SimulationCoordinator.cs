@@ -107,7 +107,9 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
                 else
                     StartBoot();
                 break;
-            case VmDestroyed when _destroying > 0:
+            // A VM that does not exist is as gone as a destroyed one (a cluster run clears its ids whether or not an
+            // earlier run left them).
+            case VmDestroyed or CommandRejected { Code: Memory.RejectionCode.NoSuchVm } when _destroying > 0:
                 if (--_destroying == 0)
                     StartBoot();
                 break;

@@ -16,7 +16,13 @@ namespace HekiActors.Simulation;
 /// nonce, so it is never answered from an earlier run's record. The CLI draws one per run.
 /// </param>
 /// <param name="Config">HOCON that overrides the engine's actor system's (e.g. <c>akka.actor.serialize-messages = on</c> in tests).</param>
-public sealed record SimulationEngineOptions(int BootConcurrency = 512, IWarningSink? WarningSink = null, ulong RunNonce = 0, Config? Config = null)
+/// <param name="ClusterSeed">
+/// Drive a running cluster of <c>heki node</c>s through this seed node (<c>akka.tcp://heki@HOST:PORT</c>) instead of VMs in
+/// this process: the engine joins as a client (no VMs) and reaches the VMs through a shard region proxy; the VMs use the
+/// nodes' journal, whatever the spec's.
+/// </param>
+public sealed record SimulationEngineOptions(int BootConcurrency = 512, IWarningSink? WarningSink = null, ulong RunNonce = 0, Config? Config = null,
+    string? ClusterSeed = null)
 {
     public static readonly SimulationEngineOptions Default = new();
 }
@@ -67,9 +73,19 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
             Config: config,
             RecoverVmsAtStart: false,
             WarningObserver: progress as IWarningObserver);
+        if (_options.ClusterSeed is { } seed)
+        {
+            options = ClusterClient.Options(options, seed);
+            // The cluster's journal outlives runs: a run replaces the VMs of its ids (sim-NNNNN) an earlier run left there.
+            if (start.Destroy.Count == 0 && start.Resume.Count == 0)
+                start = JournalStart.Fresh(Enumerable.Range(0, spec.Vms).Select(SimulationCoordinator.VmId));
+        }
+
         var host = await HekiHost.StartAsync(options).ConfigureAwait(false);
         try
         {
+            if (_options.ClusterSeed is { } joining)
+                await ClusterClient.WaitUntilUpAsync(host, joining, cancellationToken).ConfigureAwait(false);
             var coordinator = host.System.ActorOf(SimulationCoordinator.Props(spec, progress,
                 recorder is null ? null : new SynchronizedRecorder(recorder), _options.BootConcurrency, _options.RunNonce, start)
                 .WithDispatcher(ControlDispatcher), "simulation");
@@ -84,7 +100,7 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
             var result = (await coordinator.Ask<SimulationFinished>(new StartSimulation(host.Vms, host.Warnings, clock), Timeout.InfiniteTimeSpan)
                 .ConfigureAwait(false)).Result;
             WarningLines = sink.Lines;
-            return result;
+            return _options.ClusterSeed is null ? result : result with { Nodes = await ClusterClient.NodeCountsAsync(host).ConfigureAwait(false) };
         }
         finally
         {

@@ -51,6 +51,12 @@ public sealed record SimulationResult(
         return LatencySummary.Empty;
     }
 
+    /// <summary>
+    /// A run against a cluster (<c>heki simulate --cluster</c>): each VM-hosting node and how many of the run's VMs and
+    /// shards it held at the end, by node address; null for a run in this process.
+    /// </summary>
+    public IReadOnlyList<NodeCount>? Nodes { get; init; }
+
     /// <summary>Faults injected by the scenario's chaos section, by kind (every kind it turned on); null without one.</summary>
     public IReadOnlyDictionary<Chaos.FaultKind, long>? Faults { get; init; }
 
@@ -101,3 +107,7 @@ public sealed record AttackTally(AttackKind Kind, HekiProfile Profile, long Atte
 /// <param name="Vms">How many VMs failed this way.</param>
 /// <param name="FirstVm">One of them, to look at.</param>
 public sealed record BootFailureGroup(string Reason, string Result, long Vms, string FirstVm);
+
+/// <summary>One cluster node's share of a run: the VMs (shard entities) and shards it held.</summary>
+/// <param name="Address">The node's address, <c>akka.tcp://heki@HOST:PORT</c>.</param>
+public sealed record NodeCount(string Address, int Vms, int Shards);

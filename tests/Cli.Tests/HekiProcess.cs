@@ -174,6 +174,13 @@ internal sealed class HekiProcess : IDisposable
         }
     }
 
+    /// <summary>Ends the process with SIGKILL (what .NET's Kill sends on Linux): no handler, no shutdown, no flush.</summary>
+    public void KillWithSigkill()
+    {
+        _process.Kill(entireProcessTree: false);
+        _process.WaitForExit();
+    }
+
     /// <summary>Sends a real signal with kill(2).</summary>
     public void Signal(PosixSignal signal) => Assert.Equal(0, kill(_process.Id, ExitCodes.SignalNumber(signal)));
 

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Akka;
 using Akka.Actor;
 using Akka.Cluster.Hosting;
+using Akka.Cluster.Hosting.SBR;
 using Akka.Cluster.Sharding;
 using Akka.Hosting;
 using Akka.Persistence.Query;
@@ -83,7 +84,7 @@ public sealed class HekiHost : IAsyncDisposable
             options.Journal == JournalKind.Sqlite ? options.SqlitePath : null);
         if (options is { Cluster: null, Journal: JournalKind.Sqlite or JournalKind.PostgreSql, RecoverVmsAtStart: true })
             await heki.RecoverPersistedVmsAsync().ConfigureAwait(false);
-        else if (options.Journal != JournalKind.InMemory)
+        else if (options is { Cluster: null, Journal: not JournalKind.InMemory })
             await heki.JournalReadyAsync().ConfigureAwait(false);
         return heki;
     }
@@ -136,11 +137,26 @@ public sealed class HekiHost : IAsyncDisposable
             return;
         }
 
-        akka.WithRemoting(cluster.Hostname, cluster.Port);
-        akka.WithClustering(new ClusterOptions { SeedNodes = [.. cluster.SeedNodes], Roles = [VmTypeName] });
+        akka.AddHocon(ClusterConfig, HoconAddMode.Append);
+        akka.WithRemoting(new RemoteOptions { HostName = cluster.Hostname, Port = cluster.Port, PublicHostName = cluster.PublicHostname });
+        akka.WithClustering(new ClusterOptions
+        {
+            SeedNodes = [.. cluster.SeedNodes],
+            Roles = [.. cluster.HostsVms ? [VmTypeName] : Array.Empty<string>(), .. cluster.Roles.Where(r => r != VmTypeName)],
+            // Keep-majority among the nodes that host VMs (clients such as `heki simulate --cluster` do not count): on a
+            // partition the side with more VM nodes stays and the other downs itself (docs/cluster.md).
+            SplitBrainResolver = new KeepMajorityOption { Role = VmTypeName },
+        });
+        var extractor = new VmMessageExtractor(cluster.MaxShards);
+        if (!cluster.HostsVms)
+        {
+            akka.WithShardRegionProxy<VmRegion>(VmTypeName, VmTypeName, extractor);
+            return;
+        }
+
         akka.WithShardRegion<VmRegion>(VmTypeName,
             (_, registry, _) => entityId => VmActor.Props(VmMessageExtractor.VmIdOf(entityId), registry.Get<WarningsKey>(), settings),
-            new VmMessageExtractor(cluster.MaxShards),
+            extractor,
             new ShardOptions
             {
                 StateStoreMode = StateStoreMode.DData,
@@ -153,6 +169,14 @@ public sealed class HekiHost : IAsyncDisposable
                 HandOffStopMessage = StopVmEntity.Instance,
             });
     }
+
+    /// <summary>
+    /// Cluster settings beneath the caller's: no durable ddata keys (remember-entities is off, and the LightningDB store
+    /// behind them fails at run time with this Akka release).
+    /// </summary>
+    private static readonly Akka.Configuration.Config ClusterConfig = Akka.Configuration.ConfigurationFactory.ParseString("""
+        akka.cluster.sharding.distributed-data.durable.keys = []
+        """);
 
     /// <summary>How long a shutdown waits for the VMs to finish their changes and journal work (then it goes on).</summary>
     public static readonly TimeSpan VmStopTimeout = TimeSpan.FromSeconds(10);
@@ -236,11 +260,22 @@ public sealed class HekiHost : IAsyncDisposable
 /// <param name="Port">The port to bind (0: a free one).</param>
 /// <param name="SeedNodes">Seed node addresses (<c>akka.tcp://SYSTEM@HOST:PORT</c>); none: join with <c>Cluster.Join</c>.</param>
 /// <param name="MaxShards">Shards of the VM entity (<see cref="VmMessageExtractor"/>); the same on every node.</param>
+/// <param name="HostsVms">
+/// True: the node has role <c>vm</c> and hosts VM entities. False: a client (<c>heki simulate --cluster</c>, tests) that
+/// reaches the VMs through a shard region proxy and hosts none.
+/// </param>
+/// <param name="Roles">Further cluster roles of the node (besides <c>vm</c>).</param>
+/// <param name="PublicHostname">The address other nodes reach this one at, when it differs from the bound one (NAT, 0.0.0.0).</param>
 public sealed record HekiClusterOptions(
     string Hostname = "127.0.0.1",
     int Port = 0,
     IReadOnlyList<string>? SeedNodes = null,
-    int MaxShards = VmMessageExtractor.DefaultMaxShards)
+    int MaxShards = VmMessageExtractor.DefaultMaxShards,
+    bool HostsVms = true,
+    IReadOnlyList<string>? Roles = null,
+    string? PublicHostname = null)
 {
     public IReadOnlyList<string> SeedNodes { get; init; } = SeedNodes ?? [];
+
+    public IReadOnlyList<string> Roles { get; init; } = Roles ?? [];
 }

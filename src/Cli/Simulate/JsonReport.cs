@@ -173,6 +173,22 @@ public static class JsonReport
 
         json.WriteEndArray();
         GuestKernelReportWriter.Write(json, r);
+        if (r.Nodes is { } nodes)
+        {
+            // Only a run against a cluster has it (heki simulate --cluster).
+            json.WriteStartArray("nodes");
+            foreach (var node in nodes)
+            {
+                json.WriteStartObject();
+                json.WriteString("address", node.Address);
+                json.WriteNumber("vms", node.Vms);
+                json.WriteNumber("shards", node.Shards);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+        }
+
         WriteChaos(json, r);
         json.WriteEndObject();
     }

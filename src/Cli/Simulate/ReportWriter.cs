@@ -26,7 +26,10 @@ public static class ReportWriter
         var spec = scenario.Spec;
         text.Append("heki simulate: scenario ").Append(scenario.Name).Append(", seed ").Append(spec.Seed)
             .Append(stoppedEarly ? " (stopped early: counts cover the part that ran)" : "").Append('\n');
-        text.Append("  ").Append(Describe(spec)).Append('\n').Append('\n');
+        text.Append("  ").Append(Describe(spec)).Append('\n');
+        if (results.FirstOrDefault(r => r.Nodes is not null)?.Nodes is { } nodes)
+            text.Append("  on a cluster of ").Append(nodes.Count).Append(" VM nodes (the journal is theirs, not the one above)\n");
+        text.Append('\n');
 
         var rows = new List<string[]>();
         rows.Add(["", .. results.Select(r => r.Spec.Profile.Name())]);
@@ -36,6 +39,9 @@ public static class ReportWriter
             ? $"{ReportFormat.Count(booted)} of {ReportFormat.Count(r.Spec.Vms)} booted"
             : ReportFormat.Count(r.Spec.Vms)) + (r.VmsResumed > 0 ? $" ({ReportFormat.Count(r.VmsResumed)} resumed from the journal)" : ""));
         Row("vCPUs", r => ReportFormat.Count((long)r.Spec.Vms * r.Spec.VcpusPerVm));
+        // A run against a cluster: where its VMs ran (the shard coordinator's view at the end of the run).
+        if (results.Any(r => r.Nodes is not null))
+            Row("  VMs per node", r => r.Nodes is { } nodes ? string.Join(", ", nodes.Select(n => $"{n.Address} {ReportFormat.Count(n.Vms)}")) : "");
         Row("elapsed (boot)", r => $"{ReportFormat.Seconds(r.Elapsed)} ({ReportFormat.Seconds(r.BootElapsed)})");
         // Every count row comes from the vocabulary (HekiVocabulary): the same names and meanings as the JSON, the
         // progress line, the metrics and docs/observability.md.

@@ -17,8 +17,11 @@ public static class SimulateCommand
 {
     /// <summary>The engine the command runs in production; the one line to adjust if the engine's type moves.</summary>
     /// <summary>The real engine, with a fresh run nonce: a rerun on a durable journal gets request ids of its own.</summary>
-    public static ISimulationEngine CreateEngine() =>
-        new SimulationEngine(new SimulationEngineOptions(RunNonce: BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8))));
+    public static ISimulationEngine CreateEngine() => CreateEngine(clusterSeed: null);
+
+    /// <summary>The real engine; with <paramref name="clusterSeed"/>, a client of the cluster at that seed node.</summary>
+    public static ISimulationEngine CreateEngine(string? clusterSeed) =>
+        new SimulationEngine(new SimulationEngineOptions(RunNonce: BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)), ClusterSeed: clusterSeed));
 
     /// <param name="engineFactory">Makes the engine (tests pass a fake); null for <see cref="CreateEngine"/>.</param>
     public static Command Build(Func<ISimulationEngine>? engineFactory = null)
@@ -27,12 +30,12 @@ public static class SimulateCommand
         var command = new Command("simulate",
             "Simulate many VMs: guest kernels protect their memory through Heki, run workloads and are attacked; prints a report.");
         options.AddTo(command);
-        command.Action = new SimulateAction(options, engineFactory ?? CreateEngine);
+        command.Action = new SimulateAction(options, engineFactory);
         return command;
     }
 
     /// <summary>Runs the command; a synchronous action that sees parse errors itself so it can exit 2 for them.</summary>
-    private sealed class SimulateAction(SimulateOptions options, Func<ISimulationEngine> engineFactory) : SynchronousCommandLineAction
+    private sealed class SimulateAction(SimulateOptions options, Func<ISimulationEngine>? givenEngineFactory) : SynchronousCommandLineAction
     {
         // System.CommandLine's own error action exits 1; taking the errors over lets every usage error exit 2.
         public override bool ClearsParseErrors => true;
@@ -74,6 +77,7 @@ public static class SimulateCommand
             });
             try
             {
+                var engineFactory = givenEngineFactory ?? (() => CreateEngine(request.ClusterSeed));
                 var status = new SimulationRunner(engineFactory, output, error).RunAsync(request, signals.Token, standardStreams).GetAwaiter().GetResult();
                 return status == SimulationRunner.InterruptedExitCode && signals.Received is { } signal ? ExitCodes.StoppedBy(signal) : status;
             }

@@ -153,10 +153,16 @@ public sealed class SimulateOptions
         HelpName = "N|NAME,...",
     };
 
+    public Option<string?> Cluster { get; } = new("--cluster")
+    {
+        Description = "Drive a running cluster of heki nodes through this seed node (akka.tcp://heki@HOST:PORT) instead of VMs in this process; the VMs use the nodes' journal, and the report adds each node's VMs (docs/cluster.md).",
+        HelpName = "SEED-ADDRESS",
+    };
+
     public void AddTo(Command command)
     {
         command.Arguments.Add(Scenario);
-        foreach (var option in new Option[] { Vms, Vcpus, MemoryMb, Profile, Mbec, NoMbec, Duration, AccessesPerVcpu, Rounds, Seed, Journal, SqlitePath, Resume, Fresh, Record, Report, NoProgress, Telemetry, MetricsPort, TraceRatio, FastPathSpanRatio, PerVmLabels, FinalScrapeWait, Dashboard, Html, Kernel, Modules, BootModules, RunModules })
+        foreach (var option in new Option[] { Vms, Vcpus, MemoryMb, Profile, Mbec, NoMbec, Duration, AccessesPerVcpu, Rounds, Seed, Journal, SqlitePath, Resume, Fresh, Record, Report, NoProgress, Telemetry, MetricsPort, TraceRatio, FastPathSpanRatio, PerVmLabels, FinalScrapeWait, Dashboard, Html, Kernel, Modules, BootModules, RunModules, Cluster })
         {
             command.Options.Add(option);
         }
@@ -242,9 +248,19 @@ public sealed class SimulateOptions
             throw new UsageException($"--dashboard and the Prometheus endpoint both want port {port}: give them different ports");
         }
 
+        var cluster = NonEmpty(parse.GetValue(Cluster), "--cluster");
+        if (cluster is not null)
+        {
+            if (!Akka.Actor.ActorPath.TryParseAddress(cluster, out var seed) || seed.Host is null || seed.Port is null)
+                throw new UsageException($"--cluster '{cluster}' is not a node address (akka.tcp://heki@HOST:PORT, as heki node prints it)");
+            if (scenario.Spec.Journal != Actors.Hosting.JournalKind.InMemory || earlier != EarlierVms.Refuse)
+                throw new UsageException("--cluster runs the VMs on the cluster's nodes, in their journal: --journal, --sqlite-path, --resume and --fresh do not apply");
+        }
+
         return new SimulationRunner.Request(scenario, record, report, progress, LiveProgress: true, Telemetry: telemetry, ScenarioPath: file,
             EarlierVms: earlier)
         {
+            ClusterSeed = cluster,
             DashboardPort = dashboard,
             HtmlPath = html,
             CommandLine = CommandText(parse),

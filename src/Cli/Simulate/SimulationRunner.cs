@@ -33,6 +33,9 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
         /// <summary>Serve a live page on this port (0: a free one); null for none.</summary>
         public int? DashboardPort { get; init; }
 
+        /// <summary>The --cluster seed node: the run drives a running cluster instead of VMs in this process; null for local.</summary>
+        public string? ClusterSeed { get; init; }
+
         /// <summary>The --html report file, or null.</summary>
         public string? HtmlPath { get; init; }
 

@@ -46,8 +46,8 @@ public sealed class CommandLineProcessTests : IDisposable
     [InlineData("journal in.jsonl", "heki journal: journal in.jsonl: not a SQLite database (it does not start with the SQLite header)")]
     [InlineData("journal /nonexistent-heki/x.db", "heki journal: journal /nonexistent-heki/x.db: directory /nonexistent-heki does not exist")]
     [InlineData("journal in.jsonl --vm", "heki journal: --vm needs a value")]
-    [InlineData("bogus", "heki: unknown command 'bogus'; the commands are replay, simulate, kernel-data, journal and chaos")]
-    [InlineData("", "heki: a command is needed; the commands are replay, simulate, kernel-data, journal and chaos")]
+    [InlineData("bogus", "heki: unknown command 'bogus'; the commands are replay, simulate, kernel-data, journal, chaos and node")]
+    [InlineData("", "heki: a command is needed; the commands are replay, simulate, kernel-data, journal, chaos and node")]
     public void A_bad_command_line_is_named_in_one_line_and_exits_2(string args, string says)
     {
         var (status, stdout, stderr) = HekiProcess.Run(args.Split(' ', StringSplitOptions.RemoveEmptyEntries), _folder.Path);

@@ -1,0 +1,121 @@
+using Akka.Actor;
+using Akka.Configuration;
+using HekiActors.Actors.Hosting;
+
+namespace HekiActors.Cli.Node;
+
+/// <summary>
+/// What <c>heki node</c> runs with: from its options, over the <c>heki.node</c> section of a <c>--config</c> HOCON file,
+/// over the defaults. <see cref="Akka"/> is the whole file, so any Akka setting in it applies to the node.
+/// </summary>
+internal sealed record NodeSettings(
+    string Host,
+    int Port,
+    string? PublicHost,
+    IReadOnlyList<string> SeedNodes,
+    IReadOnlyList<string> Roles,
+    JournalKind Journal,
+    string? JournalConnection,
+    int Shards,
+    Config Akka)
+{
+    /// <summary>The actor system's name: part of every node's address, the same across the cluster.</summary>
+    public const string SystemName = "heki";
+
+    public const int DefaultPort = 4053;
+
+    public const string PostgresName = "postgresql";
+
+    public const string InMemoryName = "inmem";
+
+    /// <summary>The largest shard count accepted (a shard is cheap, but each one is a coordinator entry and an actor).</summary>
+    public const int MaxShards = 10_000;
+
+    /// <summary>The options of the command line (null: not given).</summary>
+    internal sealed record Given(
+        string? ConfigFile, string? Host, int? Port, string? PublicHost, string[]? Seeds, string[]? Roles,
+        string? Journal, string? JournalConnection, int? Shards);
+
+    /// <summary>The settings, or a one-line problem naming what is wrong.</summary>
+    public static NodeSettings? Resolve(Given given, out string? problem)
+    {
+        problem = null;
+        var file = Config.Empty;
+        if (given.ConfigFile is { } path)
+        {
+            try
+            {
+                file = ConfigurationFactory.ParseString(File.ReadAllText(path));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                problem = $"--config {path}: {e.Message}";
+                return null;
+            }
+            catch (Exception e) when (e is ConfigurationException or FormatException or InvalidOperationException)
+            {
+                problem = $"--config {path} is not valid HOCON: {OneLine(e.Message)}";
+                return null;
+            }
+        }
+
+        var node = file.HasPath("heki.node") ? file.GetConfig("heki.node") : Config.Empty;
+        try
+        {
+            var settings = new NodeSettings(
+                Host: given.Host ?? node.GetString("host", "127.0.0.1"),
+                Port: given.Port ?? node.GetInt("port", DefaultPort),
+                PublicHost: given.PublicHost ?? node.GetString("public-host", null),
+                SeedNodes: given.Seeds is { Length: > 0 } seeds ? seeds : [.. node.GetStringList("seed-nodes", [])],
+                Roles: given.Roles is { Length: > 0 } roles ? roles : [.. node.GetStringList("roles", [])],
+                Journal: JournalKind.InMemory,
+                JournalConnection: given.JournalConnection ?? node.GetString("journal-connection", null),
+                Shards: given.Shards ?? node.GetInt("shards", VmMessageExtractor.DefaultMaxShards),
+                Akka: file);
+            var journal = given.Journal ?? node.GetString("journal", null) ?? (settings.JournalConnection is null ? InMemoryName : PostgresName);
+            problem = settings.Check(journal);
+            return problem is null ? settings with { Journal = journal == PostgresName ? JournalKind.PostgreSql : JournalKind.InMemory } : null;
+        }
+        catch (Exception e) when (e is ConfigurationException or FormatException or InvalidCastException)
+        {
+            problem = $"--config {given.ConfigFile}: heki.node: {OneLine(e.Message)}";
+            return null;
+        }
+    }
+
+    private string? Check(string journal)
+    {
+        if (string.IsNullOrWhiteSpace(Host))
+            return "--host must not be empty";
+        if (Port is < 0 or > 65535)
+            return $"--port must be 0-65535 (0: a free one), got {Port}";
+        if (Shards is < 1 or > MaxShards)
+            return $"--shards must be 1-{MaxShards}, got {Shards}";
+        foreach (var seed in SeedNodes)
+        {
+            if (!ActorPath.TryParseAddress(seed, out var address) || address.Host is null || address.Port is null)
+                return $"--seed '{seed}' is not a node address (akka.tcp://{SystemName}@HOST:PORT)";
+            if (address.System != SystemName)
+                return $"--seed '{seed}' names actor system '{address.System}'; every heki node's is '{SystemName}'";
+        }
+
+        foreach (var role in Roles)
+        {
+            if (string.IsNullOrWhiteSpace(role) || role.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+                return $"--role '{role}' must be a word without spaces";
+        }
+
+        return journal switch
+        {
+            PostgresName when string.IsNullOrWhiteSpace(JournalConnection) =>
+                "--journal postgresql needs --journal-connection 'Host=...;Port=...;Database=...;Username=...'",
+            PostgresName => null,
+            InMemoryName when JournalConnection is not null => "--journal-connection is for --journal postgresql",
+            InMemoryName => null,
+            "sqlite" => "a cluster's nodes share one journal: use --journal postgresql (sqlite is the journal of a single heki simulate)",
+            _ => $"--journal must be {PostgresName} or {InMemoryName}, got '{journal}'",
+        };
+    }
+
+    private static string OneLine(string text) => string.Join(' ', text.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries));
+}

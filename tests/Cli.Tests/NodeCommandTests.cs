@@ -1,0 +1,103 @@
+using HekiActors.Actors.Hosting;
+using HekiActors.Cli.Node;
+
+namespace HekiActors.Cli.Tests;
+
+/// <summary>
+/// <c>heki node</c>'s settings: options over the config file's <c>heki.node</c> section over the defaults, and every bad
+/// value named in one line before anything starts (docs/cluster.md).
+/// </summary>
+public sealed class NodeCommandTests : IDisposable
+{
+    private readonly TempFolder _folder = new();
+
+    public void Dispose() => _folder.Dispose();
+
+    private static NodeSettings.Given Options(string? config = null, string? host = null, int? port = null, string[]? seeds = null,
+        string? journal = null, string? connection = null, int? shards = null, string[]? roles = null) =>
+        new(config, host, port, null, seeds, roles, journal, connection, shards);
+
+    [Fact]
+    public void Defaults_are_a_loopback_node_on_4053_with_the_in_memory_journal_and_100_shards()
+    {
+        var settings = NodeSettings.Resolve(Options(), out var problem);
+        Assert.Null(problem);
+        Assert.Equal(("127.0.0.1", 4053, JournalKind.InMemory, 100), (settings!.Host, settings.Port, settings.Journal, settings.Shards));
+        Assert.Empty(settings.SeedNodes);
+    }
+
+    [Fact]
+    public void The_config_file_gives_the_settings_and_options_win_over_it()
+    {
+        var file = _folder.File("node.conf");
+        File.WriteAllText(file, """
+            heki.node {
+              host = 10.0.0.11
+              port = 5000
+              seed-nodes = ["akka.tcp://heki@10.0.0.11:5000", "akka.tcp://heki@10.0.0.12:5000"]
+              roles = [edge]
+              journal-connection = "Host=db;Database=heki;Username=heki"
+              shards = 40
+            }
+            akka.cluster.split-brain-resolver.stable-after = 7s
+            """);
+        var fromFile = NodeSettings.Resolve(Options(config: file), out var problem)!;
+        Assert.Null(problem);
+        Assert.Equal(("10.0.0.11", 5000, JournalKind.PostgreSql, 40), (fromFile.Host, fromFile.Port, fromFile.Journal, fromFile.Shards));
+        Assert.Equal(["akka.tcp://heki@10.0.0.11:5000", "akka.tcp://heki@10.0.0.12:5000"], fromFile.SeedNodes);
+        Assert.Equal(["edge"], fromFile.Roles);
+        Assert.Equal(TimeSpan.FromSeconds(7), fromFile.Akka.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after"));
+
+        var overridden = NodeSettings.Resolve(Options(config: file, port: 6000, seeds: ["akka.tcp://heki@127.0.0.1:6000"], shards: 12), out _)!;
+        Assert.Equal((6000, 12), (overridden.Port, overridden.Shards));
+        Assert.Equal(["akka.tcp://heki@127.0.0.1:6000"], overridden.SeedNodes);
+    }
+
+    [Theory]
+    [InlineData("sqlite", null, "a cluster's nodes share one journal: use --journal postgresql")]
+    [InlineData("postgresql", null, "--journal postgresql needs --journal-connection")]
+    [InlineData("inmem", "Host=db", "--journal-connection is for --journal postgresql")]
+    [InlineData("oracle", null, "--journal must be postgresql or inmem, got 'oracle'")]
+    public void A_journal_a_cluster_cannot_share_is_refused(string journal, string? connection, string says)
+    {
+        Assert.Null(NodeSettings.Resolve(Options(journal: journal, connection: connection), out var problem));
+        Assert.StartsWith(says, problem);
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1:4053", "is not a node address")]
+    [InlineData("akka.tcp://other@127.0.0.1:4053", "names actor system 'other'")]
+    [InlineData("akka.tcp://heki@127.0.0.1", "is not a node address")]
+    public void A_seed_that_is_not_a_heki_node_address_is_refused(string seed, string says)
+    {
+        Assert.Null(NodeSettings.Resolve(Options(seeds: [seed]), out var problem));
+        Assert.Contains(says, problem);
+    }
+
+    [Theory]
+    [InlineData(-1, null, "--port must be 0-65535")]
+    [InlineData(65536, null, "--port must be 0-65535")]
+    [InlineData(null, 0, "--shards must be 1-10000")]
+    [InlineData(null, 10_001, "--shards must be 1-10000")]
+    public void Ports_and_shard_counts_out_of_range_are_refused(int? port, int? shards, string says)
+    {
+        Assert.Null(NodeSettings.Resolve(Options(port: port, shards: shards), out var problem));
+        Assert.StartsWith(says, problem);
+    }
+
+    [Fact]
+    public void A_config_file_that_is_missing_or_not_HOCON_is_named()
+    {
+        Assert.Null(NodeSettings.Resolve(Options(config: _folder.File("missing.conf")), out var missing));
+        Assert.StartsWith($"--config {_folder.File("missing.conf")}:", missing);
+
+        var bad = _folder.File("bad.conf");
+        File.WriteAllText(bad, "heki.node { port = \"many\" }");
+        Assert.Null(NodeSettings.Resolve(Options(config: bad), out var problem));
+        Assert.StartsWith($"--config {bad}: heki.node:", problem);
+
+        var role = NodeSettings.Resolve(Options(roles: ["two words"]), out var roleProblem);
+        Assert.Null(role);
+        Assert.Equal("--role 'two words' must be a word without spaces", roleProblem);
+    }
+}

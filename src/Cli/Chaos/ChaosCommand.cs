@@ -77,18 +77,25 @@ public static class ChaosCommand
             HelpName = "TIME",
         };
 
+        var scenario = new Argument<string?>("SCENARIO")
+        {
+            Description = "Scenario file (.yaml, .yml or .json; see scenarios/README.md): its vms, vcpus, memory_mb, profile, seed, "
+                + "duration and chaos section (fault kinds and rates) set the run; an option given on the command line wins over it.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+
         var command = new Command("chaos", "Inject faults into a running model, check the invariants with an independent oracle, shrink every finding to a replay script.")
         {
-            profile, duration, operations, vms, vcpus, memory, seed, faults, rate, report, findings, sqlite, acknowledgements, killProcess,
+            scenario, profile, duration, operations, vms, vcpus, memory, seed, faults, rate, report, findings, sqlite, acknowledgements, killProcess,
             telemetry, metricsPort, finalScrapeWait,
         };
-        command.Action = new ChaosAction(profile, duration, operations, vms, vcpus, memory, seed, faults, rate, report, findings, sqlite,
+        command.Action = new ChaosAction(scenario, profile, duration, operations, vms, vcpus, memory, seed, faults, rate, report, findings, sqlite,
             acknowledgements, killProcess, telemetry, metricsPort, finalScrapeWait);
         return command;
     }
 
     private sealed class ChaosAction(
-        Option<string> profile, Option<string> duration, Option<long?> operations, Option<int> vms, Option<int> vcpus, Option<ulong> memory,
+        Argument<string?> scenarioFile, Option<string> profile, Option<string> duration, Option<long?> operations, Option<int> vms, Option<int> vcpus, Option<ulong> memory,
         Option<ulong> seed, Option<string> faults, Option<double> rate, Option<string?> report, Option<string?> findings, Option<string?> sqlite,
         Option<string?> acknowledgements, Option<int> killProcess, Option<string?> telemetry, Option<string?> metricsPort,
         Option<string?> finalScrapeWait) : SynchronousCommandLineAction
@@ -102,13 +109,39 @@ public static class ChaosCommand
             if (CommandLineProblems.Report(parse, stderr))
                 return ExitCodes.Usage;
 
+            // A scenario file sets the run; what the command line names explicitly wins over it.
+            Scenario? scenario = null;
+            if (parse.GetValue(scenarioFile) is { } scenarioPath)
+            {
+                try
+                {
+                    scenario = ScenarioFile.Load(scenarioPath);
+                }
+                catch (UsageException e)
+                {
+                    return Usage(stderr, e.Message);
+                }
+            }
+
+            bool Given<T>(Option<T> option) => parse.GetResult(option) is { Implicit: false };
+            T Pick<T>(Option<T> option, Func<Scenario, T> fromScenario) =>
+                scenario is not null && !Given(option) ? fromScenario(scenario) : parse.GetValue(option)!;
+            var vmCount = Pick(vms, s => s.Spec.Vms);
+            var vcpuCount = Pick(vcpus, s => s.Spec.VcpusPerVm);
+            var memoryMb = Pick(memory, s => s.Spec.MemoryMbPerVm);
+            var seedValue = Pick(seed, s => s.Spec.Seed);
+            var profileText = Pick(profile, s => s.Profiles.Name());
+            var durationText = Pick(duration, s => s.Spec.Duration is { } d ? DurationText.Format(d) : parse.GetValue(duration)!);
+            // The scenario's chaos section gives each kind its own rate; --faults or --rate replace it whole.
+            var scenarioChaos = scenario?.Spec.Chaos is { } section && !Given(faults) && !Given(rate) ? section : null;
+
             string? Problem()
             {
-                if (parse.GetValue(vms) < 1)
+                if (vmCount < 1)
                     return "--vms must be at least 1";
-                if (parse.GetValue(vcpus) is < 1 or > VmConfig.MaxVcpus)
+                if (vcpuCount is < 1 or > VmConfig.MaxVcpus)
                     return $"--vcpus must be within 1..{VmConfig.MaxVcpus}";
-                if (parse.GetValue(memory) is < 1 or > 1UL << 20)
+                if (memoryMb is < 1 or > 1UL << 20)
                     return "--memory-mb must be within 1..1048576";
                 if (parse.GetValue(rate) is var r && !(r >= 0 && r <= 1))
                     return "--rate must be within 0..1";
@@ -129,19 +162,29 @@ public static class ChaosCommand
 
             if (Problem() is { } problem)
                 return Usage(stderr, problem);
-            if (!ProfileChoices.TryParse(parse.GetValue(profile), out var choice))
-                return Usage(stderr, $"--profile must be hardened, heki-v2 or both, got '{parse.GetValue(profile)}'");
+            if (!ProfileChoices.TryParse(profileText, out var choice))
+                return Usage(stderr, $"--profile must be hardened, heki-v2 or both, got '{profileText}'");
             var profiles = choice.Profiles();
-            if (!DurationText.TryParse(parse.GetValue(duration), out var runFor))
-                return Usage(stderr, $"--duration {Expectations.Duration}, got '{parse.GetValue(duration)}'");
-            if (!TryFaults(parse.GetValue(faults)!, out var kinds, out var faultProblem))
+            if (!DurationText.TryParse(durationText, out var runFor))
+                return Usage(stderr, $"--duration {Expectations.Duration}, got '{durationText}'");
+            FaultKind[] kinds;
+            if (scenarioChaos is not null)
+            {
+                kinds = [.. scenarioChaos.Kinds];
+            }
+            else if (!TryFaults(parse.GetValue(faults)!, out kinds, out var faultProblem))
+            {
                 return Usage(stderr, "--faults: " + faultProblem);
+            }
+
             if (parse.GetValue(sqlite) is not null)
             {
                 // A SQLite journal takes no injected journal faults: "all" means every other kind; naming one is an error.
-                if (parse.GetValue(faults) != "all" && kinds.FirstOrDefault(k => k.IsJournalFault()) is var journalKind && journalKind.IsJournalFault())
-                    return Usage(stderr, $"--faults: {journalKind.Name()} needs the in-memory chaos journal, not --sqlite-path");
+                var allKinds = scenarioChaos?.AllKinds ?? parse.GetValue(faults) == "all";
+                if (!allKinds && kinds.FirstOrDefault(k => k.IsJournalFault()) is var journalKind && journalKind.IsJournalFault())
+                    return Usage(stderr, $"{(scenarioChaos is null ? "--faults" : "the scenario's chaos section")}: {journalKind.Name()} needs the in-memory chaos journal, not --sqlite-path");
                 kinds = [.. kinds.Where(k => !k.IsJournalFault())];
+                scenarioChaos = scenarioChaos?.WithoutJournalFaults();
             }
 
             TelemetryOptions telemetryOptions;
@@ -165,9 +208,13 @@ public static class ChaosCommand
                 var journalPath = parse.GetValue(sqlite)!;
                 string[] child =
                 [
-                    "--profile", profiles[0].Name(), "--vms", $"{parse.GetValue(vms)}", "--vcpus", $"{parse.GetValue(vcpus)}",
-                    "--memory-mb", $"{parse.GetValue(memory)}", "--seed", $"{parse.GetValue(seed)}", "--faults", parse.GetValue(faults)!,
-                    "--rate", parse.GetValue(rate).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    // The child reads the same scenario (its per-kind rates) unless --faults or --rate replaced it.
+                    .. parse.GetValue(scenarioFile) is { } file ? (string[])[file] : [],
+                    "--profile", profiles[0].Name(), "--vms", $"{vmCount}", "--vcpus", $"{vcpuCount}",
+                    "--memory-mb", $"{memoryMb}", "--seed", $"{seedValue}",
+                    .. scenarioChaos is null
+                        ? (string[])["--faults", parse.GetValue(faults)!, "--rate", parse.GetValue(rate).ToString(System.Globalization.CultureInfo.InvariantCulture)]
+                        : [],
                     "--sqlite-path", journalPath, "--acknowledgements", journalPath + ".acks",
                     .. parse.GetValue(operations) is { } ops ? (string[])["--operations", $"{ops}"] : [],
                     .. parse.GetValue(findings) is { } dir ? (string[])["--findings", dir] : [],
@@ -179,7 +226,7 @@ public static class ChaosCommand
                 ];
                 // A second signal ends the parent at once: the child goes with it.
                 using var parentSignals = StopSignals.Register(_ => { }, _ => ChaosProcessSupervisor.KillChild());
-                var childStatus = ChaosProcessSupervisor.Run(child, journalPath + ".acks", kills, parse.GetValue(seed),
+                var childStatus = ChaosProcessSupervisor.Run(child, journalPath + ".acks", kills, seedValue,
                     parse.GetValue(operations) is null ? DateTime.UtcNow + runFor : null, stderr, parentSignals.Token);
                 return parentSignals.Received is { } stoppedBy ? ExitCodes.StoppedBy(stoppedBy) : childStatus;
             }
@@ -202,9 +249,9 @@ public static class ChaosCommand
             var runs = new List<(ChaosResult Result, IReadOnlyList<ChaosReproducer> Reproducers)>();
             foreach (var chosen in profiles)
             {
-                var plan = new FaultPlan(parse.GetValue(seed), kinds.ToDictionary(k => k, _ => parse.GetValue(rate)));
-                var spec = new ChaosSpec(chosen, parse.GetValue(vms), parse.GetValue(vcpus), parse.GetValue(memory),
-                    parse.GetValue(operations) is null ? runFor : null, parse.GetValue(operations), parse.GetValue(seed), plan)
+                var plan = scenarioChaos?.Plan(seedValue) ?? new FaultPlan(seedValue, kinds.ToDictionary(k => k, _ => parse.GetValue(rate)));
+                var spec = new ChaosSpec(chosen, vmCount, vcpuCount, memoryMb,
+                    parse.GetValue(operations) is null ? runFor : null, parse.GetValue(operations), seedValue, plan)
                 {
                     SqlitePath = parse.GetValue(sqlite),
                     AcknowledgementLog = parse.GetValue(acknowledgements),

@@ -158,6 +158,46 @@ public sealed class ChaosCommandTests(ITestOutputHelper output) : IDisposable
         Assert.False(File.Exists("-"));
     }
 
+    [Fact]
+    public void A_scenario_file_sets_the_run_and_an_option_on_the_command_line_wins_over_it()
+    {
+        var scenario = Path.Combine(_dir, "chaos.yaml");
+        File.WriteAllText(scenario, "vms: 2\nvcpus: 1\nmemory_mb: 32\nprofile: heki-v2\nseed: 9\nchaos:\n  faults: [drop_reply]\n  rates:\n    duplicate: 0.5\n");
+
+        var (status, stdout, stderr) = Run("chaos", scenario, "--operations", "60", "--report", "-");
+        Assert.True(status == 0, stderr);
+        var run = Assert.Single(JsonDocument.Parse(stdout).RootElement.EnumerateArray().ToList());
+        Assert.Equal("heki-v2", run.GetProperty("profile").GetString());
+        Assert.Equal(9UL, run.GetProperty("seed").GetUInt64());
+        // Only the kinds the scenario names are injected, each at its own rate (duplicate at 0.5 is surely seen).
+        var injected = run.GetProperty("faults").EnumerateObject().Where(f => f.Value.GetInt64() > 0).Select(f => f.Name).ToHashSet();
+        Assert.Contains("duplicate", injected);
+        Assert.Subset(new HashSet<string> { "drop_reply", "duplicate" }, injected);
+
+        (status, stdout, stderr) = Run("chaos", scenario, "--operations", "60", "--profile", "hardened", "--seed", "3", "--faults", "none", "--report", "-");
+        Assert.True(status == 0, stderr);
+        run = Assert.Single(JsonDocument.Parse(stdout).RootElement.EnumerateArray().ToList());
+        Assert.Equal("hardened", run.GetProperty("profile").GetString());
+        Assert.Equal(3UL, run.GetProperty("seed").GetUInt64());
+        Assert.Equal(0, run.GetProperty("faults_injected").GetInt64());
+    }
+
+    [Fact]
+    public void A_bad_scenario_file_is_named_with_its_line_and_nothing_runs()
+    {
+        var scenario = Path.Combine(_dir, "bad.yaml");
+        File.WriteAllText(scenario, "vms: 2\nchaos:\n  rate: 7\n");
+        var (status, stdout, stderr) = Run("chaos", scenario, "--operations", "20");
+        Assert.Equal(ExitCodes.Usage, status);
+        Assert.Equal("", stdout);
+        Assert.Contains("bad.yaml:3", stderr);
+        Assert.Contains("chaos.rate", stderr);
+
+        (status, _, stderr) = Run("chaos", Path.Combine(_dir, "missing.yaml"), "--operations", "20");
+        Assert.Equal(ExitCodes.Usage, status);
+        Assert.Contains("missing.yaml", stderr);
+    }
+
     private static async Task<string> Replay(string path, HekiProfile profile)
     {
         var stdout = new StringWriter();

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
+using HekiActors.Actors.Hosting;
+using HekiActors.Cli.Output;
 using HekiActors.Cli.Simulate;
 using HekiActors.Memory;
 using HekiActors.Observability;
@@ -155,6 +157,9 @@ public static class ChaosCommand
 
             if (profiles.Count != 1 && (parse.GetValue(sqlite) is not null || parse.GetValue(acknowledgements) is not null))
                 return Usage(stderr, "--sqlite-path, --acknowledgements and --kill-process run one profile: hardened or heki-v2");
+            if (ChaosFiles.Problem(parse.GetValue(report), parse.GetValue(findings), parse.GetValue(sqlite), parse.GetValue(acknowledgements),
+                    parse.GetValue(killProcess) > 0, standardStreams: ReferenceEquals(stderr, StandardStreams.Error)) is { } fileProblem)
+                return Usage(stderr, fileProblem);
             if (parse.GetValue(killProcess) is var kills and > 0)
             {
                 var journalPath = parse.GetValue(sqlite)!;
@@ -197,14 +202,27 @@ public static class ChaosCommand
                     $"heki chaos: {chosen.Name()} {p.Elapsed.TotalSeconds:0}s: {p.Operations} operations, {p.FaultsInjected} faults, "
                     + $"{p.Violations} invariant violations, {p.Findings} findings"));
                 var result = ChaosRunner.RunAsync(spec, progress, signals.Token).GetAwaiter().GetResult();
-                var reproducers = ChaosReproducers.WriteAsync(result, parse.GetValue(findings)).GetAwaiter().GetResult();
+                var reproducers = ChaosFiles.WriteReproducers(result, parse.GetValue(findings));
                 runs.Add((result, reproducers));
             }
 
             telemetryRun.End(session);
-            ChaosReport.Write(stdout, runs);
-            if (parse.GetValue(report) is { } path)
-                ChaosReport.WriteJson(path, runs);
+            if (parse.GetValue(report) == ChaosFiles.StandardOutput)
+            {
+                // As heki simulate: the JSON instead of the table on standard output.
+                ChaosReport.WriteJson(stdout, runs);
+            }
+            else
+            {
+                ChaosReport.Write(stdout, runs);
+                if (parse.GetValue(report) is { } path)
+                    OutputFile.Write(path, $"--report {path}", file =>
+                    {
+                        using var writer = new StreamWriter(file, new System.Text.UTF8Encoding(false), leaveOpen: true);
+                        ChaosReport.WriteJson(writer, runs);
+                    });
+            }
+
             telemetryRun.WaitForFinalScrapeAsync(session, signals.Token).GetAwaiter().GetResult();
             if (signals.Received is { } signal)
                 return ExitCodes.StoppedBy(signal);
@@ -234,6 +252,12 @@ public static class ChaosCommand
                 }
 
                 list.Add(kind);
+            }
+
+            if (list.Count == 0)
+            {
+                problem = $"no fault kind given in '{text}': name kinds, or all, or none (to inject nothing)";
+                return false;
             }
 
             kinds = [.. list.Distinct()];

@@ -35,7 +35,8 @@ public static class ChaosReport
         }
     }
 
-    public static void WriteJson(string path, IReadOnlyList<(ChaosResult Result, IReadOnlyList<ChaosReproducer> Reproducers)> runs)
+    /// <summary>The JSON report (docs/chaos.md names every field), one object per profile.</summary>
+    public static void WriteJson(TextWriter output, IReadOnlyList<(ChaosResult Result, IReadOnlyList<ChaosReproducer> Reproducers)> runs)
     {
         var document = runs.Select(run => new
         {
@@ -70,7 +71,8 @@ public static class ChaosReport
                 shows_under_hardened = r.ConfirmedHardened,
             }),
         });
-        File.WriteAllText(path, JsonSerializer.Serialize(document, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        output.Write(JsonSerializer.Serialize(document, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        output.Flush();
     }
 
     private static string Describe(Invariant invariant) => invariant switch

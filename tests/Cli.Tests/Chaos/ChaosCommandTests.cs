@@ -69,12 +69,91 @@ public sealed class ChaosCommandTests(ITestOutputHelper output) : IDisposable
     [InlineData("--metrics-port", "70000", "--metrics-port must be a port number from 1 to 65535")]
     [InlineData("--telemetry", "statsd", "--telemetry")]
     [InlineData("--final-scrape-wait", "soon", "--final-scrape-wait")]
+    [InlineData("--faults", "", "--faults: no fault kind given")]
+    [InlineData("--faults", ",,", "--faults: no fault kind given")]
+    [InlineData("--report", "", "--report needs a path")]
+    [InlineData("--acknowledgements", "/dev/full", "--acknowledgements /dev/full must be a regular file")]
     public void Bad_options_are_named_and_nothing_runs(string option, string value, string message)
     {
         var (status, stdout, stderr) = Run("chaos", option, value);
         Assert.Equal(ExitCodes.Usage, status);
         Assert.Equal("", stdout);
         Assert.Contains(message, stderr);
+    }
+
+    [Theory]
+    [InlineData("report", "acks", "--report")]
+    [InlineData("report", "journal", "--report")]
+    [InlineData("acks", "journal", "--acknowledgements")]
+    public void An_output_that_would_overwrite_another_file_of_the_run_is_refused_and_nothing_is_written(string first, string second, string named)
+    {
+        var same = Path.Combine(_dir, "same");
+        var args = new List<string> { "chaos", "--operations", "20", "--vms", "1", "--findings", Path.Combine(_dir, "f") };
+        foreach (var (role, option) in new[] { ("report", "--report"), ("acks", "--acknowledgements"), ("journal", "--sqlite-path") })
+        {
+            if (role == first || role == second)
+                args.AddRange([option, same]);
+        }
+
+        var (status, stdout, stderr) = Run([.. args]);
+        Assert.Equal(ExitCodes.Usage, status);
+        Assert.Equal("", stdout);
+        Assert.Contains("are the same file", stderr);
+        Assert.Contains(named, stderr);
+        Assert.False(File.Exists(same), "nothing may be created before the run");
+    }
+
+    [Fact]
+    public void A_report_that_could_never_be_written_is_refused_before_the_run()
+    {
+        var (status, _, stderr) = Run("chaos", "--operations", "20", "--vms", "1", "--report", _dir);
+        Assert.Equal(ExitCodes.Usage, status);
+        Assert.Contains("it is a folder", stderr);
+        (status, _, stderr) = Run("chaos", "--operations", "20", "--vms", "1", "--report", Path.Combine(_dir, "missing", "r.json"));
+        Assert.Equal(ExitCodes.Usage, status);
+        Assert.Contains("does not exist", stderr);
+        var file = Path.Combine(_dir, "keep.txt");
+        File.WriteAllText(file, "keep");
+        (status, _, stderr) = Run("chaos", "--operations", "20", "--vms", "1", "--findings", file);
+        Assert.Equal(ExitCodes.Usage, status);
+        Assert.Contains("--findings", stderr);
+        Assert.Equal("keep", File.ReadAllText(file));
+    }
+
+    [Fact]
+    public void A_report_on_a_full_disk_is_an_output_failure_naming_the_report_not_a_crash()
+    {
+        // As Program.Main runs it: an exception is not turned into a status by System.CommandLine.
+        var parse = Program.BuildRoot().Parse(["chaos", "--operations", "20", "--vms", "1", "--faults", "none", "--report", "/dev/full"]);
+        var configuration = new System.CommandLine.InvocationConfiguration
+        {
+            Output = new StringWriter(), Error = new StringWriter(), EnableDefaultExceptionHandler = false,
+        };
+        var failure = Assert.Throws<HekiActors.Cli.Output.OutputFailedException>(() => Program.Run(parse, configuration));
+        Assert.Equal("--report /dev/full", failure.Target);
+    }
+
+    [Fact]
+    public void An_acknowledgement_log_that_is_not_one_is_refused_and_left_unchanged()
+    {
+        var log = Path.Combine(_dir, "junk.acks");
+        File.WriteAllText(log, "not a log\n");
+        var (status, stdout, stderr) = Run("chaos", "--operations", "20", "--vms", "1", "--acknowledgements", log);
+        Assert.Equal(ExitCodes.Usage, status);
+        Assert.Equal("", stdout);
+        Assert.Contains("is not a chaos acknowledgement log", stderr);
+        Assert.Contains("junk.acks:1", stderr);
+        Assert.Equal("not a log\n", File.ReadAllText(log));
+    }
+
+    [Fact]
+    public void Report_dash_prints_the_json_report_on_standard_output_instead_of_the_table()
+    {
+        var (status, stdout, _) = Run("chaos", "--operations", "20", "--vms", "1", "--faults", "none", "--report", "-");
+        Assert.Equal(0, status);
+        using var json = JsonDocument.Parse(stdout);
+        Assert.Equal("hardened", Assert.Single(json.RootElement.EnumerateArray().ToList()).GetProperty("profile").GetString());
+        Assert.False(File.Exists("-"));
     }
 
     private static async Task<string> Replay(string path, HekiProfile profile)

@@ -36,11 +36,11 @@ public sealed class StopSignals : IDisposable
     /// <summary>The first signal received, if any.</summary>
     public PosixSignal? Received { get; private set; }
 
-    /// <summary>Handles SIGINT, SIGTERM and SIGHUP until disposed (where the platform offers them).</summary>
-    public static StopSignals Register(Action<PosixSignal> onFirst, Action<PosixSignal>? onSecond = null)
+    /// <summary>Handles SIGINT, SIGTERM and SIGHUP (or only <paramref name="only"/>) until disposed (where the platform offers them).</summary>
+    public static StopSignals Register(Action<PosixSignal> onFirst, Action<PosixSignal>? onSecond = null, IReadOnlyList<PosixSignal>? only = null)
     {
         var signals = new StopSignals(onFirst, onSecond ?? (_ => { }));
-        foreach (var signal in Handled)
+        foreach (var signal in only ?? Handled)
         {
             try
             {

@@ -177,12 +177,23 @@ public static class ChaosCommand
                     .. parse.GetValue(metricsPort) is { } port ? (string[])["--metrics-port", port] : [],
                     .. parse.GetValue(finalScrapeWait) is { } wait ? (string[])["--final-scrape-wait", wait] : [],
                 ];
-                using var parentSignals = StopSignals.Register(_ => { });
-                return ChaosProcessSupervisor.Run(child, journalPath + ".acks", kills, parse.GetValue(seed),
+                // A second signal ends the parent at once: the child goes with it.
+                using var parentSignals = StopSignals.Register(_ => { }, _ => ChaosProcessSupervisor.KillChild());
+                var childStatus = ChaosProcessSupervisor.Run(child, journalPath + ".acks", kills, parse.GetValue(seed),
                     parse.GetValue(operations) is null ? DateTime.UtcNow + runFor : null, stderr, parentSignals.Token);
+                return parentSignals.Received is { } stoppedBy ? ExitCodes.StoppedBy(stoppedBy) : childStatus;
             }
 
-            using var signals = StopSignals.Register(_ => { });
+            // A child of --kill-process is stopped by its parent alone (SIGTERM); a terminal's SIGINT or SIGHUP reaches the
+            // whole process group, and the parent passes it on once.
+            var supervised = Environment.GetEnvironmentVariable(ChaosProcessSupervisor.ChildVariable) == "1";
+            using var ignoreInterrupt = supervised
+                ? System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, c => c.Cancel = true)
+                : null;
+            using var ignoreHangup = supervised
+                ? System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGHUP, c => c.Cancel = true)
+                : null;
+            using var signals = StopSignals.Register(_ => { }, only: supervised ? [System.Runtime.InteropServices.PosixSignal.SIGTERM] : null);
             var telemetryRun = new TelemetryRun(stderr, "heki chaos");
             // Around every profile's run and the report, so the last scrape or export sees the final counts.
             using var session = telemetryRun.Start(telemetryOptions);

@@ -28,6 +28,8 @@ public static class ChaosFiles
 
         if (findings is not null && File.Exists(findings))
             return $"--findings {findings} is a file: the reproducers go into a folder (created when absent)";
+        if (findings is not null && FolderProblem(findings) is { } folder)
+            return folder;
         var log = kill && journal is not null ? journal + ".acks" : acknowledgements;
         var logOption = kill ? "the acknowledgement log" : "--acknowledgements";
         // The log is read back to continue a run: a device or FIFO would be read without end.
@@ -76,6 +78,32 @@ public static class ChaosFiles
         catch (Exception e) when (e is IOException or UnauthorizedAccessException && e is not OutputFailedException)
         {
             throw new OutputFailedException($"--findings {directory}", e);
+        }
+    }
+
+    /// <summary>Whether the reproducers' folder can be made: found now rather than after the whole run. Changes nothing.</summary>
+    private static string? FolderProblem(string findings)
+    {
+        var existing = Path.GetFullPath(findings);
+        while (!Directory.Exists(existing))
+        {
+            if (File.Exists(existing))
+                return $"--findings {findings}: {existing} is a file, not a folder";
+            existing = Path.GetDirectoryName(existing);
+            if (existing is null)
+                return null;
+        }
+
+        var probe = Path.Combine(existing, $".heki-chaos-probe-{Guid.NewGuid():N}");
+        try
+        {
+            Directory.CreateDirectory(probe);
+            Directory.Delete(probe);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"--findings cannot write into {existing}: {OutputFailedException.Describe(e)}";
         }
     }
 

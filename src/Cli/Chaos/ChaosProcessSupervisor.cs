@@ -29,12 +29,14 @@ public static class ChaosProcessSupervisor
             if (deadline is { } end)
                 arguments.AddRange(["--duration", $"{Math.Max(1, (int)(end - DateTime.UtcNow).TotalSeconds)}s"]);
             using var child = Start(arguments);
+            _current = child;
             if (process == kills)
             {
                 child.WaitForExitAsync(stop).ContinueWith(_ => { }, TaskScheduler.Default).GetAwaiter().GetResult();
                 if (!child.HasExited)
                 {
-                    // Stopped by a signal: the child got it too (same process group); wait for its report.
+                    // Stopped by a signal: pass it on as SIGTERM (the child ignores a terminal's SIGINT and SIGHUP) and wait for its report.
+                    Forward(child);
                     child.WaitForExit();
                 }
 
@@ -47,7 +49,15 @@ public static class ChaosProcessSupervisor
             var after = 150 + (long)(Hash(seed, (ulong)process) % 600);
             while (!child.HasExited && lines.Count() - start < after && !stop.IsCancellationRequested)
                 Thread.Sleep(Poll); // polling a file another process writes
-            if (child.HasExited || stop.IsCancellationRequested)
+            if (stop.IsCancellationRequested && !child.HasExited)
+            {
+                Forward(child);
+                child.WaitForExit();
+                stderr.WriteLine($"heki chaos: stopped by a signal before kill {process + 1} of {kills}");
+                return child.ExitCode;
+            }
+
+            if (child.HasExited)
             {
                 child.WaitForExit();
                 stderr.WriteLine($"heki chaos: the run ended before kill {process + 1} of {kills}");
@@ -62,11 +72,43 @@ public static class ChaosProcessSupervisor
         }
     }
 
+    /// <summary>Set in the child's environment: only its parent stops it (SIGTERM); a terminal's SIGINT or SIGHUP, which
+    /// reaches the whole process group, is left to the parent, which passes it on once.</summary>
+    public const string ChildVariable = "HEKI_CHAOS_SUPERVISED";
+
+    private static volatile Process? _current;
+
+    /// <summary>For a second signal to the parent, which then ends at once: the child must not run on without it.</summary>
+    public static void KillChild()
+    {
+        try
+        {
+            _current?.Kill(entireProcessTree: false);
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            // Already gone.
+        }
+    }
+
+    private static void Forward(Process child)
+    {
+        try
+        {
+            _ = Mono.Unix.Native.Syscall.kill(child.Id, Mono.Unix.Native.Signum.SIGTERM);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+    }
+
     private static Process Start(IReadOnlyList<string> arguments)
     {
         // `dotnet heki.dll ...` or the apphost `heki ...`: the child runs the same build the same way.
         var host = Environment.ProcessPath ?? throw new InvalidOperationException("the process has no path");
         var info = new ProcessStartInfo(host) { UseShellExecute = false };
+        info.Environment[ChildVariable] = "1";
         if (Path.GetFileNameWithoutExtension(host) == "dotnet")
             info.ArgumentList.Add(Assembly.GetEntryAssembly()!.Location);
         info.ArgumentList.Add("chaos");

@@ -76,6 +76,9 @@ public static class SimulationHarness
         output.WriteLine(Invariant($"fast path:   p50 {result.FastPathNanoseconds.P50:F1} ns, p99 {result.FastPathNanoseconds.P99:F1} ns per access"));
         output.WriteLine(Invariant($"slow path:   {result.SlowPathFills:N0} fills, p50 {result.SlowPathNanoseconds.P50 / 1000:F1} us, p99 {result.SlowPathNanoseconds.P99 / 1000:F1} us"));
         output.WriteLine(Invariant($"hypercalls:  {result.Hypercalls:N0} ({result.HypercallFailures:N0} failed), p50 {result.HypercallNanoseconds.P50 / 1000:F1} us, p99 {result.HypercallNanoseconds.P99 / 1000:F1} us"));
+        // Issue 11: what the model spent and what waiting for a turn added (p99 of each part).
+        output.WriteLine(Invariant($"  service:   slow path p99 {result.Part(HekiVocabulary.SlowPathService).P99 / 1000:F1} us, hypercall p99 {result.Part(HekiVocabulary.HypercallService).P99 / 1000:F1} us"));
+        output.WriteLine(Invariant($"  queueing:  slow path p99 {result.Part(HekiVocabulary.SlowPathQueueing).P99 / 1000:F1} us, hypercall p99 {result.Part(HekiVocabulary.HypercallQueueing).P99 / 1000:F1} us"));
         output.WriteLine(Invariant($"warnings:    {result.WarningsEmitted:N0} emitted, {result.WarningsSuppressed:N0} suppressed"));
         foreach (var attack in result.Attacks.Where(a => a.Attempted > 0))
             output.WriteLine(Invariant($"attack:      {attack.Kind,-22} {attack.Blocked}/{attack.Attempted} blocked {attack.Why}"));

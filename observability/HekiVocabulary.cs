@@ -34,6 +34,14 @@ public sealed record HekiCount(string Key, string Label, string Metric, string P
 public sealed record HekiLatency(string Key, string Label, string Metric, string PrometheusSeries, string Unit, string Definition);
 
 /// <summary>
+/// One part of a latency of the vocabulary (issue 11): what the model spent on each event (service) or what the simulator
+/// added while the event waited for a turn (queueing); per event, service + queueing = the whole latency. Report-only
+/// (the table and the JSON <c>latency_ns</c>, under <see cref="Key"/>): no metric carries it.
+/// </summary>
+/// <param name="Of">The latency this is a part of.</param>
+public sealed record HekiLatencyPart(string Key, string Label, HekiLatency Of, string Definition);
+
+/// <summary>
 /// THE vocabulary of HekiActors' figures (issue 9): every count the progress line, the report table, the JSON
 /// report, the metrics and docs/observability.md show is defined here once, with one name and one meaning.
 /// Add a count here first; the table, the JSON and the docs test pick it up from <see cref="Counts"/>.
@@ -156,6 +164,21 @@ public static class HekiVocabulary
 
     /// <summary>Every latency distribution, in report order.</summary>
     public static IReadOnlyList<HekiLatency> Latencies { get; } = [FastPath, SlowPath, Hypercall];
+
+    public static readonly HekiLatencyPart SlowPathService = new("slow_path_service", "  service", SlowPath,
+        "The VM's own time on a translation miss: from taking the request up to sending the translation.");
+
+    public static readonly HekiLatencyPart SlowPathQueueing = new("slow_path_queueing", "  queueing", SlowPath,
+        "A translation miss's waits for a turn: the request in the VM's mailbox and the translation in the vCPU's (slow path minus service).");
+
+    public static readonly HekiLatencyPart HypercallService = new("hypercall_service", "  service", Hypercall,
+        "The model's time on a hypercall: from the VM taking it up (or the vCPU refusing it) to the answer, its journal write and shootdowns included.");
+
+    public static readonly HekiLatencyPart HypercallQueueing = new("hypercall_queueing", "  queueing", Hypercall,
+        "A hypercall's waits for a turn: the call in the VM's mailbox, behind the VM's change in progress, and the answer in the vCPU's (hypercall minus service).");
+
+    /// <summary>The service and queueing parts of the slow path and the hypercall, in report order (each right after its latency).</summary>
+    public static IReadOnlyList<HekiLatencyPart> LatencyParts { get; } = [SlowPathService, SlowPathQueueing, HypercallService, HypercallQueueing];
 
     /// <summary>Telemetry's own losses: spans the export queue had no room for.</summary>
     public static readonly HekiCount SpansDropped = new("spans_dropped", "spans dropped", "heki.telemetry.spans.dropped",

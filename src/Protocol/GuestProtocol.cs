@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Akka.Actor;
 using System.Diagnostics;
 using HekiActors.Memory;
@@ -113,8 +114,9 @@ public sealed record GetVcpuCounts(string VmId, int Vcpu) : IVcpuCommand;
 /// A vCPU's counts since it started. <paramref name="Accesses"/> is indexed origin × 3 + outcome (origin 0 workload,
 /// 1 attack; outcome 0 permitted, 1 #PF, 2 MMIO). Latencies are per access (fast path, weighted by the accesses each
 /// timed group covered), per translation miss (slow path) and per hypercall (arrival at the vCPU to reply), in
-/// picoseconds.
+/// picoseconds. <paramref name="LatencyParts"/> splits the slow path and the hypercall into service and queueing, in the order
+/// of the vocabulary's latency parts (slow path service, slow path queueing, hypercall service, hypercall queueing).
 /// </summary>
 public sealed record VcpuCounts(string VmId, int Vcpu, long[] Accesses, long TranslationFills, long TranslationInvalidations,
     long[] HypercallsByResult, long HypercallsRefusedCpl, LatencySnapshot FastPath, LatencySnapshot SlowPath,
-    LatencySnapshot Hypercall) : IReply;
+    LatencySnapshot Hypercall, ImmutableArray<LatencySnapshot> LatencyParts) : IReply;

@@ -20,8 +20,10 @@ public sealed record TranslateRequest(int Vcpu, ulong Gfn) : IVmVcpuMessage;
 /// <summary>
 /// The run [Start, End) around the asked gfn and its permissions (kvm_permissions_get); <paramref name="TraceParent"/>
 /// is the latest store change over the run, which a later violation on this translation continues.
+/// <paramref name="ServicePicoseconds"/> is the VM's own time on the request (the rest of the vCPU's wait is queueing).
 /// </summary>
-public sealed record TranslationFill(ulong Gfn, ulong Start, ulong End, byte Permissions, long Generation, string? TraceParent = null) : IVmVcpuMessage;
+public sealed record TranslationFill(ulong Gfn, ulong Start, ulong End, byte Permissions, long Generation, string? TraceParent = null,
+    long ServicePicoseconds = 0) : IVmVcpuMessage;
 
 /// <summary>Drop translations of <paramref name="Range"/> (all when null). Replies <see cref="VcpuSynced"/>.</summary>
 public sealed record Shootdown(long Generation, GfnRange? Range, string? TraceParent = null) : IVmVcpuMessage;
@@ -29,10 +31,17 @@ public sealed record Shootdown(long Generation, GfnRange? Range, string? TracePa
 /// <summary>A vCPU has applied everything up to <paramref name="Generation"/>.</summary>
 public sealed record VcpuSynced(int Vcpu, long Generation) : IVmVcpuMessage;
 
-/// <summary>A vCPU forwards a PROTECT_MEMORY hypercall (CPL already checked). Replies <see cref="HypercallDone"/>.</summary>
+/// <summary>
+/// The VM's answer to a hypercall a vCPU forwarded (<see cref="ProtectMemoryCall"/>, <see cref="LockCrCall"/>): the guest's
+/// answer, and the VM's time on the call from taking it up to this answer (its journal write and shootdowns included), so the
+/// vCPU can tell the model's time from the waits for a turn (issue 11).
+/// </summary>
+public sealed record HypercallServed(HypercallDone Done, long ServicePicoseconds) : IVmVcpuMessage;
+
+/// <summary>A vCPU forwards a PROTECT_MEMORY hypercall (CPL already checked). Replies <see cref="HypercallServed"/>.</summary>
 public sealed record ProtectMemoryCall(Guid RequestId, int Vcpu, MemoryRange[][] ListPages, string? TraceParent = null) : IVmVcpuMessage;
 
-/// <summary>A vCPU forwards a LOCK_CR_UPDATE hypercall (CPL already checked). Replies <see cref="HypercallDone"/>.</summary>
+/// <summary>A vCPU forwards a LOCK_CR_UPDATE hypercall (CPL already checked). Replies <see cref="HypercallServed"/>.</summary>
 public sealed record LockCrCall(Guid RequestId, int Vcpu, ulong Cr, ulong Pin, ulong Flags, string? TraceParent = null) : IVmVcpuMessage;
 
 /// <summary>

@@ -327,6 +327,7 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
             Failure: _failure)
         {
             GuestKernel = GuestKernelReport.Of(_spec, t.Kernel),
+            LatencyParts = [.. t.LatencyParts.Select(h => Summary(h))],
             Faults = _spec.Chaos?.Kinds.ToDictionary(kind => kind, kind => t.Faults[(int)kind]),
         };
         _result = result;

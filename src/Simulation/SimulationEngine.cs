@@ -4,6 +4,7 @@ using HekiActors.Actors.Hosting;
 using HekiActors.Actors.Supervision;
 using HekiActors.Actors.Vm;
 using HekiActors.Protocol;
+using HekiActors.Vcpu.Scheduling;
 
 namespace HekiActors.Simulation;
 
@@ -123,11 +124,11 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
     /// </summary>
     private static readonly Config Dispatchers = ConfigurationFactory.ParseString($$"""
         heki-simulate-vcpu {
-          type = ForkJoinDispatcher
+          type = Dispatcher
+          executor = "{{typeof(WakeupFirstExecutorConfigurator).FullName}}, {{typeof(WakeupFirstExecutorConfigurator).Assembly.GetName().Name}}"
+          wakeup-first-executor.thread-count = {{Environment.ProcessorCount}}
+          mailbox-type = "{{typeof(WakeupMailbox).FullName}}, {{typeof(WakeupMailbox).Assembly.GetName().Name}}"
           throughput = 1
-          dedicated-thread-pool {
-            thread-count = {{Environment.ProcessorCount}}
-          }
         }
         heki-simulate-control {
           type = ForkJoinDispatcher

@@ -94,6 +94,7 @@ public sealed record VmCounts(
     LatencySnapshot FastPath,
     LatencySnapshot SlowPath,
     LatencySnapshot HypercallLatency,
+    ImmutableArray<LatencySnapshot> LatencyParts,
     string? BootFailureReason,
     string? BootFailureResult,
     GuestKernelCounts? Kernel = null,
@@ -119,6 +120,9 @@ internal sealed class VmTotals
     public LatencyHistogram FastPath { get; } = new();
     public LatencyHistogram SlowPath { get; } = new();
     public LatencyHistogram HypercallLatency { get; } = new();
+
+    /// <summary>The slow path's and the hypercall's service and queueing, in the order of <see cref="HekiVocabulary.LatencyParts"/>.</summary>
+    public LatencyHistogram[] LatencyParts { get; } = [.. HekiVocabulary.LatencyParts.Select(_ => new LatencyHistogram())];
 
     /// <summary>What the VM's guest kernel counted about its own protections (boot, modules); summed by the coordinator.</summary>
     public KernelCounters Kernel { get; set; } = new();
@@ -149,12 +153,19 @@ internal sealed class VmTotals
         FastPath.Add(vcpu.FastPath);
         SlowPath.Add(vcpu.SlowPath);
         HypercallLatency.Add(vcpu.Hypercall);
+        AddParts(vcpu.LatencyParts);
+    }
+
+    private void AddParts(ImmutableArray<LatencySnapshot> parts)
+    {
+        for (var i = 0; i < Math.Min(parts.Length, LatencyParts.Length); i++)
+            LatencyParts[i].Add(parts[i]);
     }
 
     /// <summary>The counts as an immutable message payload.</summary>
     public VmCounts ToCounts() => new(Counts, [.. Attempted], [.. Blocked], [.. Succeeded], [.. Why], FastPath.ToSnapshot(),
-        SlowPath.ToSnapshot(), HypercallLatency.ToSnapshot(), BootFailure?.Reason, BootFailure?.Result, Kernel.ToPayload(),
-        Faults.Any(f => f != 0) ? new FaultCounts([.. Faults]) : null);
+        SlowPath.ToSnapshot(), HypercallLatency.ToSnapshot(), [.. LatencyParts.Select(p => p.ToSnapshot())], BootFailure?.Reason,
+        BootFailure?.Result, Kernel.ToPayload(), Faults.Any(f => f != 0) ? new FaultCounts([.. Faults]) : null);
 
     /// <summary>Adds one VM's counts (the first success's reason per kind is kept).</summary>
     public void Add(VmCounts vm)
@@ -171,6 +182,7 @@ internal sealed class VmTotals
         FastPath.Add(vm.FastPath);
         SlowPath.Add(vm.SlowPath);
         HypercallLatency.Add(vm.HypercallLatency);
+        AddParts(vm.LatencyParts);
         if (vm.Kernel is { } kernel)
             Kernel.Add(kernel);
         if (vm.Faults is { } faults)

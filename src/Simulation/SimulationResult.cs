@@ -34,6 +34,24 @@ public sealed record SimulationResult(
     public GuestKernelReport? GuestKernel { get; init; }
 
     /// <summary>
+    /// The slow path's and the hypercall's service and queueing (nanoseconds), in the order of <see cref="HekiVocabulary.LatencyParts"/>;
+    /// empty summaries when not measured.
+    /// </summary>
+    public IReadOnlyList<LatencySummary> LatencyParts { get; init; } = [.. HekiVocabulary.LatencyParts.Select(_ => LatencySummary.Empty)];
+
+    /// <summary>The summary of one latency part.</summary>
+    public LatencySummary Part(HekiLatencyPart part)
+    {
+        for (var i = 0; i < HekiVocabulary.LatencyParts.Count && i < LatencyParts.Count; i++)
+        {
+            if (HekiVocabulary.LatencyParts[i] == part)
+                return LatencyParts[i];
+        }
+
+        return LatencySummary.Empty;
+    }
+
+    /// <summary>
     /// A run against a cluster (<c>heki simulate --cluster</c>): each VM-hosting node and how many of the run's VMs and
     /// shards it held at the end, by node address; null for a run in this process.
     /// </summary>

@@ -118,7 +118,7 @@ public sealed partial class VcpuActor
         if (missedAt == 0)
             return; // an untimed miss: telemetry off and not a workload
         var now = Stopwatch.GetTimestamp();
-        _counters.SlowPath.Record(PicosecondsBetween(missedAt, now));
+        _counters.RecordSlowPath(PicosecondsBetween(missedAt, now), fill.ServicePicoseconds);
         var histogram = HekiMetrics.SlowPathDuration.Enabled;
         var traced = HekiSpans.Enabled;
         if (!histogram && !traced)
@@ -181,12 +181,12 @@ public sealed partial class VcpuActor
     }
 
     /// <summary>The VM answered the hypercall started by <see cref="StartHypercall"/>.</summary>
-    private void HypercallAnswered(long ret)
+    private void HypercallAnswered(HypercallServed served)
     {
         var span = _hypercallSpan;
         _hypercallSpan = null;
         if (_hypercallName is { } name)
-            HypercallDone(name, ret, HekiTagValues.StageVm, _hypercallStartedAt, span);
+            HypercallDone(name, served.Done.Ret, HekiTagValues.StageVm, _hypercallStartedAt, span, served.ServicePicoseconds);
         _hypercallName = null;
     }
 
@@ -197,16 +197,16 @@ public sealed partial class VcpuActor
         if (cpl)
             _counters.RefusedCpl++;
         Sender.Tell(new HypercallDone(ret), Self);
-        HypercallDone(hypercall, ret, HekiTagValues.StageVcpu, startedAt, null);
+        HypercallDone(hypercall, ret, HekiTagValues.StageVcpu, startedAt, null, servicePicoseconds: long.MaxValue); // all the vCPU's own
     }
 
     /// <summary>Counts and times a hypercall (report and metrics), with its span current for the exemplars, and ends the span.</summary>
-    private void HypercallDone(string hypercall, long ret, string stage, long startedAt, Activity? span)
+    private void HypercallDone(string hypercall, long ret, string stage, long startedAt, Activity? span, long servicePicoseconds)
     {
         var now = Stopwatch.GetTimestamp();
         var result = HekiTagValues.ResultIndex(ret);
         _counters.CountHypercall(result);
-        _counters.Hypercall.Record(PicosecondsBetween(startedAt, now));
+        _counters.RecordHypercall(PicosecondsBetween(startedAt, now), servicePicoseconds);
         var outer = Activity.Current;
         if (span is not null)
             Activity.Current = span;

@@ -107,8 +107,8 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
             case TranslationFill fill when _state == State.AwaitingTranslation:
                 HandleTranslationFill(fill);
                 return;
-            case HypercallDone done when _state == State.AwaitingVm:
-                FinishVmCall(done);
+            case HypercallServed served when _state == State.AwaitingVm:
+                FinishVmCall(served);
                 return;
             case CrWriteResult result when _state == State.AwaitingVm:
                 FinishCrWrite(result);
@@ -432,10 +432,10 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
         Become(State.AwaitingVm);
     }
 
-    private void FinishVmCall(HypercallDone done)
+    private void FinishVmCall(HypercallServed served)
     {
-        HypercallAnswered(done.Ret);
-        _pendingReplyTo!.Tell(done);
+        HypercallAnswered(served);
+        _pendingReplyTo!.Tell(served.Done);
         _pendingReplyTo = null;
         Become(State.Running);
     }

@@ -27,6 +27,24 @@ internal sealed class VcpuCounters
     /// <summary>Picoseconds from a hypercall's arrival at the vCPU to its reply.</summary>
     public LatencyHistogram Hypercall { get; } = new();
 
+    // The slow path's and the hypercall's service and queueing (HekiVocabulary.LatencyParts, in its order).
+    private readonly LatencyHistogram[] _parts = [new(), new(), new(), new()];
+
+    /// <summary>A miss of <paramref name="picoseconds"/> in all, of which the VM spent <paramref name="servicePicoseconds"/>.</summary>
+    public void RecordSlowPath(long picoseconds, long servicePicoseconds) => RecordSplit(SlowPath, 0, picoseconds, servicePicoseconds);
+
+    /// <summary>A hypercall of <paramref name="picoseconds"/> in all, of which the model spent <paramref name="servicePicoseconds"/>.</summary>
+    public void RecordHypercall(long picoseconds, long servicePicoseconds) => RecordSplit(Hypercall, 2, picoseconds, servicePicoseconds);
+
+    private void RecordSplit(LatencyHistogram whole, int part, long picoseconds, long servicePicoseconds)
+    {
+        // A service time measured on another clock (another thread's or node's) can exceed the whole by a little: capped.
+        var service = Math.Clamp(servicePicoseconds, 0, picoseconds);
+        whole.Record(picoseconds);
+        _parts[part].Record(service);
+        _parts[part + 1].Record(picoseconds - service);
+    }
+
     public void AddAccesses(AccessOrigin origin, int permitted, int faulted, int mmio)
     {
         var at = (int)origin * 3;
@@ -38,5 +56,6 @@ internal sealed class VcpuCounters
     public void CountHypercall(int resultIndex) => _hypercalls[resultIndex]++;
 
     public VcpuCounts Snapshot(string vmId, int vcpu) => new(vmId, vcpu, (long[])_accesses.Clone(), Fills, Invalidations,
-        (long[])_hypercalls.Clone(), RefusedCpl, FastPath.ToSnapshot(), SlowPath.ToSnapshot(), Hypercall.ToSnapshot());
+        (long[])_hypercalls.Clone(), RefusedCpl, FastPath.ToSnapshot(), SlowPath.ToSnapshot(), Hypercall.ToSnapshot(),
+        [.. _parts.Select(p => p.ToSnapshot())]);
 }

@@ -103,10 +103,12 @@ public abstract class ActorTestBase : TestKit
 
     /// <summary>
     /// Runs <paramref name="action"/> and returns, in order, every line the warning supervisor printed meanwhile:
-    /// flushes the supervisor, then reads the event stream up to a sentinel published after the flush.
+    /// flushes the supervisor, then reads the event stream up to a sentinel published after the flush. Lines of earlier
+    /// requests (reported before their answers, printed whenever the supervisor gets to them) are flushed out first.
     /// </summary>
     protected IReadOnlyList<string> CapturePrinted(Action action)
     {
+        FlushWarnings();
         var probe = CreateTestProbe();
         Sys.EventStream.Subscribe(probe.Ref, typeof(Warning));
         try

@@ -10,12 +10,15 @@ public sealed class VocabularyTests
     public static string DocRow(HekiLatency latency) =>
         $"| {latency.Label} | `{latency.Key}` | `{latency.PrometheusSeries}` ({latency.Unit}) | {latency.Definition} |";
 
+    public static string DocRow(HekiLatencyPart part) =>
+        $"| {part.Of.Label}: {part.Label.Trim()} | `{part.Key}` | {part.Definition} |";
+
     [Fact]
     public void The_docs_define_every_count_and_latency_as_the_code_does()
     {
         var docs = File.ReadAllText(Path.Combine(PrometheusDashboardTests.RepositoryRoot(), "docs", "observability.md"));
         var rows = HekiVocabulary.Counts.Concat([HekiVocabulary.SpansDropped, HekiVocabulary.ExportFailures]).Concat(HekiVocabulary.Chaos).Select(DocRow)
-            .Concat(HekiVocabulary.Latencies.Select(DocRow)).ToList();
+            .Concat(HekiVocabulary.Latencies.Select(DocRow)).Concat(HekiVocabulary.LatencyParts.Select(DocRow)).ToList();
         var missing = rows.Where(row => !docs.Contains(row, StringComparison.Ordinal)).ToList();
         Assert.True(missing.Count == 0, "docs/observability.md lacks these vocabulary rows (copy them from here):\n" + string.Join("\n", rows));
     }

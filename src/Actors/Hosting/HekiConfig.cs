@@ -67,10 +67,18 @@ public static class HekiConfig
         if (journal != JournalKind.Sqlite)
             return null;
         var path = sqlitePath ?? throw new ArgumentException("a SQLite journal needs a database path", nameof(sqlitePath));
-        return new DataOptionsSetup(new DataOptions()
-            .UseConnectionString(ProviderName.SQLiteMS, SqliteJournal.ConnectionString(path))
-            .UseAfterConnectionOpened(TuneConnection, TuneConnectionAsync));
+        // One set of options per plugin: only the journal's writes yield (ConnectionTuning), so the snapshot store still
+        // runs its saves and deletions one after another, in the order its VMs asked for them.
+        var setup = new MultiDataOptionsSetup();
+        setup.AddDataOptions("akka.persistence.journal.sql", SqliteOptions(path, new ConnectionTuning(yieldOnOpen: true)));
+        setup.AddDataOptions("akka.persistence.snapshot-store.sql", SqliteOptions(path, new ConnectionTuning(yieldOnOpen: false)));
+        setup.AddDataOptions("akka.persistence.query.journal.sql", SqliteOptions(path, new ConnectionTuning(yieldOnOpen: false)));
+        return setup;
     }
+
+    private static DataOptions SqliteOptions(string path, ConnectionTuning tuning) => new DataOptions()
+        .UseConnectionString(ProviderName.SQLiteMS, SqliteJournal.ConnectionString(path))
+        .UseAfterConnectionOpened(tuning.Tune, tuning.TuneAsync);
 
     /// <summary>
     /// The synchronous level of the SQLite journal in WAL mode (sqlite.org/pragma.html#pragma_synchronous). FULL: every
@@ -80,31 +88,71 @@ public static class HekiConfig
     /// </summary>
     public const string SqliteSynchronous = "FULL";
 
-    /// <summary>The pragmas of a write connection: WAL (persistent in the file), the synchronous level, a busy wait.</summary>
-    private const string ConnectionPragmas =
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = " + SqliteSynchronous + "; PRAGMA busy_timeout = 30000;";
+    /// <summary>The pragmas of every connection: SQLite's own busy wait first, the synchronous level.</summary>
+    private const string ConnectionPragmas = "PRAGMA busy_timeout = 30000; PRAGMA synchronous = " + SqliteSynchronous + ";";
 
-    internal static void TuneConnection(DbConnection connection)
+    /// <summary>The first connection's: WAL too (kept in the file once set).</summary>
+    private const string FirstConnectionPragmas = ConnectionPragmas + " PRAGMA journal_mode = WAL;";
+
+    /// <summary>
+    /// Tunes the connections of one journal setup (one node). WAL is set on the first only: setting it, even to WAL again,
+    /// waits for the writer's transaction, and Microsoft.Data.Sqlite waits on a busy statement in 150 ms sleeps; a node
+    /// whose every connection (each write and each recovery opens one) asked again spent seconds of its boot asleep.
+    /// </summary>
+    private sealed class ConnectionTuning(bool yieldOnOpen)
+    {
+        private int _walSet;
+
+        private string Pragmas => Interlocked.Exchange(ref _walSet, 1) == 0 ? FirstConnectionPragmas : ConnectionPragmas;
+
+        public void Tune(DbConnection connection) => TuneConnection(connection, Pragmas);
+
+        public async Task TuneAsync(DbConnection connection, CancellationToken cancellationToken)
+        {
+            // The SQL journal batches the writes that arrive while one is in flight (one writer, up to batch-size rows a
+            // transaction), but SQLite's driver completes every "async" call synchronously: the whole write (open, insert,
+            // commit and its fsync) ran inside the write stream's step, the stream never saw a write in flight, and every
+            // event was committed alone (4,003 fsyncs for 4,618 events in a default run; docs/benchmarks.md, issue 11).
+            // Yielding as a write opens its connection runs the rest of it on the thread pool while the stream gathers
+            // the next batch. The journal's writes stay one at a time (parallelism = 1), so in order.
+            if (yieldOnOpen)
+                await Task.Yield();
+            await TuneConnectionAsync(connection, Pragmas, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    internal static void TuneConnection(DbConnection connection) => TuneConnection(connection, FirstConnectionPragmas);
+
+    private static void TuneConnection(DbConnection connection, string pragmas)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = ConnectionPragmas;
+        command.CommandText = pragmas;
         command.ExecuteNonQuery();
     }
 
-    private static async Task TuneConnectionAsync(DbConnection connection, CancellationToken cancellationToken)
+    private static async Task TuneConnectionAsync(DbConnection connection, string pragmas, CancellationToken cancellationToken)
     {
         var command = connection.CreateCommand();
         await using (command.ConfigureAwait(false))
         {
-            command.CommandText = ConnectionPragmas;
+            command.CommandText = pragmas;
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
+    /// <summary>
+    /// The SQL plugins' read transactions on SQLite. Microsoft.Data.Sqlite begins every transaction but a read-uncommitted one
+    /// with <c>BEGIN IMMEDIATE</c>, which takes the database's write lock: each recovery's reads (a VM's snapshot, events and
+    /// highest sequence number) then queued behind the journal's writer and its fsyncs, and the writer behind them. Read
+    /// uncommitted begins a deferred transaction instead; without a shared cache (the journal's connections have none) SQLite
+    /// still reads only committed data, and in WAL mode a reader sees the last commit without ever blocking the writer.
+    /// </summary>
+    private const string SqliteReadIsolation = "read-uncommitted";
+
     private static string SqlitePersistence(string path) =>
         // The provider's builder keeps the path a path (SqliteJournal); a JSON string literal is a valid HOCON quoted string
         // whatever the path holds (quotes, backslashes, ${...}, newlines).
-        SqlPersistenceConfig(JsonSerializer.Serialize(SqliteJournal.ConnectionString(path)), "SQLite.MS");
+        SqlPersistenceConfig(JsonSerializer.Serialize(SqliteJournal.ConnectionString(path)), "SQLite.MS", SqliteReadIsolation);
 
     /// <summary>Akka.Persistence.Sql's provider for PostgreSQL 15 and later (through Npgsql).</summary>
     public const string PostgresProvider = "PostgreSQL.15";
@@ -113,7 +161,7 @@ public static class HekiConfig
     /// The SQL journal, read journal and snapshot store on one database: <paramref name="connection"/> is a HOCON quoted
     /// string. SQLite and PostgreSQL share the write path: one writer, batches of up to 400 rows (docs/benchmarks.md).
     /// </summary>
-    private static string SqlPersistenceConfig(string connection, string provider) => $$"""
+    private static string SqlPersistenceConfig(string connection, string provider, string readIsolation = "unspecified") => $$"""
         akka.persistence {
           journal {
             plugin = "akka.persistence.journal.sql"
@@ -128,11 +176,13 @@ public static class HekiConfig
               parallelism = 1
               batch-size = 400
               db-round-trip-max-batch-size = 1000
+              read-isolation-level = {{readIsolation}}
             }
           }
           query.journal.sql {
             connection-string = {{connection}}
             provider-name = "{{provider}}"
+            read-isolation-level = {{readIsolation}}
           }
           snapshot-store {
             plugin = "akka.persistence.snapshot-store.sql"
@@ -140,6 +190,7 @@ public static class HekiConfig
               connection-string = {{connection}}
               provider-name = "{{provider}}"
               auto-initialize = true
+              read-isolation-level = {{readIsolation}}
             }
           }
         }

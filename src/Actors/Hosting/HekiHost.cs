@@ -84,6 +84,8 @@ public sealed class HekiHost : IAsyncDisposable
             options.Journal == JournalKind.Sqlite ? options.SqlitePath : null);
         if (options is { Cluster: null, Journal: JournalKind.Sqlite or JournalKind.PostgreSql, RecoverVmsAtStart: true })
             await heki.RecoverPersistedVmsAsync().ConfigureAwait(false);
+        else if (options is { Cluster: null, Journal: not JournalKind.InMemory })
+            await heki.JournalReadyAsync().ConfigureAwait(false);
         return heki;
     }
 
@@ -208,6 +210,40 @@ public sealed class HekiHost : IAsyncDisposable
             .Where(id => id.StartsWith(VmActor.PersistenceIdPrefix, StringComparison.Ordinal))
             .RunWith(Sink.Seq<string>(), System.Materializer()).ConfigureAwait(false);
         Vms.Tell(new RecoverVms([.. ids.Select(VmMessageExtractor.VmIdOf)]));
+    }
+
+    /// <summary>
+    /// Waits until the durable journal and snapshot store answer (a recovery of an id no VM has): their plugins start
+    /// lazily, on the first VM's recovery, and starting them (connections, tables, the SQL library's first queries) took
+    /// 1-2 s that a simulation counted as its VMs' boot (issue 11). A journal that cannot start fails the node's start.
+    /// </summary>
+    private async Task JournalReadyAsync()
+    {
+        var recovered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        System.ActorOf(Props.Create(() => new JournalProbe(recovered)), "journal-ready");
+        await recovered.Task.WaitAsync(DefaultTimeout).ConfigureAwait(false);
+    }
+
+    /// <summary>Recovers an id no VM has (its snapshot, then its events), tells how that went, and stops.</summary>
+    private sealed class JournalProbe(TaskCompletionSource recovered) : Akka.Persistence.UntypedPersistentActor
+    {
+        public override string PersistenceId => "heki-journal-ready";
+
+        protected override void OnRecover(object message)
+        {
+            if (message is not Akka.Persistence.RecoveryCompleted)
+                return;
+            recovered.TrySetResult();
+            Context.Stop(Self);
+        }
+
+        protected override void OnCommand(object message) => Unhandled(message);
+
+        protected override void OnRecoveryFailure(Exception reason, object? message = null)
+        {
+            recovered.TrySetException(new InvalidOperationException("the journal did not start: " + reason.Message, reason));
+            base.OnRecoveryFailure(reason, message);
+        }
     }
 
     /// <summary>The generic host's lifetime without its console signal handlers.</summary>

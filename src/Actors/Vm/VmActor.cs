@@ -222,6 +222,7 @@ public sealed class VmActor : JournaledActor, IWithTimers
     private void Handle(object message, VmCommand command)
     {
         var replyTo = Sender;
+        var startedAt = Stopwatch.GetTimestamp();
         if (_settings.Planted == PlantedBug.DuplicateAppliedTwice && command is not (VmCommand.Create or VmCommand.Destroy))
             command = command with { RequestId = new Guid(0x0C4A05, 0, 0, BitConverter.GetBytes(++_plantedIds)) }; // never seen before
         var telemetry = _state.IsAlive ? StartTelemetry(message, _state.Config.Profile) : null;
@@ -230,7 +231,7 @@ public sealed class VmActor : JournaledActor, IWithTimers
             // A refused CR write's resend reports the asking vCPU's register as it is now (it may come from another vCPU).
             if (remembered is VmOutcome.CrWrite refused && command is VmCommand.WriteCr write && write.Vcpu < _state.VcpuCount)
                 remembered = refused with { Value = _state.ControlRegister(write.Vcpu, write.Cr) };
-            Reply(replyTo, ReplyFor(message, remembered), telemetry, RetOf(remembered));
+            Reply(replyTo, ReplyFor(message, remembered), telemetry, RetOf(remembered), startedAt);
             return;
         }
 
@@ -247,11 +248,11 @@ public sealed class VmActor : JournaledActor, IWithTimers
             // Only fresh answers: one from the state's record is already remembered there.
             if (outcome is VmOutcome.Returned or VmOutcome.CrWrite && !_state.TryGetAnswer(command.RequestId, out _))
                 _memo.Remember(command.RequestId, outcome);
-            Reply(replyTo, reply, telemetry, RetOf(outcome));
+            Reply(replyTo, reply, telemetry, RetOf(outcome), startedAt);
             return;
         }
 
-        PersistChange(decision.Events, replyTo, reply, telemetry, RetOf(outcome));
+        PersistChange(decision.Events, replyTo, reply, telemetry, RetOf(outcome), startedAt);
     }
 
     /// <summary>
@@ -260,12 +261,13 @@ public sealed class VmActor : JournaledActor, IWithTimers
     /// the durable state (see the remarks above). If the write fails the actor stops and recovers from the
     /// journal, where the change is absent, and the request is never answered.
     /// </summary>
-    private void PersistChange(IReadOnlyList<IVmEvent> events, IActorRef replyTo, object reply, RequestTelemetry? telemetry, long ret)
+    private void PersistChange(IReadOnlyList<IVmEvent> events, IActorRef replyTo, object reply, RequestTelemetry? telemetry, long ret,
+        long startedAt)
     {
         telemetry?.Persisting();
         if (_settings.Planted == PlantedBug.AckBeforeDurable && events[0] is not (VmConfiguredEvent or VmDestroyedEvent))
         {
-            Reply(replyTo, reply, telemetry, ret);
+            Reply(replyTo, reply, telemetry, ret, startedAt);
             replyTo = ActorRefs.Nobody;
             telemetry = null;
         }
@@ -283,7 +285,7 @@ public sealed class VmActor : JournaledActor, IWithTimers
             _writing = false;
             if (ev is VmConfiguredEvent or VmDestroyedEvent)
                 ReportExistence();
-            InForce(changed, replyTo, reply, telemetry, ret);
+            InForce(changed, replyTo, reply, telemetry, ret, startedAt);
         });
     }
 
@@ -323,7 +325,7 @@ public sealed class VmActor : JournaledActor, IWithTimers
     }
 
     /// <summary>The change is durable and in the state: shoot down what it contradicts, then reply.</summary>
-    private void InForce(GfnRange changed, IActorRef replyTo, object reply, RequestTelemetry? telemetry, long ret)
+    private void InForce(GfnRange changed, IActorRef replyTo, object reply, RequestTelemetry? telemetry, long ret, long startedAt)
     {
         if (!changed.IsEmpty)
             ChangeApplied(changed, telemetry);
@@ -331,13 +333,13 @@ public sealed class VmActor : JournaledActor, IWithTimers
         var shootdownTrace = telemetry?.Persisted(shootingDown);
         if (!shootingDown)
         {
-            Reply(replyTo, reply, telemetry, ret);
+            Reply(replyTo, reply, telemetry, ret, startedAt);
             Stash.UnstashAll();
             return;
         }
 
         _generation++;
-        _pending = new PendingChange(_generation, changed, replyTo, reply, _vcpus.Length, telemetry, ret, shootdownTrace);
+        _pending = new PendingChange(_generation, changed, replyTo, reply, _vcpus.Length, telemetry, ret, shootdownTrace, startedAt);
         var shootdown = new Shootdown(_generation, changed, shootdownTrace);
         foreach (var vcpu in _vcpus)
             vcpu.Tell(shootdown);
@@ -434,7 +436,7 @@ public sealed class VmActor : JournaledActor, IWithTimers
         _pending = null;
         Timers.Cancel(RetryShootdown.Key);
         pending.Telemetry?.ShotDown();
-        Reply(pending.ReplyTo, pending.Reply, pending.Telemetry, pending.Ret);
+        Reply(pending.ReplyTo, pending.Reply, pending.Telemetry, pending.Ret, pending.StartedAt);
         Stash.UnstashAll();
     }
 
@@ -464,11 +466,12 @@ public sealed class VmActor : JournaledActor, IWithTimers
     {
         if (!_state.IsAlive)
             return;
+        var startedAt = Stopwatch.GetTimestamp();
         var region = _state.RegionOf(translate.Gfn);
         var permissions = (byte)VmMemoryAttributes.PermissionsOf(region.Word, _state.Config.Profile);
         // Traced, the translation carries the latest change over its run, which a violation on it continues.
         var traceParent = _changeTraces?.Latest(region.Start, region.End);
-        Sender.Tell(new TranslationFill(translate.Gfn, region.Start, region.End, permissions, _generation, traceParent));
+        Sender.Tell(new TranslationFill(translate.Gfn, region.Start, region.End, permissions, _generation, traceParent, PicosecondsSince(startedAt)));
     }
 
     /// <summary>
@@ -501,8 +504,11 @@ public sealed class VmActor : JournaledActor, IWithTimers
     private void Report(WarningSite site, string text, RequestTelemetry? telemetry) =>
         _warnings.Tell(new WarningReport(_vmId, _state.Config.Profile, site, text, telemetry?.TraceParent));
 
-    private static void Reply(IActorRef replyTo, object reply, RequestTelemetry? telemetry, long ret)
+    /// <summary>Answers a request taken up at <paramref name="startedAt"/>; a hypercall's answer (to its vCPU) carries the VM's time on it.</summary>
+    private static void Reply(IActorRef replyTo, object reply, RequestTelemetry? telemetry, long ret, long startedAt)
     {
+        if (reply is HypercallDone done)
+            reply = new HypercallServed(done, PicosecondsSince(startedAt));
         if (telemetry is null)
             replyTo.Tell(reply);
         else
@@ -600,10 +606,14 @@ public sealed class VmActor : JournaledActor, IWithTimers
     private VmStatus Status() => new(_vmId, _state.Config, _state.RunCount, _state.BoundaryCount, _state.Pins.Cr0, _state.Pins.Cr4,
         _generation, LastSequenceNr);
 
+    private static long PicosecondsSince(long timestamp) =>
+        (long)((Stopwatch.GetTimestamp() - timestamp) * (1_000_000_000_000.0 / Stopwatch.Frequency));
+
     /// <summary>A persisted change waiting for every vCPU's shootdown acknowledgement.</summary>
     private sealed class PendingChange(long generation, GfnRange range, IActorRef replyTo, object reply, int vcpus,
-        RequestTelemetry? telemetry, long ret, string? shootdownTrace)
+        RequestTelemetry? telemetry, long ret, string? shootdownTrace, long startedAt)
     {
+        public long StartedAt { get; } = startedAt;
         private readonly bool[] _synced = new bool[vcpus];
         private int _remaining = vcpus;
 

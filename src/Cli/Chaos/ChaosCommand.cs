@@ -133,7 +133,7 @@ public static class ChaosCommand
                 return Usage(stderr, $"--profile must be hardened, heki-v2 or both, got '{parse.GetValue(profile)}'");
             var profiles = choice.Profiles();
             if (!DurationText.TryParse(parse.GetValue(duration), out var runFor))
-                return Usage(stderr, $"--duration must be a duration such as 60s or 2m, got '{parse.GetValue(duration)}'");
+                return Usage(stderr, $"--duration {Expectations.Duration}, got '{parse.GetValue(duration)}'");
             if (!TryFaults(parse.GetValue(faults)!, out var kinds, out var faultProblem))
                 return Usage(stderr, "--faults: " + faultProblem);
             if (parse.GetValue(sqlite) is not null)

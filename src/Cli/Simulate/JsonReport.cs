@@ -138,6 +138,11 @@ public static class JsonReport
             WriteLatency(json, latency.Key, ReportWriter.Latency(r, latency));
         }
 
+        foreach (var part in HekiVocabulary.LatencyParts)
+        {
+            WriteLatency(json, part.Key, r.Part(part));
+        }
+
         json.WriteEndObject();
 
         json.WriteStartArray("boot_failures");

@@ -55,7 +55,12 @@ public static class ReportWriter
         }
 
         foreach (var latency in HekiVocabulary.Latencies)
+        {
             Row(latency.Label + " p50/p90/p99/max", r => ReportFormat.Percentiles(Latency(r, latency)));
+            // Where the model's time and the waits for a turn differ, both (issue 11).
+            foreach (var part in HekiVocabulary.LatencyParts.Where(p => p.Of == latency))
+                Row(part.Label + " p50/p90/p99/max", r => ReportFormat.Percentiles(r.Part(part)));
+        }
         AppendTable(text, rows, leftAligned: 1);
         var vcpus = results.Count == 0 ? 0 : (long)results.Max(r => (long)r.Spec.Vms * r.Spec.VcpusPerVm);
         if (vcpus > Environment.ProcessorCount)

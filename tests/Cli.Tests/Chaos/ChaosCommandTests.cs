@@ -72,6 +72,7 @@ public sealed class ChaosCommandTests(ITestOutputHelper output) : IDisposable
     [InlineData("--faults", "", "--faults: no fault kind given")]
     [InlineData("--faults", ",,", "--faults: no fault kind given")]
     [InlineData("--report", "", "--report needs a path")]
+    [InlineData("--duration", "200h", "--duration must be a duration from 1ms to 7 days (168h)")]
     [InlineData("--findings", "/proc/heki-no-such-folder", "--findings cannot write into /proc")]
     [InlineData("--acknowledgements", "/dev/full", "--acknowledgements /dev/full must be a regular file")]
     public void Bad_options_are_named_and_nothing_runs(string option, string value, string message)

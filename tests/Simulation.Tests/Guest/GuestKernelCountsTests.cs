@@ -21,7 +21,7 @@ public sealed class GuestKernelCountsTests : IDisposable
         counters[KernelCounter.ModuleLoads] = 7;
         counters[KernelCounter.PagesQuarantined] = 123;
         var message = new VmFinished(3, new VmCounts(HekiCounts.Zero, [0], [0], [0], [null], LatencySnapshot.Empty, LatencySnapshot.Empty,
-            LatencySnapshot.Empty, null, null, counters.ToPayload()));
+            LatencySnapshot.Empty, [], null, null, counters.ToPayload()));
         var serializer = _system.Serialization.FindSerializerFor(message);
 
         var back = (VmFinished)_system.Serialization.Deserialize(serializer.ToBinary(message), serializer.Identifier,

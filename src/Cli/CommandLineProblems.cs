@@ -53,9 +53,24 @@ internal static class CommandLineProblems
                 return $"{argument.Name} is missing";
         }
 
+        // A value that is not a number for a numeric option: named in the user's terms, not as a .NET type.
+        foreach (var error in parse.Errors)
+        {
+            if (error.SymbolResult is OptionResult { Tokens.Count: > 0 } given && NumberKind(given.Option.ValueType) is { } kind)
+                return $"{given.Option.Name} must be {kind}, got '{given.Tokens[0].Value}'";
+        }
+
         // Anything else in System.CommandLine's words, on one line.
         return parse.Errors.Count > 0 ? string.Join(' ', parse.Errors[0].Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries)) : null;
     }
+
+    private static string? NumberKind(Type type) => (Nullable.GetUnderlyingType(type) ?? type) switch
+    {
+        var t when t == typeof(int) || t == typeof(long) => "a whole number",
+        var t when t == typeof(uint) || t == typeof(ulong) => "a whole number from 0",
+        var t when t == typeof(double) || t == typeof(float) || t == typeof(decimal) => "a number (e.g. 0.02)",
+        _ => null,
+    };
 
     /// <summary>
     /// Writes the first problem of <paramref name="parse"/> as <c>heki COMMAND: problem</c> and the <c>--help</c> hint to

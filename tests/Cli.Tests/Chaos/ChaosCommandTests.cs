@@ -75,6 +75,9 @@ public sealed class ChaosCommandTests(ITestOutputHelper output) : IDisposable
     [InlineData("--duration", "200h", "--duration must be a duration from 1ms to 7 days (168h)")]
     [InlineData("--findings", "/proc/heki-no-such-folder", "--findings cannot write into /proc")]
     [InlineData("--acknowledgements", "/dev/full", "--acknowledgements /dev/full must be a regular file")]
+    [InlineData("--seed", "-1", "--seed must be a whole number from 0, got '-1'")]
+    [InlineData("--vms", "abc", "--vms must be a whole number, got 'abc'")]
+    [InlineData("--rate", "5%", "--rate must be a number (e.g. 0.02), got '5%'")]
     public void Bad_options_are_named_and_nothing_runs(string option, string value, string message)
     {
         var (status, stdout, stderr) = Run("chaos", option, value);

@@ -25,8 +25,14 @@ public sealed class TelemetryRun(TextWriter error, string command)
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // A port in use is the usual cause; the SDK's exception names it.
-            error.WriteLine($"{command}: telemetry could not start: {e.Message}");
+            // A port in use is the usual cause: name the endpoint and the innermost reason ("Address already in use"),
+            // which the SDK's own message leaves out.
+            var inner = e;
+            while (inner.InnerException is { } next)
+                inner = next;
+            var endpoint = options.PrometheusPort is { } taken ? $" (Prometheus endpoint 127.0.0.1:{taken})" : "";
+            var reason = ReferenceEquals(inner, e) ? e.Message : $"{e.Message.TrimEnd('.')}: {inner.Message}";
+            error.WriteLine($"{command}: telemetry could not start{endpoint}: {reason}");
             return null;
         }
     }

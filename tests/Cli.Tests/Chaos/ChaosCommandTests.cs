@@ -162,6 +162,21 @@ public sealed class ChaosCommandTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void A_metrics_port_in_use_is_named_with_the_reason_and_nothing_runs()
+    {
+        using var holder = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        holder.Start();
+        var port = ((System.Net.IPEndPoint)holder.LocalEndpoint).Port;
+
+        var (status, stdout, stderr) = Run("chaos", "--operations", "5", "--vms", "1", "--metrics-port", $"{port}");
+
+        Assert.Equal(ExitCodes.Failed, status);
+        Assert.Equal("", stdout);
+        Assert.Contains($"telemetry could not start (Prometheus endpoint 127.0.0.1:{port})", stderr);
+        Assert.Contains("in use", stderr);
+    }
+
+    [Fact]
     public void A_scenario_file_sets_the_run_and_an_option_on_the_command_line_wins_over_it()
     {
         var scenario = Path.Combine(_dir, "chaos.yaml");

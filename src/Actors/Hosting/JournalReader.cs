@@ -113,7 +113,7 @@ public sealed class JournalReader : IAsyncDisposable
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                throw new JournalContentException($"VM {vmId}: its events cannot be read: {Innermost(e).Message}", e);
+                throw new JournalContentException($"VM {vmId}: its events cannot be read: {e.Innermost().Message}", e);
             }
 
             foreach (var envelope in envelopes)
@@ -174,7 +174,7 @@ public sealed class JournalReader : IAsyncDisposable
                     below = selected.Metadata.SequenceNr - 1;
                     break;
                 case LoadSnapshotFailed failed:
-                    throw new JournalContentException($"VM {vmId}: its snapshot cannot be read: {Innermost(failed.Cause).Message}", failed.Cause);
+                    throw new JournalContentException($"VM {vmId}: its snapshot cannot be read: {failed.Cause.Innermost().Message}", failed.Cause);
                 default:
                     throw new JournalContentException($"VM {vmId}: the snapshot store answered {reply.GetType().Name}");
             }
@@ -220,7 +220,6 @@ public sealed class JournalReader : IAsyncDisposable
         return (names.Contains("journal"), names.Contains("snapshot"));
     }
 
-    private static Exception Innermost(Exception e) => e is AggregateException { InnerException: { } inner } ? Innermost(inner) : e.InnerException is { } next ? Innermost(next) : e;
 
     public async ValueTask DisposeAsync()
     {

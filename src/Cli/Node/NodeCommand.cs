@@ -77,7 +77,7 @@ public static class NodeCommand
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // A port in use, an address that cannot be bound: the one line a user needs.
-            error.WriteLine($"{Owner}: could not start on {settings.Host}:{settings.Port}: {Innermost(e).Message}");
+            error.WriteLine($"{Owner}: could not start on {settings.Host}:{settings.Port}: {e.Innermost().Message}");
             return ExitCodes.Failed;
         }
 
@@ -112,13 +112,6 @@ public static class NodeCommand
 
     /// <summary>What <see cref="RunAsync"/> returns when it stopped on a signal (the caller turns it into 128 + the signal).</summary>
     internal const int Stopped = -1;
-
-    private static Exception Innermost(Exception e)
-    {
-        while (e.InnerException is { } inner)
-            e = inner;
-        return e;
-    }
 
     private sealed class NodeAction(Func<ParseResult, NodeSettings.Given> given) : SynchronousCommandLineAction
     {

@@ -1,3 +1,4 @@
+using HekiActors.Actors.Hosting;
 using HekiActors.Observability;
 
 namespace HekiActors.Cli.Simulate;
@@ -27,9 +28,7 @@ public sealed class TelemetryRun(TextWriter error, string command)
         {
             // A port in use is the usual cause: name the endpoint and the innermost reason ("Address already in use"),
             // which the SDK's own message leaves out.
-            var inner = e;
-            while (inner.InnerException is { } next)
-                inner = next;
+            var inner = e.Innermost();
             var endpoint = options.PrometheusPort is { } taken ? $" (Prometheus endpoint 127.0.0.1:{taken})" : "";
             var reason = ReferenceEquals(inner, e) ? e.Message : $"{e.Message.TrimEnd('.')}: {inner.Message}";
             error.WriteLine($"{command}: telemetry could not start{endpoint}: {reason}");

@@ -136,10 +136,9 @@ public sealed class LatencyHistogram
         // computes a bucket's width in 32 bits, so both go wrong for buckets 2^31 ps wide and more (values from
         // about 34 ms). Its counts themselves are right at every value.
         var remaining = _histogram.TotalCount;
-        for (long lowest = 0, width = 1; remaining > 0 && lowest <= HighestTrackable; lowest += width)
+        for (long lowest = 0; remaining > 0 && lowest <= HighestTrackable; lowest += WidthAt(lowest))
         {
-            if (lowest >= UnitBuckets && (lowest & (lowest - 1)) == 0)
-                width = lowest / BucketsPerOctave; // a new power of two: 16 buckets across it
+            var width = WidthAt(lowest); // 1 below 32, then 16 buckets across each power of two
             var count = _histogram.GetCountAtValue(lowest);
             if (count == 0)
                 continue;

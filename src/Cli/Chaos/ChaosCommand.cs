@@ -130,8 +130,9 @@ public static class ChaosCommand
             var vcpuCount = Pick(vcpus, s => s.Spec.VcpusPerVm);
             var memoryMb = Pick(memory, s => s.Spec.MemoryMbPerVm);
             var seedValue = Pick(seed, s => s.Spec.Seed);
-            var profileText = Pick(profile, s => s.Profiles.Name());
-            var durationText = Pick(duration, s => s.Spec.Duration is { } d ? DurationText.Format(d) : parse.GetValue(duration)!);
+            // Taken as the scenario parser checked them; only command-line text is parsed below.
+            var scenarioProfiles = scenario is not null && !Given(profile) ? scenario.Profiles : (ProfileChoice?)null;
+            var scenarioDuration = scenario is not null && !Given(duration) ? scenario.Spec.Duration : null;
             // The scenario's chaos section gives each kind its own rate; --faults or --rate replace it whole.
             var scenarioChaos = scenario?.Spec.Chaos is { } section && !Given(faults) && !Given(rate) ? section : null;
 
@@ -162,11 +163,13 @@ public static class ChaosCommand
 
             if (Problem() is { } problem)
                 return Usage(stderr, problem);
-            if (!ProfileChoices.TryParse(profileText, out var choice))
-                return Usage(stderr, $"--profile must be hardened, heki-v2 or both, got '{profileText}'");
+            var choice = scenarioProfiles ?? ProfileChoice.Hardened;
+            if (scenarioProfiles is null && !ProfileChoices.TryParse(parse.GetValue(profile), out choice))
+                return Usage(stderr, $"--profile must be hardened, heki-v2 or both, got '{parse.GetValue(profile)}'");
             var profiles = choice.Profiles();
-            if (!DurationText.TryParse(durationText, out var runFor))
-                return Usage(stderr, $"--duration {Expectations.Duration}, got '{durationText}'");
+            var runFor = scenarioDuration ?? TimeSpan.Zero;
+            if (scenarioDuration is null && !DurationText.TryParse(parse.GetValue(duration), out runFor))
+                return Usage(stderr, $"--duration {Expectations.Duration}, got '{parse.GetValue(duration)}'");
             FaultKind[] kinds;
             if (scenarioChaos is not null)
             {

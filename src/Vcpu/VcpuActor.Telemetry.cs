@@ -38,14 +38,15 @@ public sealed partial class VcpuActor
         _tallies[(int)origin]?.Flush(_profileTag, HekiTelemetry.PerVmLabels ? _vmId : null, origin);
 
     /// <summary>
-    /// The fast-path histogram's share of a timed group (one record per <see cref="TelemetryOptions.FastPathAccessesPerObservation"/>
-    /// accesses, so the distribution is per access), with the sampled span of the turn current (its exemplar) when there is one.
+    /// The fast-path histogram's share of a timed group of <paramref name="accesses"/> that ran for <paramref name="ticks"/>
+    /// (one record per <see cref="TelemetryOptions.FastPathAccessesPerObservation"/> accesses, so the distribution is per
+    /// access), with the group's sampled span current (its exemplar) when there is one.
     /// </summary>
-    private void FastPathRan(long startedAt, long now, int accesses, Activity? span)
+    private void FastPathRan(long ticks, int accesses, Activity? span)
     {
         if (accesses <= 0 || !HekiMetrics.FastPathDuration.Enabled || _fastPathSampler.Observations(accesses) is not (var n and > 0))
             return;
-        var nanoseconds = (now - startedAt) * NanosecondsPerTick / accesses;
+        var nanoseconds = ticks * NanosecondsPerTick / accesses;
         var outer = Activity.Current;
         if (span is not null)
             Activity.Current = span;
@@ -56,7 +57,7 @@ public sealed partial class VcpuActor
             Activity.Current = outer;
     }
 
-    /// <summary>Ends the sampled fast-path span of a turn, which ran <paramref name="accesses"/> accesses (all its groups).</summary>
+    /// <summary>Ends the sampled fast-path span of a group, which ran <paramref name="accesses"/> accesses.</summary>
     private void FastPathSpanEnded(Activity span, int accesses)
     {
         span.SetTag(HekiTags.Profile, _profileTag);

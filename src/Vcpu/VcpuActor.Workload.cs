@@ -107,8 +107,9 @@ public sealed partial class VcpuActor
         workload.ReplyTo.Tell(workload.End(_vmId, _index));
     }
 
-    private static long PicosecondsBetween(long from, long to) =>
-        (long)((to - from) * (1_000_000_000_000.0 / Stopwatch.Frequency));
+    private static long PicosecondsBetween(long from, long to) => PicosecondsOf(to - from);
+
+    private static long PicosecondsOf(long ticks) => (long)(ticks * (1_000_000_000_000.0 / Stopwatch.Frequency));
 
     /// <summary>Continues the running workload with its next chunk (sent to itself only: never serialized).</summary>
     private sealed class ContinueWorkload : INoSerializationVerificationNeeded

@@ -209,8 +209,8 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
 
     /// <summary>
     /// Runs the pending accesses until done or a translation miss; allocates nothing per access. A workload chunk is
-    /// generated a part at a time (<see cref="WorkloadPart"/> accesses) into the same small buffers; each part is its own
-    /// timed group, so generating accesses is never timed as running them.
+    /// generated a part at a time (<see cref="WorkloadPart"/> accesses) into the same small buffers and run in the same
+    /// turn; the group's time is that of running its parts, never of generating them.
     /// </summary>
     private void RunAccesses()
     {
@@ -223,13 +223,14 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
         var fastPathSpan = traced && HekiSpans.SampleFastPath(ref _fastPathCountdown)
             ? HekiSpans.StartDetached(HekiSpans.FastPath, default)
             : null;
-        var spanAccesses = 0;
         var gpas = pending.Gpas;
         var kinds = pending.Kinds;
         var cpls = pending.Cpls;
         var results = pending.Results;
         var memoryPages = _config.MemoryPages;
         var table = _permissionTable;
+        int permitted = 0, faulted = 0, mmio = 0, ran = 0;
+        long runningTicks = 0, now = 0;
         // The translation the last access hit, in locals: most accesses land in it, and then cost one unsigned
         // compare and one bit test. Cached runs never reach past guest memory, so a hit is never MMIO.
         ulong runStart = 0, runLength = 0;
@@ -237,8 +238,7 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
         int i;
         while (true)
         {
-            var segmentStart = timed ? Stopwatch.GetTimestamp() : 0;
-            int permitted = 0, faulted = 0, mmio = 0;
+            var partStart = timed ? Stopwatch.GetTimestamp() : 0;
             i = pending.Next;
             var first = i;
             for (; i < pending.Count; i++)
@@ -286,31 +286,36 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
                     results[i] = result;
             }
 
-            // Permitted accesses are counted by kind here, one vectorized pass per group, not in the loop.
-            tally?.AddGroup(kinds.AsSpan(first, i - first));
-
-            pending.Add(permitted, faulted, mmio);
-            _counters.AddAccesses(origin, permitted, faulted, mmio);
-            spanAccesses += i - first;
             if (timed)
             {
-                var now = Stopwatch.GetTimestamp();
-                if (i > first)
-                    _counters.FastPath.Record(PicosecondsBetween(segmentStart, now) / (i - first), i - first);
-                if (pending.IsWorkload)
-                    WorkloadSegmentRan(missed: i < pending.Count);
-                FastPathRan(segmentStart, now, i - first, fastPathSpan);
-                if (i < pending.Count)
-                    _missStartedAt = now;
+                now = Stopwatch.GetTimestamp();
+                runningTicks += now - partStart;
             }
+
+            // Permitted accesses are counted by kind here, one vectorized pass per part, not in the loop.
+            tally?.AddGroup(kinds.AsSpan(first, i - first));
+            ran += i - first;
 
             // The next part of a workload chunk, generated into the same buffers, continues in this turn.
             if (i < pending.Count || !pending.IsWorkload || !_workload!.FillPart())
                 break;
         }
 
+        pending.Add(permitted, faulted, mmio);
+        _counters.AddAccesses(origin, permitted, faulted, mmio);
+        if (timed)
+        {
+            if (ran > 0)
+                _counters.FastPath.Record(PicosecondsOf(runningTicks) / ran, ran);
+            if (pending.IsWorkload)
+                WorkloadSegmentRan(missed: i < pending.Count);
+            FastPathRan(runningTicks, ran, fastPathSpan);
+            if (i < pending.Count)
+                _missStartedAt = now;
+        }
+
         if (fastPathSpan is not null)
-            FastPathSpanEnded(fastPathSpan, spanAccesses);
+            FastPathSpanEnded(fastPathSpan, ran);
 
         if (i < pending.Count)
         {

@@ -18,7 +18,8 @@ public static class ClusterClient
     public static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(60);
 
     /// <summary>The host options of a client of the cluster at <paramref name="seed"/>.</summary>
-    public static HekiHostOptions Options(HekiHostOptions local, string seed)
+    /// <param name="allSeeds">Every seed node the client may join through (the first seed is among them); null: <paramref name="seed"/> alone.</param>
+    public static HekiHostOptions Options(HekiHostOptions local, string seed, IReadOnlyList<string>? allSeeds = null)
     {
         if (!ActorPath.TryParseAddress(seed, out var address) || address.Host is null || address.Port is null)
             throw new ArgumentException($"'{seed}' is not a cluster node address (akka.tcp://heki@HOST:PORT)", nameof(seed));
@@ -28,7 +29,7 @@ public static class ClusterClient
             SystemName = address.System,
             Journal = JournalKind.InMemory,
             SqlitePath = null,
-            Cluster = new HekiClusterOptions(LocalAddressTowards(address.Host, address.Port.Value), Port: 0, SeedNodes: [seed], HostsVms: false),
+            Cluster = new HekiClusterOptions(LocalAddressTowards(address.Host, address.Port.Value), Port: 0, SeedNodes: allSeeds ?? [seed], HostsVms: false),
         };
     }
 

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Akka.Actor;
 using HekiActors.Cli.Node;
 using HekiActors.Cli.Simulate;
 using HekiActors.Simulation.Chaos;
@@ -75,10 +74,9 @@ internal sealed class ClusterRun
             return null;
         }
 
-        if (seed is not null && (!ActorPath.TryParseAddress(seed, out var address) || address.Host is null || address.Port is null
-                || address.System != NodeSettings.SystemName))
+        if (seed is not null && NodeSettings.AddressProblem("--cluster", seed) is { } notAnAddress)
         {
-            problem = $"--cluster must be a node's address, akka.tcp://{NodeSettings.SystemName}@HOST:PORT, got '{seed}'";
+            problem = notAnAddress;
             return null;
         }
 

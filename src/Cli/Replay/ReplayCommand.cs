@@ -23,17 +23,24 @@ public static class ReplayCommand
             HelpName = $"{HekiProfiles.HardenedName}|{HekiProfiles.HekiV2Name}",
         };
 
+        var cluster = new Option<string?>("--cluster")
+        {
+            Description = "Replay against the VMs of a running cluster through this seed node (akka.tcp://heki@HOST:PORT); the output is the same as in this process.",
+            HelpName = "SEED-ADDRESS",
+        };
+
         var command = new Command("replay", "Run a JSON Lines script of requests on the model and print each result as JSON.")
         {
             file,
             profile,
+            cluster,
         };
-        command.Action = new ReplayAction(file, profile);
+        command.Action = new ReplayAction(file, profile, cluster);
         return command;
     }
 
     /// <summary>Runs the command; sees parse errors itself so each is one line naming the real problem, exit 2.</summary>
-    private sealed class ReplayAction(Argument<string> file, Option<string> profile) : SynchronousCommandLineAction
+    private sealed class ReplayAction(Argument<string> file, Option<string> profile, Option<string?> cluster) : SynchronousCommandLineAction
     {
         public override bool ClearsParseErrors => true;
 
@@ -53,6 +60,13 @@ public static class ReplayCommand
                 stderr.WriteLine("Try 'heki replay --help'.");
                 return ExitCodes.Usage;
             }
+            if (parse.GetValue(cluster) is { } seed && Node.NodeSettings.AddressProblem("--cluster", seed) is { } notAnAddress)
+            {
+                stderr.WriteLine($"heki replay: {notAnAddress}");
+                stderr.WriteLine("Try 'heki replay --help'.");
+                return ExitCodes.Usage;
+            }
+
             var source = parse.GetValue(file) ?? ReplayRunner.StandardInput;
             var real = ReferenceEquals(stdout, StandardStreams.Output);
             // Results appended to the script being read (heki replay run.jsonl >>run.jsonl) would be read again, forever.
@@ -67,7 +81,7 @@ public static class ReplayCommand
             using var signals = StopSignals.Register(_ => { });
             // Bytes, not Console.In: each line is decoded strictly, so invalid UTF-8 is an error rather than U+FFFD.
             using var stdin = Console.OpenStandardInput();
-            var status = ReplayRunner.RunAsync(source, chosen, stdin, stdout, stderr, cancellationToken: signals.Token)
+            var status = ReplayRunner.RunAsync(source, chosen, stdin, stdout, stderr, cancellationToken: signals.Token, clusterSeed: parse.GetValue(cluster))
                 .GetAwaiter().GetResult();
             return status == ReplayRunner.ExitStopped && signals.Received is { } signal ? ExitCodes.StoppedBy(signal) : status;
         }

@@ -1,15 +1,12 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Akka.Configuration;
-using HekiActors.Actors.Hosting;
 using HekiActors.Cli.Chaos;
 using HekiActors.Simulation.Chaos;
 
 namespace HekiActors.Cli.Tests.Chaos;
 
 /// <summary><c>heki chaos --cluster SEED</c> and <c>--cluster-nodes N</c>: the options, and a run against a cluster.</summary>
-public sealed class ChaosClusterCommandTests : IDisposable
+public sealed class ChaosClusterCommandTests(InProcessClusterNode cluster) : IDisposable, IClassFixture<InProcessClusterNode>
 {
     private const string Seed = "akka.tcp://heki@127.0.0.1:4053";
     private const string Journal = "Host=127.0.0.1;Port=5432;Database=heki;Username=heki";
@@ -19,19 +16,9 @@ public sealed class ChaosClusterCommandTests : IDisposable
 
     private static (int Status, string Stdout, string Stderr) Run(params string[] args) => ChaosCommandTests.Run(args);
 
-    /// <summary>A one-node cluster in this process (in-memory journal) on a free port: the chaos run joins it as a client, as from another machine.</summary>
-    private static async Task<(HekiHost Node, string Seed)> StartNodeAsync()
-    {
-        var port = FreePort();
-        var seed = $"akka.tcp://heki@127.0.0.1:{port}";
-        var node = await HekiHost.StartAsync(new HekiHostOptions(AkkaLogLevel: "OFF", SystemName: "heki",
-            Cluster: new HekiClusterOptions("127.0.0.1", port, [seed], MaxShards: 10)));
-        return (node, seed);
-    }
-
     [Theory]
-    [InlineData("--cluster|heki@nowhere", "--cluster must be a node's address, akka.tcp://heki@HOST:PORT, got 'heki@nowhere'")]
-    [InlineData("--cluster|akka.tcp://other@127.0.0.1:4053", "--cluster must be a node's address")]
+    [InlineData("--cluster|heki@nowhere", "--cluster 'heki@nowhere' is not a node address (akka.tcp://heki@HOST:PORT, as heki node prints it)")]
+    [InlineData("--cluster|akka.tcp://other@127.0.0.1:4053", "--cluster 'akka.tcp://other@127.0.0.1:4053' names actor system 'other'; every heki node's is 'heki'")]
     [InlineData("--cluster-nodes|3", "--cluster-nodes needs --journal-connection CONNECTION")]
     [InlineData("--cluster-nodes|12|--journal-connection|" + Journal, "--cluster-nodes must be within 1..9")]
     [InlineData("--cluster-nodes|-1|--journal-connection|" + Journal, "--cluster-nodes must be within 1..9")]
@@ -66,10 +53,9 @@ public sealed class ChaosClusterCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task A_run_against_a_running_cluster_drives_its_VMs_there_with_every_fault_a_client_can_inject_and_finds_no_violation()
+    public void A_run_against_a_running_cluster_drives_its_VMs_there_with_every_fault_a_client_can_inject_and_finds_no_violation()
     {
-        var (node, seed) = await StartNodeAsync();
-        await using var _ = node;
+        var seed = cluster.Seed;
         var report = Path.Combine(_dir, "r.json");
 
         var (status, stdout, stderr) = Run("chaos", "--cluster", seed, "--profile", "hardened", "--operations", "150", "--vms", "3",
@@ -96,10 +82,9 @@ public sealed class ChaosClusterCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task A_second_run_against_the_same_cluster_starts_from_fresh_VMs_not_the_ones_the_first_left()
+    public void A_second_run_against_the_same_cluster_starts_from_fresh_VMs_not_the_ones_the_first_left()
     {
-        var (node, seed) = await StartNodeAsync();
-        await using var _ = node;
+        var seed = cluster.Seed;
         string[] arguments = ["chaos", "--cluster", seed, "--operations", "60", "--vms", "2", "--faults", "none", "--findings", Path.Combine(_dir, "f")];
 
         var first = Run(arguments);
@@ -109,12 +94,5 @@ public sealed class ChaosClusterCommandTests : IDisposable
         Assert.True(first.Status == 0, first.Stdout + first.Stderr);
         Assert.True(second.Status == 0, second.Stdout + second.Stderr);
         Assert.Contains("0 invariant violations, 0 lost acknowledged changes", second.Stdout);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

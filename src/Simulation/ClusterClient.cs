@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
+using Akka.Configuration;
 using HekiActors.Actors.Hosting;
 
 namespace HekiActors.Simulation;
@@ -17,20 +18,42 @@ public static class ClusterClient
     /// <summary>How long joining may take before the run is refused (seed nodes down, wrong address).</summary>
     public static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// The settings every member of the cluster must share, clients included: the split-brain resolver's decisions are
+    /// taken by the cluster's leader, which may be a client (the member whose address sorts first), and every member
+    /// downs all on its own when the leader has not decided within <c>stable-after</c> and <c>down-all-when-unstable</c>.
+    /// A client with another <c>stable-after</c> than the nodes' would bring the whole cluster down on a node's loss.
+    /// </summary>
+    public static readonly IReadOnlyList<string> SharedSettings = ["akka.cluster.split-brain-resolver", "akka.cluster.failure-detector"];
+
     /// <summary>The host options of a client of the cluster at <paramref name="seed"/>.</summary>
+    /// <param name="local">The options the client would run with alone.</param>
+    /// <param name="seed">A node's address, <c>akka.tcp://heki@HOST:PORT</c>.</param>
+    /// <param name="nodes">The nodes' settings (their <c>heki node --config</c> file): its <see cref="SharedSettings"/> apply
+    /// to the client over its own; null when the nodes run with the defaults.</param>
     /// <param name="allSeeds">Every seed node the client may join through (the first seed is among them); null: <paramref name="seed"/> alone.</param>
-    public static HekiHostOptions Options(HekiHostOptions local, string seed, IReadOnlyList<string>? allSeeds = null)
+    public static HekiHostOptions Options(HekiHostOptions local, string seed, Config? nodes = null, IReadOnlyList<string>? allSeeds = null)
     {
         if (!ActorPath.TryParseAddress(seed, out var address) || address.Host is null || address.Port is null)
             throw new ArgumentException($"'{seed}' is not a cluster node address (akka.tcp://heki@HOST:PORT)", nameof(seed));
         return local with
         {
+            Config = nodes is null ? local.Config : SharedOf(nodes).WithFallback(local.Config ?? Config.Empty),
             // Every member of a cluster has the same system name (the seed's).
             SystemName = address.System,
             Journal = JournalKind.InMemory,
             SqlitePath = null,
             Cluster = new HekiClusterOptions(LocalAddressTowards(address.Host, address.Port.Value), Port: 0, SeedNodes: allSeeds ?? [seed], HostsVms: false),
         };
+    }
+
+    /// <summary>The <see cref="SharedSettings"/> that <paramref name="nodes"/> sets, and nothing else of it (not the nodes' ports or roles).</summary>
+    public static Config SharedOf(Config nodes)
+    {
+        var shared = Config.Empty;
+        foreach (var path in SharedSettings.Where(nodes.HasPath))
+            shared = ConfigurationFactory.ParseString($"{path} {{\n{nodes.GetConfig(path).Root}\n}}").WithFallback(shared);
+        return shared;
     }
 
     /// <summary>Waits until the client is a member of the cluster.</summary>

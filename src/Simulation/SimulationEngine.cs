@@ -21,8 +21,10 @@ namespace HekiActors.Simulation;
 /// this process: the engine joins as a client (no VMs) and reaches the VMs through a shard region proxy; the VMs use the
 /// nodes' journal, whatever the spec's.
 /// </param>
+/// <param name="ClusterConfig">The nodes' settings (<c>heki node --config</c>), whose <see cref="ClusterClient.SharedSettings"/> the
+/// client must share; null when the nodes run with the defaults.</param>
 public sealed record SimulationEngineOptions(int BootConcurrency = 512, IWarningSink? WarningSink = null, ulong RunNonce = 0, Config? Config = null,
-    string? ClusterSeed = null)
+    string? ClusterSeed = null, Config? ClusterConfig = null)
 {
     public static readonly SimulationEngineOptions Default = new();
 }
@@ -75,7 +77,7 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
             WarningObserver: progress as IWarningObserver);
         if (_options.ClusterSeed is { } seed)
         {
-            options = ClusterClient.Options(options, seed);
+            options = ClusterClient.Options(options, seed, _options.ClusterConfig);
             // The cluster's journal outlives runs: a run replaces the VMs of its ids (sim-NNNNN) an earlier run left there.
             if (start.Destroy.Count == 0 && start.Resume.Count == 0)
                 start = JournalStart.Fresh(Enumerable.Range(0, spec.Vms).Select(SimulationCoordinator.VmId));

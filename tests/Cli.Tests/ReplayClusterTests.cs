@@ -66,10 +66,13 @@ public sealed class ReplayClusterTests(InProcessClusterNode cluster) : IClassFix
         Assert.Equal(await File.ReadAllTextAsync(Path.Combine(Golden, "vm_lifecycle.hardened.out")), second.Stdout);
     }
 
-    [Fact]
-    public void A_cluster_address_that_is_not_one_is_refused_with_exit_2()
+    [Theory]
+    [InlineData("--cluster|127.0.0.1:4053", "--cluster '127.0.0.1:4053' is not a node address")]
+    [InlineData("--cluster-config|node.conf", "--cluster-config is the settings of the nodes of a --cluster: give --cluster SEED-ADDRESS too")]
+    [InlineData("--cluster|akka.tcp://heki@127.0.0.1:4053|--cluster-config|/heki-no-such-dir/node.conf", "--cluster-config /heki-no-such-dir/node.conf:")]
+    public void Bad_cluster_options_are_refused_with_exit_2_and_nothing_runs(string arguments, string message)
     {
-        var parse = Program.BuildRoot().Parse(["replay", "--cluster", "127.0.0.1:4053", Path.Combine(Golden, "doc_example.jsonl")]);
+        var parse = Program.BuildRoot().Parse(["replay", .. arguments.Split('|'), Path.Combine(Golden, "doc_example.jsonl")]);
         var stdout = new StringWriter();
         var stderr = new StringWriter();
         parse.InvocationConfiguration.Output = stdout;
@@ -77,7 +80,7 @@ public sealed class ReplayClusterTests(InProcessClusterNode cluster) : IClassFix
 
         Assert.Equal(ExitCodes.Usage, Program.Run(parse));
         Assert.Equal("", stdout.ToString());
-        Assert.Contains("--cluster '127.0.0.1:4053' is not a node address", stderr.ToString());
+        Assert.Contains(message, stderr.ToString());
     }
 
     private async Task<(int Status, string Stdout)> ReplayOnCluster(string name, string profile)
@@ -85,7 +88,7 @@ public sealed class ReplayClusterTests(InProcessClusterNode cluster) : IClassFix
         await using var script = File.OpenRead(Path.Combine(Golden, name + ".jsonl"));
         var stdout = new StringWriter { NewLine = "\n" };
         var stderr = new StringWriter();
-        var status = await ReplayRunner.RunAsync(script, ReplayHarness.Profile(profile), stdout, stderr, clusterSeed: cluster.Seed);
+        var status = await ReplayRunner.RunAsync(script, ReplayHarness.Profile(profile), stdout, stderr, cluster: new ReplayCluster(cluster.Seed));
         Assert.NotEqual(ReplayRunner.ExitClusterUnavailable, status);
         return (status, stdout.ToString());
     }

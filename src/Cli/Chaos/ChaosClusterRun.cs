@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Akka.Configuration;
+using HekiActors.Cli.Input;
 using HekiActors.Cli.Node;
 using HekiActors.Cli.Simulate;
 using HekiActors.Simulation.Chaos;
@@ -6,7 +8,8 @@ using HekiActors.Simulation.Chaos;
 namespace HekiActors.Cli.Chaos;
 
 /// <summary>The options of <c>heki chaos</c> against a cluster (docs/chaos.md, "Against a cluster").</summary>
-internal sealed record ClusterOptions(Option<string?> Seed, Option<int> Nodes, Option<string?> JournalConnection, Option<string> NodeFaultInterval);
+internal sealed record ClusterOptions(
+    Option<string?> Seed, Option<string?> NodesConfig, Option<int> Nodes, Option<string?> JournalConnection, Option<string> NodeFaultInterval);
 
 /// <summary>
 /// A chaos run against a cluster, checked: <c>--cluster SEED</c> drives a running cluster; <c>--cluster-nodes N</c> starts
@@ -17,9 +20,10 @@ internal sealed class ClusterRun
     /// <summary>At most this many nodes of its own: each is a process on this machine.</summary>
     public const int MaxNodes = 9;
 
-    private ClusterRun(string? seed, int nodes, string? connection, NodeFaultKind[] nodeKinds, TimeSpan interval)
+    private ClusterRun(string? seed, Config? nodesConfig, int nodes, string? connection, NodeFaultKind[] nodeKinds, TimeSpan interval)
     {
         Seed = seed;
+        NodesConfig = nodesConfig;
         Nodes = nodes;
         Connection = connection;
         NodeKinds = nodeKinds;
@@ -27,6 +31,9 @@ internal sealed class ClusterRun
     }
 
     public string? Seed { get; }
+
+    /// <summary>The settings of a running cluster's nodes (<c>--cluster-config</c>), or null.</summary>
+    public Config? NodesConfig { get; }
 
     public int Nodes { get; }
 
@@ -58,6 +65,21 @@ internal sealed class ClusterRun
         {
             problem = "--journal-connection is the journal of the nodes --cluster-nodes N starts; a running cluster (--cluster) has its own";
             return null;
+        }
+
+        Config? nodesConfig = null;
+        if (parse.GetValue(options.NodesConfig) is { } configPath)
+        {
+            if (seed is null)
+            {
+                problem = nodes > 0
+                    ? "--cluster-config is the settings of a running cluster's nodes (--cluster); the nodes of --cluster-nodes get heki chaos's own"
+                    : "--cluster-config is the settings of the nodes of a --cluster: give --cluster SEED-ADDRESS too";
+                return null;
+            }
+
+            if ((nodesConfig = HoconFile.TryRead(configPath, "--cluster-config", out problem)) is null)
+                return null;
         }
 
         if (seed is null && nodes == 0)
@@ -131,7 +153,7 @@ internal sealed class ClusterRun
             return null;
         }
 
-        return new ClusterRun(seed, nodes, connection, nodeKinds, interval);
+        return new ClusterRun(seed, nodesConfig, nodes, connection, nodeKinds, interval);
     }
 
     /// <summary>Starts the run's own nodes (if any, bounded) and describes the cluster to the runner.</summary>
@@ -145,10 +167,10 @@ internal sealed class ClusterRun
         }
 
         if (Seed is { } running)
-            return (null, new ChaosCluster([running], Narrate: Narrate));
+            return (null, new ChaosCluster([running], NodesConfig: NodesConfig, Narrate: Narrate));
         stderr.WriteLine($"heki chaos: starting {Nodes} heki node processes on 127.0.0.1");
         var nodes = ChaosClusterNodes.StartAsync(Nodes, Connection!, stderr, cancellationToken).GetAwaiter().GetResult();
         var plan = NodeKinds.Length == 0 ? null : new NodeFaultPlan(seed, Nodes, NodeKinds, Interval);
-        return (nodes, new ChaosCluster(nodes.Seeds, nodes, plan, ChaosClusterNodes.AkkaSettings, Narrate));
+        return (nodes, new ChaosCluster(nodes.Seeds, nodes, plan, Akka.Configuration.ConfigurationFactory.ParseString(ChaosClusterNodes.AkkaSettings), Narrate));
     }
 }

@@ -77,6 +77,11 @@ public static class ChaosCommand
             Description = "With --cluster-nodes: the nodes' PostgreSQL connection string (Npgsql's Host=...;Port=...;Database=...;Username=...).",
             HelpName = "CONNECTION",
         };
+        var clusterConfig = new Option<string?>("--cluster-config")
+        {
+            Description = "With --cluster: the settings file the nodes run with (heki node --config); this client runs with their split-brain resolver and failure detector (docs/cluster.md).",
+            HelpName = "FILE",
+        };
         var nodeFaultInterval = new Option<string>("--node-fault-interval")
         {
             Description = "With --cluster-nodes: the mean time between the cluster being whole again and the next node fault.",
@@ -110,10 +115,10 @@ public static class ChaosCommand
         var command = new Command("chaos", "Inject faults into a running model, check the invariants with an independent oracle, shrink every finding to a replay script.")
         {
             scenario, profile, duration, operations, vms, vcpus, memory, seed, faults, rate, report, findings, sqlite, acknowledgements, killProcess,
-            cluster, clusterNodes, journalConnection, nodeFaultInterval, telemetry, metricsPort, finalScrapeWait,
+            cluster, clusterConfig, clusterNodes, journalConnection, nodeFaultInterval, telemetry, metricsPort, finalScrapeWait,
         };
         command.Action = new ChaosAction(scenario, profile, duration, operations, vms, vcpus, memory, seed, faults, rate, report, findings, sqlite,
-            acknowledgements, killProcess, new ClusterOptions(cluster, clusterNodes, journalConnection, nodeFaultInterval), telemetry, metricsPort,
+            acknowledgements, killProcess, new ClusterOptions(cluster, clusterConfig, clusterNodes, journalConnection, nodeFaultInterval), telemetry, metricsPort,
             finalScrapeWait);
         return command;
     }

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Configuration;
 using HekiActors.Actors.Hosting;
+using HekiActors.Cli.Input;
 
 namespace HekiActors.Cli.Node;
 
@@ -43,20 +44,9 @@ internal sealed record NodeSettings(
         var file = Config.Empty;
         if (given.ConfigFile is { } path)
         {
-            try
-            {
-                file = ConfigurationFactory.ParseString(File.ReadAllText(path));
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                problem = $"--config {path}: {e.Message}";
+            if (HoconFile.TryRead(path, "--config", out problem) is not { } read)
                 return null;
-            }
-            catch (Exception e) when (e is ConfigurationException or FormatException or InvalidOperationException)
-            {
-                problem = $"--config {path} is not valid HOCON: {OneLine(e.Message)}";
-                return null;
-            }
+            file = read;
         }
 
         var node = file.HasPath("heki.node") ? file.GetConfig("heki.node") : Config.Empty;
@@ -78,7 +68,7 @@ internal sealed record NodeSettings(
         }
         catch (Exception e) when (e is ConfigurationException or FormatException or InvalidCastException)
         {
-            problem = $"--config {given.ConfigFile}: heki.node: {OneLine(e.Message)}";
+            problem = $"--config {given.ConfigFile}: heki.node: {HoconFile.OneLine(e.Message)}";
             return null;
         }
     }
@@ -124,6 +114,4 @@ internal sealed record NodeSettings(
             return $"{option} '{address}' names actor system '{parsed.System}'; every heki node's is '{SystemName}'";
         return null;
     }
-
-    private static string OneLine(string text) => string.Join(' ', text.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries));
 }

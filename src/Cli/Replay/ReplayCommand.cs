@@ -29,18 +29,26 @@ public static class ReplayCommand
             HelpName = "SEED-ADDRESS",
         };
 
+        var clusterConfig = new Option<string?>("--cluster-config")
+        {
+            Description = "With --cluster: the settings file the nodes run with (heki node --config); this client runs with their split-brain resolver and failure detector (docs/cluster.md).",
+            HelpName = "FILE",
+        };
+
         var command = new Command("replay", "Run a JSON Lines script of requests on the model and print each result as JSON.")
         {
             file,
             profile,
             cluster,
+            clusterConfig,
         };
-        command.Action = new ReplayAction(file, profile, cluster);
+        command.Action = new ReplayAction(file, profile, cluster, clusterConfig);
         return command;
     }
 
     /// <summary>Runs the command; sees parse errors itself so each is one line naming the real problem, exit 2.</summary>
-    private sealed class ReplayAction(Argument<string> file, Option<string> profile, Option<string?> cluster) : SynchronousCommandLineAction
+    private sealed class ReplayAction(Argument<string> file, Option<string> profile, Option<string?> cluster, Option<string?> clusterConfig)
+        : SynchronousCommandLineAction
     {
         public override bool ClearsParseErrors => true;
 
@@ -60,9 +68,18 @@ public static class ReplayCommand
                 stderr.WriteLine("Try 'heki replay --help'.");
                 return ExitCodes.Usage;
             }
-            if (parse.GetValue(cluster) is { } seed && Node.NodeSettings.AddressProblem("--cluster", seed) is { } notAnAddress)
+            Akka.Configuration.Config? nodesConfig = null;
+            var clusterProblem = parse.GetValue(cluster) is { } seed ? Node.NodeSettings.AddressProblem("--cluster", seed) : null;
+            if (clusterProblem is null && parse.GetValue(clusterConfig) is { } configPath)
             {
-                stderr.WriteLine($"heki replay: {notAnAddress}");
+                clusterProblem = parse.GetValue(cluster) is null
+                    ? "--cluster-config is the settings of the nodes of a --cluster: give --cluster SEED-ADDRESS too"
+                    : (nodesConfig = Input.HoconFile.TryRead(configPath, "--cluster-config", out var configProblem)) is null ? configProblem : null;
+            }
+
+            if (clusterProblem is not null)
+            {
+                stderr.WriteLine($"heki replay: {clusterProblem}");
                 stderr.WriteLine("Try 'heki replay --help'.");
                 return ExitCodes.Usage;
             }
@@ -81,7 +98,8 @@ public static class ReplayCommand
             using var signals = StopSignals.Register(_ => { });
             // Bytes, not Console.In: each line is decoded strictly, so invalid UTF-8 is an error rather than U+FFFD.
             using var stdin = Console.OpenStandardInput();
-            var status = ReplayRunner.RunAsync(source, chosen, stdin, stdout, stderr, cancellationToken: signals.Token, clusterSeed: parse.GetValue(cluster))
+            var status = ReplayRunner.RunAsync(source, chosen, stdin, stdout, stderr, cancellationToken: signals.Token,
+                cluster: parse.GetValue(cluster) is { } clusterSeed ? new ReplayCluster(clusterSeed, nodesConfig) : null)
                 .GetAwaiter().GetResult();
             return status == ReplayRunner.ExitStopped && signals.Received is { } signal ? ExitCodes.StoppedBy(signal) : status;
         }

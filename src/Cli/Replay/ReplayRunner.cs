@@ -65,9 +65,9 @@ public sealed class ReplayRunner
     /// <summary>Replays <paramref name="source"/> (a file, or <c>-</c> for <paramref name="stdin"/>); returns the exit status.</summary>
     /// <param name="stdin">Standard input as bytes: lines are decoded one by one, strictly (<see cref="ReplayLineReader"/>).</param>
     /// <param name="clock">The warning rate limiters' clock; tests pass a frozen one so goldens never depend on timing.</param>
-    /// <param name="clusterSeed">Replay against the VMs of a running cluster through this seed node (<c>--cluster</c>); null: VMs in this process.</param>
+    /// <param name="cluster">Replay against the VMs of a running cluster (<c>--cluster</c>); null: VMs in this process.</param>
     public static async Task<int> RunAsync(string source, HekiProfile profile, Stream stdin, TextWriter stdout, TextWriter stderr,
-        TimeProvider? clock = null, CancellationToken cancellationToken = default, string? clusterSeed = null)
+        TimeProvider? clock = null, CancellationToken cancellationToken = default, ReplayCluster? cluster = null)
     {
         Stream input;
         if (source == StandardInput)
@@ -88,7 +88,7 @@ public sealed class ReplayRunner
 
         try
         {
-            return await RunAsync(input, profile, stdout, stderr, clock, cancellationToken, clusterSeed).ConfigureAwait(false);
+            return await RunAsync(input, profile, stdout, stderr, clock, cancellationToken, cluster).ConfigureAwait(false);
         }
         finally
         {
@@ -98,9 +98,9 @@ public sealed class ReplayRunner
     }
 
     /// <summary>Replays every line of <paramref name="input"/> (UTF-8 bytes); returns the exit status.</summary>
-    /// <param name="clusterSeed">Replay against the VMs of a running cluster through this seed node (<c>--cluster</c>); null: VMs in this process.</param>
+    /// <param name="cluster">Replay against the VMs of a running cluster (<c>--cluster</c>); null: VMs in this process.</param>
     public static async Task<int> RunAsync(Stream input, HekiProfile profile, TextWriter stdout, TextWriter stderr,
-        TimeProvider? clock = null, CancellationToken cancellationToken = default, string? clusterSeed = null)
+        TimeProvider? clock = null, CancellationToken cancellationToken = default, ReplayCluster? cluster = null)
     {
         using var lines = new ReplayLineReader(input);
         // Kernel warnings are the only thing on stderr: Akka's own log would interleave with them. (Against a cluster they
@@ -108,16 +108,16 @@ public sealed class ReplayRunner
         var warnings = new CheckedWarningSink(stderr);
         var options = new HekiHostOptions(
             Clock: clock, WarningSink: warnings, AkkaLogLevel: "OFF", SystemName: "heki-replay");
-        if (clusterSeed is not null)
-            options = ClusterClient.Options(options, clusterSeed);
+        if (cluster is not null)
+            options = ClusterClient.Options(options, cluster.Seed, cluster.NodesConfig);
         var host = await HekiHost.StartAsync(options).ConfigureAwait(false);
         await using (host.ConfigureAwait(false))
         {
-            if (clusterSeed is not null)
+            if (cluster is not null)
             {
                 try
                 {
-                    await ClusterClient.WaitUntilUpAsync(host, clusterSeed, cancellationToken).ConfigureAwait(false);
+                    await ClusterClient.WaitUntilUpAsync(host, cluster.Seed, cancellationToken).ConfigureAwait(false);
                 }
                 catch (TimeoutException e)
                 {
@@ -131,7 +131,7 @@ public sealed class ReplayRunner
                 }
             }
 
-            var runner = new ReplayRunner(host, profile, clusterSeed is not null);
+            var runner = new ReplayRunner(host, profile, cluster is not null);
             var output = new ReplayOutput(stdout);
             var failed = false;
             long lineNumber = 0;
@@ -247,3 +247,8 @@ public sealed class ReplayRunner
         ? $"the cluster did not answer within {(ClusterResends + 1) * ClusterReplyTimeout.TotalSeconds:0} s ({ClusterResends} resends)"
         : $"the model did not answer within {HekiHost.DefaultTimeout.TotalSeconds:0} s");
 }
+
+/// <summary>A running cluster to replay against (<c>heki replay --cluster SEED [--cluster-config FILE]</c>).</summary>
+/// <param name="Seed">A node's address, <c>akka.tcp://heki@HOST:PORT</c>.</param>
+/// <param name="NodesConfig">The nodes' settings file: the client runs with their split-brain resolver and failure detector; null: defaults.</param>
+public sealed record ReplayCluster(string Seed, Akka.Configuration.Config? NodesConfig = null);

@@ -17,11 +17,12 @@ public static class SimulateCommand
 {
     /// <summary>The engine the command runs in production; the one line to adjust if the engine's type moves.</summary>
     /// <summary>The real engine, with a fresh run nonce: a rerun on a durable journal gets request ids of its own.</summary>
-    public static ISimulationEngine CreateEngine() => CreateEngine(clusterSeed: null);
+    public static ISimulationEngine CreateEngine() => CreateEngine(clusterSeed: null, clusterConfig: null);
 
-    /// <summary>The real engine; with <paramref name="clusterSeed"/>, a client of the cluster at that seed node.</summary>
-    public static ISimulationEngine CreateEngine(string? clusterSeed) =>
-        new SimulationEngine(new SimulationEngineOptions(RunNonce: BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)), ClusterSeed: clusterSeed));
+    /// <summary>The real engine; with <paramref name="clusterSeed"/>, a client of the cluster at that seed node whose nodes run with <paramref name="clusterConfig"/>.</summary>
+    public static ISimulationEngine CreateEngine(string? clusterSeed, Akka.Configuration.Config? clusterConfig) =>
+        new SimulationEngine(new SimulationEngineOptions(RunNonce: BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)), ClusterSeed: clusterSeed,
+            ClusterConfig: clusterConfig));
 
     /// <param name="engineFactory">Makes the engine (tests pass a fake); null for <see cref="CreateEngine"/>.</param>
     public static Command Build(Func<ISimulationEngine>? engineFactory = null)
@@ -77,7 +78,7 @@ public static class SimulateCommand
             });
             try
             {
-                var engineFactory = givenEngineFactory ?? (() => CreateEngine(request.ClusterSeed));
+                var engineFactory = givenEngineFactory ?? (() => CreateEngine(request.ClusterSeed, request.ClusterConfig));
                 var status = new SimulationRunner(engineFactory, output, error).RunAsync(request, signals.Token, standardStreams).GetAwaiter().GetResult();
                 return status == SimulationRunner.InterruptedExitCode && signals.Received is { } signal ? ExitCodes.StoppedBy(signal) : status;
             }

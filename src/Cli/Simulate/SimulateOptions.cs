@@ -159,10 +159,16 @@ public sealed class SimulateOptions
         HelpName = "SEED-ADDRESS",
     };
 
+    public Option<string?> ClusterConfig { get; } = new("--cluster-config")
+    {
+        Description = "With --cluster: the settings file the nodes run with (heki node --config). This client is a cluster member, and its split-brain resolver and failure detector must be the nodes' (docs/cluster.md).",
+        HelpName = "FILE",
+    };
+
     public void AddTo(Command command)
     {
         command.Arguments.Add(Scenario);
-        foreach (var option in new Option[] { Vms, Vcpus, MemoryMb, Profile, Mbec, NoMbec, Duration, AccessesPerVcpu, Rounds, Seed, Journal, SqlitePath, Resume, Fresh, Record, Report, NoProgress, Telemetry, MetricsPort, TraceRatio, FastPathSpanRatio, PerVmLabels, FinalScrapeWait, Dashboard, Html, Kernel, Modules, BootModules, RunModules, Cluster })
+        foreach (var option in new Option[] { Vms, Vcpus, MemoryMb, Profile, Mbec, NoMbec, Duration, AccessesPerVcpu, Rounds, Seed, Journal, SqlitePath, Resume, Fresh, Record, Report, NoProgress, Telemetry, MetricsPort, TraceRatio, FastPathSpanRatio, PerVmLabels, FinalScrapeWait, Dashboard, Html, Kernel, Modules, BootModules, RunModules, Cluster, ClusterConfig })
         {
             command.Options.Add(option);
         }
@@ -248,7 +254,8 @@ public sealed class SimulateOptions
             throw new UsageException($"--dashboard and the Prometheus endpoint both want port {port}: give them different ports");
         }
 
-        var cluster = NonEmpty(parse.GetValue(Cluster), "--cluster");
+        var cluster = parse.GetValue(Cluster) is "" ? throw new UsageException("--cluster needs a node address (akka.tcp://heki@HOST:PORT, as heki node prints it)")
+            : parse.GetValue(Cluster);
         if (cluster is not null)
         {
             if (!Akka.Actor.ActorPath.TryParseAddress(cluster, out var seed) || seed.Host is null || seed.Port is null)
@@ -257,10 +264,21 @@ public sealed class SimulateOptions
                 throw new UsageException("--cluster runs the VMs on the cluster's nodes, in their journal: --journal, --sqlite-path, --resume and --fresh do not apply");
         }
 
+        var clusterConfigPath = NonEmpty(parse.GetValue(ClusterConfig), "--cluster-config");
+        Akka.Configuration.Config? clusterConfig = null;
+        if (clusterConfigPath is not null)
+        {
+            if (cluster is null)
+                throw new UsageException("--cluster-config is the settings of the nodes of a --cluster: give --cluster SEED-ADDRESS too");
+            clusterConfig = Input.HoconFile.TryRead(clusterConfigPath, "--cluster-config", out var configProblem)
+                ?? throw new UsageException(configProblem!);
+        }
+
         return new SimulationRunner.Request(scenario, record, report, progress, LiveProgress: true, Telemetry: telemetry, ScenarioPath: file,
             EarlierVms: earlier)
         {
             ClusterSeed = cluster,
+            ClusterConfig = clusterConfig,
             DashboardPort = dashboard,
             HtmlPath = html,
             CommandLine = CommandText(parse),

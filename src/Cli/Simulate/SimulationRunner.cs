@@ -36,6 +36,9 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
         /// <summary>The --cluster seed node: the run drives a running cluster instead of VMs in this process; null for local.</summary>
         public string? ClusterSeed { get; init; }
 
+        /// <summary>The --cluster-config settings: the nodes' settings file, whose split-brain resolver and failure detector the client shares; null for the defaults.</summary>
+        public Akka.Configuration.Config? ClusterConfig { get; init; }
+
         /// <summary>The --html report file, or null.</summary>
         public string? HtmlPath { get; init; }
 

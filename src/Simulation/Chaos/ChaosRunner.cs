@@ -47,10 +47,7 @@ public static class ChaosRunner
             if (FaultKinds.All.FirstOrDefault(k => !k.ReachesCluster() && spec.Faults.RateOf(k) > 0) is var local && !local.ReachesCluster())
                 throw new ArgumentException($"{local.Name()} cannot be injected into a cluster from its client", nameof(spec));
             // The client's verdicts count as the nodes' do (it may be the cluster's leader): it gets their settings.
-            options = ClusterClient.Options(options with
-            {
-                Config = cluster.ClientConfig is null ? null : ConfigurationFactory.ParseString(cluster.ClientConfig),
-            }, cluster.Seeds[0], cluster.Seeds);
+            options = ClusterClient.Options(options with { Config = null }, cluster.Seeds[0], cluster.NodesConfig, cluster.Seeds);
         }
 
         var host = await HekiHost.StartAsync(options, cancellationToken).ConfigureAwait(false);

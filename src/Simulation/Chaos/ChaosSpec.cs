@@ -67,7 +67,8 @@ public sealed record ChaosSpec(
 /// <param name="Seeds">Seed node addresses the client joins through (<c>akka.tcp://heki@HOST:PORT</c>).</param>
 /// <param name="Nodes">The node processes the run may fault (<c>--cluster-nodes</c>); null for a cluster it only drives.</param>
 /// <param name="NodeFaults">Which node faults, when (needs <paramref name="Nodes"/>); null: none.</param>
-/// <param name="ClientConfig">Akka settings (HOCON) of the client: the failure detector and split-brain resolver of the nodes.</param>
+/// <param name="NodesConfig">The nodes' settings (<c>heki node --config</c>): the client runs with their split-brain resolver and
+/// failure detector (<see cref="ClusterClient.SharedSettings"/>); null: the nodes run with the defaults.</param>
 /// <param name="Narrate">Told one line for each node fault and recovery, as it happens (progress on standard error).</param>
 public sealed record ChaosCluster(
-    IReadOnlyList<string> Seeds, IClusterNodes? Nodes = null, NodeFaultPlan? NodeFaults = null, string? ClientConfig = null, Action<string>? Narrate = null);
+    IReadOnlyList<string> Seeds, IClusterNodes? Nodes = null, NodeFaultPlan? NodeFaults = null, Akka.Configuration.Config? NodesConfig = null, Action<string>? Narrate = null);

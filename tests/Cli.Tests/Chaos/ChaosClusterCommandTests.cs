@@ -35,6 +35,9 @@ public sealed class ChaosClusterCommandTests(InProcessClusterNode cluster) : IDi
     [InlineData("--cluster-nodes|3|--journal-connection|" + Journal + "|--node-fault-interval|soon", "--node-fault-interval must be a duration of at least 1s")]
     [InlineData("--cluster-nodes|3|--journal-connection|" + Journal + "|--node-fault-interval|100ms", "--node-fault-interval must be a duration of at least 1s")]
     [InlineData("--faults|node_meteor", "unknown fault kind 'node_meteor' (the kinds: drop_request")]
+    [InlineData("--cluster-config|node.conf", "--cluster-config is the settings of the nodes of a --cluster: give --cluster SEED-ADDRESS too")]
+    [InlineData("--cluster-nodes|3|--journal-connection|" + Journal + "|--cluster-config|node.conf", "the nodes of --cluster-nodes get heki chaos's own")]
+    [InlineData("--cluster|" + Seed + "|--cluster-config|/heki-no-such-dir/node.conf", "--cluster-config /heki-no-such-dir/node.conf:")]
     public void Bad_cluster_options_are_named_exit_2_and_nothing_starts(string arguments, string message)
     {
         var (status, stdout, stderr) = Run(["chaos", .. arguments.Split('|')]);

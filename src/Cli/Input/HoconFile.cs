@@ -1,0 +1,55 @@
+using Akka.Configuration;
+
+namespace HekiActors.Cli.Input;
+
+/// <summary>Reads a HOCON settings file the user named (<c>heki node --config</c>, <c>--cluster-config</c>), or says in one line why not.</summary>
+public static class HoconFile
+{
+    /// <summary>The largest file read (1 MiB): a settings file is a few lines; a device or FIFO must not be read without end.</summary>
+    public const int MaxChars = 1 << 20;
+
+    /// <summary>The file's settings; null with <paramref name="problem"/> naming <paramref name="option"/> and the file when it cannot be read or parsed.</summary>
+    public static Config? TryRead(string path, string option, out string? problem)
+    {
+        problem = null;
+        using var stream = InputFile.TryOpen(path, out var openProblem);
+        if (stream is null)
+        {
+            problem = $"{option} {path}: {openProblem}";
+            return null;
+        }
+
+        string text;
+        try
+        {
+            using var reader = new StreamReader(stream);
+            var buffer = new char[MaxChars + 1];
+            var read = reader.ReadBlock(buffer, 0, buffer.Length);
+            if (read > MaxChars)
+            {
+                problem = $"{option} {path}: larger than {MaxChars / (1 << 20)} MiB: not a settings file";
+                return null;
+            }
+
+            text = new string(buffer, 0, read);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            problem = $"{option} {path}: {e.Message}";
+            return null;
+        }
+
+        try
+        {
+            return ConfigurationFactory.ParseString(text);
+        }
+        catch (Exception e) when (e is ConfigurationException or FormatException or InvalidOperationException)
+        {
+            problem = $"{option} {path} is not valid HOCON: {OneLine(e.Message)}";
+            return null;
+        }
+    }
+
+    /// <summary>A parser's multi-line message on one line, for a one-line problem.</summary>
+    public static string OneLine(string text) => string.Join(' ', text.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries));
+}

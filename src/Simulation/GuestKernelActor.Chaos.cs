@@ -43,13 +43,15 @@ public sealed partial class GuestKernelActor
     private void Send(object command, bool changes, bool vmExists)
     {
         if (_faults is null)
-        {
             _vms.Tell(command);
-            return;
-        }
+        else
+            SendWithFaults(_faults, command, changes, vmExists); // apart: its closure was allocated for every request, chaos or not
+    }
 
+    private void SendWithFaults(GuestFaults faults, object command, bool changes, bool vmExists)
+    {
         var number = _requests;
-        var identity = _faults.IdentityOf(number);
+        var identity = faults.IdentityOf(number);
         DeliverLate(number);
         _inFlight = command;
         _inFlightNumber = number;
@@ -57,13 +59,13 @@ public sealed partial class GuestKernelActor
         // Crashes only before a request that is resent until answered: an access sent to a VM whose recovery just failed
         // would be lost, and an access is never resent.
         var crashes = vmExists && changes;
-        var recovery = crashes && _faults.Hits(FaultKind.JournalRecoveryFailure, identity);
-        var crashVm = recovery || (crashes && _faults.Hits(FaultKind.CrashVm, identity));
-        var crashVcpu = crashes && _faults.Hits(FaultKind.CrashVcpu, identity)
-            ? (int)_faults.Parameter(FaultKind.CrashVcpu, identity, (ulong)_spec.VcpusPerVm)
+        var recovery = crashes && faults.Hits(FaultKind.JournalRecoveryFailure, identity);
+        var crashVm = recovery || (crashes && faults.Hits(FaultKind.CrashVm, identity));
+        var crashVcpu = crashes && faults.Hits(FaultKind.CrashVcpu, identity)
+            ? (int)faults.Parameter(FaultKind.CrashVcpu, identity, (ulong)_spec.VcpusPerVm)
             : -1;
         // A failed journal write stops the VM, and its vCPUs with it.
-        var writeFailure = crashes && _faults.Hits(FaultKind.JournalWriteFailure, identity);
+        var writeFailure = crashes && faults.Hits(FaultKind.JournalWriteFailure, identity);
 
         void Go()
         {
@@ -71,9 +73,9 @@ public sealed partial class GuestKernelActor
                 return;
             var journal = JournalFaults.Get(Context.System);
             var persistenceId = VmActor.PersistenceIdFor(_vmId);
-            if (vmExists && _faults.Hits(FaultKind.ClockSkew, identity))
-                _chaos!.Clock?.Jump(TimeSpan.FromMilliseconds((long)_faults.Parameter(FaultKind.ClockSkew, identity, 12_000) - 6_000));
-            if (vmExists && _faults.Hits(FaultKind.CrashWarnings, identity))
+            if (vmExists && faults.Hits(FaultKind.ClockSkew, identity))
+                _chaos!.Clock?.Jump(TimeSpan.FromMilliseconds((long)faults.Parameter(FaultKind.ClockSkew, identity, 12_000) - 6_000));
+            if (vmExists && faults.Hits(FaultKind.CrashWarnings, identity))
                 _chaos!.Warnings.Tell(new CrashWarningSupervisor("chaos"), ActorRefs.Nobody);
             if (crashVcpu >= 0)
                 _vms.Tell(new CrashVcpu(_vmId, crashVcpu, "chaos"), ActorRefs.Nobody);
@@ -87,24 +89,24 @@ public sealed partial class GuestKernelActor
 
             if (writeFailure)
                 journal.Arm(persistenceId, new ArmedJournalFault(JournalFault.WriteFailure, TimeSpan.Zero));
-            if (vmExists && changes && _faults.Hits(FaultKind.JournalStall, identity))
+            if (vmExists && changes && faults.Hits(FaultKind.JournalStall, identity))
                 journal.Arm(persistenceId, new ArmedJournalFault(JournalFault.WriteStall,
-                    TimeSpan.FromMilliseconds(1 + _faults.Parameter(FaultKind.JournalStall, identity, 50))));
+                    TimeSpan.FromMilliseconds(1 + faults.Parameter(FaultKind.JournalStall, identity, 50))));
 
             var wait = 0UL;
-            if (_faults.Hits(FaultKind.Delay, identity))
-                wait += 1 + _faults.Parameter(FaultKind.Delay, identity, 20);
-            if (_faults.Hits(FaultKind.DropRequest, identity))
-                wait += 1 + _faults.Parameter(FaultKind.DropRequest, identity, 10); // lost on the way: sent again after a wait
+            if (faults.Hits(FaultKind.Delay, identity))
+                wait += 1 + faults.Parameter(FaultKind.Delay, identity, 20);
+            if (faults.Hits(FaultKind.DropRequest, identity))
+                wait += 1 + faults.Parameter(FaultKind.DropRequest, identity, 10); // lost on the way: sent again after a wait
             if (changes)
             {
                 // A copy whose answer is lost, a second copy, a copy delivered 1-5 requests later: each answered from the VM's record.
-                if (_faults.Hits(FaultKind.DropReply, identity))
+                if (faults.Hits(FaultKind.DropReply, identity))
                     _vms.Tell(command, ActorRefs.Nobody);
-                if (_faults.Hits(FaultKind.Duplicate, identity))
+                if (faults.Hits(FaultKind.Duplicate, identity))
                     _vms.Tell(command, ActorRefs.Nobody);
-                if (vmExists && _faults.Hits(FaultKind.Reorder, identity))
-                    _late.Add((number + 1 + _faults.Parameter(FaultKind.Reorder, identity, 5), command));
+                if (vmExists && faults.Hits(FaultKind.Reorder, identity))
+                    _late.Add((number + 1 + faults.Parameter(FaultKind.Reorder, identity, 5), command));
             }
 
             if (wait > 0)

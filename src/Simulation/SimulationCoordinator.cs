@@ -57,7 +57,7 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
     private long _attacksBlocked;
     private long _attacksSucceeded;
     private readonly VmTotals _totals = new();
-    private readonly Dictionary<(string Reason, string Result), (long Vms, string FirstVm)> _bootFailures = [];
+    private readonly Dictionary<(string Reason, string Result), (long Vms, int FirstVm)> _bootFailures = [];
     private int _vmsUp;
     private string? _failure;
     private bool _completing;
@@ -282,8 +282,9 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
         var vm = finished.Counts;
         if (vm is { BootFailureReason: { } reason, BootFailureResult: { } result })
         {
-            var (count, first) = _bootFailures.GetValueOrDefault((reason, result), (0L, VmId(finished.Index)));
-            _bootFailures[(reason, result)] = (count + 1, first);
+            // The example is the lowest-numbered VM of the group, not the first to finish: the same seed gives the same report.
+            var (count, first) = _bootFailures.GetValueOrDefault((reason, result), (0L, finished.Index));
+            _bootFailures[(reason, result)] = (count + 1, Math.Min(first, finished.Index));
         }
 
         _totals.Add(vm);
@@ -320,7 +321,7 @@ public sealed class SimulationCoordinator : UntypedActor, IWithTimers
             Summary(t.SlowPath),
             Summary(t.HypercallLatency),
             attacks,
-            _bootFailures.Select(f => new BootFailureGroup(f.Key.Reason, f.Key.Result, f.Value.Vms, f.Value.FirstVm))
+            _bootFailures.Select(f => new BootFailureGroup(f.Key.Reason, f.Key.Result, f.Value.Vms, VmId(f.Value.FirstVm)))
                 .OrderByDescending(f => f.Vms).ToArray(),
             VmsBooted: _vmsUp,
             VmsUnfinished: _started - _finished,

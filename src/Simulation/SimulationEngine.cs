@@ -86,8 +86,16 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
         var host = await HekiHost.StartAsync(options).ConfigureAwait(false);
         try
         {
+            var warnings = host.Warnings;
             if (_options.ClusterSeed is { } joining)
+            {
                 await ClusterClient.WaitUntilUpAsync(host, joining, cancellationToken).ConfigureAwait(false);
+                // The VMs' warnings are decided and counted on the nodes that host them: the run reports what the nodes counted meanwhile.
+                warnings = host.System.ActorOf(ClusterWarnings.Props(host.Warnings).WithDispatcher(ControlDispatcher), "cluster-warnings");
+                await warnings.Ask<ClusterWarnings.BaselineTaken>(ClusterWarnings.TakeBaseline.Instance, ClusterWarnings.AskTimeout * 2, cancellationToken)
+                    .ConfigureAwait(false);
+            }
+
             var coordinator = host.System.ActorOf(SimulationCoordinator.Props(spec, progress,
                 recorder is null ? null : new SynchronizedRecorder(recorder), _options.BootConcurrency, _options.RunNonce, start)
                 .WithDispatcher(ControlDispatcher), "simulation");
@@ -99,7 +107,7 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
                 host.System.EventStream.Subscribe(coordinator, typeof(JournalFailed));
             await using var stop = cancellationToken.Register(() => coordinator.Tell(StopSimulation.Instance));
             // The edge: the only Ask. The coordinator always answers, in bounded time once stopped (a result, or a failure if it broke).
-            var result = (await coordinator.Ask<SimulationFinished>(new StartSimulation(host.Vms, host.Warnings, clock), Timeout.InfiniteTimeSpan)
+            var result = (await coordinator.Ask<SimulationFinished>(new StartSimulation(host.Vms, warnings, clock), Timeout.InfiniteTimeSpan)
                 .ConfigureAwait(false)).Result;
             WarningLines = sink.Lines;
             return _options.ClusterSeed is null ? result : result with { Nodes = await ClusterClient.NodeCountsAsync(host).ConfigureAwait(false) };

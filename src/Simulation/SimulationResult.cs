@@ -105,7 +105,7 @@ public sealed record AttackTally(AttackKind Kind, HekiProfile Profile, long Atte
 /// <param name="Reason">What failed and why, e.g. "PROTECT_MEMORY returned -E2BIG: the boot list needs 1,367 list pages (hardened allows 1,024)".</param>
 /// <param name="Result">The failing hypercall's errno name (the metric's <c>heki.reason</c>).</param>
 /// <param name="Vms">How many VMs failed this way.</param>
-/// <param name="FirstVm">One of them, to look at.</param>
+/// <param name="FirstVm">The lowest-numbered of them (<c>sim-00000</c> before <c>sim-00001</c>), to look at.</param>
 public sealed record BootFailureGroup(string Reason, string Result, long Vms, string FirstVm);
 
 /// <summary>One cluster node's share of a run: the VMs (shard entities) and shards it held.</summary>

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Akka.Configuration;
 using Akka.Persistence;
 using Akka.Persistence.Journal;
+using HekiActors.Actors.Hosting;
 
 namespace HekiActors.Actors.Tests;
 
@@ -9,7 +10,7 @@ namespace HekiActors.Actors.Tests;
 /// The in-memory journal with a gate: while <see cref="Close"/>d, writes wait, so a test can act while a VM's
 /// change is being written. One gate for the process: only <see cref="TranslationDuringWriteTests"/> uses it.
 /// </summary>
-public sealed class GatedJournal : MemoryJournal
+public sealed class GatedJournal : InMemoryJournal
 {
     private static readonly Lock Gate = new();
     private static TaskCompletionSource _open = Opened();
@@ -36,7 +37,7 @@ public sealed class GatedJournal : MemoryJournal
             _open.TrySetResult();
     }
 
-    protected override async Task<IImmutableList<Exception>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken)
+    protected override async Task<IImmutableList<Exception?>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken)
     {
         Task open;
         lock (Gate)

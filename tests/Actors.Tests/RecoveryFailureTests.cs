@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Persistence.Journal;
+using HekiActors.Actors.Hosting;
 using HekiActors.Memory;
 using HekiActors.Protocol;
 using Xunit.Abstractions;
@@ -28,7 +29,7 @@ public sealed class RecoveryFailureTests(ITestOutputHelper output) : ActorTestBa
     }
 
     /// <summary>The in-memory journal, failing every recovery of one VM.</summary>
-    public sealed class BrokenRecoveryJournal : MemoryJournal
+    public sealed class BrokenRecoveryJournal : InMemoryJournal
     {
         public const string VmId = "broken";
 

@@ -47,9 +47,11 @@ public static class HekiConfig
         return config.WithFallback(HekiSerializer.Config);
     }
 
-    private const string InMemoryPersistence = """
+    private static readonly string InMemoryPersistence = $$"""
         akka.persistence {
           journal.plugin = "akka.persistence.journal.inmem"
+          # Ours, not Akka's MemoryJournal: a list per persistence id (InMemoryJournal, issue 11).
+          journal.inmem.class = "{{typeof(InMemoryJournal).AssemblyQualifiedName}}"
           snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
         }
         """;

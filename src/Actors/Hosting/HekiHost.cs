@@ -37,6 +37,9 @@ public sealed class HekiHost : IAsyncDisposable
     /// <summary>The shard region's type name and the cluster role of nodes that host VMs.</summary>
     public const string VmTypeName = "vm";
 
+    /// <summary>The warning supervisor's name under <c>/user</c>: a cluster client asks every node's for its counts.</summary>
+    public const string WarningsName = "warnings";
+
     private readonly IHost _host;
     private readonly string? _sqlitePath;
 
@@ -197,7 +200,7 @@ public sealed class HekiHost : IAsyncDisposable
 
     private static IActorRef StartWarnings(ActorSystem system, HekiHostOptions options) =>
         system.ActorOf((options.VmSettings ?? VmActorSettings.Default).OnControlDispatcher(
-            WarningSupervisor.Props(options.Clock, options.WarningSink, options.WarningObserver)), "warnings");
+            WarningSupervisor.Props(options.Clock, options.WarningSink, options.WarningObserver)), WarningsName);
 
     /// <summary>
     /// A durable local journal may hold VMs from an earlier run: start each (it recovers from its journal) before

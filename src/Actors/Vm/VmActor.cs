@@ -52,6 +52,9 @@ public sealed class VmActor : JournaledActor, IWithTimers
     private int _housekeeping;
     private bool _stopWaiting;
     private PendingChange? _pending;
+    // The change being written (one at a time, see the remarks) and its events' handler, made once rather than per write.
+    private WriteInFlight _write;
+    private readonly Action<IVmEvent> _persisted;
     private bool _droppedOne;
     private long _plantedIds;
 
@@ -66,6 +69,7 @@ public sealed class VmActor : JournaledActor, IWithTimers
         _warnings = warnings;
         _settings = settings;
         _reportTo = reportTo;
+        _persisted = Persisted;
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -155,14 +159,15 @@ public sealed class VmActor : JournaledActor, IWithTimers
             case DeleteSnapshotsSuccess or DeleteSnapshotsFailure or DeleteMessagesSuccess or DeleteMessagesFailure:
                 HousekeepingDone();
                 return;
+            // Not through a lambda: one capturing a pattern variable here was allocated for every message the VM took.
             case GetPermissions get:
-                Answer(() => new PermissionsValue(_state.PermissionsGet(get.Gfn)));
+                Sender.Tell(_state.IsAlive ? new PermissionsValue(_state.PermissionsGet(get.Gfn)) : NoSuchVm());
                 return;
             case GetMemoryAttributes get:
-                Answer(() => new AttributesValue(_state.GetAttributes(get.Gfn)));
+                Sender.Tell(_state.IsAlive ? new AttributesValue(_state.GetAttributes(get.Gfn)) : NoSuchVm());
                 return;
             case GetVmStatus:
-                Answer(Status);
+                Sender.Tell(_state.IsAlive ? Status() : NoSuchVm());
                 return;
             case IVcpuCommand forVcpu:
                 if (_state.IsAlive)
@@ -213,8 +218,6 @@ public sealed class VmActor : JournaledActor, IWithTimers
         SetMemoryAttributes set => new VmCommand.SetMemoryAttributes(_vmId, set.RequestId, set.Address, set.Size, set.Attributes, set.Flags),
         _ => null,
     };
-
-    private void Answer(Func<object> reply) => Sender.Tell(_state.IsAlive ? reply() : NoSuchVm());
 
     private CommandRejected NoSuchVm() => new(RejectionCode.NoSuchVm, Rejections.NoSuchVm(_vmId));
 
@@ -273,20 +276,24 @@ public sealed class VmActor : JournaledActor, IWithTimers
         }
 
         _writing = true;
-        var remaining = events.Count;
-        var changed = GfnRange.Empty;
-        PersistAllAsync(events, ev =>
-        {
-            _state = VmCore.Evolve(_state, ev, out var evChanged);
-            changed = changed.Union(evChanged);
-            Evolved(ev);
-            if (--remaining > 0)
-                return;
-            _writing = false;
-            if (ev is VmConfiguredEvent or VmDestroyedEvent)
-                ReportExistence();
-            InForce(changed, replyTo, reply, telemetry, ret, startedAt);
-        });
+        _write = new WriteInFlight(events.Count, GfnRange.Empty, replyTo, reply, telemetry, ret, startedAt);
+        PersistAllAsync(events, _persisted);
+    }
+
+    /// <summary>One event of the change in flight is durable: evolve with it; after the last, put the change in force.</summary>
+    private void Persisted(IVmEvent ev)
+    {
+        _state = VmCore.Evolve(_state, ev, out var evChanged);
+        _write.Changed = _write.Changed.Union(evChanged);
+        Evolved(ev);
+        if (--_write.Remaining > 0)
+            return;
+        _writing = false;
+        var write = _write;
+        _write = default;
+        if (ev is VmConfiguredEvent or VmDestroyedEvent)
+            ReportExistence();
+        InForce(write.Changed, write.ReplyTo, write.Reply, write.Telemetry, write.Ret, write.StartedAt);
     }
 
     /// <summary>What an event means for the actor besides its state: vCPUs to start or stop, snapshots, gauges.</summary>
@@ -608,6 +615,19 @@ public sealed class VmActor : JournaledActor, IWithTimers
 
     private static long PicosecondsSince(long timestamp) =>
         (long)((Stopwatch.GetTimestamp() - timestamp) * (1_000_000_000_000.0 / Stopwatch.Frequency));
+
+    /// <summary>A change whose events are being written: what is left of them, what they changed so far, and its answer.</summary>
+    private struct WriteInFlight(int remaining, GfnRange changed, IActorRef replyTo, object reply, RequestTelemetry? telemetry, long ret,
+        long startedAt)
+    {
+        public int Remaining = remaining;
+        public GfnRange Changed = changed;
+        public readonly IActorRef ReplyTo = replyTo;
+        public readonly object Reply = reply;
+        public readonly RequestTelemetry? Telemetry = telemetry;
+        public readonly long Ret = ret;
+        public readonly long StartedAt = startedAt;
+    }
 
     /// <summary>A persisted change waiting for every vCPU's shootdown acknowledgement.</summary>
     private sealed class PendingChange(long generation, GfnRange range, IActorRef replyTo, object reply, int vcpus,

@@ -3,16 +3,17 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Persistence;
 using Akka.Persistence.Journal;
+using HekiActors.Actors.Hosting;
 
 namespace HekiActors.Simulation.Chaos;
 
 /// <summary>
-/// The in-memory journal with faults on demand (a wrapping journal, composable with whatever the journal does):
+/// The in-memory journal (<see cref="InMemoryJournal"/>) with faults on demand (a wrapping journal, composable with whatever the journal does):
 /// the chaos runner arms a fault for one persistence id and the journal spends it on that id's next write or
 /// recovery. A failed write fails the actor's persist (it stops and is started again from its journal); a failed
 /// recovery stops the recovering actor; a stall holds the write back before it is stored.
 /// </summary>
-public sealed class ChaosJournal : MemoryJournal
+public sealed class ChaosJournal : InMemoryJournal
 {
     /// <summary>The plugin's HOCON path.</summary>
     public const string PluginId = "akka.persistence.journal.chaos";

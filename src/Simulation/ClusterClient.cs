@@ -31,7 +31,8 @@ public static class ClusterClient
     /// <param name="seed">A node's address, <c>akka.tcp://heki@HOST:PORT</c>.</param>
     /// <param name="nodes">The nodes' settings (their <c>heki node --config</c> file): its <see cref="SharedSettings"/> apply
     /// to the client over its own; null when the nodes run with the defaults.</param>
-    public static HekiHostOptions Options(HekiHostOptions local, string seed, Config? nodes = null)
+    /// <param name="allSeeds">Every seed node the client may join through (the first seed is among them); null: <paramref name="seed"/> alone.</param>
+    public static HekiHostOptions Options(HekiHostOptions local, string seed, Config? nodes = null, IReadOnlyList<string>? allSeeds = null)
     {
         if (!ActorPath.TryParseAddress(seed, out var address) || address.Host is null || address.Port is null)
             throw new ArgumentException($"'{seed}' is not a cluster node address (akka.tcp://heki@HOST:PORT)", nameof(seed));
@@ -42,7 +43,7 @@ public static class ClusterClient
             SystemName = address.System,
             Journal = JournalKind.InMemory,
             SqlitePath = null,
-            Cluster = new HekiClusterOptions(LocalAddressTowards(address.Host, address.Port.Value), Port: 0, SeedNodes: [seed], HostsVms: false),
+            Cluster = new HekiClusterOptions(LocalAddressTowards(address.Host, address.Port.Value), Port: 0, SeedNodes: allSeeds ?? [seed], HostsVms: false),
         };
     }
 

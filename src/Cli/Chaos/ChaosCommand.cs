@@ -37,7 +37,8 @@ public static class ChaosCommand
         var seed = new Option<ulong>("--seed") { Description = "Decides the operations and the faults.", DefaultValueFactory = _ => 1 };
         var faults = new Option<string>("--faults")
         {
-            Description = "Fault kinds to inject: all, none, or a comma-separated list (" + string.Join(", ", FaultKinds.All.Select(k => k.Name())) + ").",
+            Description = "Fault kinds to inject: all, none, or a comma-separated list ("
+                + string.Join(", ", FaultKinds.All.Select(k => k.Name()).Concat(NodeFaultKinds.All.Select(k => k.Name()))) + "; node_* with --cluster-nodes).",
             DefaultValueFactory = _ => "all",
         };
         var rate = new Option<double>("--rate") { Description = "Probability per operation of each fault kind, 0..1.", DefaultValueFactory = _ => 0.02 };
@@ -59,6 +60,33 @@ public static class ChaosCommand
         {
             Description = "Run the chaos run in a child process on --sqlite-path, kill it with SIGKILL N times mid-run and start it again.",
             HelpName = "N",
+        };
+
+        var cluster = new Option<string?>("--cluster")
+        {
+            Description = "Drive the VMs of a running cluster through this seed node (akka.tcp://heki@HOST:PORT) instead of VMs in this process.",
+            HelpName = "SEED-ADDRESS",
+        };
+        var clusterNodes = new Option<int>("--cluster-nodes")
+        {
+            Description = "Start N heki node processes on 127.0.0.1 (a PostgreSQL journal: --journal-connection), drive them, and kill and pause them (node_kill, node_pause).",
+            HelpName = "N",
+        };
+        var journalConnection = new Option<string?>("--journal-connection")
+        {
+            Description = "With --cluster-nodes: the nodes' PostgreSQL connection string (Npgsql's Host=...;Port=...;Database=...;Username=...).",
+            HelpName = "CONNECTION",
+        };
+        var clusterConfig = new Option<string?>("--cluster-config")
+        {
+            Description = "With --cluster: the settings file the nodes run with (heki node --config); this client runs with their split-brain resolver and failure detector (docs/cluster.md).",
+            HelpName = "FILE",
+        };
+        var nodeFaultInterval = new Option<string>("--node-fault-interval")
+        {
+            Description = "With --cluster-nodes: the mean time between the cluster being whole again and the next node fault.",
+            DefaultValueFactory = _ => "10s",
+            HelpName = "D",
         };
 
         var telemetry = new Option<string?>("--telemetry")
@@ -87,17 +115,18 @@ public static class ChaosCommand
         var command = new Command("chaos", "Inject faults into a running model, check the invariants with an independent oracle, shrink every finding to a replay script.")
         {
             scenario, profile, duration, operations, vms, vcpus, memory, seed, faults, rate, report, findings, sqlite, acknowledgements, killProcess,
-            telemetry, metricsPort, finalScrapeWait,
+            cluster, clusterConfig, clusterNodes, journalConnection, nodeFaultInterval, telemetry, metricsPort, finalScrapeWait,
         };
         command.Action = new ChaosAction(scenario, profile, duration, operations, vms, vcpus, memory, seed, faults, rate, report, findings, sqlite,
-            acknowledgements, killProcess, telemetry, metricsPort, finalScrapeWait);
+            acknowledgements, killProcess, new ClusterOptions(cluster, clusterConfig, clusterNodes, journalConnection, nodeFaultInterval), telemetry, metricsPort,
+            finalScrapeWait);
         return command;
     }
 
     private sealed class ChaosAction(
         Argument<string?> scenarioFile, Option<string> profile, Option<string> duration, Option<long?> operations, Option<int> vms, Option<int> vcpus, Option<ulong> memory,
         Option<ulong> seed, Option<string> faults, Option<double> rate, Option<string?> report, Option<string?> findings, Option<string?> sqlite,
-        Option<string?> acknowledgements, Option<int> killProcess, Option<string?> telemetry, Option<string?> metricsPort,
+        Option<string?> acknowledgements, Option<int> killProcess, ClusterOptions clusterOptions, Option<string?> telemetry, Option<string?> metricsPort,
         Option<string?> finalScrapeWait) : SynchronousCommandLineAction
     {
         public override bool ClearsParseErrors => true;
@@ -171,14 +200,22 @@ public static class ChaosCommand
             if (scenarioDuration is null && !DurationText.TryParse(parse.GetValue(duration), out runFor))
                 return Usage(stderr, $"--duration {Expectations.Duration}, got '{parse.GetValue(duration)}'");
             FaultKind[] kinds;
+            NodeFaultKind[] nodeKinds = [];
             if (scenarioChaos is not null)
             {
                 kinds = [.. scenarioChaos.Kinds];
             }
-            else if (!TryFaults(parse.GetValue(faults)!, out kinds, out var faultProblem))
+            else if (!TryFaults(parse.GetValue(faults)!, out kinds, out nodeKinds, out var faultProblem))
             {
                 return Usage(stderr, "--faults: " + faultProblem);
             }
+
+            var clusterRun = ClusterRun.Resolve(parse, clusterOptions, scenarioChaos, ref kinds, ref nodeKinds, parse.GetValue(faults) == "all",
+                parse.GetValue(sqlite) is not null || parse.GetValue(acknowledgements) is not null || parse.GetValue(killProcess) > 0, out var clusterProblem);
+            if (clusterProblem is not null)
+                return Usage(stderr, clusterProblem);
+            if (clusterRun is not null)
+                scenarioChaos = scenarioChaos?.Only(k => k.ReachesCluster());
 
             if (parse.GetValue(sqlite) is not null)
             {
@@ -243,12 +280,35 @@ public static class ChaosCommand
             using var ignoreHangup = supervised
                 ? System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGHUP, c => c.Cancel = true)
                 : null;
-            using var signals = StopSignals.Register(_ => { }, only: supervised ? [System.Runtime.InteropServices.PosixSignal.SIGTERM] : null);
+            // The nodes of --cluster-nodes: a second signal kills them before this process ends at once.
+            ChaosClusterNodes? ownNodes = null;
+            using var signals = StopSignals.Register(_ => { }, _ => ownNodes?.KillAll(),
+                only: supervised ? [System.Runtime.InteropServices.PosixSignal.SIGTERM] : null);
             var telemetryRun = new TelemetryRun(stderr, "heki chaos");
             // Around every profile's run and the report, so the last scrape or export sees the final counts.
             using var session = telemetryRun.Start(telemetryOptions);
             if (session is null)
                 return ExitCodes.Failed;
+            ChaosCluster? chaosCluster = null;
+            if (clusterRun is not null)
+            {
+                try
+                {
+                    (ownNodes, chaosCluster) = clusterRun.Start(stderr, seedValue, signals.Token);
+                }
+                catch (TimeoutException e)
+                {
+                    stderr.WriteLine($"heki chaos: the cluster did not start: {e.Message}");
+                    return ExitCodes.Failed;
+                }
+                catch (OperationCanceledException) when (signals.Received is { } early)
+                {
+                    return ExitCodes.StoppedBy(early);
+                }
+            }
+
+            // Every node this run started is stopped however it ends (and leaves on its own if this process is killed).
+            using var nodesGone = ownNodes;
             var runs = new List<(ChaosResult Result, IReadOnlyList<ChaosReproducer> Reproducers)>();
             foreach (var chosen in profiles)
             {
@@ -258,11 +318,24 @@ public static class ChaosCommand
                 {
                     SqlitePath = parse.GetValue(sqlite),
                     AcknowledgementLog = parse.GetValue(acknowledgements),
+                    Cluster = chaosCluster,
                 };
                 var progress = new Progress<ChaosProgress>(p => stderr.WriteLine(
                     $"heki chaos: {chosen.Name()} {p.Elapsed.TotalSeconds:0}s: {p.Operations} operations, {p.FaultsInjected} faults, "
+                    + (chaosCluster?.Nodes is null ? "" : $"{p.NodeFaults} node faults, ")
                     + $"{p.Violations} invariant violations, {p.Findings} findings"));
-                var result = ChaosRunner.RunAsync(spec, progress, signals.Token).GetAwaiter().GetResult();
+                ChaosResult result;
+                try
+                {
+                    result = ChaosRunner.RunAsync(spec, progress, signals.Token).GetAwaiter().GetResult();
+                }
+                catch (TimeoutException e) when (chaosCluster is not null)
+                {
+                    // Could not join, or the cluster did not answer the run's first requests: nothing was checked.
+                    stderr.WriteLine($"heki chaos: {e.Message}");
+                    return ExitCodes.Failed;
+                }
+
                 var reproducers = ChaosFiles.WriteReproducers(result, parse.GetValue(findings));
                 runs.Add((result, reproducers));
             }
@@ -287,7 +360,7 @@ public static class ChaosCommand
             telemetryRun.WaitForFinalScrapeAsync(session, signals.Token).GetAwaiter().GetResult();
             if (signals.Received is { } signal)
                 return ExitCodes.StoppedBy(signal);
-            return runs.Any(r => r.Result.Violations > 0) ? ExitViolations : ExitClean;
+            return runs.Any(r => r.Result.Violations > 0 || r.Result.NodeFaultProblem is not null) ? ExitViolations : ExitClean;
         }
 
         private static int Usage(TextWriter stderr, string problem)
@@ -297,32 +370,42 @@ public static class ChaosCommand
             return ExitCodes.Usage;
         }
 
-        private static bool TryFaults(string text, out FaultKind[] kinds, out string? problem)
+        private static bool TryFaults(string text, out FaultKind[] kinds, out NodeFaultKind[] nodeKinds, out string? problem)
         {
             problem = null;
-            kinds = text switch { "all" => FaultKinds.All, "none" => [], _ => [] };
+            kinds = text == "all" ? FaultKinds.All : [];
+            nodeKinds = text == "all" ? NodeFaultKinds.All : [];
             if (text is "all" or "none")
                 return true;
             var list = new List<FaultKind>();
+            var nodeList = new List<NodeFaultKind>();
             foreach (var word in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
             {
-                if (!FaultKinds.TryParse(word, out var kind))
+                if (FaultKinds.TryParse(word, out var kind))
                 {
-                    problem = $"unknown fault kind '{word}' (the kinds: {string.Join(", ", FaultKinds.All.Select(k => k.Name()))})";
+                    list.Add(kind);
+                }
+                else if (NodeFaultKinds.TryParse(word, out var nodeKind))
+                {
+                    nodeList.Add(nodeKind);
+                }
+                else
+                {
+                    problem = $"unknown fault kind '{word}' (the kinds: {string.Join(", ", FaultKinds.All.Select(k => k.Name()).Concat(NodeFaultKinds.All.Select(k => k.Name())))})";
                     return false;
                 }
-
-                list.Add(kind);
             }
 
-            if (list.Count == 0)
+            if (list.Count + nodeList.Count == 0)
             {
                 problem = $"no fault kind given in '{text}': name kinds, or all, or none (to inject nothing)";
                 return false;
             }
 
             kinds = [.. list.Distinct()];
+            nodeKinds = [.. nodeList.Distinct()];
             return true;
         }
+
     }
 }

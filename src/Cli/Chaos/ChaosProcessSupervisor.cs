@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Reflection;
 using HekiActors.Simulation.Chaos;
 
 namespace HekiActors.Cli.Chaos;
@@ -103,19 +102,8 @@ public static class ChaosProcessSupervisor
         }
     }
 
-    private static Process Start(IReadOnlyList<string> arguments)
-    {
-        // `dotnet heki.dll ...` or the apphost `heki ...`: the child runs the same build the same way.
-        var host = Environment.ProcessPath ?? throw new InvalidOperationException("the process has no path");
-        var info = new ProcessStartInfo(host) { UseShellExecute = false };
-        info.Environment[ChildVariable] = "1";
-        if (Path.GetFileNameWithoutExtension(host) == "dotnet")
-            info.ArgumentList.Add(Assembly.GetEntryAssembly()!.Location);
-        info.ArgumentList.Add("chaos");
-        foreach (var argument in arguments)
-            info.ArgumentList.Add(argument);
-        return Process.Start(info) ?? throw new InvalidOperationException("the chaos child did not start");
-    }
+    private static Process Start(IReadOnlyList<string> arguments) =>
+        HekiChildProcess.Start(["chaos", .. arguments], new Dictionary<string, string> { [ChildVariable] = "1" }, redirect: false);
 
     /// <summary>Complete lines in a file another process appends to, read on from where the last count stopped.</summary>
     private sealed class LineCounter(string path)

@@ -21,6 +21,23 @@ public static class ChaosReport
                 output.WriteLine($"    {(int)invariant}. {Describe(invariant),-54}{count,12:N0}");
             if (result.Restarts > 0)
                 output.WriteLine($"  process restarts     {result.Restarts,12:N0}  (killed with SIGKILL; {result.ProbesAfterRestart:N0} probes of acknowledged changes after them)");
+            if (result.NodeFaults.Count > 0)
+            {
+                output.WriteLine($"  node faults          {result.NodeFaultsInjected,12:N0}");
+                foreach (var node in result.NodeFaults)
+                {
+                    var vms = result.NodeCounts.FirstOrDefault(c => c.Address == node.Address)?.Vms ?? 0;
+                    output.WriteLine($"    {node.Address,-32} {node.Kills:N0} killed, {node.Restarts:N0} restarted, {node.Pauses:N0} paused, "
+                        + $"{node.Exits:N0} exited on its own; {vms:N0} VMs at the end");
+                }
+            }
+            else if (result.NodeCounts.Count > 0)
+            {
+                output.WriteLine($"  VMs per node         {string.Join(", ", result.NodeCounts.Select(c => $"{c.Address} {c.Vms:N0}"))}");
+            }
+
+            if (result.NodeFaultProblem is { } problem)
+                output.WriteLine($"  node faults stopped early: {problem}");
             output.WriteLine($"  {result.Violations:N0} invariant violations, {result.LostAcknowledgedChanges:N0} lost acknowledged changes");
             foreach (var ((invariant, defect), count) in result.FindingCounts.Where(kv => kv.Key.Defect != Defect.None))
                 output.WriteLine($"  RFC defect {defect} (invariant {(int)invariant}): {count:N0} findings");
@@ -53,6 +70,9 @@ public static class ChaosReport
             invariant_violations = run.Result.Violations,
             rfc_defect_findings = run.Result.FindingCounts.Where(kv => kv.Key.Defect != Defect.None).Sum(kv => kv.Value),
             lost_acknowledged_changes = run.Result.LostAcknowledgedChanges,
+            node_faults_injected = run.Result.NodeFaultsInjected,
+            node_fault_problem = run.Result.NodeFaultProblem,
+            nodes = NodesOf(run.Result),
             findings = run.Result.FindingCounts.Select(kv => new
             {
                 invariant = (int)kv.Key.Invariant,
@@ -73,6 +93,27 @@ public static class ChaosReport
         });
         output.Write(JsonSerializer.Serialize(document, new JsonSerializerOptions { WriteIndented = true }) + "\n");
         output.Flush();
+    }
+
+    /// <summary>Against a cluster: each node's faults (its own nodes) and VMs and shards at the end; empty for a local run.</summary>
+    private static IEnumerable<object> NodesOf(ChaosResult result)
+    {
+        var addresses = result.NodeFaults.Select(n => n.Address).Concat(result.NodeCounts.Select(c => c.Address)).Distinct();
+        return addresses.Select(address =>
+        {
+            var faults = result.NodeFaults.FirstOrDefault(n => n.Address == address);
+            var count = result.NodeCounts.FirstOrDefault(c => c.Address == address);
+            return (object)new
+            {
+                address,
+                vms = count?.Vms ?? 0,
+                shards = count?.Shards ?? 0,
+                kills = faults?.Kills ?? 0,
+                restarts = faults?.Restarts ?? 0,
+                pauses = faults?.Pauses ?? 0,
+                exits = faults?.Exits ?? 0,
+            };
+        });
     }
 
     private static string Describe(Invariant invariant) => invariant switch

@@ -139,6 +139,36 @@ public static class NodeCommand
         return Stopped;
     }
 
+    /// <summary>
+    /// Set in the environment of the nodes <c>heki chaos --cluster-nodes</c> starts: the node leaves and exits when its
+    /// standard input (a pipe from its parent) ends, so no node outlives its parent, even one killed with SIGKILL.
+    /// </summary>
+    internal const string StopOnEndOfInput = "HEKI_NODE_STOP_ON_END_OF_INPUT";
+
+    /// <summary>Reads standard input to its end on a thread of its own, then stops the node.</summary>
+    private static void WatchInput(CancellationTokenSource stop)
+    {
+        var watcher = new Thread(() =>
+        {
+            try
+            {
+                using var input = Console.OpenStandardInput();
+                var buffer = new byte[256];
+                while (input.Read(buffer) > 0)
+                {
+                    // Nothing is ever written: only the end matters.
+                }
+            }
+            catch (IOException)
+            {
+                // A broken pipe is an end too.
+            }
+
+            stop.Cancel();
+        }) { IsBackground = true, Name = "heki-node-parent-watch" };
+        watcher.Start();
+    }
+
     /// <summary>What <see cref="RunAsync"/> returns when it stopped on a signal (the caller turns it into 128 + the signal).</summary>
     internal const int Stopped = -1;
 
@@ -159,7 +189,10 @@ public static class NodeCommand
             }
 
             using var signals = StopSignals.Register(_ => { });
-            var status = RunAsync(settings, output, error, signals.Token).GetAwaiter().GetResult();
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(signals.Token);
+            if (Environment.GetEnvironmentVariable(StopOnEndOfInput) == "1")
+                WatchInput(stop);
+            var status = RunAsync(settings, output, error, stop.Token).GetAwaiter().GetResult();
             return status == Stopped ? ExitCodes.StoppedBy(signals.Received ?? System.Runtime.InteropServices.PosixSignal.SIGTERM) : status;
         }
     }

@@ -105,10 +105,8 @@ internal sealed record NodeSettings(
             return $"--shards must be 1-{MaxShards}, got {Shards}";
         foreach (var seed in SeedNodes)
         {
-            if (!ActorPath.TryParseAddress(seed, out var address) || address.Host is null || address.Port is null)
-                return $"--seed '{seed}' is not a node address (akka.tcp://{SystemName}@HOST:PORT)";
-            if (address.System != SystemName)
-                return $"--seed '{seed}' names actor system '{address.System}'; every heki node's is '{SystemName}'";
+            if (AddressProblem("--seed", seed) is { } problem)
+                return problem;
         }
 
         foreach (var role in Roles)
@@ -127,5 +125,15 @@ internal sealed record NodeSettings(
             "sqlite" => "a cluster's nodes share one journal: use --journal postgresql (sqlite is the journal of a single heki simulate)",
             _ => $"--journal must be {PostgresName} or {InMemoryName}, got '{journal}'",
         };
+    }
+
+    /// <summary>Why <paramref name="address"/>, given as <paramref name="option"/>, is not a heki node's address; null if it is one.</summary>
+    public static string? AddressProblem(string option, string address)
+    {
+        if (!ActorPath.TryParseAddress(address, out var parsed) || parsed.Host is null || parsed.Port is null)
+            return $"{option} '{address}' is not a node address (akka.tcp://{SystemName}@HOST:PORT, as heki node prints it)";
+        if (parsed.System != SystemName)
+            return $"{option} '{address}' names actor system '{parsed.System}'; every heki node's is '{SystemName}'";
+        return null;
     }
 }

@@ -23,17 +23,32 @@ public static class ReplayCommand
             HelpName = $"{HekiProfiles.HardenedName}|{HekiProfiles.HekiV2Name}",
         };
 
+        var cluster = new Option<string?>("--cluster")
+        {
+            Description = "Replay against the VMs of a running cluster through this seed node (akka.tcp://heki@HOST:PORT); the output is the same as in this process.",
+            HelpName = "SEED-ADDRESS",
+        };
+
+        var clusterConfig = new Option<string?>("--cluster-config")
+        {
+            Description = "With --cluster: the settings file the nodes run with (heki node --config); this client runs with their split-brain resolver and failure detector (docs/cluster.md).",
+            HelpName = "FILE",
+        };
+
         var command = new Command("replay", "Run a JSON Lines script of requests on the model and print each result as JSON.")
         {
             file,
             profile,
+            cluster,
+            clusterConfig,
         };
-        command.Action = new ReplayAction(file, profile);
+        command.Action = new ReplayAction(file, profile, cluster, clusterConfig);
         return command;
     }
 
     /// <summary>Runs the command; sees parse errors itself so each is one line naming the real problem, exit 2.</summary>
-    private sealed class ReplayAction(Argument<string> file, Option<string> profile) : SynchronousCommandLineAction
+    private sealed class ReplayAction(Argument<string> file, Option<string> profile, Option<string?> cluster, Option<string?> clusterConfig)
+        : SynchronousCommandLineAction
     {
         public override bool ClearsParseErrors => true;
 
@@ -53,6 +68,22 @@ public static class ReplayCommand
                 stderr.WriteLine("Try 'heki replay --help'.");
                 return ExitCodes.Usage;
             }
+            Akka.Configuration.Config? nodesConfig = null;
+            var clusterProblem = parse.GetValue(cluster) is { } seed ? Node.NodeSettings.AddressProblem("--cluster", seed) : null;
+            if (clusterProblem is null && parse.GetValue(clusterConfig) is { } configPath)
+            {
+                clusterProblem = parse.GetValue(cluster) is null
+                    ? "--cluster-config is the settings of the nodes of a --cluster: give --cluster SEED-ADDRESS too"
+                    : (nodesConfig = Input.HoconFile.TryRead(configPath, "--cluster-config", out var configProblem)) is null ? configProblem : null;
+            }
+
+            if (clusterProblem is not null)
+            {
+                stderr.WriteLine($"heki replay: {clusterProblem}");
+                stderr.WriteLine("Try 'heki replay --help'.");
+                return ExitCodes.Usage;
+            }
+
             var source = parse.GetValue(file) ?? ReplayRunner.StandardInput;
             var real = ReferenceEquals(stdout, StandardStreams.Output);
             // Results appended to the script being read (heki replay run.jsonl >>run.jsonl) would be read again, forever.
@@ -67,7 +98,8 @@ public static class ReplayCommand
             using var signals = StopSignals.Register(_ => { });
             // Bytes, not Console.In: each line is decoded strictly, so invalid UTF-8 is an error rather than U+FFFD.
             using var stdin = Console.OpenStandardInput();
-            var status = ReplayRunner.RunAsync(source, chosen, stdin, stdout, stderr, cancellationToken: signals.Token)
+            var status = ReplayRunner.RunAsync(source, chosen, stdin, stdout, stderr, cancellationToken: signals.Token,
+                cluster: parse.GetValue(cluster) is { } clusterSeed ? new ReplayCluster(clusterSeed, nodesConfig) : null)
                 .GetAwaiter().GetResult();
             return status == ReplayRunner.ExitStopped && signals.Received is { } signal ? ExitCodes.StoppedBy(signal) : status;
         }

@@ -4,6 +4,7 @@ using HekiActors.Actors.Supervision;
 using HekiActors.Cli.Input;
 using HekiActors.Cli.Output;
 using HekiActors.Memory;
+using HekiActors.Protocol;
 using HekiActors.Simulation.Replay;
 using System.Security.Cryptography;
 using HekiActors.Simulation;
@@ -29,26 +30,44 @@ public sealed class ReplayRunner
     /// <summary>Stopped by its cancellation token (SIGINT in the command, which reports the signal that came).</summary>
     public const int ExitStopped = 130;
 
+    /// <summary>The cluster of <c>--cluster</c> could not be joined (sysexits' EX_UNAVAILABLE); nothing was replayed.</summary>
+    public const int ExitClusterUnavailable = 69;
+
+    /// <summary>Against a cluster: how long a request waits for its answer before it is sent again (same request id).</summary>
+    public static readonly TimeSpan ClusterReplyTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Against a cluster: resends of a request before its line gets an error, 2 minutes in all: longer than a dead node
+    /// takes to be noticed, downed and its VMs started on a survivor (docs/cluster.md).
+    /// </summary>
+    public const int ClusterResends = 24;
+
     /// <summary>The name that means standard input.</summary>
     public const string StandardInput = "-";
 
     private readonly HekiHost _host;
     private readonly HekiProfile _profile;
+    private readonly bool _cluster;
+    // Against a cluster: the VMs this run has touched; each is destroyed before its first line (the cluster's journal
+    // outlives runs, and a replay starts from no VMs, as a local one does). Grows with the VMs, as the VMs themselves do.
+    private readonly HashSet<string> _touched = new(StringComparer.Ordinal);
     // Each run's requests get ids of their own (the edge draws the nonce): nothing is answered from another run's record.
     private readonly ulong _runNonce = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
     private ulong _requests;
 
-    private ReplayRunner(HekiHost host, HekiProfile profile)
+    private ReplayRunner(HekiHost host, HekiProfile profile, bool cluster)
     {
         _host = host;
         _profile = profile;
+        _cluster = cluster;
     }
 
     /// <summary>Replays <paramref name="source"/> (a file, or <c>-</c> for <paramref name="stdin"/>); returns the exit status.</summary>
     /// <param name="stdin">Standard input as bytes: lines are decoded one by one, strictly (<see cref="ReplayLineReader"/>).</param>
     /// <param name="clock">The warning rate limiters' clock; tests pass a frozen one so goldens never depend on timing.</param>
+    /// <param name="cluster">Replay against the VMs of a running cluster (<c>--cluster</c>); null: VMs in this process.</param>
     public static async Task<int> RunAsync(string source, HekiProfile profile, Stream stdin, TextWriter stdout, TextWriter stderr,
-        TimeProvider? clock = null, CancellationToken cancellationToken = default)
+        TimeProvider? clock = null, CancellationToken cancellationToken = default, ReplayCluster? cluster = null)
     {
         Stream input;
         if (source == StandardInput)
@@ -69,7 +88,7 @@ public sealed class ReplayRunner
 
         try
         {
-            return await RunAsync(input, profile, stdout, stderr, clock, cancellationToken).ConfigureAwait(false);
+            return await RunAsync(input, profile, stdout, stderr, clock, cancellationToken, cluster).ConfigureAwait(false);
         }
         finally
         {
@@ -79,18 +98,40 @@ public sealed class ReplayRunner
     }
 
     /// <summary>Replays every line of <paramref name="input"/> (UTF-8 bytes); returns the exit status.</summary>
+    /// <param name="cluster">Replay against the VMs of a running cluster (<c>--cluster</c>); null: VMs in this process.</param>
     public static async Task<int> RunAsync(Stream input, HekiProfile profile, TextWriter stdout, TextWriter stderr,
-        TimeProvider? clock = null, CancellationToken cancellationToken = default)
+        TimeProvider? clock = null, CancellationToken cancellationToken = default, ReplayCluster? cluster = null)
     {
         using var lines = new ReplayLineReader(input);
-        // Kernel warnings are the only thing on stderr: Akka's own log would interleave with them.
+        // Kernel warnings are the only thing on stderr: Akka's own log would interleave with them. (Against a cluster they
+        // are printed by the nodes hosting the VMs.)
         var warnings = new CheckedWarningSink(stderr);
         var options = new HekiHostOptions(
             Clock: clock, WarningSink: warnings, AkkaLogLevel: "OFF", SystemName: "heki-replay");
+        if (cluster is not null)
+            options = ClusterClient.Options(options, cluster.Seed, cluster.NodesConfig);
         var host = await HekiHost.StartAsync(options).ConfigureAwait(false);
         await using (host.ConfigureAwait(false))
         {
-            var runner = new ReplayRunner(host, profile);
+            if (cluster is not null)
+            {
+                try
+                {
+                    await ClusterClient.WaitUntilUpAsync(host, cluster.Seed, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException e)
+                {
+                    stderr.WriteLine($"heki replay: {e.Message}");
+                    return ExitClusterUnavailable;
+                }
+                catch (OperationCanceledException)
+                {
+                    stderr.WriteLine("heki replay: stopped before joining the cluster");
+                    return ExitStopped;
+                }
+            }
+
+            var runner = new ReplayRunner(host, profile, cluster is not null);
             var output = new ReplayOutput(stdout);
             var failed = false;
             long lineNumber = 0;
@@ -171,17 +212,43 @@ public sealed class ReplayRunner
     /// <summary>Sends one request to the model and waits for its reply; mutating requests get a fresh request id.</summary>
     private async Task<ReplayResult> ExecuteAsync(ReplayRequest request)
     {
-        var message = ReplayMessages.ToMessage(request, _profile, RequestIds.Derive(0, _runNonce, ++_requests));
-        object reply;
-        try
+        if (_cluster && _touched.Add(request.Vm))
         {
-            reply = await _host.Ask(message).ConfigureAwait(false);
-        }
-        catch (AskTimeoutException)
-        {
-            return new ErrorResult($"the model did not answer within {HekiHost.DefaultTimeout.TotalSeconds:0} s");
+            // Not a line of the script: its answer (destroyed, or no such VM) is not printed.
+            if (await AskAsync(new DestroyVm(request.Vm, RequestIds.Derive(0xDE57, _runNonce, (ulong)_touched.Count))).ConfigureAwait(false) is null)
+                return Unanswered();
         }
 
-        return ReplayMessages.ResultOf(reply);
+        var reply = await AskAsync(ReplayMessages.ToMessage(request, _profile, RequestIds.Derive(0, _runNonce, ++_requests))).ConfigureAwait(false);
+        return reply is null ? Unanswered() : ReplayMessages.ResultOf(reply);
     }
+
+    /// <summary>The reply, or null if none came: against a cluster the same message (same request id) is sent again, bounded.</summary>
+    private async Task<object?> AskAsync(object message)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await _host.Ask(message, _cluster ? ClusterReplyTimeout : null).ConfigureAwait(false);
+            }
+            catch (AskTimeoutException) when (_cluster && attempt < ClusterResends)
+            {
+                // A node lost or handing its shards over: a change applied before is answered from the VM's record.
+            }
+            catch (AskTimeoutException)
+            {
+                return null;
+            }
+        }
+    }
+
+    private ErrorResult Unanswered() => new(_cluster
+        ? $"the cluster did not answer within {(ClusterResends + 1) * ClusterReplyTimeout.TotalSeconds:0} s ({ClusterResends} resends)"
+        : $"the model did not answer within {HekiHost.DefaultTimeout.TotalSeconds:0} s");
 }
+
+/// <summary>A running cluster to replay against (<c>heki replay --cluster SEED [--cluster-config FILE]</c>).</summary>
+/// <param name="Seed">A node's address, <c>akka.tcp://heki@HOST:PORT</c>.</param>
+/// <param name="NodesConfig">The nodes' settings file: the client runs with their split-brain resolver and failure detector; null: defaults.</param>
+public sealed record ReplayCluster(string Seed, Akka.Configuration.Config? NodesConfig = null);

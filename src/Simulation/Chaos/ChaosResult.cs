@@ -34,7 +34,27 @@ public sealed record ChaosResult(
 
     /// <summary>Reads and pinned-bit writes made right after a restart to check every acknowledged change is in force.</summary>
     public long ProbesAfterRestart { get; init; }
+
+    /// <summary>Against a cluster: each VM node's VMs and shards at the end of the run (empty for a local run).</summary>
+    public IReadOnlyList<NodeCount> NodeCounts { get; init; } = [];
+
+    /// <summary>Against the run's own nodes: the node faults each node got, in node order (empty otherwise).</summary>
+    public IReadOnlyList<NodeFaultCount> NodeFaults { get; init; } = [];
+
+    /// <summary>Why node faults stopped before the run's end (a node that did not come back in time); null if they did not.</summary>
+    public string? NodeFaultProblem { get; init; }
+
+    /// <summary>Node faults injected, all nodes.</summary>
+    public long NodeFaultsInjected => NodeFaults.Sum(n => n.Kills + n.Pauses);
 }
+
+/// <summary>One node's faults in a chaos run against the run's own nodes.</summary>
+/// <param name="Address">The node's cluster address (the same across its restarts: the same port).</param>
+/// <param name="Kills">SIGKILLs (<c>node_kill</c>).</param>
+/// <param name="Restarts">Starts after a kill, or after it exited on its own (each up again before the next fault).</param>
+/// <param name="Pauses">SIGSTOP/SIGCONT pairs (<c>node_pause</c>).</param>
+/// <param name="Exits">Times it exited on its own (the cluster downed it, or it failed) and was started again.</param>
+public sealed record NodeFaultCount(string Address, long Kills, long Restarts, long Pauses, long Exits);
 
 /// <summary>A finding and the operations of its VM, from its latest create up to the one that revealed it.</summary>
 public sealed record CapturedFinding(Finding Finding, IReadOnlyList<Replay.ReplayRequest> Script);

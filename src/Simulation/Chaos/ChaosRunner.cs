@@ -40,28 +40,93 @@ public static class ChaosRunner
             SystemName: "heki-chaos",
             VmSettings: VmActorSettings.Default with { Planted = spec.Planted },
             Config: spec.SqlitePath is null ? ConfigurationFactory.ParseString(ChaosJournal.Config) : null);
+        if (spec.Cluster is { } cluster)
+        {
+            if (spec.SqlitePath is not null || spec.AcknowledgementLog is not null)
+                throw new ArgumentException("a run against a cluster keeps no local journal or acknowledgement log", nameof(spec));
+            if (FaultKinds.All.FirstOrDefault(k => !k.ReachesCluster() && spec.Faults.RateOf(k) > 0) is var local && !local.ReachesCluster())
+                throw new ArgumentException($"{local.Name()} cannot be injected into a cluster from its client", nameof(spec));
+            // The client's verdicts count as the nodes' do (it may be the cluster's leader): it gets their settings.
+            options = ClusterClient.Options(options with { Config = null }, cluster.Seeds[0], cluster.NodesConfig, cluster.Seeds);
+        }
+
         var host = await HekiHost.StartAsync(options, cancellationToken).ConfigureAwait(false);
         await using (host.ConfigureAwait(false))
         {
             var journal = JournalFaults.Get(host.System);
+            NodeFaultInjector? nodeFaults = null;
+            if (spec.Cluster is { } joined)
+            {
+                await ClusterClient.WaitUntilUpAsync(host, joined.Seeds[0], cancellationToken).ConfigureAwait(false);
+                // The cluster's journal outlives runs: the VMs of this run's ids an earlier run left there go first.
+                await DestroyEarlierVmsAsync(spec, host).ConfigureAwait(false);
+                if (joined is { Nodes: { } nodes, NodeFaults: { } plan })
+                    nodeFaults = new NodeFaultInjector(nodes, plan, host, joined.Narrate);
+            }
+
             var stopwatch = Stopwatch.StartNew();
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             if (spec.Duration is { } duration)
                 stop.CancelAfter(duration);
-            var reporting = ReportProgress(state, stopwatch, progress, stop.Token);
+            var reporting = ReportProgress(state, stopwatch, progress, nodeFaults, stop.Token);
+            var injecting = nodeFaults?.RunAsync(stop.Token, cancellationToken) ?? Task.CompletedTask;
             var vms = Enumerable.Range(0, spec.Vms)
                 .Select(i => Task.Run(() => new VmDriver(spec, state, host, journal, clock, i).RunAsync(stop.Token), CancellationToken.None))
                 .ToArray();
             await Task.WhenAll(vms).ConfigureAwait(false);
             await stop.CancelAsync().ConfigureAwait(false);
+            await injecting.ConfigureAwait(false);
             await reporting.ConfigureAwait(false);
             journal.Clear();
             await host.FlushWarnings().ConfigureAwait(false);
-            return state.Result(stopwatch.Elapsed);
+            var result = state.Result(stopwatch.Elapsed);
+            if (spec.Cluster is null)
+                return result;
+            var counts = await ClusterClient.NodeCountsAsync(host).ConfigureAwait(false);
+            return result with
+            {
+                NodeCounts = counts,
+                NodeFaults = nodeFaults?.Counts() ?? [],
+                NodeFaultProblem = nodeFaults?.Problem,
+            };
         }
     }
 
-    private static async Task ReportProgress(RunState state, Stopwatch stopwatch, IProgress<ChaosProgress>? progress, CancellationToken token)
+    /// <summary>Destroys the run's VM ids (<c>chaos-N</c>) in a cluster's journal, each resent until answered (bounded).</summary>
+    private static async Task DestroyEarlierVmsAsync(ChaosSpec spec, HekiHost host)
+    {
+        using var gate = new SemaphoreSlim(16);
+        await Task.WhenAll(Enumerable.Range(0, spec.Vms).Select(async i =>
+        {
+            await gate.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                // An id of its own (never answered from another run's record); VmDestroyed or "no such VM" both do.
+                var destroy = new DestroyVm(VmDriver.VmId(i), Guid.NewGuid());
+                for (var attempt = 0; attempt <= spec.Resends; attempt++)
+                {
+                    try
+                    {
+                        await host.Ask(destroy, spec.Timeout).ConfigureAwait(false);
+                        return;
+                    }
+                    catch (AskTimeoutException)
+                    {
+                        // A node busy starting its shards: resend.
+                    }
+                }
+
+                throw new TimeoutException($"the cluster did not answer the destroy of {destroy.VmId} (an earlier run's VM) after {spec.Resends} resends");
+            }
+            finally
+            {
+                gate.Release();
+            }
+        })).ConfigureAwait(false);
+    }
+
+    private static async Task ReportProgress(RunState state, Stopwatch stopwatch, IProgress<ChaosProgress>? progress, NodeFaultInjector? nodeFaults,
+        CancellationToken token)
     {
         if (progress is null)
             return;
@@ -70,7 +135,7 @@ public static class ChaosRunner
             while (!token.IsCancellationRequested)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(500), token).ConfigureAwait(false);
-                progress.Report(state.Progress(stopwatch.Elapsed));
+                progress.Report(state.Progress(stopwatch.Elapsed) with { NodeFaults = nodeFaults?.Injected ?? 0 });
             }
         }
         catch (OperationCanceledException)
@@ -247,7 +312,7 @@ public static class ChaosRunner
     /// <summary>One VM's guest and VMM: its operations in order, each with its faults, resent until answered.</summary>
     private sealed class VmDriver(ChaosSpec spec, RunState state, HekiHost host, JournalFaults journal, SkewedClock clock, int index)
     {
-        private readonly string _vm = "chaos-" + index;
+        private readonly string _vm = VmId(index);
         private readonly List<ReplayRequest> _script = [];
         private readonly List<(long Due, object Message)> _late = [];
         private readonly ulong _nonce = (ulong)index;
@@ -257,6 +322,9 @@ public static class ChaosRunner
         private const ulong ProbeNonceTag = 0xB0BEUL << 48;
 
         private FaultPlan Plan => spec.Faults;
+
+        /// <summary>The id of the run's VM number <paramref name="index"/>.</summary>
+        public static string VmId(int index) => "chaos-" + index;
 
         public async Task RunAsync(CancellationToken token)
         {
@@ -412,7 +480,7 @@ public static class ChaosRunner
         /// <summary>Asks, and resends the same request (same id) until answered; a request never answered is an error.</summary>
         private async Task<Answer> AskResendingAsync(object message)
         {
-            for (var attempt = 0; attempt <= ChaosSpec.MaxResends; attempt++)
+            for (var attempt = 0; attempt <= spec.Resends; attempt++)
             {
                 try
                 {
@@ -426,7 +494,7 @@ public static class ChaosRunner
             }
 
             state.Unanswered();
-            return new Answer(new ErrorResult($"no answer after {ChaosSpec.MaxResends} resends"), null);
+            return new Answer(new ErrorResult($"no answer after {spec.Resends} resends"), null);
         }
 
         private void DeliverLate()
@@ -451,4 +519,8 @@ public static class ChaosRunner
 internal sealed record Answer(ReplayResult Result, RejectionCode? Refusal, ReplayResult? Second = null);
 
 /// <summary>A chaos run's progress: what the report will say, so far.</summary>
-public sealed record ChaosProgress(TimeSpan Elapsed, long Operations, long FaultsInjected, long Violations, long Findings);
+public sealed record ChaosProgress(TimeSpan Elapsed, long Operations, long FaultsInjected, long Violations, long Findings)
+{
+    /// <summary>Node faults injected so far (against a cluster of the run's own nodes).</summary>
+    public long NodeFaults { get; init; }
+}

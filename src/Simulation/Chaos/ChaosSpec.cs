@@ -23,10 +23,25 @@ public sealed record ChaosSpec(
     FaultPlan Faults,
     TimeSpan? ReplyTimeout = null)
 {
-    /// <summary>Resends of one request before it counts as unanswered.</summary>
+    /// <summary>Resends of one request before it counts as unanswered (in one process).</summary>
     public const int MaxResends = 8;
 
-    public TimeSpan Timeout => ReplyTimeout ?? TimeSpan.FromMilliseconds(250);
+    /// <summary>
+    /// Resends of one request before it counts as unanswered against a cluster: with <see cref="ClusterReplyTimeout"/>,
+    /// two minutes, longer than a node's loss takes to be noticed, decided and its VMs started on a survivor.
+    /// </summary>
+    public const int MaxClusterResends = 120;
+
+    /// <summary>How long a sender waits for a reply from a cluster before it resends (a round trip is milliseconds).</summary>
+    public static readonly TimeSpan ClusterReplyTimeout = TimeSpan.FromSeconds(1);
+
+    public TimeSpan Timeout => ReplyTimeout ?? (Cluster is null ? TimeSpan.FromMilliseconds(250) : ClusterReplyTimeout);
+
+    /// <summary>Resends of one request before it counts as unanswered.</summary>
+    public int Resends => Cluster is null ? MaxResends : MaxClusterResends;
+
+    /// <summary>Drive the VMs of a running cluster instead of VMs in this process (<c>--cluster</c>, <c>--cluster-nodes</c>).</summary>
+    public ChaosCluster? Cluster { get; init; }
 
     /// <summary>
     /// Journal the VMs to this SQLite file instead of the in-memory chaos journal (no journal faults then): what a
@@ -44,3 +59,16 @@ public sealed record ChaosSpec(
     /// <summary>A bug planted on purpose by the tests that prove the oracle can fail; never set outside them.</summary>
     internal PlantedBug Planted { get; init; }
 }
+
+/// <summary>
+/// A chaos run against a cluster: the run's actor system joins it as a client (it hosts no VMs) and reaches every VM
+/// through a shard region proxy.
+/// </summary>
+/// <param name="Seeds">Seed node addresses the client joins through (<c>akka.tcp://heki@HOST:PORT</c>).</param>
+/// <param name="Nodes">The node processes the run may fault (<c>--cluster-nodes</c>); null for a cluster it only drives.</param>
+/// <param name="NodeFaults">Which node faults, when (needs <paramref name="Nodes"/>); null: none.</param>
+/// <param name="NodesConfig">The nodes' settings (<c>heki node --config</c>): the client runs with their split-brain resolver and
+/// failure detector (<see cref="ClusterClient.SharedSettings"/>); null: the nodes run with the defaults.</param>
+/// <param name="Narrate">Told one line for each node fault and recovery, as it happens (progress on standard error).</param>
+public sealed record ChaosCluster(
+    IReadOnlyList<string> Seeds, IClusterNodes? Nodes = null, NodeFaultPlan? NodeFaults = null, Akka.Configuration.Config? NodesConfig = null, Action<string>? Narrate = null);

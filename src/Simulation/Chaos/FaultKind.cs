@@ -49,6 +49,14 @@ public static class FaultKinds
     public static bool IsJournalFault(this FaultKind kind) =>
         kind is FaultKind.JournalWriteFailure or FaultKind.JournalStall or FaultKind.JournalRecoveryFailure;
 
+    /// <summary>
+    /// Whether a client of a cluster can inject the kind (<c>heki chaos --cluster</c>): message faults and crashes travel
+    /// to the VM's node as messages; the warning supervisor and the clock its limiters read are on each node, and the
+    /// chaos journal is in-memory in one process.
+    /// </summary>
+    public static bool ReachesCluster(this FaultKind kind) =>
+        !kind.IsJournalFault() && kind is not (FaultKind.CrashWarnings or FaultKind.ClockSkew);
+
     /// <summary>snake_case, as in <c>--faults drop_reply,crash_vm</c> and the JSON report.</summary>
     public static string Name(this FaultKind kind) => kind switch
     {
@@ -67,11 +75,15 @@ public static class FaultKinds
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
-    public static bool TryParse(string text, out FaultKind kind)
+    public static bool TryParse(string text, out FaultKind kind) => TryParseName(text, All, Name, out kind);
+
+    /// <summary>The kind among <paramref name="all"/> whose <paramref name="name"/> is <paramref name="text"/>.</summary>
+    internal static bool TryParseName<T>(string text, IEnumerable<T> all, Func<T, string> name, out T kind)
+        where T : struct, Enum
     {
-        foreach (var candidate in All)
+        foreach (var candidate in all)
         {
-            if (candidate.Name() == text)
+            if (name(candidate) == text)
             {
                 kind = candidate;
                 return true;

@@ -30,8 +30,11 @@ public sealed class SimulationChaos
     public double RateOf(FaultKind kind) => _rates[(int)kind];
 
     /// <summary>The same faults without the journal's (for a SQLite journal, which takes none).</summary>
-    public SimulationChaos WithoutJournalFaults() =>
-        new(FaultKinds.All.Where(k => !k.IsJournalFault()).ToDictionary(k => k, RateOf), AllKinds);
+    public SimulationChaos WithoutJournalFaults() => Only(k => !k.IsJournalFault());
+
+    /// <summary>The same faults of the kinds <paramref name="keep"/> accepts (the others at rate 0).</summary>
+    public SimulationChaos Only(Func<FaultKind, bool> keep) =>
+        new(FaultKinds.All.Where(keep).ToDictionary(k => k, RateOf), AllKinds);
 
     /// <summary>The kinds with a rate above 0, in report order.</summary>
     public IReadOnlyList<FaultKind> Kinds => FaultKinds.All.Where(k => _rates[(int)k] > 0).ToArray();

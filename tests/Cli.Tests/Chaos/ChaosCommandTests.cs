@@ -12,7 +12,8 @@ public sealed class ChaosCommandTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (int Status, string Stdout, string Stderr) Run(params string[] args)
+    /// <summary>Runs <c>heki ARGS</c> in this process, its standard output and error collected.</summary>
+    internal static (int Status, string Stdout, string Stderr) Run(params string[] args)
     {
         var parse = Program.BuildRoot().Parse(args);
         var stdout = new StringWriter();

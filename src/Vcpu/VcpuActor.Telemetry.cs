@@ -38,27 +38,28 @@ public sealed partial class VcpuActor
         _tallies[(int)origin]?.Flush(_profileTag, HekiTelemetry.PerVmLabels ? _vmId : null, origin);
 
     /// <summary>
-    /// The fast-path histogram's share of a timed group (one record per <see cref="TelemetryOptions.FastPathAccessesPerObservation"/>
-    /// accesses, so the distribution is per access), and the group's span if it was sampled.
+    /// The fast-path histogram's share of a timed group of <paramref name="accesses"/> that ran for <paramref name="ticks"/>
+    /// (one record per <see cref="TelemetryOptions.FastPathAccessesPerObservation"/> accesses, so the distribution is per
+    /// access), with the group's sampled span current (its exemplar) when there is one.
     /// </summary>
-    private void FastPathRan(long startedAt, long now, int accesses, Activity? span)
+    private void FastPathRan(long ticks, int accesses, Activity? span)
     {
-        if (accesses > 0 && HekiMetrics.FastPathDuration.Enabled && _fastPathSampler.Observations(accesses) is var n and > 0)
-        {
-            var nanoseconds = (now - startedAt) * NanosecondsPerTick / accesses;
-            // Recorded with the sampled group's span current (when there is one), so the bucket's exemplar points at it.
-            var outer = Activity.Current;
-            if (span is not null)
-                Activity.Current = span;
-            var profile = new KeyValuePair<string, object?>(HekiTags.Profile, _profileTag);
-            for (var k = 0; k < n; k++)
-                HekiMetrics.FastPathDuration.Record(nanoseconds, profile);
-            if (span is not null)
-                Activity.Current = outer;
-        }
-
-        if (span is null)
+        if (accesses <= 0 || !HekiMetrics.FastPathDuration.Enabled || _fastPathSampler.Observations(accesses) is not (var n and > 0))
             return;
+        var nanoseconds = ticks * NanosecondsPerTick / accesses;
+        var outer = Activity.Current;
+        if (span is not null)
+            Activity.Current = span;
+        var profile = new KeyValuePair<string, object?>(HekiTags.Profile, _profileTag);
+        for (var k = 0; k < n; k++)
+            HekiMetrics.FastPathDuration.Record(nanoseconds, profile);
+        if (span is not null)
+            Activity.Current = outer;
+    }
+
+    /// <summary>Ends the sampled fast-path span of a group, which ran <paramref name="accesses"/> accesses.</summary>
+    private void FastPathSpanEnded(Activity span, int accesses)
+    {
         span.SetTag(HekiTags.Profile, _profileTag);
         span.SetTag(HekiTags.Count, accesses);
         HekiSpans.Stop(span);

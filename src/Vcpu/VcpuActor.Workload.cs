@@ -14,6 +14,12 @@ public sealed partial class VcpuActor
     /// <summary>Accesses generated and run per message.</summary>
     public const int WorkloadChunk = 4096;
 
+    /// <summary>
+    /// Accesses generated at a time: a chunk is generated and run in parts of this many in the same buffers (the same
+    /// accesses in the same order as one chunk-sized fill), so a running vCPU holds 5 KB of buffers, not 41 KB (issue 11).
+    /// </summary>
+    public const int WorkloadPart = 512;
+
     /// <summary>Chunks between two progress reports (one message per ~65,000 accesses).</summary>
     private const int ProgressEveryChunks = 16;
 
@@ -55,11 +61,8 @@ public sealed partial class VcpuActor
             return;
         }
 
-        var count = (int)Math.Min(WorkloadChunk, workload.Remaining);
-        var pending = workload.Pending;
-        workload.Generator.Fill(pending.Gpas.AsSpan(0, count), pending.Kinds.AsSpan(0, count), pending.Cpls.AsSpan(0, count));
-        pending.Restart(count);
-        StartAccesses(pending);
+        workload.StartChunk();
+        StartAccesses(workload.Pending);
     }
 
     /// <summary>Called by the batch loop after each run of fast-path accesses (up to a miss or the chunk's end).</summary>
@@ -77,8 +80,8 @@ public sealed partial class VcpuActor
         workload.Permitted += pending.PermittedCount;
         workload.Faulted += pending.FaultedCount;
         workload.Mmio += pending.MmioCount;
-        workload.Remaining -= pending.Count;
-        workload.CountProgress(pending.Count, pending.FaultedCount);
+        workload.Remaining -= pending.ChunkAccesses;
+        workload.CountProgress(pending.ChunkAccesses, pending.FaultedCount);
         _pendingAccesses = null;
         var stop = workload.Remaining == 0
             || workload.StopRequested
@@ -104,8 +107,9 @@ public sealed partial class VcpuActor
         workload.ReplyTo.Tell(workload.End(_vmId, _index));
     }
 
-    private static long PicosecondsBetween(long from, long to) =>
-        (long)((to - from) * (1_000_000_000_000.0 / Stopwatch.Frequency));
+    private static long PicosecondsBetween(long from, long to) => PicosecondsOf(to - from);
+
+    private static long PicosecondsOf(long ticks) => (long)(ticks * (1_000_000_000_000.0 / Stopwatch.Frequency));
 
     /// <summary>Continues the running workload with its next chunk (sent to itself only: never serialized).</summary>
     private sealed class ContinueWorkload : INoSerializationVerificationNeeded
@@ -128,6 +132,7 @@ public sealed partial class VcpuActor
         private long _unreportedAccesses;
         private long _unreportedFaulted;
         private int _unreportedChunks;
+        private int _chunkLeft; // accesses of the current chunk not generated yet
         public long Permitted { get; set; }
         public long Faulted { get; set; }
         public long Mmio { get; set; }
@@ -136,10 +141,10 @@ public sealed partial class VcpuActor
         public void Begin(RunWorkload run, IActorRef replyTo)
         {
             Generator.Reset(run.Workload, run.Seed);
-            // Buffers sized for the largest chunk seen: a host of idle vCPUs with tiny rounds stays small.
-            var chunk = (int)Math.Min(WorkloadChunk, run.Accesses);
-            if (Pending.Gpas.Length < chunk)
-                Pending = new PendingAccesses(chunk);
+            // Buffers sized for the largest part seen: a host of idle vCPUs with tiny rounds stays small.
+            var part = (int)Math.Min(WorkloadPart, run.Accesses);
+            if (Pending.Gpas.Length < part)
+                Pending = new PendingAccesses(part);
             ReplyTo = replyTo;
             ProgressTo = run.ProgressTo;
             Round = run.Round;
@@ -149,6 +154,26 @@ public sealed partial class VcpuActor
             _unreportedAccesses = _unreportedFaulted = _unreportedChunks = 0;
             StopRequested = false;
             Active = true;
+        }
+
+        /// <summary>Starts the next chunk (up to <see cref="WorkloadChunk"/> of the accesses remaining) with its first part.</summary>
+        public void StartChunk()
+        {
+            _chunkLeft = (int)Math.Min(WorkloadChunk, Remaining);
+            Pending.StartChunk();
+            FillPart();
+        }
+
+        /// <summary>Generates the chunk's next part into the buffers; false when the chunk has no more.</summary>
+        public bool FillPart()
+        {
+            if (_chunkLeft == 0)
+                return false;
+            var count = Math.Min(_chunkLeft, Pending.Gpas.Length);
+            Generator.Fill(Pending.Gpas.AsSpan(0, count), Pending.Kinds.AsSpan(0, count), Pending.Cpls!.AsSpan(0, count));
+            _chunkLeft -= count;
+            Pending.StartPart(count);
+            return true;
         }
 
         /// <summary>Adds a chunk's accesses to the next progress report, sending it every few chunks.</summary>

@@ -207,7 +207,11 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
         RunAccesses();
     }
 
-    /// <summary>Runs the pending accesses until done or a translation miss; allocates nothing per access.</summary>
+    /// <summary>
+    /// Runs the pending accesses until done or a translation miss; allocates nothing per access. A workload chunk is
+    /// generated a part at a time (<see cref="WorkloadPart"/> accesses) into the same small buffers and run in the same
+    /// turn; the group's time is that of running its parts, never of generating them.
+    /// </summary>
     private void RunAccesses()
     {
         var pending = _pendingAccesses!;
@@ -219,81 +223,99 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
         var fastPathSpan = traced && HekiSpans.SampleFastPath(ref _fastPathCountdown)
             ? HekiSpans.StartDetached(HekiSpans.FastPath, default)
             : null;
-        var segmentStart = timed ? Stopwatch.GetTimestamp() : 0;
         var gpas = pending.Gpas;
         var kinds = pending.Kinds;
         var cpls = pending.Cpls;
         var results = pending.Results;
         var memoryPages = _config.MemoryPages;
         var table = _permissionTable;
-        int permitted = 0, faulted = 0, mmio = 0;
-        var i = pending.Next;
-        var first = i;
+        int permitted = 0, faulted = 0, mmio = 0, ran = 0;
+        long runningTicks = 0, now = 0;
         // The translation the last access hit, in locals: most accesses land in it, and then cost one unsigned
         // compare and one bit test. Cached runs never reach past guest memory, so a hit is never MMIO.
         ulong runStart = 0, runLength = 0;
         uint classesAllowed = 0;
-        for (; i < pending.Count; i++)
+        int i;
+        while (true)
         {
-            var gpa = gpas[i];
-            var gfn = gpa >> VmMemoryAttributes.PageShift;
-            AccessResult result;
-            if (gfn - runStart >= runLength)
+            var partStart = timed ? Stopwatch.GetTimestamp() : 0;
+            i = pending.Next;
+            var first = i;
+            for (; i < pending.Count; i++)
             {
-                if (gfn >= memoryPages)
+                var gpa = gpas[i];
+                var gfn = gpa >> VmMemoryAttributes.PageShift;
+                AccessResult result;
+                if (gfn - runStart >= runLength)
                 {
-                    result = AccessResult.Mmio;
-                    mmio++;
-                    tally?.Count(kinds[i], (int)AccessResult.Mmio);
-                    if (results is not null)
-                        results[i] = result;
-                    continue;
+                    if (gfn >= memoryPages)
+                    {
+                        result = AccessResult.Mmio;
+                        mmio++;
+                        tally?.Count(kinds[i], (int)AccessResult.Mmio);
+                        if (results is not null)
+                            results[i] = result;
+                        continue;
+                    }
+
+                    if (!_translations.TryLookupRun(gfn, out var permissions, out runStart, out var runEnd))
+                    {
+                        runLength = 0;
+                        break;
+                    }
+
+                    runLength = runEnd - runStart;
+                    classesAllowed = table.ClassesAllowed(permissions);
                 }
 
-                if (!_translations.TryLookupRun(gfn, out var permissions, out runStart, out var runEnd))
+                var kind = kinds[i];
+                if (PermissionTable.Allows(classesAllowed, kind, cpls is null ? 0 : cpls[i]))
                 {
-                    runLength = 0;
-                    break;
+                    result = AccessResult.Ok;
+                    permitted++;
+                }
+                else
+                {
+                    result = AccessResult.PageFault;
+                    faulted++;
+                    tally?.Count(kind, (int)AccessResult.PageFault);
+                    InjectPageFault(kind, gpa, traced, fastPathSpan);
                 }
 
-                runLength = runEnd - runStart;
-                classesAllowed = table.ClassesAllowed(permissions);
+                if (results is not null)
+                    results[i] = result;
             }
 
-            var kind = kinds[i];
-            if (PermissionTable.Allows(classesAllowed, kind, cpls is null ? 0 : cpls[i]))
+            if (timed)
             {
-                result = AccessResult.Ok;
-                permitted++;
-            }
-            else
-            {
-                result = AccessResult.PageFault;
-                faulted++;
-                tally?.Count(kind, (int)AccessResult.PageFault);
-                InjectPageFault(kind, gpa, traced, fastPathSpan);
+                now = Stopwatch.GetTimestamp();
+                runningTicks += now - partStart;
             }
 
-            if (results is not null)
-                results[i] = result;
+            // Permitted accesses are counted by kind here, one vectorized pass per part, not in the loop.
+            tally?.AddGroup(kinds.AsSpan(first, i - first));
+            ran += i - first;
+
+            // The next part of a workload chunk, generated into the same buffers, continues in this turn.
+            if (i < pending.Count || !pending.IsWorkload || !_workload!.FillPart())
+                break;
         }
-
-        // Permitted accesses are counted by kind here, one vectorized pass per group, not in the loop.
-        tally?.AddGroup(kinds.AsSpan(first, i - first));
 
         pending.Add(permitted, faulted, mmio);
         _counters.AddAccesses(origin, permitted, faulted, mmio);
         if (timed)
         {
-            var now = Stopwatch.GetTimestamp();
-            if (i > first)
-                _counters.FastPath.Record(PicosecondsBetween(segmentStart, now) / (i - first), i - first);
+            if (ran > 0)
+                _counters.FastPath.Record(PicosecondsOf(runningTicks) / ran, ran);
             if (pending.IsWorkload)
                 WorkloadSegmentRan(missed: i < pending.Count);
-            FastPathRan(segmentStart, now, i - first, fastPathSpan);
+            FastPathRan(runningTicks, ran, fastPathSpan);
             if (i < pending.Count)
                 _missStartedAt = now;
         }
+
+        if (fastPathSpan is not null)
+            FastPathSpanEnded(fastPathSpan, ran);
 
         if (i < pending.Count)
         {
@@ -515,12 +537,22 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
         public int FaultedCount => _faulted;
         public int MmioCount => _mmio;
 
-        /// <summary>Starts a workload chunk of <paramref name="count"/> accesses already written to the buffers.</summary>
-        public void Restart(int count)
+        /// <summary>A workload chunk's accesses so far (all its parts), for its counts.</summary>
+        public int ChunkAccesses { get; private set; }
+
+        /// <summary>Starts a workload chunk: its counts from zero, before its first part.</summary>
+        public void StartChunk()
+        {
+            ChunkAccesses = 0;
+            _permitted = _faulted = _mmio = 0;
+        }
+
+        /// <summary>Runs the <paramref name="count"/> accesses of a chunk's next part, already written to the buffers.</summary>
+        public void StartPart(int count)
         {
             Count = count;
             Next = 0;
-            _permitted = _faulted = _mmio = 0;
+            ChunkAccesses += count;
         }
 
         public void Add(int permitted, int faulted, int mmio)

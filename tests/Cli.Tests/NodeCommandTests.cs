@@ -14,8 +14,9 @@ public sealed class NodeCommandTests : IDisposable
     public void Dispose() => _folder.Dispose();
 
     private static NodeSettings.Given Options(string? config = null, string? host = null, int? port = null, string[]? seeds = null,
-        string? journal = null, string? connection = null, int? shards = null, string[]? roles = null) =>
-        new(config, host, port, null, seeds, roles, journal, connection, shards);
+        string? journal = null, string? connection = null, int? shards = null, string[]? roles = null, string? telemetry = null,
+        string? metricsPort = null) =>
+        new(config, host, port, null, seeds, roles, journal, connection, shards, telemetry, metricsPort);
 
     [Fact]
     public void Defaults_are_a_loopback_node_on_4053_with_the_in_memory_journal_and_100_shards()
@@ -99,5 +100,31 @@ public sealed class NodeCommandTests : IDisposable
         var role = NodeSettings.Resolve(Options(roles: ["two words"]), out var roleProblem);
         Assert.Null(role);
         Assert.Equal("--role 'two words' must be a word without spaces", roleProblem);
+    }
+
+    [Fact]
+    public void Telemetry_is_off_unless_asked_for_by_option_or_config_file_and_options_win()
+    {
+        Assert.Equal(Observability.TelemetryOptions.Off with { ServiceName = "heki-node" }, NodeSettings.Resolve(Options(), out _)!.Telemetry);
+
+        var prometheus = NodeSettings.Resolve(Options(telemetry: "prometheus"), out var problem)!.Telemetry;
+        Assert.Null(problem);
+        Assert.Equal((9464, "heki-node"), (prometheus.PrometheusPort, prometheus.ServiceName));
+
+        var file = _folder.File("telemetry.conf");
+        File.WriteAllText(file, "heki.node { telemetry = \"otlp,prometheus\", metrics-port = 9471 }");
+        var fromFile = NodeSettings.Resolve(Options(config: file), out _)!.Telemetry;
+        Assert.Equal((true, 9471), (fromFile.Otlp, fromFile.PrometheusPort));
+        Assert.Equal(9472, NodeSettings.Resolve(Options(config: file, metricsPort: "9472"), out _)!.Telemetry.PrometheusPort);
+    }
+
+    [Theory]
+    [InlineData("jaeger", null, "--telemetry ")]
+    [InlineData(null, "0", "--metrics-port must be a port number from 1 to 65535, got 0")]
+    [InlineData(null, "http", "--metrics-port must be a port number from 1 to 65535, got http")]
+    public void Bad_telemetry_options_are_named_and_nothing_starts(string? telemetry, string? metricsPort, string says)
+    {
+        Assert.Null(NodeSettings.Resolve(Options(telemetry: telemetry, metricsPort: metricsPort), out var problem));
+        Assert.StartsWith(says, problem);
     }
 }

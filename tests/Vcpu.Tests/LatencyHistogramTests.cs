@@ -1,3 +1,5 @@
+using HdrHistogram;
+using HekiActors.Protocol;
 using HekiActors.Vcpu.Workload;
 
 namespace HekiActors.Vcpu.Tests;
@@ -87,5 +89,74 @@ public sealed class LatencyHistogramTests
             foreach (var p in new[] { 0.0, 1, 50, 90, 99, 99.9, 100 })
                 Assert.Equal(previous.ValueAt(p), snapshot.ValueAt(p));
         }
+    }
+
+    [Fact]
+    public void Buckets_and_counts_equal_hdr_histograms_at_one_significant_digit_however_the_values_spread()
+    {
+        // Few values, many, narrow (a fast path) and wide (a slow path), with merges and resets between: the pairs, the
+        // range and its widening must all read as HdrHistogram's LongHistogram reads the same values.
+        var random = new Random(2026);
+        for (var trial = 0; trial < 300; trial++)
+        {
+            var histogram = new LatencyHistogram();
+            var reference = new LongHistogram(LatencyHistogram.HighestTrackable, numberOfSignificantValueDigits: 1);
+            var low = Math.Pow(10, random.NextDouble() * 10);
+            var decades = random.NextDouble() * 6;
+            var n = random.Next(1, 500);
+            for (var i = 0; i < n; i++)
+            {
+                var value = random.Next(20) == 0 ? random.Next(0, 40) : (long)(low * Math.Pow(10, random.NextDouble() * decades));
+                if (random.Next(50) == 0)
+                    value = LatencyHistogram.HighestTrackable + random.Next(1000); // clamped
+                var count = random.Next(1, 4);
+                histogram.Record(value, count);
+                reference.RecordValueWithCount(Math.Min(value, LatencyHistogram.HighestTrackable), count);
+                if (random.Next(200) == 0)
+                {
+                    // Through a snapshot into a fresh histogram: the same buckets.
+                    var copy = new LatencyHistogram();
+                    copy.Add(histogram.ToSnapshot());
+                    histogram = copy;
+                }
+            }
+
+            AssertSame(Walk(reference), histogram.ToSnapshot());
+            if (trial % 10 == 0)
+            {
+                histogram.Reset();
+                reference.Reset();
+                histogram.Record(1234, 2);
+                reference.RecordValueWithCount(1234, 2);
+                AssertSame(Walk(reference), histogram.ToSnapshot());
+            }
+        }
+    }
+
+    private static void AssertSame(LatencySnapshot expected, LatencySnapshot actual)
+    {
+        Assert.Equal(expected.Values.ToArray(), actual.Values.ToArray());
+        Assert.Equal(expected.Counts.ToArray(), actual.Counts.ToArray());
+    }
+
+    /// <summary>HdrHistogram's non-empty buckets, each as its middle (walked by value: its own iterators are 32-bit wide).</summary>
+    private static LatencySnapshot Walk(LongHistogram reference)
+    {
+        var values = new List<long>();
+        var counts = new List<long>();
+        for (long lowest = 0; lowest <= LatencyHistogram.HighestTrackable;)
+        {
+            var width = lowest < 32 ? 1 : (1L << (63 - System.Numerics.BitOperations.LeadingZeroCount((ulong)lowest))) / 16;
+            var count = reference.GetCountAtValue(lowest);
+            if (count > 0)
+            {
+                values.Add(lowest + width / 2);
+                counts.Add(count);
+            }
+
+            lowest += width;
+        }
+
+        return new LatencySnapshot([.. values], [.. counts], 0);
     }
 }

@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using HekiActors.Actors.Hosting;
 using HekiActors.Cli.Output;
+using HekiActors.Cli.Simulate;
 
 namespace HekiActors.Cli.Node;
 
@@ -51,13 +52,24 @@ public static class NodeCommand
             Description = $"Shards of the VM entity, the same on every node (default {VmMessageExtractor.DefaultMaxShards}: about ten per node on ten nodes).",
             HelpName = "N",
         };
+        var telemetry = new Option<string?>("--telemetry")
+        {
+            Description = "Telemetry of the VMs this node hosts (comma-separated): otlp (OTEL_EXPORTER_OTLP_* variables), prometheus, console.",
+            HelpName = "EXPORTERS",
+        };
+        var metricsPort = new Option<string?>("--metrics-port")
+        {
+            Description = $"Serve Prometheus metrics at http://127.0.0.1:PORT/metrics (prometheus alone uses {TelemetryExporters.DefaultPrometheusPort}); one port per node.",
+            HelpName = "PORT",
+        };
         var command = new Command("node", "Run a cluster member that hosts VMs (Cluster.Sharding over a shared PostgreSQL journal) until stopped.")
         {
-            config, host, publicHost, port, seed, role, journal, connection, shards,
+            config, host, publicHost, port, seed, role, journal, connection, shards, telemetry, metricsPort,
         };
         command.Action = new NodeAction(parse => new NodeSettings.Given(
             parse.GetValue(config), parse.GetValue(host), parse.GetValue(port), parse.GetValue(publicHost), parse.GetValue(seed),
-            parse.GetValue(role), parse.GetValue(journal), parse.GetValue(connection), parse.GetValue(shards)));
+            parse.GetValue(role), parse.GetValue(journal), parse.GetValue(connection), parse.GetValue(shards),
+            parse.GetValue(telemetry), parse.GetValue(metricsPort)));
         return command;
     }
 
@@ -69,6 +81,23 @@ public static class NodeCommand
             Config: settings.Akka,
             Cluster: new HekiClusterOptions(settings.Host, settings.Port, settings.SeedNodes, settings.Shards,
                 HostsVms: true, Roles: settings.Roles, PublicHostname: settings.PublicHost));
+        // Before the node starts, so its VMs' first metrics are seen; ended after it left, so the last ones are exported.
+        var telemetryRun = new TelemetryRun(error, Owner);
+        using var telemetry = telemetryRun.Start(settings.Telemetry);
+        if (telemetry is null)
+            return ExitCodes.Failed;
+        try
+        {
+            return await RunNodeAsync(settings, options, output, error, stop).ConfigureAwait(false);
+        }
+        finally
+        {
+            telemetryRun.End(telemetry);
+        }
+    }
+
+    private static async Task<int> RunNodeAsync(NodeSettings settings, HekiHostOptions options, TextWriter output, TextWriter error, CancellationToken stop)
+    {
         HekiHost node;
         try
         {

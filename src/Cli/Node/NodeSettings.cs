@@ -2,6 +2,8 @@ using Akka.Actor;
 using Akka.Configuration;
 using HekiActors.Actors.Hosting;
 using HekiActors.Cli.Input;
+using HekiActors.Cli.Simulate;
+using HekiActors.Observability;
 
 namespace HekiActors.Cli.Node;
 
@@ -20,6 +22,9 @@ internal sealed record NodeSettings(
     int Shards,
     Config Akka)
 {
+    /// <summary>The node's telemetry (<c>--telemetry</c>, <c>--metrics-port</c>, or <c>heki.node.telemetry</c>, <c>heki.node.metrics-port</c>): off by default.</summary>
+    public TelemetryOptions Telemetry { get; init; } = TelemetryOptions.Off;
+
     /// <summary>The actor system's name: part of every node's address, the same across the cluster.</summary>
     public const string SystemName = "heki";
 
@@ -35,7 +40,7 @@ internal sealed record NodeSettings(
     /// <summary>The options of the command line (null: not given).</summary>
     internal sealed record Given(
         string? ConfigFile, string? Host, int? Port, string? PublicHost, string[]? Seeds, string[]? Roles,
-        string? Journal, string? JournalConnection, int? Shards);
+        string? Journal, string? JournalConnection, int? Shards, string? Telemetry = null, string? MetricsPort = null);
 
     /// <summary>The settings, or a one-line problem naming what is wrong.</summary>
     public static NodeSettings? Resolve(Given given, out string? problem)
@@ -64,6 +69,23 @@ internal sealed record NodeSettings(
                 Akka: file);
             var journal = given.Journal ?? node.GetString("journal", null) ?? (settings.JournalConnection is null ? InMemoryName : PostgresName);
             problem = settings.Check(journal);
+            if (problem is null)
+            {
+                try
+                {
+                    // The metrics of the VMs this node hosts, as heki simulate exports its own (docs/observability.md).
+                    settings = settings with
+                    {
+                        Telemetry = TelemetryExporters.Options([], given.Telemetry ?? node.GetString("telemetry", null),
+                            given.MetricsPort ?? node.GetString("metrics-port", null), null, null, null) with { ServiceName = "heki-node" },
+                    };
+                }
+                catch (UsageException e)
+                {
+                    problem = e.Message;
+                }
+            }
+
             return problem is null ? settings with { Journal = journal == PostgresName ? JournalKind.PostgreSql : JournalKind.InMemory } : null;
         }
         catch (Exception e) when (e is ConfigurationException or FormatException or InvalidCastException)

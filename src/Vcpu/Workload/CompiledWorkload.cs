@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using HekiActors.Memory;
 using HekiActors.Protocol;
 
@@ -11,11 +12,23 @@ namespace HekiActors.Vcpu.Workload;
 /// </summary>
 internal sealed class CompiledWorkload
 {
+    // One compiled form per spec, whichever vCPU asks first: a VM's vCPUs run the same spec, and its regions (a few
+    // KB with the modules' text) need not be held once per vCPU (issue 11). Immutable, so sharing it shares no state;
+    // it lives as long as the spec does.
+    private static readonly ConditionalWeakTable<WorkloadSpec, CompiledWorkload> Compiled = new();
+
     internal const int KernelExec = 0;
     internal const int KernelRead = 1;
     internal const int KernelWrite = 2;
     internal const int User = 3;
     internal const int ClassCount = 4;
+
+    /// <summary>The compiled form of <paramref name="spec"/>, compiled once for every holder of the same spec.</summary>
+    public static CompiledWorkload Of(WorkloadSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return Compiled.GetValue(spec, static s => new CompiledWorkload(s));
+    }
 
     public CompiledWorkload(WorkloadSpec spec)
     {

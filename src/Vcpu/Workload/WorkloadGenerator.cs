@@ -40,7 +40,7 @@ public sealed class WorkloadGenerator
     {
         ArgumentNullException.ThrowIfNull(workload);
         if (_workload is null || !ReferenceEquals(_workload.Spec, workload))
-            _workload = new CompiledWorkload(workload);
+            _workload = CompiledWorkload.Of(workload);
         _random = new GuestRandom(seed);
         _burstLeft = 0;
         for (var c = 0; c < CompiledWorkload.ClassCount; c++)

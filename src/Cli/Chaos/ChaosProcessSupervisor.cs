@@ -27,6 +27,8 @@ public static class ChaosProcessSupervisor
             var arguments = new List<string>(childArguments);
             if (deadline is { } end)
                 arguments.AddRange(["--duration", $"{Math.Max(1, (int)(end - DateTime.UtcNow).TotalSeconds)}s"]);
+            var lines = new LineCounter(log);
+            var start = lines.Count();
             using var child = Start(arguments);
             _current = child;
             if (process == kills)
@@ -35,7 +37,7 @@ public static class ChaosProcessSupervisor
                 if (!child.HasExited)
                 {
                     // Stopped by a signal: pass it on as SIGTERM (the child ignores a terminal's SIGINT and SIGHUP) and wait for its report.
-                    Forward(child);
+                    Forward(child, lines, start);
                     child.WaitForExit();
                 }
 
@@ -43,14 +45,12 @@ public static class ChaosProcessSupervisor
             }
 
             // The kill point: a number of log lines after this child started, decided by the seed.
-            var lines = new LineCounter(log);
-            var start = lines.Count();
             var after = 150 + (long)(Hash(seed, (ulong)process) % 600);
             while (!child.HasExited && lines.Count() - start < after && !stop.IsCancellationRequested)
                 Thread.Sleep(Poll); // polling a file another process writes
             if (stop.IsCancellationRequested && !child.HasExited)
             {
-                Forward(child);
+                Forward(child, lines, start);
                 child.WaitForExit();
                 stderr.WriteLine($"heki chaos: stopped by a signal before kill {process + 1} of {kills}");
                 return child.ExitCode;
@@ -88,6 +88,22 @@ public static class ChaosProcessSupervisor
         {
             // Already gone.
         }
+    }
+
+    /// <summary>How long a stop waits for a child that is still starting before it is passed on all the same.</summary>
+    private static readonly TimeSpan StartingBound = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Passes a stop on to <paramref name="child"/> as SIGTERM once it runs its chaos loop (it has logged an operation
+    /// since it started, so its own handler is in place): a SIGTERM to a child still starting would end it by the
+    /// default action, without its report. Bounded by <see cref="StartingBound"/>.
+    /// </summary>
+    private static void Forward(Process child, LineCounter lines, long start)
+    {
+        var deadline = DateTime.UtcNow + StartingBound;
+        while (!child.HasExited && lines.Count() == start && DateTime.UtcNow < deadline)
+            Thread.Sleep(Poll); // polling a file another process writes
+        Forward(child);
     }
 
     private static void Forward(Process child)

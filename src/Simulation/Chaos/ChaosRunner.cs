@@ -51,7 +51,9 @@ public static class ChaosRunner
             options = ClusterClient.Options(options with { Config = null }, cluster.Seeds[0], cluster.NodesConfig, cluster.Seeds);
         }
 
-        var host = await HekiHost.StartAsync(options, cancellationToken).ConfigureAwait(false);
+        // Not cancelled half-way (a stop that comes while the host starts would surface as an exception, not a report): the
+        // start is bounded, and a stop already requested ends the run at its first step with what it checked (nothing).
+        var host = await HekiHost.StartAsync(options, CancellationToken.None).ConfigureAwait(false);
         await using (host.ConfigureAwait(false))
         {
             var journal = JournalFaults.Get(host.System);

@@ -48,16 +48,22 @@ public sealed class ChaosKillProcessTests : IDisposable
             Assert.Equal(pins, existing[vm]);
     }
 
-    [Fact]
-    public void SIGTERM_to_the_parent_of_a_kill_process_run_stops_its_child_which_writes_its_report_and_the_parent_exits_143()
+    /// <summary>The signal reaches the parent alone (kill PID, timeout(1)): without passing it on, the child would run its 5 minutes.</summary>
+    [Theory]
+    // While the child runs its chaos loop.
+    [InlineData("heki chaos: hardened ")]
+    // Right after a kill, while the parent starts a new child whose runtime has no SIGTERM handler of ours yet: a stop
+    // passed on at once would end it by the default action, without a report.
+    [InlineData("starting it again on the same journal")]
+    public void SIGTERM_to_the_parent_of_a_kill_process_run_stops_its_child_which_writes_its_report_and_the_parent_exits_143(string when)
     {
-        // The signal reaches the parent alone (kill PID, timeout(1)): without passing it on, the child would run its 5 minutes.
         using var parent = HekiProcess.Start(_folder.Path, "chaos", "--kill-process", "1", "--duration", "5m", "--vms", "2",
             "--sqlite-path", "k.db", "--findings", "f", "--report", "r.json");
-        parent.WaitForOutput("heki chaos: hardened ");
+        parent.WaitForOutput(when);
         parent.Signal(System.Runtime.InteropServices.PosixSignal.SIGTERM);
         var status = parent.WaitForExit(TimeSpan.FromMinutes(2));
         Assert.True(status == 143, $"exit {status}\n{parent.Stderr}");
+        Assert.True(File.Exists(_folder.File("r.json")), $"no report\n{parent.Stderr}");
         using var report = JsonDocument.Parse(File.ReadAllText(_folder.File("r.json")));
         Assert.Equal(0, Assert.Single(report.RootElement.EnumerateArray().ToList()).GetProperty("invariant_violations").GetInt64());
     }

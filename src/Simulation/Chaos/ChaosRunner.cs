@@ -60,7 +60,16 @@ public static class ChaosRunner
             NodeFaultInjector? nodeFaults = null;
             if (spec.Cluster is { } joined)
             {
-                await ClusterClient.WaitUntilUpAsync(host, joined.Seeds[0], cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await ClusterClient.WaitUntilUpAsync(host, joined.Seeds[0], cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    // Stopped while joining: the run ends at its first step, with its (empty) report.
+                    return state.Result(TimeSpan.Zero);
+                }
+
                 // The cluster's journal outlives runs: the VMs of this run's ids an earlier run left there go first.
                 await DestroyEarlierVmsAsync(spec, host).ConfigureAwait(false);
                 if (joined is { Nodes: { } nodes, NodeFaults: { } plan })

@@ -22,6 +22,8 @@ public static class Program
             return ProtectRoundTripHarness.Run(args[1..], Console.Out);
         if (args.Length > 0 && args[0] == "--cluster-protect-round-trip")
             return ClusterProtectRoundTripHarness.Run(args[1..], Console.Out);
+        if (args.Length > 1 && args[0] == "--poll-feed")
+            return DashboardHarness.PollFromOutsideAsync(new Uri(args[1])).GetAwaiter().GetResult();
         if (args.Length > 0 && args[0] == "--simulate")
             return SimulationHarness.RunAsync(args[1..], Console.Out).GetAwaiter().GetResult();
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

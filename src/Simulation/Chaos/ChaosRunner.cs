@@ -44,8 +44,9 @@ public static class ChaosRunner
         {
             if (spec.SqlitePath is not null || spec.AcknowledgementLog is not null)
                 throw new ArgumentException("a run against a cluster keeps no local journal or acknowledgement log", nameof(spec));
-            if (FaultKinds.All.FirstOrDefault(k => !k.ReachesCluster() && spec.Faults.RateOf(k) > 0) is var local && !local.ReachesCluster())
-                throw new ArgumentException($"{local.Name()} cannot be injected into a cluster from its client", nameof(spec));
+            var local = FaultKinds.All.Where(k => !k.ReachesCluster() && spec.Faults.RateOf(k) > 0).Select(k => k.Name()).ToList();
+            if (local.Count > 0)
+                throw new ArgumentException($"{string.Join(", ", local)} cannot be injected into a cluster from its client", nameof(spec));
             // The client's verdicts count as the nodes' do (it may be the cluster's leader): it gets their settings.
             options = ClusterClient.Options(options with { Config = null }, cluster.Seeds[0], cluster.NodesConfig, cluster.Seeds);
         }
@@ -59,7 +60,16 @@ public static class ChaosRunner
             NodeFaultInjector? nodeFaults = null;
             if (spec.Cluster is { } joined)
             {
-                await ClusterClient.WaitUntilUpAsync(host, joined.Seeds[0], cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await ClusterClient.WaitUntilUpAsync(host, joined.Seeds[0], cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    // Stopped while joining: the run ends at its first step, with its (empty) report.
+                    return state.Result(TimeSpan.Zero);
+                }
+
                 // The cluster's journal outlives runs: the VMs of this run's ids an earlier run left there go first.
                 await DestroyEarlierVmsAsync(spec, host).ConfigureAwait(false);
                 if (joined is { Nodes: { } nodes, NodeFaults: { } plan })

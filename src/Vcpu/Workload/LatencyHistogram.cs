@@ -15,9 +15,8 @@ namespace HekiActors.Vcpu.Workload;
 /// <remarks>
 /// Issue 11: every vCPU of a 10,000-VM host keeps up to seven of these (fast path, slow path, hypercall, and the slow
 /// path's and the hypercall's service and queueing). HdrHistogram's <c>LongHistogram</c>, used before, allocates all 721
-/// buckets (about 6 KB) up front: about 30 KB a running vCPU, 600 MB at 10,000 VMs, whose promotion to the old
-/// generation was most of the collector's work while the workload ran. A running vCPU there records a few hundred
-/// latencies over tens of buckets. Same buckets, same snapshots (pinned against HdrHistogram by tests/Vcpu.Tests).
+/// buckets (about 6 KB) up front: about 30 KB a running vCPU, 600 MB at 10,000 VMs, the largest thing a running vCPU
+/// allocated (docs/benchmarks.md, third pass). A running vCPU there records a few hundred latencies over tens of buckets. Same buckets, same snapshots (pinned against HdrHistogram by tests/Vcpu.Tests).
 /// </remarks>
 public sealed class LatencyHistogram
 {

@@ -159,6 +159,13 @@ public static class ChaosRunner
     /// <summary>Everything the VM drivers share, behind one lock (the oracle is single-threaded).</summary>
     private sealed class RunState
     {
+        /// <summary>
+        /// Mixed into a cluster run's request ids: the cluster's journal outlives runs, and a VM answers a request id it
+        /// recorded from that record even after a destroy and a new create, so a second run with the same seed would be
+        /// answered from the first run's records. The faults stay decided by the seed's ids (the same seed, the same faults).
+        /// </summary>
+        public readonly ulong ClusterNonce = BitConverter.ToUInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+
         private readonly Lock _gate = new();
         private readonly ChaosSpec spec;
         private readonly AcknowledgementLog? _log;
@@ -389,8 +396,10 @@ public static class ChaosRunner
         private async Task<Answer> PerformAsync(ReplayRequest request)
         {
             var mutating = request is not (GetPermissionsRequest or GetMemoryAttributesRequest or AccessRequest or ReadCrRequest);
-            var requestId = mutating ? RequestIds.Derive(spec.Seed, _nonce, (ulong)_operation) : Guid.Empty;
-            var identity = mutating ? requestId : FaultPlan.IdentityOf(_vm, _operation);
+            var identity = mutating ? RequestIds.Derive(spec.Seed, _nonce, (ulong)_operation) : FaultPlan.IdentityOf(_vm, _operation);
+            var requestId = !mutating ? Guid.Empty
+                : spec.Cluster is null ? identity
+                : RequestIds.Derive(spec.Seed ^ state.ClusterNonce, _nonce, (ulong)_operation);
             var message = ReplayMessages.ToMessage(request, spec.Profile, requestId);
             var alive = request is not CreateVmRequest;
             if (alive)

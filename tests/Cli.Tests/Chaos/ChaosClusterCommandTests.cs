@@ -88,7 +88,9 @@ public sealed class ChaosClusterCommandTests(InProcessClusterNode cluster) : IDi
     public void A_second_run_against_the_same_cluster_starts_from_fresh_VMs_not_the_ones_the_first_left()
     {
         var seed = cluster.Seed;
-        string[] arguments = ["chaos", "--cluster", seed, "--operations", "60", "--vms", "2", "--faults", "none", "--findings", Path.Combine(_dir, "f")];
+        // The same seed twice, long enough for each VM's destroy-and-create-again operations: the cluster's journal keeps
+        // the first run's request records, so the second run's ids must be its own (not only the seed's).
+        string[] arguments = ["chaos", "--cluster", seed, "--operations", "3000", "--vms", "2", "--faults", "none", "--findings", Path.Combine(_dir, "f")];
 
         var first = Run(arguments);
         var second = Run(arguments);

@@ -1,5 +1,5 @@
+using HekiActors.TestSupport;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace HekiActors.Observability.Tests;
@@ -26,7 +26,7 @@ public sealed class OtlpReceiver : IDisposable
     public OtlpReceiver(bool decode = true)
     {
         _decode = decode;
-        Port = FreePort();
+        Port = LoopbackPorts.Free();
         _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
         _listener.Start();
         _loop = Task.Run(LoopAsync);
@@ -266,13 +266,6 @@ public sealed class OtlpReceiver : IDisposable
     }
 
     private static string Hex(byte[]? bytes) => bytes is null || bytes.Length == 0 ? "" : Convert.ToHexStringLower(bytes);
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     public void Dispose()
     {

@@ -1,7 +1,6 @@
+using HekiActors.TestSupport;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using HekiActors.Cli.Tests;
@@ -43,8 +42,8 @@ public sealed partial class PrometheusDashboardTests(ITestOutputHelper output)
         var queries = DashboardQueries(Path.Combine(root, "observability", "grafana", "heki-dashboard.json"));
         Assert.NotEmpty(queries);
         var work = Directory.CreateTempSubdirectory("heki-prometheus-");
-        var metricsPort = FreePort();
-        var prometheusPort = FreePort();
+        var metricsPort = LoopbackPorts.Free();
+        var prometheusPort = LoopbackPorts.Free();
         var reportPath = Path.Combine(work.FullName, "report.json");
         using var http = new HttpClient(new HttpClientHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(5) };
         Process? prometheus = null;
@@ -377,13 +376,6 @@ public sealed partial class PrometheusDashboardTests(ITestOutputHelper output)
             Assert.True(clock.Elapsed < limit, $"no {what} after {limit.TotalSeconds} s");
             await Task.Delay(500);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     internal static string RepositoryRoot()

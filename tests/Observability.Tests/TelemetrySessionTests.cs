@@ -1,5 +1,4 @@
-using System.Net;
-using System.Net.Sockets;
+using HekiActors.TestSupport;
 
 namespace HekiActors.Observability.Tests;
 
@@ -9,7 +8,7 @@ public sealed class TelemetrySessionTests
     [Fact]
     public async Task Every_counter_series_exists_at_zero_before_anything_happens()
     {
-        var port = FreePort();
+        var port = LoopbackPorts.Free();
         using var session = TelemetrySession.Start(new TelemetryOptions(PrometheusPort: port));
         var body = await Scrape(port);
 
@@ -24,7 +23,7 @@ public sealed class TelemetrySessionTests
     [Fact]
     public async Task The_endpoint_waits_for_a_scrape_after_the_run_ended()
     {
-        var port = FreePort();
+        var port = LoopbackPorts.Free();
         using var session = TelemetrySession.Start(new TelemetryOptions(PrometheusPort: port));
         await Scrape(port); // before the end: does not count
         session.EndRun();
@@ -61,12 +60,5 @@ public sealed class TelemetrySessionTests
     {
         using var http = new HttpClient(new HttpClientHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(10) };
         return await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"));
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace HekiActors.TestSupport;
 
@@ -38,7 +36,7 @@ internal sealed class PostgresServer : IDisposable
     {
         var bin = FindBinaries();
         var directory = System.IO.Directory.CreateTempSubdirectory("heki-pg-").FullName;
-        var server = new PostgresServer(bin, directory, FreePort());
+        var server = new PostgresServer(bin, directory, LoopbackPorts.Free());
         try
         {
             if (IsRoot)
@@ -135,12 +133,5 @@ internal sealed class PostgresServer : IDisposable
             : null;
         return bin ?? throw new InvalidOperationException(
             "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/pg_ctl): .ci/services installs Debian's postgresql");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Akka.Cluster;
 using HekiActors.Actors.Hosting;
 using HekiActors.Memory;
@@ -65,7 +63,7 @@ public sealed class ClusterNodeLossProcessTests : IDisposable
         // The client's port sorts first, so the client is the cluster's leader and takes the split-brain resolver's
         // decision when a node is lost: the case that once brought the whole cluster down (the nodes downed all when the
         // leader, with the default 20 s, had not decided within their own 5 s and its 3.75 s of instability).
-        var free = new[] { FreePort(), FreePort(), FreePort(), FreePort() }.Order().ToArray();
+        var free = new[] { LoopbackPorts.Free(), LoopbackPorts.Free(), LoopbackPorts.Free(), LoopbackPorts.Free() }.Order().ToArray();
         var clientPort = free[0];
         var ports = free[1..];
         var seed = $"akka.tcp://heki@127.0.0.1:{ports[0]}";
@@ -214,12 +212,5 @@ public sealed class ClusterNodeLossProcessTests : IDisposable
                 Assert.Fail($"no {what} within {bound.TotalSeconds:0} s");
             await Task.Delay(100);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

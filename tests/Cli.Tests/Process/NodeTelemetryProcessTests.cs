@@ -1,5 +1,4 @@
-using System.Net;
-using System.Net.Sockets;
+using HekiActors.TestSupport;
 using HekiActors.Actors.Hosting;
 using HekiActors.Memory;
 using HekiActors.Memory.Hypercalls;
@@ -22,7 +21,7 @@ public sealed class NodeTelemetryProcessTests : IDisposable
     [Fact]
     public async Task A_node_serves_the_metrics_of_the_VMs_it_hosts()
     {
-        var (port, metricsPort) = (FreePort(), FreePort());
+        var (port, metricsPort) = (LoopbackPorts.Free(), LoopbackPorts.Free());
         var seed = $"akka.tcp://heki@127.0.0.1:{port}";
         using var node = HekiProcess.Start(_folder.Path, "node", "--port", port.ToString(), "--seed", seed, "--metrics-port", metricsPort.ToString());
         node.WaitForOutput("heki node: up at", onStderr: false);
@@ -50,12 +49,5 @@ public sealed class NodeTelemetryProcessTests : IDisposable
         Assert.Contains("heki-node", metrics);
         node.Signal(System.Runtime.InteropServices.PosixSignal.SIGTERM);
         Assert.Equal(128 + 15, node.WaitForExit());
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -74,7 +74,7 @@ internal sealed class ClusterRun
             {
                 problem = nodes > 0
                     ? "--cluster-config is the settings of a running cluster's nodes (--cluster); the nodes of --cluster-nodes get heki chaos's own"
-                    : "--cluster-config is the settings of the nodes of a --cluster: give --cluster SEED-ADDRESS too";
+                    : ClusterClientOptions.ConfigWithoutCluster;
                 return null;
             }
 

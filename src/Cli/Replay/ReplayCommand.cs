@@ -68,16 +68,7 @@ public static class ReplayCommand
                 stderr.WriteLine("Try 'heki replay --help'.");
                 return ExitCodes.Usage;
             }
-            Akka.Configuration.Config? nodesConfig = null;
-            var clusterProblem = parse.GetValue(cluster) is { } seed ? Node.NodeSettings.AddressProblem("--cluster", seed) : null;
-            if (clusterProblem is null && parse.GetValue(clusterConfig) is { } configPath)
-            {
-                clusterProblem = parse.GetValue(cluster) is null
-                    ? "--cluster-config is the settings of the nodes of a --cluster: give --cluster SEED-ADDRESS too"
-                    : (nodesConfig = Input.HoconFile.TryRead(configPath, "--cluster-config", out var configProblem)) is null ? configProblem : null;
-            }
-
-            if (clusterProblem is not null)
+            if (Node.ClusterClientOptions.Check(parse.GetValue(cluster), parse.GetValue(clusterConfig), out var nodesConfig) is { } clusterProblem)
             {
                 stderr.WriteLine($"heki replay: {clusterProblem}");
                 stderr.WriteLine("Try 'heki replay --help'.");

@@ -256,23 +256,10 @@ public sealed class SimulateOptions
 
         var cluster = parse.GetValue(Cluster) is "" ? throw new UsageException("--cluster needs a node address (akka.tcp://heki@HOST:PORT, as heki node prints it)")
             : parse.GetValue(Cluster);
-        if (cluster is not null)
-        {
-            if (!Akka.Actor.ActorPath.TryParseAddress(cluster, out var seed) || seed.Host is null || seed.Port is null)
-                throw new UsageException($"--cluster '{cluster}' is not a node address (akka.tcp://heki@HOST:PORT, as heki node prints it)");
-            if (scenario.Spec.Journal != Actors.Hosting.JournalKind.InMemory || earlier != EarlierVms.Refuse)
-                throw new UsageException("--cluster runs the VMs on the cluster's nodes, in their journal: --journal, --sqlite-path, --resume and --fresh do not apply");
-        }
-
-        var clusterConfigPath = NonEmpty(parse.GetValue(ClusterConfig), "--cluster-config");
-        Akka.Configuration.Config? clusterConfig = null;
-        if (clusterConfigPath is not null)
-        {
-            if (cluster is null)
-                throw new UsageException("--cluster-config is the settings of the nodes of a --cluster: give --cluster SEED-ADDRESS too");
-            clusterConfig = Input.HoconFile.TryRead(clusterConfigPath, "--cluster-config", out var configProblem)
-                ?? throw new UsageException(configProblem!);
-        }
+        if (Node.ClusterClientOptions.Check(cluster, NonEmpty(parse.GetValue(ClusterConfig), "--cluster-config"), out var clusterConfig) is { } clusterProblem)
+            throw new UsageException(clusterProblem);
+        if (cluster is not null && (scenario.Spec.Journal != Actors.Hosting.JournalKind.InMemory || earlier != EarlierVms.Refuse))
+            throw new UsageException("--cluster runs the VMs on the cluster's nodes, in their journal: --journal, --sqlite-path, --resume and --fresh do not apply");
 
         return new SimulationRunner.Request(scenario, record, report, progress, LiveProgress: true, Telemetry: telemetry, ScenarioPath: file,
             EarlierVms: earlier)

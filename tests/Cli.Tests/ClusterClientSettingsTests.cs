@@ -91,6 +91,13 @@ public sealed class ClusterClientSettingsTests : IDisposable
     }
 
     [Fact]
+    public void A_cluster_seed_of_another_actor_system_is_refused_as_heki_node_refuses_it()
+    {
+        Assert.Equal("--cluster 'akka.tcp://other@127.0.0.1:4053' names actor system 'other'; every heki node's is 'heki'",
+            Assert.Throws<UsageException>(() => Read("--cluster", "akka.tcp://other@127.0.0.1:4053")).Message);
+    }
+
+    [Fact]
     public void An_empty_cluster_address_is_named_as_an_address()
     {
         Assert.Equal("--cluster needs a node address (akka.tcp://heki@HOST:PORT, as heki node prints it)",

@@ -98,6 +98,12 @@ public static class NodeCommand
 
     private static async Task<int> RunNodeAsync(NodeSettings settings, HekiHostOptions options, TextWriter output, TextWriter error, CancellationToken stop)
     {
+        if (PortProbe.WhyNotBindable(settings.Host, settings.Port) is { } why)
+        {
+            error.WriteLine($"{Owner}: could not start on {settings.Host}:{settings.Port}: {why}");
+            return ExitCodes.Failed;
+        }
+
         HekiHost node;
         try
         {

@@ -109,6 +109,11 @@ public static class NodeCommand
         {
             node = await HekiHost.StartAsync(options).ConfigureAwait(false);
         }
+        catch (JournalStartException e)
+        {
+            error.WriteLine($"{Owner}: {e.Message} (--journal-connection)");
+            return ExitCodes.Failed;
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // A port in use, an address that cannot be bound: the one line a user needs.

@@ -28,4 +28,29 @@ public sealed class NodeStartFailureProcessTests : IDisposable
         Assert.Equal($"heki node: could not start on 127.0.0.1:{port}: Address already in use", error.Trim());
         Assert.Equal("", output);
     }
+
+    [Fact]
+    public void A_PostgreSQL_journal_that_does_not_answer_fails_the_start_in_one_line()
+    {
+        var nobody = LoopbackPorts.Free();
+        var connection = $"Host=127.0.0.1;Port={nobody};Database=heki;Username=heki";
+
+        var (status, output, error) = HekiProcess.Run(["node", "--port", "0", "--journal-connection", connection], _folder.Path);
+
+        Assert.Equal(1, status);
+        Assert.Equal($"heki node: the journal did not start: PostgreSQL at 127.0.0.1:{nobody}: Connection refused (--journal-connection)", error.Trim());
+        Assert.Equal("", output);
+    }
+
+    [Fact]
+    public void Chaos_with_nodes_whose_journal_does_not_answer_stops_at_once_and_names_the_journal()
+    {
+        var connection = $"Host=127.0.0.1;Port={LoopbackPorts.Free()};Database=heki;Username=heki";
+
+        var (status, _, error) = HekiProcess.Run(["chaos", "--cluster-nodes", "3", "--journal-connection", connection, "--duration", "30s"], _folder.Path);
+
+        Assert.Equal(1, status);
+        Assert.Contains("the cluster did not start: a heki node exited while starting (status 1): heki node: the journal did not start: PostgreSQL at 127.0.0.1:", error);
+        Assert.Contains("Connection refused", error);
+    }
 }

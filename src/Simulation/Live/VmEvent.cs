@@ -13,12 +13,14 @@ namespace HekiActors.Simulation.Live;
 /// Kept as values, not as the report the VM sent (issue 14): a VM's recent events live as long as the run, so a report
 /// kept there was a young object hanging off an old one, a card every young collection had to scan until the report had
 /// been copied into gen2 (about 15,000 of the 52,000 such cards found in a 10,000-VM run). A #PF is its kind and address;
-/// a warning keeps its text (already built by the VM); the VM's id is the VM actors' own string, old from boot.
+/// a warning keeps its text (already built by the VM); the VM's id is the VM actors' own string, old from boot. A report
+/// of another kind is kept as it is, so it is still formatted only when someone looks.
 /// </remarks>
 public readonly record struct VmEvent
 {
     private readonly string _vmId;
     private readonly string? _text; // a warning's text; null for a #PF, rendered from its kind and address
+    private readonly IWarningReport? _other; // a report of another kind, kept as it is
     private readonly ulong _gpa;
     private readonly HekiProfile _profile;
     private readonly WarningSite _site;
@@ -35,14 +37,18 @@ public readonly record struct VmEvent
         _vmId = report.VmId;
         _profile = report.Profile;
         _site = report.Site;
-        if (report is FaultReport fault)
+        switch (report)
         {
-            _kind = fault.Kind;
-            _gpa = fault.Gpa;
-        }
-        else
-        {
-            _text = report.Render();
+            case FaultReport fault:
+                _kind = fault.Kind;
+                _gpa = fault.Gpa;
+                break;
+            case WarningReport warning:
+                _text = warning.Text;
+                break;
+            default:
+                _other = report;
+                break;
         }
     }
 
@@ -52,12 +58,13 @@ public readonly record struct VmEvent
     public bool Printed { get; }
 
     /// <summary>The report, rebuilt from what was kept (without its trace parent).</summary>
-    public IWarningReport Report => _text is null
-        ? new FaultReport(_vmId, _profile, _kind, _gpa)
-        : new WarningReport(_vmId, _profile, _site, _text);
+    public IWarningReport Report => _other
+        ?? (_text is null ? new FaultReport(_vmId, _profile, _kind, _gpa) : new WarningReport(_vmId, _profile, _site, _text));
+
+    private bool IsFault => _text is null && _other is null;
 
     /// <summary>What happened, in the vocabulary's words: "#PF write", "CR-pin #GP", or the warning site.</summary>
-    public string What => _text is null
+    public string What => IsFault
         ? "#PF " + _kind.ToString().ToLowerInvariant()
         : _site switch
         {
@@ -69,7 +76,7 @@ public readonly record struct VmEvent
         };
 
     /// <summary>The kernel's warning text (as printed, or as it would have been).</summary>
-    public string Text => _text ?? HekiWarnings.Fault(_kind, _gpa, _gpa >> VmMemoryAttributes.PageShift);
+    public string Text => _text ?? _other?.Render() ?? HekiWarnings.Fault(_kind, _gpa, _gpa >> VmMemoryAttributes.PageShift);
 
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{Seconds:0.000}s {What}: {Text} ({(Printed ? "printed" : "suppressed")})");

@@ -102,6 +102,18 @@ public sealed class NodeCommandTests : IDisposable
         Assert.Null(NodeSettings.Resolve(Options(config: garbage), out var garbageProblem));
         Assert.Equal($"--config {garbage}: 'this is not a settings file <html>' is not a setting (a settings file has heki and akka sections only)", garbageProblem);
 
+        var include = _folder.File("include.conf");
+        File.WriteAllText(include, "heki { include \"other.conf\" }\n");
+        Assert.Null(NodeSettings.Resolve(Options(config: include), out var includeProblem));
+        Assert.Equal($"--config {include} is not valid HOCON: include other.conf is not supported: put the settings in the file itself", includeProblem);
+
+        var binary = _folder.File("binary.conf");
+        File.WriteAllBytes(binary, [0x7f, (byte)'E', (byte)'L', (byte)'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0x3e, 0, .. Enumerable.Repeat((byte)0, 400)]);
+        Assert.Null(NodeSettings.Resolve(Options(config: binary), out var binaryProblem));
+        Assert.StartsWith($"--config {binary}", binaryProblem);
+        Assert.True(binaryProblem!.Length < binary.Length + 260, binaryProblem);
+        Assert.DoesNotContain(binaryProblem, char.IsControl);
+
         var role = NodeSettings.Resolve(Options(roles: ["two words"]), out var roleProblem);
         Assert.Null(role);
         Assert.Equal("--role 'two words' must be a word without spaces", roleProblem);

@@ -46,7 +46,15 @@ public sealed class OneLineLogger : MinimalLogger
                 : $" ({cause.GetType().Name}, caused by {innermost.GetType().Name}: {innermost.Message})";
         }
 
-        return text.ReplaceLineEndings(" ");
+        return string.Join(' ', text.ReplaceLineEndings("\n").Split('\n').Where(line => !IsTraceLine(line)));
+    }
+
+    /// <summary>A stack frame or trace separator that a library put into a message's own text (Akka.Remote does).</summary>
+    private static bool IsTraceLine(string line)
+    {
+        var trimmed = line.TrimStart();
+        return (trimmed.StartsWith("at ", StringComparison.Ordinal) && trimmed.Contains('(', StringComparison.Ordinal))
+               || trimmed.StartsWith("--- End of", StringComparison.Ordinal);
     }
 
     private static string Level(LogEvent e) => e.LogLevel() switch

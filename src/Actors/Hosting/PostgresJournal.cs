@@ -13,40 +13,54 @@ public static class PostgresJournal
     /// does not answer, refused credentials, a missing database), or null when a query runs. Akka.Persistence.Sql would
     /// instead retry its start every second, logging each failure, and leave every VM's first request waiting.
     /// </summary>
-    public static async Task<string?> WhyNotUsableAsync(string connectionString, CancellationToken cancellationToken = default)
+    /// <param name="within">How long to wait for the server (default <see cref="StartBound"/>), whatever the string's Timeout says.</param>
+    public static async Task<string?> WhyNotUsableAsync(string connectionString, CancellationToken cancellationToken = default, TimeSpan? within = null)
     {
+        var bound = within ?? StartBound;
         NpgsqlConnection connection;
         string server;
         try
         {
             var parsed = new NpgsqlConnectionStringBuilder(connectionString);
             server = $"{parsed.Host}:{parsed.Port}";
-            connection = new NpgsqlConnection(connectionString);
+            // Npgsql's own timeouts past the check's bound, whatever the string says (Timeout=0 would wait for ever): the
+            // deadline below ends the check, with one message.
+            parsed.Timeout = (int)bound.TotalSeconds + 5;
+            parsed.CommandTimeout = (int)bound.TotalSeconds + 5;
+            connection = new NpgsqlConnection(parsed.ConnectionString);
         }
         catch (ArgumentException e)
         {
             return $"not a PostgreSQL connection string: {e.Message}";
         }
 
-        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        bound.CancelAfter(StartBound);
-        await using (connection.ConfigureAwait(false))
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(bound);
+        var answered = false;
+        try
         {
-            try
-            {
-                await connection.OpenAsync(bound.Token).ConfigureAwait(false);
-                await using var query = new NpgsqlCommand("SELECT 1", connection);
-                await query.ExecuteScalarAsync(bound.Token).ConfigureAwait(false);
-                return null;
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                return $"PostgreSQL at {server} did not answer within {StartBound.TotalSeconds:0} s";
-            }
-            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or ArgumentException or TimeoutException)
-            {
-                return $"PostgreSQL at {server}: {e.Innermost().Message}";
-            }
+            // WaitAsync too: Npgsql's handshake does not always heed the token; the check must end on time.
+            await connection.OpenAsync(deadline.Token).WaitAsync(deadline.Token).ConfigureAwait(false);
+            await using var query = new NpgsqlCommand("SELECT 1", connection);
+            await query.ExecuteScalarAsync(deadline.Token).WaitAsync(deadline.Token).ConfigureAwait(false);
+            answered = true;
+            return null;
+        }
+        catch (Exception e) when (e is (OperationCanceledException or TimeoutException) && !cancellationToken.IsCancellationRequested)
+        {
+            return $"PostgreSQL at {server} did not answer within {bound.TotalSeconds:0.#} s";
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or ArgumentException)
+        {
+            return $"PostgreSQL at {server}: {e.Innermost().Message}";
+        }
+        finally
+        {
+            // A connection still stuck in its handshake is left to close on its own, never waited for.
+            if (answered)
+                await connection.DisposeAsync().ConfigureAwait(false);
+            else
+                _ = connection.DisposeAsync().AsTask();
         }
     }
 }

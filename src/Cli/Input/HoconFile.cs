@@ -42,11 +42,13 @@ public static class HoconFile
         Config config;
         try
         {
-            config = ConfigurationFactory.ParseString(text);
+            // No include: Akka's parser has no file resolver here and crashed on one (a NullReferenceException).
+            config = ConfigurationFactory.ParseString(text, include => throw new FormatException(
+                $"include {OneLine(include)} is not supported: put the settings in the file itself"));
         }
         catch (Exception e) when (e is ConfigurationException or FormatException or InvalidOperationException)
         {
-            problem = $"{option} {path} is not valid HOCON: {OneLine(e.Message)}";
+            problem = $"{option} {path} is not valid HOCON: {Excerpt(e.Message, 160)}";
             return null;
         }
 
@@ -54,7 +56,7 @@ public static class HoconFile
         // wrong file, not settings to ignore.
         if (config.Root?.GetObject()?.Items.Keys.FirstOrDefault(key => !Roots.Contains(key)) is { } stranger)
         {
-            problem = $"{option} {path}: '{OneLine(stranger)}' is not a setting (a settings file has heki and akka sections only)";
+            problem = $"{option} {path}: '{Excerpt(stranger)}' is not a setting (a settings file has heki and akka sections only)";
             return null;
         }
 
@@ -63,6 +65,13 @@ public static class HoconFile
 
     /// <summary>The top-level sections a settings file may have.</summary>
     public static readonly IReadOnlySet<string> Roots = new HashSet<string>(["heki", "akka"], StringComparer.Ordinal);
+
+    /// <summary>At most <paramref name="max"/> printable characters of <paramref name="text"/> (a binary file's bytes must not reach the terminal).</summary>
+    public static string Excerpt(string text, int max = 60)
+    {
+        var printable = new string([.. OneLine(text).Select(c => char.IsControl(c) || c == '\uFFFD' ? '?' : c)]);
+        return printable.Length <= max ? printable : printable[..max] + "…";
+    }
 
     /// <summary>A parser's multi-line message on one line, for a one-line problem.</summary>
     public static string OneLine(string text) => string.Join(' ', text.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries));

@@ -107,7 +107,12 @@ public static class NodeCommand
         HekiHost node;
         try
         {
-            node = await HekiHost.StartAsync(options).ConfigureAwait(false);
+            // A signal while the journal is checked or Akka starts stops the node there (no start is left half done).
+            node = await HekiHost.StartAsync(options, stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return Stopped;
         }
         catch (JournalStartException e)
         {

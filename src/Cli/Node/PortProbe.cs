@@ -10,14 +10,13 @@ namespace HekiActors.Cli.Node;
 internal static class PortProbe
 {
     /// <summary>
-    /// Why <paramref name="host"/>:<paramref name="port"/> cannot be bound (e.g. "Address already in use"), or null if it
-    /// can, if <paramref name="port"/> is 0 (any free port) or if the host does not resolve here (Akka's start says why).
-    /// Binds with SO_REUSEADDR as Akka's transport does, so a port left in TIME_WAIT by a restarted node counts as free.
+    /// Why <paramref name="host"/>:<paramref name="port"/> cannot be bound (e.g. "Address already in use", "Cannot assign
+    /// requested address" for an address not of this machine, a host that does not resolve), or null if it can. Port 0
+    /// (any free port) checks the address alone. Binds with SO_REUSEADDR as Akka's transport does, so a port left in
+    /// TIME_WAIT by a restarted node counts as free.
     /// </summary>
     public static string? WhyNotBindable(string host, int port)
     {
-        if (port == 0)
-            return null;
         IPAddress address;
         try
         {
@@ -25,7 +24,7 @@ internal static class PortProbe
         }
         catch (Exception e) when (e is SocketException or ArgumentException or IndexOutOfRangeException)
         {
-            return null;
+            return $"the host does not resolve here ({e.Message})";
         }
 
         using var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);

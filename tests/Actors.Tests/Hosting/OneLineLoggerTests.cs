@@ -42,6 +42,23 @@ public sealed class OneLineLoggerTests
     }
 
     [Fact]
+    public void A_stack_trace_inside_a_message_text_is_left_out()
+    {
+        // As Akka.Remote words a failed association: the exception's ToString() inside the message.
+        var message = "Association with remote system akka.tcp://heki@127.0.0.1:36411 has failed; Reason is: "
+                      + "[Akka.Remote.EndpointDisassociatedException: Disassociated\n"
+                      + "   at Akka.Remote.EndpointWriter.PublishAndThrow(Exception reason, LogLevel level, Boolean needToThrow)\n"
+                      + "   at Akka.Actor.ActorCell.Invoke(Envelope envelope)\n"
+                      + "--- End of stack trace from previous location ---\n"
+                      + "   at Akka.Actor.ActorCell.Invoke(Envelope envelope)]";
+        var line = OneLineLogger.Format(new Warning("akka.tcp://heki@127.0.0.1:4053/system/endpointManager", typeof(object), message));
+
+        Assert.EndsWith("Reason is: [Akka.Remote.EndpointDisassociatedException: Disassociated", line);
+        Assert.DoesNotContain("PublishAndThrow", line);
+        Assert.DoesNotContain("End of stack trace", line);
+    }
+
+    [Fact]
     public void A_warning_without_a_cause_is_its_level_time_source_and_message()
     {
         var line = OneLineLogger.Format(new Warning("akka://heki/system/cluster", typeof(object), "unreachable"));

@@ -29,6 +29,19 @@ public sealed class NodeStartFailureProcessTests : IDisposable
         Assert.Equal("", output);
     }
 
+    [Theory]
+    [InlineData("10.255.255.1", "0", "Cannot assign requested address")]
+    [InlineData("no-such-host.invalid", "4053", "the host does not resolve here")]
+    public void An_address_that_is_not_this_machines_is_named_in_one_line(string host, string port, string says)
+    {
+        var (status, output, error) = HekiProcess.Run(["node", "--host", host, "--port", port], _folder.Path);
+
+        Assert.Equal(1, status);
+        Assert.StartsWith($"heki node: could not start on {host}:{port}: {says}", error.Trim());
+        Assert.DoesNotContain('\n', error.Trim());
+        Assert.Equal("", output);
+    }
+
     [Fact]
     public void A_PostgreSQL_journal_that_does_not_answer_fails_the_start_in_one_line()
     {

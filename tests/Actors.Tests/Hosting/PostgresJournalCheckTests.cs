@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using HekiActors.Actors.Hosting;
-using HekiActors.TestSupport;
 
 namespace HekiActors.Actors.Tests.Hosting;
 
@@ -14,7 +13,13 @@ public sealed class PostgresJournalCheckTests
     [Fact]
     public async Task A_closed_port_is_named_with_the_server()
     {
-        var port = LoopbackPorts.Free();
+        int port;
+        using (var closed = new TcpListener(IPAddress.Loopback, 0))
+        {
+            closed.Start();
+            port = ((IPEndPoint)closed.LocalEndpoint).Port;
+        }
+
         var why = await PostgresJournal.WhyNotUsableAsync($"Host=127.0.0.1;Port={port};Database=heki;Username=heki");
         Assert.Equal($"PostgreSQL at 127.0.0.1:{port}: Connection refused", why);
     }

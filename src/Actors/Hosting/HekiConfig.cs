@@ -33,11 +33,11 @@ public static class HekiConfig
             """;
         var config = journal switch
         {
-            JournalKind.InMemory => ConfigurationFactory.ParseString(logging + InMemoryPersistence),
-            JournalKind.Sqlite => ConfigurationFactory.ParseString(logging + SqlitePersistence(
+            JournalKind.InMemory => ConfigurationFactory.ParseString(logging + Mailboxes + InMemoryPersistence),
+            JournalKind.Sqlite => ConfigurationFactory.ParseString(logging + Mailboxes + SqlitePersistence(
                     sqlitePath ?? throw new ArgumentException("a SQLite journal needs a database path", nameof(sqlitePath))))
                 .WithFallback(SqlPersistence.DefaultConfiguration),
-            JournalKind.PostgreSql => ConfigurationFactory.ParseString(logging + SqlPersistenceConfig(
+            JournalKind.PostgreSql => ConfigurationFactory.ParseString(logging + Mailboxes + SqlPersistenceConfig(
                     JsonSerializer.Serialize(postgresConnection ?? throw new ArgumentException(
                         "a PostgreSQL journal needs a connection string", nameof(postgresConnection))), PostgresProvider))
                 .WithFallback(SqlPersistence.DefaultConfiguration),
@@ -46,6 +46,14 @@ public static class HekiConfig
         // Every message, event and snapshot of ours goes through our serializer, whatever the journal or transport.
         return config.WithFallback(HekiSerializer.Config);
     }
+
+    /// <summary>Every actor's mailbox holds no slots while the actor is idle (<see cref="CompactMailbox"/>, issue 11).</summary>
+    private static readonly string Mailboxes = $$"""
+        akka.actor.default-mailbox.mailbox-type = "{{typeof(CompactMailbox).AssemblyQualifiedName}}"
+        akka.actor.mailbox.unbounded-queue-based.mailbox-type = "{{typeof(CompactMailbox).AssemblyQualifiedName}}"
+        akka.actor.mailbox.unbounded-deque-based.mailbox-type = "{{typeof(CompactDequeMailbox).AssemblyQualifiedName}}"
+
+        """;
 
     private static readonly string InMemoryPersistence = $$"""
         akka.persistence {

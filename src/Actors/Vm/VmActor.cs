@@ -243,7 +243,7 @@ public sealed class VmActor : JournaledActor, IWithTimers
         telemetry?.Validated();
         var outcome = decision.Outcome;
         foreach (var line in decision.Warnings)
-            Report(line.Site, line.Text, telemetry);
+            Report(line, telemetry);
         Count(message, outcome, telemetry);
         var reply = ReplyFor(message, outcome);
         if (decision.Events.Count == 0)
@@ -508,8 +508,11 @@ public sealed class VmActor : JournaledActor, IWithTimers
             _vcpus[i] = Context.ActorOf(_settings.OnVcpuDispatcher(VcpuActor.Props(_vmId, i, config, _warnings)), "vcpu-" + i + suffix);
     }
 
-    private void Report(WarningSite site, string text, RequestTelemetry? telemetry) =>
-        _warnings.Tell(new WarningReport(_vmId, _state.Config.Profile, site, text, telemetry?.TraceParent));
+    /// <summary>Tells the warning supervisor of a decision's line; a range's line goes unformatted (formatted if printed).</summary>
+    private void Report(WarningLine line, RequestTelemetry? telemetry) =>
+        _warnings.Tell(line.HasText
+            ? new WarningReport(_vmId, _state.Config.Profile, line.Site, line.Text, telemetry?.TraceParent)
+            : new RangeWarningReport(_vmId, _state.Config.Profile, line.Site, line.Start, line.End, line.Permissions, telemetry?.TraceParent));
 
     /// <summary>Answers a request taken up at <paramref name="startedAt"/>; a hypercall's answer (to its vCPU) carries the VM's time on it.</summary>
     private static void Reply(IActorRef replyTo, object reply, RequestTelemetry? telemetry, long ret, long startedAt)

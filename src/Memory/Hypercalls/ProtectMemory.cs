@@ -156,10 +156,10 @@ public static class ProtectMemory
 
         var start = range.Pa >> VmMemoryAttributes.PageShift;
         var end = range.Epa >> VmMemoryAttributes.PageShift;
-        lines.Add(new WarningLine(WarningSite.ProtectRequest, HekiWarnings.ProtectRequest(start, end, permissions)));
+        lines.Add(WarningLine.ProtectRequest(start, end, permissions));
         var ret = checkOnly ? target.PermissionsSetCheck(start, end, permissions) : target.PermissionsSet(start, end, permissions, out changed);
         if (ret == Errno.EPERM)
-            lines.Add(new WarningLine(WarningSite.ImmutableChange, HekiWarnings.ImmutableChange(start, end)));
+            lines.Add(WarningLine.ImmutableChange(start, end));
         else if (ret == Errno.Ok)
             applied.Add(new AppliedRange(start, end, permissions));
         return ret;

@@ -60,6 +60,9 @@ public static class HekiConfig
           journal.plugin = "akka.persistence.journal.inmem"
           # Ours, not Akka's MemoryJournal: a list per persistence id (InMemoryJournal, issue 11).
           journal.inmem.class = "{{typeof(InMemoryJournal).AssemblyQualifiedName}}"
+          # Akka's replay filter guards a journal shared by several writers of one id (a split brain); a process's own
+          # in-memory journal has one writer an id, and the filter cost a child actor of the journal per recovery (issue 11).
+          journal.inmem.replay-filter.mode = off
           snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
         }
         """;

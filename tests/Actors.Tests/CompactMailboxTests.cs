@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Dispatch;
+using Akka.Dispatch.MessageQueues;
 using HekiActors.Actors.Hosting;
 using HekiActors.Actors.Vm;
 using HekiActors.Protocol;
@@ -76,16 +77,16 @@ public sealed class CompactMailboxTests(ITestOutputHelper output) : ActorTestBas
     }
 
     [Fact]
-    public void Every_actor_of_the_system_gets_a_compact_mailbox_a_VM_entity_a_compact_deque()
+    public async Task Every_actor_of_the_system_gets_a_compact_mailbox_a_VM_entity_a_compact_deque()
     {
         CreateVm("a");
-        var vm = Sys.ActorSelection("/user/vms/vm-a").ResolveOne(Timeout).GetAwaiter().GetResult();
+        var vm = await Sys.ActorSelection("/user/vms/vm-a").ResolveOne(Timeout);
         Assert.IsType<CompactDequeMessageQueue>(QueueOf(vm));
-        Assert.IsType<CompactMessageQueue>(QueueOf(Vms));
+        Assert.IsType<CompactDequeMessageQueue>(QueueOf(Vms)); // the VM parent stashes too
         Assert.IsType<CompactMessageQueue>(QueueOf(Warnings));
         // And they work: the VM answers through its own.
         Assert.IsType<VmStatus>(Request(new GetVmStatus("a")));
     }
 
-    private static IMessageQueue QueueOf(IActorRef actor) => ((ActorCell)((LocalActorRef)actor).Underlying).Mailbox.MessageQueue;
+    private static IMessageQueue QueueOf(IActorRef actor) => ((ActorCell)((ActorRefWithCell)actor).Underlying).Mailbox!.MessageQueue;
 }

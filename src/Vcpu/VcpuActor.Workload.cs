@@ -47,7 +47,10 @@ public sealed partial class VcpuActor
 
         var workload = _workload ??= new WorkloadRun(run.Workload, run.Seed);
         workload.Begin(run, Sender);
-        NextWorkloadChunk();
+        // The first chunk runs as the vCPU's own next message, not in this turn: a turn another actor's message woke
+        // stays a few microseconds, so the wake-ups queued behind it (fills, shootdowns, answers) do not wait for a
+        // chunk of each vCPU a round start wakes (WakeupFirstExecutor; issue 11, latency third pass).
+        Self.Tell(ContinueWorkload.Instance);
     }
 
     private void NextWorkloadChunk()
@@ -115,6 +118,12 @@ public sealed partial class VcpuActor
     private sealed class ContinueWorkload : INoSerializationVerificationNeeded
     {
         public static readonly ContinueWorkload Instance = new();
+    }
+
+    /// <summary>Resumes a workload chunk at the access that missed, its translation now filled (sent to itself only).</summary>
+    private sealed class ResumeWorkload : INoSerializationVerificationNeeded
+    {
+        public static readonly ResumeWorkload Instance = new();
     }
 
     /// <summary>The running workload round: its generator, reusable buffers and what it counted so far.</summary>

@@ -67,6 +67,9 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
         Attaching,
         Running,
         AwaitingTranslation,
+
+        /// <summary>A workload's translation is filled; the chunk resumes at the missed access in the vCPU's next turn.</summary>
+        Resuming,
         AwaitingVm,
     }
 
@@ -106,6 +109,10 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
                 return;
             case TranslationFill fill when _state == State.AwaitingTranslation:
                 HandleTranslationFill(fill);
+                return;
+            case ResumeWorkload when _state == State.Resuming:
+                _state = State.AwaitingTranslation; // RunAccesses goes on from the miss (and Becomes what follows)
+                RunAccesses();
                 return;
             case HypercallServed served when _state == State.AwaitingVm:
                 FinishVmCall(served);
@@ -377,6 +384,16 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
         if (HekiMetrics.TranslationFills.Enabled)
             HekiMetrics.TranslationFills.Add(1, new TagList { { HekiTags.Profile, _profileTag }, { HekiTags.Origin, HekiTagValues.Origins[(int)origin] } });
         SlowPathFilled(fill);
+        if (origin == AccessOrigin.Workload)
+        {
+            // The rest of the chunk runs as the vCPU's own next message: this turn, which the fill woke, stays a few
+            // microseconds, so the fills and shootdowns of other vCPUs queued behind it do not wait for a chunk of each
+            // (WakeupFirstExecutor). Other messages stay stashed until the chunk resumes, as while the miss was served.
+            _state = State.Resuming;
+            Self.Tell(ResumeWorkload.Instance);
+            return;
+        }
+
         RunAccesses();
     }
 

@@ -67,6 +67,30 @@ public sealed class WakeupFirstExecutorTests() : TestKit(Config)
         Sys.Stop(ponger);
     }
 
+    [Fact]
+    public void A_turn_another_actor_woke_takes_one_message_and_the_actors_own_next_one_waits_behind_the_busy()
+    {
+        var turns = new TurnCounter();
+        var busy = Sys.ActorOf(Props.Create(() => new BusyActor(turns)).WithDispatcher("busy-dispatcher"), "busy");
+        var woken = Sys.ActorOf(Props.Create(() => new WokenThenBusy(turns)).WithDispatcher("busy-dispatcher"), "woken");
+        busy.Tell(new Start(int.MaxValue), TestActor);
+        ExpectMsg<Started>(TimeSpan.FromSeconds(30));
+        // The busy actor pings the idle one from inside a turn: that wakes it, and it sends itself its next message (as a
+        // vCPU given a translation fill resumes its chunk).
+        busy.Tell(new PingAfter(woken, TurnsFromNow: 1), TestActor);
+
+        var resumed = ExpectMsg<Resumed>(TimeSpan.FromSeconds(30));
+
+        // One message a turn: the woken turn ends after the ping, and the actor's own message goes behind the busy actor
+        // waiting (one worker thread). Taken in the same run (Akka's mailbox runs take two where two wait), nothing ran
+        // between them.
+        Assert.Single(turns.Threads);
+        Assert.True(resumed.ResumedAtTurn > resumed.PingedAtTurn + 1, $"pinged at turn {resumed.PingedAtTurn}, resumed at {resumed.ResumedAtTurn}");
+        Assert.Equal("busy", turns.ActorOf(resumed.PingedAtTurn + 1));
+        Sys.Stop(busy);
+        Sys.Stop(woken);
+    }
+
     private sealed class TurnCounter
     {
         private readonly System.Collections.Concurrent.ConcurrentDictionary<int, bool> _threads = new();
@@ -103,6 +127,27 @@ public sealed class WakeupFirstExecutorTests() : TestKit(Config)
     private sealed record Pinged(long SentAtTurn, long HandledAtTurn);
 
     private sealed record Ball(IActorRef Other);
+
+    private sealed record Resume(long PingedAtTurn, IActorRef ReplyTo);
+
+    private sealed record Resumed(long PingedAtTurn, long ResumedAtTurn);
+
+    /// <summary>Woken by a ping, it continues with a message to itself (a vCPU resuming its chunk after a fill).</summary>
+    private sealed class WokenThenBusy(TurnCounter turns) : UntypedActor
+    {
+        protected override void OnReceive(object message)
+        {
+            switch (message)
+            {
+                case Ping ping:
+                    Self.Tell(new Resume(turns.Next(Self), ping.ReplyTo));
+                    break;
+                case Resume resume:
+                    resume.ReplyTo.Tell(new Resumed(resume.PingedAtTurn, turns.Next(Self)));
+                    break;
+            }
+        }
+    }
 
     /// <summary>Works in turns of one message, sending itself the next (a vCPU's workload chunks).</summary>
     private sealed class BusyActor(TurnCounter turns) : UntypedActor

@@ -49,12 +49,12 @@ public sealed class WakeupFirstExecutor : ExecutorService
         Entry entry;
         if (queue is null)
         {
-            entry = new Entry(this, run);
+            entry = new Entry(this, run, null);
         }
         else
         {
             // Only one Execute of a mailbox at a time (Akka schedules a mailbox once), so binding needs no lock.
-            entry = queue.Entry ??= new Entry(this, run);
+            entry = queue.Entry ??= new Entry(this, run, queue);
         }
 
         var again = queue is not null && ReferenceEquals(_running, run);
@@ -115,6 +115,7 @@ public sealed class WakeupFirstExecutor : ExecutorService
             }
 
             _running = entry.Runnable;
+            entry.Queue?.StartTurn();
             try
             {
                 entry.Runnable.Run();
@@ -163,9 +164,10 @@ public sealed class WakeupFirstExecutor : ExecutorService
     }
 
     /// <summary>A mailbox's place in this executor (one per mailbox, kept by its queue); its fields change under the gate.</summary>
-    internal sealed class Entry(WakeupFirstExecutor executor, IRunnable runnable)
+    internal sealed class Entry(WakeupFirstExecutor executor, IRunnable runnable, WakeupMessageQueue? queue)
     {
         public IRunnable Runnable { get; } = runnable;
+        public WakeupMessageQueue? Queue { get; } = queue;
         public long Ticket;
         public EntryState State;
 

@@ -55,6 +55,7 @@ public sealed class VmActor : JournaledActor, IWithTimers
     // The change being written (one at a time, see the remarks) and its events' handler, made once rather than per write.
     private WriteInFlight _write;
     private readonly Action<IVmEvent> _persisted;
+    private readonly string _persistenceId;
     private bool _droppedOne;
     private long _plantedIds;
 
@@ -66,6 +67,7 @@ public sealed class VmActor : JournaledActor, IWithTimers
     public VmActor(string vmId, IActorRef warnings, VmActorSettings settings, IActorRef? reportTo)
     {
         _vmId = vmId;
+        _persistenceId = PersistenceIdFor(vmId);
         _warnings = warnings;
         _settings = settings;
         _reportTo = reportTo;
@@ -74,7 +76,8 @@ public sealed class VmActor : JournaledActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public override string PersistenceId => PersistenceIdFor(_vmId);
+    // Made once: Akka reads the id for every write and recovery step (a string built each time was ~1 KB a VM's boot).
+    public override string PersistenceId => _persistenceId;
 
     /// <summary>What every VM's persistence id (and entity id) starts with.</summary>
     public const string PersistenceIdPrefix = "vm-";

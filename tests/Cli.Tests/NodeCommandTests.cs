@@ -97,6 +97,11 @@ public sealed class NodeCommandTests : IDisposable
         Assert.Null(NodeSettings.Resolve(Options(config: bad), out var problem));
         Assert.StartsWith($"--config {bad}: heki.node:", problem);
 
+        var garbage = _folder.File("garbage.conf");
+        File.WriteAllText(garbage, "this is not a settings file\n<html>\n");
+        Assert.Null(NodeSettings.Resolve(Options(config: garbage), out var garbageProblem));
+        Assert.Equal($"--config {garbage}: 'this is not a settings file <html>' is not a setting (a settings file has heki and akka sections only)", garbageProblem);
+
         var role = NodeSettings.Resolve(Options(roles: ["two words"]), out var roleProblem);
         Assert.Null(role);
         Assert.Equal("--role 'two words' must be a word without spaces", roleProblem);

@@ -225,6 +225,19 @@ public sealed class SimulateCommandTests
     }
 
     [Fact]
+    public void A_cluster_that_cannot_be_joined_is_named_in_one_line_without_an_exception_type()
+    {
+        const string says = "could not join the cluster at akka.tcp://heki@127.0.0.1:1 within 60 s (is a heki node running there?)";
+        var engine = new FakeSimulationEngine { Throw = new TimeoutException(says) };
+
+        var (code, output, error) = Samples.Run(engine, "--no-progress");
+
+        Assert.Equal(1, code);
+        Assert.Equal($"heki simulate: {says}", error.Trim());
+        Assert.Equal("", output);
+    }
+
+    [Fact]
     public void The_real_program_registers_simulate()
     {
         var root = Program.BuildRoot();

@@ -30,9 +30,18 @@ public sealed class SimulateTelemetryOptionsTests
     [InlineData("0m0s")]
     public void A_final_scrape_wait_of_zero_in_any_unit_turns_the_wait_off(string zero)
     {
-        Assert.Equal(TimeSpan.Zero, Read("--final-scrape-wait", zero).FinalScrapeWait);
-        Assert.Throws<UsageException>(() => Read("--final-scrape-wait", "-1s"));
-        Assert.Throws<UsageException>(() => Read("--final-scrape-wait", "soon"));
+        Assert.Equal(TimeSpan.Zero, Read("--telemetry", "prometheus", "--final-scrape-wait", zero).FinalScrapeWait);
+        Assert.Throws<UsageException>(() => Read("--telemetry", "prometheus", "--final-scrape-wait", "-1s"));
+        Assert.Throws<UsageException>(() => Read("--telemetry", "prometheus", "--final-scrape-wait", "soon"));
+    }
+
+    [Theory]
+    [InlineData]
+    [InlineData("--telemetry", "otlp,console")]
+    public void A_final_scrape_wait_without_a_Prometheus_endpoint_is_refused(params string[] exporters)
+    {
+        var refused = Assert.Throws<UsageException>(() => Read([.. exporters, "--final-scrape-wait", "5s"]));
+        Assert.Equal("--final-scrape-wait is for a Prometheus endpoint: add --telemetry prometheus or --metrics-port PORT", refused.Message);
     }
 
     [Fact]

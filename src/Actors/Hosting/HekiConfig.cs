@@ -22,6 +22,8 @@ public static class HekiConfig
             akka {
               loglevel = {{logLevel}}
               stdout-loglevel = {{logLevel}}
+              # One line per event, no stack traces (a node's log is read by people; see OneLineLogger).
+              stdout-logger-class = "{{typeof(OneLineLogger).AssemblyQualifiedName}}"
               log-dead-letters = off
               log-dead-letters-during-shutdown = off
               # The node's owner shuts it down (HekiHost.DisposeAsync; the CLI on SIGINT/SIGTERM, after its report):

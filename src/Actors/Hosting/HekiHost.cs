@@ -71,6 +71,9 @@ public sealed class HekiHost : IAsyncDisposable
     public static async Task<HekiHost> StartAsync(HekiHostOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new HekiHostOptions();
+        if (options is { Journal: JournalKind.PostgreSql, PostgresConnection: { } connection }
+            && await PostgresJournal.WhyNotUsableAsync(connection, cancellationToken).ConfigureAwait(false) is { } unusable)
+            throw new JournalStartException("the journal did not start: " + unusable);
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         // Signals belong to the program (the CLI handles Ctrl+C itself), not to the generic host.
         builder.Services.AddSingleton<IHostLifetime, NoSignalsLifetime>();
@@ -85,10 +88,20 @@ public sealed class HekiHost : IAsyncDisposable
         var registry = host.Services.GetRequiredService<ActorRegistry>();
         var heki = new HekiHost(host, system, registry.Get<WarningsKey>(), registry.Get<VmRegion>(),
             options.Journal == JournalKind.Sqlite ? options.SqlitePath : null);
-        if (options is { Cluster: null, Journal: JournalKind.Sqlite or JournalKind.PostgreSql, RecoverVmsAtStart: true })
-            await heki.RecoverPersistedVmsAsync().ConfigureAwait(false);
-        else if (options is { Cluster: null, Journal: not JournalKind.InMemory })
-            await heki.JournalReadyAsync().ConfigureAwait(false);
+        try
+        {
+            if (options is { Cluster: null, Journal: JournalKind.Sqlite or JournalKind.PostgreSql, RecoverVmsAtStart: true })
+                await heki.RecoverPersistedVmsAsync().ConfigureAwait(false);
+            else if (options is { Journal: not JournalKind.InMemory })
+                // A cluster node too: a PostgreSQL it cannot reach fails its start in one line, not each VM's first request.
+                await heki.JournalReadyAsync().ConfigureAwait(false);
+        }
+        catch
+        {
+            await heki.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         return heki;
     }
 
@@ -224,7 +237,14 @@ public sealed class HekiHost : IAsyncDisposable
     {
         var recovered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         System.ActorOf(Props.Create(() => new JournalProbe(recovered)), "journal-ready");
-        await recovered.Task.WaitAsync(DefaultTimeout).ConfigureAwait(false);
+        try
+        {
+            await recovered.Task.WaitAsync(DefaultTimeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException e)
+        {
+            throw new JournalStartException($"the journal did not answer within {DefaultTimeout.TotalSeconds:0} s", e);
+        }
     }
 
     /// <summary>Recovers an id no VM has (its snapshot, then its events), tells how that went, and stops.</summary>
@@ -244,7 +264,7 @@ public sealed class HekiHost : IAsyncDisposable
 
         protected override void OnRecoveryFailure(Exception reason, object? message = null)
         {
-            recovered.TrySetException(new InvalidOperationException("the journal did not start: " + reason.Message, reason));
+            recovered.TrySetException(new JournalStartException("the journal did not start: " + reason.Innermost().Message, reason));
             base.OnRecoveryFailure(reason, message);
         }
     }

@@ -63,7 +63,9 @@ internal sealed class ClusterRun
 
         if (connection is not null && nodes == 0)
         {
-            problem = "--journal-connection is the journal of the nodes --cluster-nodes N starts; a running cluster (--cluster) has its own";
+            problem = seed is null
+                ? "--journal-connection is the shared journal of the nodes --cluster-nodes N starts: add --cluster-nodes N (a run in this process journals with --sqlite-path)"
+                : "--journal-connection is the journal of the nodes --cluster-nodes N starts; a running cluster (--cluster) has its own";
             return null;
         }
 

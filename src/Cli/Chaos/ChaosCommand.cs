@@ -167,12 +167,15 @@ public static class ChaosCommand
 
             string? Problem()
             {
-                if (vmCount < 1)
-                    return "--vms must be at least 1";
+                if (vmCount is < 1 or > Expectations.MaxVms)
+                    return $"--vms must be within 1..{Expectations.MaxVms}";
                 if (vcpuCount is < 1 or > VmConfig.MaxVcpus)
                     return $"--vcpus must be within 1..{VmConfig.MaxVcpus}";
                 if (memoryMb is < 1 or > 1UL << 20)
                     return "--memory-mb must be within 1..1048576";
+                // The VMs all boot in this process (or, with --cluster, are driven from it): refused before anything starts.
+                if (RunMemoryEstimate.For(vmCount, vcpuCount, memoryMb).Problem(vmCount, vcpuCount, RunMemoryEstimate.AvailableBytes()) is { } tooBig)
+                    return tooBig;
                 if (parse.GetValue(rate) is var r && !(r >= 0 && r <= 1))
                     return "--rate must be within 0..1";
                 if (parse.GetValue(operations) is < 1)

@@ -39,16 +39,30 @@ public static class HoconFile
             return null;
         }
 
+        Config config;
         try
         {
-            return ConfigurationFactory.ParseString(text);
+            config = ConfigurationFactory.ParseString(text);
         }
         catch (Exception e) when (e is ConfigurationException or FormatException or InvalidOperationException)
         {
             problem = $"{option} {path} is not valid HOCON: {OneLine(e.Message)}";
             return null;
         }
+
+        // Akka's parser takes almost any text as keys ("<html>" or a sentence): a file that sets nothing of ours is a
+        // wrong file, not settings to ignore.
+        if (config.Root?.GetObject()?.Items.Keys.FirstOrDefault(key => !Roots.Contains(key)) is { } stranger)
+        {
+            problem = $"{option} {path}: '{OneLine(stranger)}' is not a setting (a settings file has heki and akka sections only)";
+            return null;
+        }
+
+        return config;
     }
+
+    /// <summary>The top-level sections a settings file may have.</summary>
+    public static readonly IReadOnlySet<string> Roots = new HashSet<string>(["heki", "akka"], StringComparer.Ordinal);
 
     /// <summary>A parser's multi-line message on one line, for a one-line problem.</summary>
     public static string OneLine(string text) => string.Join(' ', text.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries));

@@ -98,10 +98,21 @@ public static class NodeCommand
 
     private static async Task<int> RunNodeAsync(NodeSettings settings, HekiHostOptions options, TextWriter output, TextWriter error, CancellationToken stop)
     {
+        if (PortProbe.WhyNotBindable(settings.Host, settings.Port) is { } why)
+        {
+            error.WriteLine($"{Owner}: could not start on {settings.Host}:{settings.Port}: {why}");
+            return ExitCodes.Failed;
+        }
+
         HekiHost node;
         try
         {
             node = await HekiHost.StartAsync(options).ConfigureAwait(false);
+        }
+        catch (JournalStartException e)
+        {
+            error.WriteLine($"{Owner}: {e.Message} (--journal-connection)");
+            return ExitCodes.Failed;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -46,10 +46,16 @@ public sealed record RunMemoryEstimate(double Bytes, long Ranges)
     public static RunMemoryEstimate For(SimulationSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        var ranges = BootRanges(spec.MemoryMbPerVm);
+        return For(spec.Vms, spec.VcpusPerVm, spec.MemoryMbPerVm);
+    }
+
+    /// <summary>The estimate for <paramref name="vms"/> VMs of one shape (a chaos run's VMs, which boot as a simulation's do).</summary>
+    public static RunMemoryEstimate For(int vms, int vcpusPerVm, ulong memoryMbPerVm)
+    {
+        var ranges = BootRanges(memoryMbPerVm);
         // In doubles: 10^7 VMs × 2^40 ranges × 600 bytes would overflow a long; an estimate needs no exact bytes.
-        var perVm = PerVmBytes + spec.VcpusPerVm * PerVcpuBytes + ranges * PerRangeBytes;
-        return new RunMemoryEstimate(BaseBytes + ranges * SharedPerRangeBytes + spec.Vms * perVm, ranges);
+        var perVm = PerVmBytes + vcpusPerVm * PerVcpuBytes + ranges * PerRangeBytes;
+        return new RunMemoryEstimate(BaseBytes + ranges * SharedPerRangeBytes + (double)vms * perVm, ranges);
     }
 
     /// <summary>
@@ -66,20 +72,27 @@ public sealed record RunMemoryEstimate(double Bytes, long Ranges)
     /// <summary>A <see cref="UsageException"/> when the estimate exceeds <paramref name="availableBytes"/>; nothing otherwise.</summary>
     public void Check(SimulationSpec spec, long availableBytes)
     {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (Problem(spec.Vms, spec.VcpusPerVm, availableBytes) is { } problem)
+            throw new UsageException(problem);
+    }
+
+    /// <summary>Why the run does not fit in <paramref name="availableBytes"/> (one line, with the estimate's terms), or null.</summary>
+    public string? Problem(int vms, int vcpusPerVm, long availableBytes)
+    {
         if (Bytes <= availableBytes)
         {
-            return;
+            return null;
         }
 
         var ranges = Ranges.ToString(CultureInfo.InvariantCulture);
 
-        throw new UsageException(
-            $"the run needs about {Format(Bytes)} of memory but {Format(availableBytes)} is available: "
+        return $"the run needs about {Format(Bytes)} of memory but {Format(availableBytes)} is available: "
             + $"{Format(BaseBytes)} + {ranges} protected ranges × {SharedPerRangeBytes:0} B + "
-            + $"{spec.Vms.ToString(CultureInfo.InvariantCulture)} VMs × ({Format(PerVmBytes)} + "
-            + $"{spec.VcpusPerVm.ToString(CultureInfo.InvariantCulture)} vCPUs × {Format(PerVcpuBytes)} + "
+            + $"{vms.ToString(CultureInfo.InvariantCulture)} VMs × ({Format(PerVmBytes)} + "
+            + $"{vcpusPerVm.ToString(CultureInfo.InvariantCulture)} vCPUs × {Format(PerVcpuBytes)} + "
             + $"{ranges} ranges × {PerRangeBytes:0} B); "
-            + "use fewer VMs or vCPUs, or less memory per VM (docs/reliability.md, \"Limits\")");
+            + "use fewer VMs or vCPUs, or less memory per VM (docs/reliability.md, \"Limits\")";
     }
 
     /// <summary>The memory this process may use now: what the kernel can give without swapping (MemAvailable), capped

@@ -155,6 +155,12 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
         {
             stoppedEarly = true;
         }
+        catch (TimeoutException e)
+        {
+            // A cluster that could not be joined or did not answer: the message says which and what to check.
+            error.WriteLine($"heki simulate: {e.Message}");
+            return ExitCodes.Failed;
+        }
         catch (Exception e) when (e is not OutputFailedException)
         {
             error.WriteLine($"heki simulate: the simulation failed: {e.GetType().Name}: {e.Message}");

@@ -50,6 +50,10 @@ public static class TelemetryExporters
             port = DefaultPrometheusPort;
         }
 
+        if (finalScrapeWait is not null && port is null)
+            // Accepted silently, it would promise a wait that never happens.
+            throw new UsageException("--final-scrape-wait is for a Prometheus endpoint: add --telemetry prometheus or --metrics-port PORT");
+
         var defaults = TelemetryOptions.Off;
         return new TelemetryOptions(
             Otlp: names.Contains(Otlp),

@@ -35,7 +35,6 @@ public sealed class VmActor : JournaledActor, IWithTimers
     private readonly IActorRef _warnings;
     private readonly VmActorSettings _settings;
     private readonly IActorRef? _reportTo;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
     // Answers to requests that changed nothing (so they are not in the state): a duplicate is answered again
     // without being decided (and its warnings logged) twice. Volatile and bounded: after a restart, such a request
     // is decided again, to the same answer (see VmCore).
@@ -43,6 +42,11 @@ public sealed class VmActor : JournaledActor, IWithTimers
 
     private VmState _state = VmState.Initial();
     private IActorRef[] _vcpus = [];
+    // Whether any vCPU of this incarnation was ever sent a translation: until then none holds one, so a change has nothing
+    // to shoot down (heki-semantics.md §6: cached translations are invalidated; there are none). A boot's changes all
+    // come before its first access: four messages a change and vCPU saved (issue 11). Never cleared: a restarted vCPU
+    // keeps its mailbox, which may still hold a fill sent before the restart.
+    private bool _translationsSent;
     private long _generation;
     private long _eventsSinceSnapshot;
     private int _vcpuStarts;
@@ -156,7 +160,7 @@ public sealed class VmActor : JournaledActor, IWithTimers
                 HousekeepingDone(); // the save's
                 return;
             case SaveSnapshotFailure failure:
-                _log.Warning("VM '{0}': snapshot failed: {1}", _vmId, failure.Cause.Message);
+                Log.Warning("VM '{0}': snapshot failed: {1}", _vmId, failure.Cause.Message);
                 HousekeepingDone();
                 return;
             case DeleteSnapshotsSuccess or DeleteSnapshotsFailure or DeleteMessagesSuccess or DeleteMessagesFailure:
@@ -339,7 +343,9 @@ public sealed class VmActor : JournaledActor, IWithTimers
     {
         if (!changed.IsEmpty)
             ChangeApplied(changed, telemetry);
-        var shootingDown = !changed.IsEmpty && _vcpus.Length > 0 && _settings.Planted != PlantedBug.SkippedShootdown;
+        // A traced change keeps its shootdown (its spans show every vCPU's invalidation), translations sent or not.
+        var shootingDown = !changed.IsEmpty && _vcpus.Length > 0 && _settings.Planted != PlantedBug.SkippedShootdown
+            && (_translationsSent || telemetry is not null);
         var shootdownTrace = telemetry?.Persisted(shootingDown);
         if (!shootingDown)
         {
@@ -399,7 +405,7 @@ public sealed class VmActor : JournaledActor, IWithTimers
                 if (returned.HostIntegrityFaults > 0 && HekiMetrics.HostIntegrityFaults.Enabled)
                     HekiMetrics.HostIntegrityFaults.Add(returned.HostIntegrityFaults, ProfileTag(_state.Config.Profile));
                 if (returned.HostIntegrityFaults > 0)
-                    _log.Error("VM '{0}': PROTECT_MEMORY list page overflowed the host buffer ({1} page(s)): host integrity fault",
+                    Log.Error("VM '{0}': PROTECT_MEMORY list page overflowed the host buffer ({1} page(s)): host integrity fault",
                         _vmId, returned.HostIntegrityFaults);
                 break;
             case (SetPermissions, VmOutcome.Returned { Ret: Errno.EPERM }):
@@ -481,6 +487,7 @@ public sealed class VmActor : JournaledActor, IWithTimers
         var permissions = (byte)VmMemoryAttributes.PermissionsOf(region.Word, _state.Config.Profile);
         // Traced, the translation carries the latest change over its run, which a violation on it continues.
         var traceParent = _changeTraces?.Latest(region.Start, region.End);
+        _translationsSent = true;
         Sender.Tell(new TranslationFill(translate.Gfn, region.Start, region.End, permissions, _generation, traceParent, PicosecondsSince(startedAt)));
     }
 
@@ -505,6 +512,7 @@ public sealed class VmActor : JournaledActor, IWithTimers
     {
         var config = _state.Config;
         _vcpus = new IActorRef[config.VcpuCount];
+        _translationsSent = false; // new vCPUs, new mailboxes: none holds a translation
         // A re-created VM's vCPUs get names of their own: the stopped ones of the destroyed incarnation may still hold theirs.
         var suffix = _vcpuStarts++ == 0 ? "" : "." + _vcpuStarts;
         for (var i = 0; i < config.VcpuCount; i++)

@@ -3,8 +3,8 @@ using Akka.Actor;
 namespace HekiActors.Vcpu.Scheduling;
 
 /// <summary>
-/// A mailbox's FIFO of envelopes (many senders, one actor taking them) that holds no slots while empty: a ring grown by
-/// doubling from <see cref="InitialCapacity"/>, and dropped once drained if it grew past <see cref="KeptCapacity"/>.
+/// A mailbox's FIFO of envelopes (many senders, one actor taking them) that holds no slots until its first message: a ring
+/// grown by doubling from <see cref="InitialCapacity"/>, and dropped once drained if it grew past <see cref="KeptCapacity"/>.
 /// </summary>
 /// <remarks>
 /// Akka's unbounded mailboxes use a <c>ConcurrentQueue</c>, whose first segment is 32 slots (≈ 1 KB with its segment)
@@ -18,8 +18,12 @@ public sealed class CompactEnvelopeQueue
     /// <summary>Slots allocated by the first message.</summary>
     public const int InitialCapacity = 4;
 
-    /// <summary>A drained ring up to this size is kept for the next messages; a larger one (a burst) is dropped.</summary>
-    public const int KeptCapacity = 32;
+    /// <summary>
+    /// A drained ring up to this size (4 KB) is kept for the next messages; a larger one (a burst) is dropped. An actor of
+    /// a VM rarely holds more than a few messages; the shared ones (the journal, the warning supervisor, the VM parent)
+    /// drain bursts of tens all the time, and dropping their rings at 32 slots made ~3 KB of garbage a VM's boot.
+    /// </summary>
+    public const int KeptCapacity = 256;
 
     private readonly object _gate = new();
     private Envelope[]? _slots;

@@ -88,6 +88,24 @@ public sealed class PerVmMemoryTests
     }
 
     [Fact]
+    public void A_translation_caches_grown_entries_are_in_the_old_generation()
+    {
+        // Issue 14: the cache lives as long as its vCPU and grows as its vCPU first touches its kernel's runs (at 10,000
+        // VMs, through the whole run): grown arrays allocated young would hang off it until copied into gen2.
+        var cache = new HekiActors.Vcpu.Translation.TranslationCache();
+        for (ulong run = 0; run < 100; run++)
+        {
+            cache.Insert(10 * run, 10 * run + 5, 0b111, null);
+            if (run > 16)
+                Assert.True(cache.GrownInOldGeneration, $"after {run + 1} runs a young array hangs off the cache");
+        }
+
+        Assert.Equal(100, cache.Count);
+        Assert.True(cache.TryLookupRun(992, out _, out var start, out var end));
+        Assert.Equal((990UL, 995UL), (start, end));
+    }
+
+    [Fact]
     public void A_running_vcpus_latencies_take_a_fraction_of_hdr_histograms_buckets()
     {
         // What a vCPU of a 10,000-VM host records in a run (docs/benchmarks.md, third pass): a few hundred fast-path

@@ -17,11 +17,8 @@ namespace HekiActors.Vcpu.Workload;
 /// path's and the hypercall's service and queueing). HdrHistogram's <c>LongHistogram</c>, used before, allocates all 721
 /// buckets (about 6 KB) up front: about 30 KB a running vCPU, 600 MB at 10,000 VMs, the largest thing a running vCPU
 /// allocated (docs/benchmarks.md, third pass). A running vCPU there records a few hundred latencies over tens of buckets. Same buckets, same snapshots (pinned against HdrHistogram by tests/Vcpu.Tests).
-/// <para>Issue 14: the arrays are allocated in the old generation (the pinned object heap, which the collector counts as
-/// gen2). A histogram lives as long as its vCPU, so it is old, and at 10,000 VMs it grows through the whole run: each new
-/// array in gen0 was a young object hanging off an old one, a card every gen0 and gen1 collection had to scan until the
-/// array had been copied twice into gen2 (16,000 of the 52,000 such cards found in a 10,000-VM run). The arrays hold no
-/// references, so where they live changes nothing else.</para>
+/// <para>Issue 14: the arrays are allocated in the old generation (<see cref="OldGeneration"/>): a histogram lives as
+/// long as its vCPU and, at 10,000 VMs, grows through the whole run.</para>
 /// </remarks>
 public sealed class LatencyHistogram
 {
@@ -62,9 +59,7 @@ public sealed class LatencyHistogram
     internal int HeldBytes => _range is not null ? _range.Length * RangeBucketBytes : (_pairBuckets?.Length ?? 0) * PairBytes;
 
     /// <summary>Whether every array it holds is in the oldest generation, where no young collection looks (see the remarks).</summary>
-    internal bool HeldInOldGeneration => IsOld(_pairBuckets) && IsOld(_pairCounts) && IsOld(_range);
-
-    private static bool IsOld(Array? array) => array is null || GC.GetGeneration(array) == GC.MaxGeneration;
+    internal bool HeldInOldGeneration => OldGeneration.Holds(_pairBuckets) && OldGeneration.Holds(_pairCounts) && OldGeneration.Holds(_range);
 
     /// <summary>Records <paramref name="count"/> occurrences of <paramref name="picoseconds"/>.</summary>
     public void Record(long picoseconds, long count = 1)
@@ -120,8 +115,8 @@ public sealed class LatencyHistogram
         index = ~index;
         if (_pairBuckets is null)
         {
-            _pairBuckets = OldArray<int>(FirstPairs);
-            _pairCounts = OldArray<long>(FirstPairs);
+            _pairBuckets = OldGeneration.Array<int>(FirstPairs);
+            _pairCounts = OldGeneration.Array<long>(FirstPairs);
         }
         else if (_pairs == _pairBuckets.Length)
         {
@@ -135,8 +130,8 @@ public sealed class LatencyHistogram
                 return;
             }
 
-            _pairBuckets = Grown(_pairBuckets, 2 * _pairs);
-            _pairCounts = Grown(_pairCounts!, 2 * _pairs);
+            _pairBuckets = OldGeneration.Grown(_pairBuckets, 2 * _pairs);
+            _pairCounts = OldGeneration.Grown(_pairCounts!, 2 * _pairs);
         }
 
         Array.Copy(_pairBuckets, index, _pairBuckets, index + 1, _pairs - index);
@@ -149,7 +144,7 @@ public sealed class LatencyHistogram
     /// <summary>Moves the pairs into a range of <paramref name="length"/> buckets from <paramref name="first"/>.</summary>
     private void ToRange(int first, int length)
     {
-        var range = OldArray<long>(length);
+        var range = OldGeneration.Array<long>(length);
         for (var i = 0; i < _pairs; i++)
             range[_pairBuckets![i] - first] = _pairCounts![i];
         _range = range;
@@ -166,21 +161,11 @@ public sealed class LatencyHistogram
         var slack = Math.Max(RangeSlack, old.Length / 4);
         var first = bucket < _first ? Math.Max(0, bucket - slack) : _first;
         var end = bucket < _first ? _first + old.Length : Math.Min(BucketCount, bucket + 1 + slack);
-        var range = OldArray<long>(end - first);
+        var range = OldGeneration.Array<long>(end - first);
         Array.Copy(old, 0, range, _first - first, old.Length);
         _range = range;
         _first = first;
         return range;
-    }
-
-    /// <summary>A zeroed array in the old generation (see the remarks: no young array hangs off a histogram).</summary>
-    private static T[] OldArray<T>(int length) => GC.AllocateArray<T>(length, pinned: true);
-
-    private static T[] Grown<T>(T[] array, int length)
-    {
-        var grown = OldArray<T>(length);
-        Array.Copy(array, grown, array.Length);
-        return grown;
     }
 
     /// <summary>The bucket of <paramref name="value"/> (0 ≤ value ≤ 2^48): the value itself below 32, then 16 per power of two.</summary>

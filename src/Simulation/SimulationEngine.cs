@@ -125,27 +125,29 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
     public const string VcpuDispatcher = "heki-simulate-vcpu";
 
     /// <summary>
-    /// Keeps the model responsive while thousands of vCPUs are busy: vCPUs run one workload chunk per turn on threads
-    /// of their own (one per core); everything that decides (VM actors, journal, warning supervisor, coordinator, guest
-    /// kernels) runs on its own threads too, so busy vCPUs cannot delay the VMs' answers, the kernels' next steps or
-    /// the progress timer for long. (A reply to a vCPU still waits for that vCPU's turn.) The .NET thread pool stays
-    /// free for I/O: the Prometheus endpoint answers there, and with the vCPUs on it a scrape waited seconds behind
-    /// thousands of queued chunks (issue 9, docs/benchmarks.md). Actors get their dispatcher in their Props, never by path.
+    /// Keeps the model responsive while thousands of vCPUs are busy: vCPUs run one workload chunk per turn, and
+    /// everything that decides (VM actors, journal, warning supervisor, coordinator, guest kernels) runs on the same
+    /// threads (one per core, one wake-up-first executor) ahead of the busy chunks, so a VM's answer, a kernel's next
+    /// step or the progress timer waits for the chunks already running, never for a core from the OS (issue 11, latency
+    /// third pass). The .NET thread pool stays free for I/O: the Prometheus endpoint answers there, and with the vCPUs on
+    /// it a scrape waited seconds behind thousands of queued chunks (issue 9, docs/benchmarks.md). Actors get their
+    /// dispatcher in their Props, never by path.
     /// </summary>
     private static readonly Config Dispatchers = ConfigurationFactory.ParseString($$"""
         heki-simulate-vcpu {
           type = Dispatcher
           executor = "{{typeof(WakeupFirstExecutorConfigurator).FullName}}, {{typeof(WakeupFirstExecutorConfigurator).Assembly.GetName().Name}}"
-          wakeup-first-executor.thread-count = {{Environment.ProcessorCount}}
+          wakeup-first-executor { thread-count = {{Environment.ProcessorCount}}, shared = heki-simulate }
           mailbox-type = "{{typeof(WakeupMailbox).FullName}}, {{typeof(WakeupMailbox).Assembly.GetName().Name}}"
           throughput = 1
         }
+        # The same threads as the vCPUs, served first (issue 11, latency third pass): on threads of their own the VMs
+        # waited for the OS to give them a core while both cores ran vCPU chunks.
         heki-simulate-control {
-          type = ForkJoinDispatcher
+          type = Dispatcher
+          executor = "{{typeof(WakeupFirstExecutorConfigurator).FullName}}, {{typeof(WakeupFirstExecutorConfigurator).Assembly.GetName().Name}}"
+          wakeup-first-executor { thread-count = {{Environment.ProcessorCount}}, shared = heki-simulate }
           throughput = 30
-          dedicated-thread-pool {
-            thread-count = {{Environment.ProcessorCount}}
-          }
         }
         akka.persistence.journal.inmem.plugin-dispatcher = heki-simulate-control
         akka.persistence.snapshot-store.inmem.plugin-dispatcher = heki-simulate-control

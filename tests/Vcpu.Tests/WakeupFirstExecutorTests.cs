@@ -22,6 +22,19 @@ public sealed class WakeupFirstExecutorTests() : TestKit(Config)
           mailbox-type = "{{typeof(WakeupMailbox).FullName}}, {{typeof(WakeupMailbox).Assembly.GetName().Name}}"
           throughput = 1
         }
+        shared-busy-dispatcher {
+          type = Dispatcher
+          executor = "{{typeof(WakeupFirstExecutorConfigurator).FullName}}, {{typeof(WakeupFirstExecutorConfigurator).Assembly.GetName().Name}}"
+          wakeup-first-executor { thread-count = 1, shared = one-executor }
+          mailbox-type = "{{typeof(WakeupMailbox).FullName}}, {{typeof(WakeupMailbox).Assembly.GetName().Name}}"
+          throughput = 1
+        }
+        shared-control-dispatcher {
+          type = Dispatcher
+          executor = "{{typeof(WakeupFirstExecutorConfigurator).FullName}}, {{typeof(WakeupFirstExecutorConfigurator).Assembly.GetName().Name}}"
+          wakeup-first-executor { thread-count = 1, shared = one-executor }
+          throughput = 30
+        }
         """);
 
     [Fact]
@@ -89,6 +102,33 @@ public sealed class WakeupFirstExecutorTests() : TestKit(Config)
         Assert.Equal("busy", turns.ActorOf(resumed.PingedAtTurn + 1));
         Sys.Stop(busy);
         Sys.Stop(woken);
+    }
+
+    [Fact]
+    public void Dispatchers_sharing_an_executor_run_on_its_threads_and_an_ordinary_mailbox_is_served_before_the_busy_ones()
+    {
+        var turns = new TurnCounter();
+        var busy = Enumerable.Range(0, BusyActors)
+            .Select(i => Sys.ActorOf(Props.Create(() => new BusyActor(turns)).WithDispatcher("shared-busy-dispatcher"), "busy-" + i))
+            .ToArray();
+        // A VM's kind of actor: the default mailbox, on the other dispatcher of the same executor.
+        var control = Sys.ActorOf(Props.Create(() => new BusyActor(turns)).WithDispatcher("shared-control-dispatcher"), "control");
+        foreach (var actor in busy)
+            actor.Tell(new Start(int.MaxValue), TestActor);
+        for (var i = 0; i < BusyActors; i++)
+            ExpectMsg<Started>(TimeSpan.FromSeconds(30));
+        busy[0].Tell(new PingAfter(control, TurnsFromNow: 2), TestActor);
+
+        var answer = ExpectMsg<Pinged>(TimeSpan.FromSeconds(30));
+
+        // One thread for both dispatchers (each asks for one: two executors would be two threads), and the other
+        // dispatcher's actor runs as soon as the sender's turn ends, before the other busy actors.
+        Assert.Single(turns.Threads);
+        var between = Enumerable.Range(1, (int)(answer.HandledAtTurn - answer.SentAtTurn - 1)).Select(d => turns.ActorOf(answer.SentAtTurn + d));
+        Assert.All(between, actor => Assert.Equal("busy-0", actor));
+        foreach (var actor in busy)
+            Sys.Stop(actor);
+        Sys.Stop(control);
     }
 
     private sealed class TurnCounter

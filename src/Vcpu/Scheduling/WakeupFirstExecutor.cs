@@ -175,13 +175,20 @@ public sealed class WakeupFirstExecutor : ExecutorService
     }
 }
 
-/// <summary>Makes a <see cref="WakeupFirstExecutor"/>: <c>executor = "HekiActors.Vcpu.Scheduling.WakeupFirstExecutorConfigurator, HekiActors.Vcpu"</c>.</summary>
+/// <summary>
+/// Makes a <see cref="WakeupFirstExecutor"/>: <c>executor = "HekiActors.Vcpu.Scheduling.WakeupFirstExecutorConfigurator, HekiActors.Vcpu"</c>,
+/// with <c>wakeup-first-executor.thread-count</c> threads (default one per core); dispatchers that give the same
+/// <c>wakeup-first-executor.shared</c> name share one (<see cref="SharedWakeupFirstExecutor"/>).
+/// </summary>
 public sealed class WakeupFirstExecutorConfigurator(Config config, IDispatcherPrerequisites prerequisites)
     : ExecutorServiceConfigurator(config, prerequisites)
 {
     public override ExecutorService Produce(string id)
     {
-        var threads = Config.GetInt("wakeup-first-executor.thread-count", 0);
-        return new WakeupFirstExecutor(id, threads > 0 ? threads : Environment.ProcessorCount);
+        var configured = Config.GetInt("wakeup-first-executor.thread-count", 0);
+        var threads = configured > 0 ? configured : Environment.ProcessorCount;
+        return Config.GetString("wakeup-first-executor.shared", null) is { Length: > 0 } shared
+            ? SharedWakeupFirstExecutor.Lease(Prerequisites.Settings, shared, id, threads)
+            : new WakeupFirstExecutor(id, threads);
     }
 }

@@ -22,6 +22,17 @@ public sealed record WarningReport(string VmId, HekiProfile Profile, WarningSite
     public string Render() => Text;
 }
 
+/// <summary>
+/// A range's warning (a PROTECT_MEMORY request line, an immutable rejection: <see cref="WarningLine.ProtectRequest"/>,
+/// <see cref="WarningLine.ImmutableChange"/>), formatted only when printed: a boot sends ~17 a VM and most are suppressed
+/// or only counted (issue 11).
+/// </summary>
+public sealed record RangeWarningReport(string VmId, HekiProfile Profile, WarningSite Site, ulong StartGfn, ulong EndGfn, ulong Permissions,
+    string? TraceParent = null) : IWarningReport
+{
+    public string Render() => WarningLine.Render(Site, StartGfn, EndGfn, Permissions);
+}
+
 /// <summary>An injected #PF; formatted lazily because a flood of violations is mostly suppressed.</summary>
 public sealed record FaultReport(string VmId, HekiProfile Profile, AccessKind Kind, ulong Gpa, string? TraceParent = null) : IWarningReport
 {

@@ -102,7 +102,7 @@ public sealed partial class GuestKernelActor : UntypedActor, IWithTimers
 
     public static Props Props(int index, string vmId, SimulationSpec spec, IActorRef vms, IActorRef coordinator,
         ISimulationRecorder? recorder, ulong runNonce, Memory.Vm.VmSnapshot? resumeFrom = null, GuestChaos? chaos = null) =>
-        Akka.Actor.Props.Create(() => new GuestKernelActor(index, vmId, spec, vms, coordinator, recorder, runNonce, resumeFrom, chaos));
+        FactoryProps.Create(() => new GuestKernelActor(index, vmId, spec, vms, coordinator, recorder, runNonce, resumeFrom, chaos));
 
     public ITimerScheduler Timers { get; set; } = null!;
 

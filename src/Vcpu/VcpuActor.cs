@@ -60,7 +60,7 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
     public IStash Stash { get; set; } = null!;
 
     public static Props Props(string vmId, int index, VmConfig config, IActorRef warnings) =>
-        Akka.Actor.Props.Create(() => new VcpuActor(vmId, index, config, warnings));
+        FactoryProps.Create(() => new VcpuActor(vmId, index, config, warnings));
 
     private enum State
     {

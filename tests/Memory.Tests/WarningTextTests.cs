@@ -108,4 +108,20 @@ public class WarningTextTests
         Assert.Equal("heki_check_cr", HekiWarnings.CrSite);
         Assert.Equal("heki_protect_memory", HekiWarnings.ProtectMemorySite);
     }
+
+    /// <summary>A range's line keeps its numbers and is formatted when read (issue 11): the same text, equal to the text-built line.</summary>
+    [Fact]
+    public void A_range_line_formats_the_kernels_text_when_read_and_equals_the_same_line_built_from_text()
+    {
+        var request = WarningLine.ProtectRequest(0x10, 0x20, HekiAttributes.Read | HekiAttributes.Exec | HekiAttributes.Immutable);
+        var immutable = WarningLine.ImmutableChange(0xabc, 0xac0);
+
+        Assert.False(request.HasText);
+        Assert.Equal(HekiWarnings.ProtectRequest(0x10, 0x20, HekiAttributes.Read | HekiAttributes.Exec | HekiAttributes.Immutable), request.Text);
+        Assert.Equal("kvm: heki: Guest tried to change immutable permission for GFNs abc-ac0", immutable.Text);
+        Assert.Equal(new WarningLine(WarningSite.ProtectRequest, request.Text), request);
+        Assert.Equal(new WarningLine(WarningSite.ImmutableChange, immutable.Text).GetHashCode(), immutable.GetHashCode());
+        Assert.NotEqual(new WarningLine(WarningSite.ImmutableChange, request.Text), request); // another site
+        Assert.Throws<ArgumentOutOfRangeException>(() => WarningLine.Render(WarningSite.Fault, 1, 2, 0));
+    }
 }

@@ -35,11 +35,11 @@ public static class HekiConfig
             """;
         var config = journal switch
         {
-            JournalKind.InMemory => ConfigurationFactory.ParseString(logging + InMemoryPersistence),
-            JournalKind.Sqlite => ConfigurationFactory.ParseString(logging + SqlitePersistence(
+            JournalKind.InMemory => ConfigurationFactory.ParseString(logging + Mailboxes + InMemoryPersistence),
+            JournalKind.Sqlite => ConfigurationFactory.ParseString(logging + Mailboxes + SqlitePersistence(
                     sqlitePath ?? throw new ArgumentException("a SQLite journal needs a database path", nameof(sqlitePath))))
                 .WithFallback(SqlPersistence.DefaultConfiguration),
-            JournalKind.PostgreSql => ConfigurationFactory.ParseString(logging + SqlPersistenceConfig(
+            JournalKind.PostgreSql => ConfigurationFactory.ParseString(logging + Mailboxes + SqlPersistenceConfig(
                     JsonSerializer.Serialize(postgresConnection ?? throw new ArgumentException(
                         "a PostgreSQL journal needs a connection string", nameof(postgresConnection))), PostgresProvider))
                 .WithFallback(SqlPersistence.DefaultConfiguration),
@@ -49,11 +49,22 @@ public static class HekiConfig
         return config.WithFallback(HekiSerializer.Config);
     }
 
+    /// <summary>Every actor's mailbox holds no slots while the actor is idle (<see cref="CompactMailbox"/>, issue 11).</summary>
+    private static readonly string Mailboxes = $$"""
+        akka.actor.default-mailbox.mailbox-type = "{{typeof(CompactMailbox).AssemblyQualifiedName}}"
+        akka.actor.mailbox.unbounded-queue-based.mailbox-type = "{{typeof(CompactMailbox).AssemblyQualifiedName}}"
+        akka.actor.mailbox.unbounded-deque-based.mailbox-type = "{{typeof(CompactDequeMailbox).AssemblyQualifiedName}}"
+
+        """;
+
     private static readonly string InMemoryPersistence = $$"""
         akka.persistence {
           journal.plugin = "akka.persistence.journal.inmem"
           # Ours, not Akka's MemoryJournal: a list per persistence id (InMemoryJournal, issue 11).
           journal.inmem.class = "{{typeof(InMemoryJournal).AssemblyQualifiedName}}"
+          # Akka's replay filter guards a journal shared by several writers of one id (a split brain); a process's own
+          # in-memory journal has one writer an id, and the filter cost a child actor of the journal per recovery (issue 11).
+          journal.inmem.replay-filter.mode = off
           snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
         }
         """;

@@ -9,6 +9,20 @@ public interface IWarningSink
 }
 
 /// <summary>
+/// A sink that may only count the lines printed: while it passes them nowhere (<see cref="ReadsText"/> false) and the Akka log
+/// is off, the supervisor formats no line and calls <see cref="CountLine"/> instead of <see cref="IWarningSink.Write"/>
+/// (issue 11: a 10,000-VM boot prints ~100,000 lines nobody reads).
+/// </summary>
+public interface ILineCountingSink : IWarningSink
+{
+    /// <summary>Whether a line's text is read (written somewhere); false: counting is all it does with a line.</summary>
+    bool ReadsText { get; }
+
+    /// <summary>One line printed, its text not made.</summary>
+    void CountLine();
+}
+
+/// <summary>
 /// A sink that also wants each rate-limited decision with the clock the limiter read (the chaos oracle checks
 /// invariant 5 with it). Called on the supervisor's thread, before the line is written.
 /// </summary>

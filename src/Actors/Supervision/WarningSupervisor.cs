@@ -83,7 +83,7 @@ public sealed class WarningSupervisor : UntypedActor
         var site = report.Site;
         if (!site.IsRateLimited(report.Profile))
         {
-            Emit(site, report.Render());
+            Emit(report);
             Decided(report, printed: true);
             _observer?.Decided(report, printed: true);
             return;
@@ -100,7 +100,7 @@ public sealed class WarningSupervisor : UntypedActor
         if (_sink is IWarningDecisionObserver observer)
             observer.Decided(report.VmId, report.Profile, site, decision.Allowed, decision.Timestamp, _clock.TimestampFrequency);
         if (decision.Allowed)
-            Emit(site, report.Render());
+            Emit(report);
         else
             _suppressed[(int)site]++;
         Decided(report, decision.Allowed);
@@ -153,10 +153,14 @@ public sealed class WarningSupervisor : UntypedActor
         ? RateLimiter.DefaultBurst + 1
         : RateLimiter.DefaultBurst;
 
-    private void Emit(WarningSite site, string text)
+    /// <summary>Prints a report's line: formatted only if someone reads it (the Akka log, a sink that writes lines).</summary>
+    private void Emit(IWarningReport report)
     {
-        _emitted[(int)site]++;
-        Print(text);
+        _emitted[(int)report.Site]++;
+        if (_sink is ILineCountingSink { ReadsText: false } counting && !_log.IsWarningEnabled)
+            counting.CountLine();
+        else
+            Print(report.Render());
     }
 
     private void Print(string text)

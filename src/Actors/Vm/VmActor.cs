@@ -35,7 +35,6 @@ public sealed class VmActor : JournaledActor, IWithTimers
     private readonly IActorRef _warnings;
     private readonly VmActorSettings _settings;
     private readonly IActorRef? _reportTo;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
     // Answers to requests that changed nothing (so they are not in the state): a duplicate is answered again
     // without being decided (and its warnings logged) twice. Volatile and bounded: after a restart, such a request
     // is decided again, to the same answer (see VmCore).
@@ -43,6 +42,11 @@ public sealed class VmActor : JournaledActor, IWithTimers
 
     private VmState _state = VmState.Initial();
     private IActorRef[] _vcpus = [];
+    // Whether any vCPU of this incarnation was ever sent a translation: until then none holds one, so a change has nothing
+    // to shoot down (heki-semantics.md §6: cached translations are invalidated; there are none). A boot's changes all
+    // come before its first access: four messages a change and vCPU saved (issue 11). Never cleared: a restarted vCPU
+    // keeps its mailbox, which may still hold a fill sent before the restart.
+    private bool _translationsSent;
     private long _generation;
     private long _eventsSinceSnapshot;
     private int _vcpuStarts;
@@ -55,6 +59,7 @@ public sealed class VmActor : JournaledActor, IWithTimers
     // The change being written (one at a time, see the remarks) and its events' handler, made once rather than per write.
     private WriteInFlight _write;
     private readonly Action<IVmEvent> _persisted;
+    private readonly string _persistenceId;
     private bool _droppedOne;
     private long _plantedIds;
 
@@ -66,6 +71,7 @@ public sealed class VmActor : JournaledActor, IWithTimers
     public VmActor(string vmId, IActorRef warnings, VmActorSettings settings, IActorRef? reportTo)
     {
         _vmId = vmId;
+        _persistenceId = PersistenceIdFor(vmId);
         _warnings = warnings;
         _settings = settings;
         _reportTo = reportTo;
@@ -74,7 +80,8 @@ public sealed class VmActor : JournaledActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public override string PersistenceId => PersistenceIdFor(_vmId);
+    // Made once: Akka reads the id for every write and recovery step (a string built each time was ~1 KB a VM's boot).
+    public override string PersistenceId => _persistenceId;
 
     /// <summary>What every VM's persistence id (and entity id) starts with.</summary>
     public const string PersistenceIdPrefix = "vm-";
@@ -85,7 +92,7 @@ public sealed class VmActor : JournaledActor, IWithTimers
     /// <summary>The VM entity of <paramref name="vmId"/>.</summary>
     /// <param name="reportTo">A local parent told whether the VM exists (<see cref="VmExistence"/>); null under sharding.</param>
     public static Props Props(string vmId, IActorRef warnings, VmActorSettings settings, IActorRef? reportTo = null) =>
-        settings.OnControlDispatcher(Akka.Actor.Props.Create(() => new VmActor(vmId, warnings, settings, reportTo)));
+        settings.OnControlDispatcher(FactoryProps.Create(() => new VmActor(vmId, warnings, settings, reportTo)));
 
     protected override SupervisorStrategy SupervisorStrategy() =>
         // A vCPU that throws is restarted; it re-attaches and rebuilds its translations from this VM.
@@ -153,7 +160,7 @@ public sealed class VmActor : JournaledActor, IWithTimers
                 HousekeepingDone(); // the save's
                 return;
             case SaveSnapshotFailure failure:
-                _log.Warning("VM '{0}': snapshot failed: {1}", _vmId, failure.Cause.Message);
+                Log.Warning("VM '{0}': snapshot failed: {1}", _vmId, failure.Cause.Message);
                 HousekeepingDone();
                 return;
             case DeleteSnapshotsSuccess or DeleteSnapshotsFailure or DeleteMessagesSuccess or DeleteMessagesFailure:
@@ -243,7 +250,7 @@ public sealed class VmActor : JournaledActor, IWithTimers
         telemetry?.Validated();
         var outcome = decision.Outcome;
         foreach (var line in decision.Warnings)
-            Report(line.Site, line.Text, telemetry);
+            Report(line, telemetry);
         Count(message, outcome, telemetry);
         var reply = ReplyFor(message, outcome);
         if (decision.Events.Count == 0)
@@ -336,7 +343,9 @@ public sealed class VmActor : JournaledActor, IWithTimers
     {
         if (!changed.IsEmpty)
             ChangeApplied(changed, telemetry);
-        var shootingDown = !changed.IsEmpty && _vcpus.Length > 0 && _settings.Planted != PlantedBug.SkippedShootdown;
+        // A traced change keeps its shootdown (its spans show every vCPU's invalidation), translations sent or not.
+        var shootingDown = !changed.IsEmpty && _vcpus.Length > 0 && _settings.Planted != PlantedBug.SkippedShootdown
+            && (_translationsSent || telemetry is not null);
         var shootdownTrace = telemetry?.Persisted(shootingDown);
         if (!shootingDown)
         {
@@ -396,7 +405,7 @@ public sealed class VmActor : JournaledActor, IWithTimers
                 if (returned.HostIntegrityFaults > 0 && HekiMetrics.HostIntegrityFaults.Enabled)
                     HekiMetrics.HostIntegrityFaults.Add(returned.HostIntegrityFaults, ProfileTag(_state.Config.Profile));
                 if (returned.HostIntegrityFaults > 0)
-                    _log.Error("VM '{0}': PROTECT_MEMORY list page overflowed the host buffer ({1} page(s)): host integrity fault",
+                    Log.Error("VM '{0}': PROTECT_MEMORY list page overflowed the host buffer ({1} page(s)): host integrity fault",
                         _vmId, returned.HostIntegrityFaults);
                 break;
             case (SetPermissions, VmOutcome.Returned { Ret: Errno.EPERM }):
@@ -478,6 +487,7 @@ public sealed class VmActor : JournaledActor, IWithTimers
         var permissions = (byte)VmMemoryAttributes.PermissionsOf(region.Word, _state.Config.Profile);
         // Traced, the translation carries the latest change over its run, which a violation on it continues.
         var traceParent = _changeTraces?.Latest(region.Start, region.End);
+        _translationsSent = true;
         Sender.Tell(new TranslationFill(translate.Gfn, region.Start, region.End, permissions, _generation, traceParent, PicosecondsSince(startedAt)));
     }
 
@@ -502,14 +512,18 @@ public sealed class VmActor : JournaledActor, IWithTimers
     {
         var config = _state.Config;
         _vcpus = new IActorRef[config.VcpuCount];
+        _translationsSent = false; // new vCPUs, new mailboxes: none holds a translation
         // A re-created VM's vCPUs get names of their own: the stopped ones of the destroyed incarnation may still hold theirs.
         var suffix = _vcpuStarts++ == 0 ? "" : "." + _vcpuStarts;
         for (var i = 0; i < config.VcpuCount; i++)
             _vcpus[i] = Context.ActorOf(_settings.OnVcpuDispatcher(VcpuActor.Props(_vmId, i, config, _warnings)), "vcpu-" + i + suffix);
     }
 
-    private void Report(WarningSite site, string text, RequestTelemetry? telemetry) =>
-        _warnings.Tell(new WarningReport(_vmId, _state.Config.Profile, site, text, telemetry?.TraceParent));
+    /// <summary>Tells the warning supervisor of a decision's line; a range's line goes unformatted (formatted if printed).</summary>
+    private void Report(WarningLine line, RequestTelemetry? telemetry) =>
+        _warnings.Tell(line.HasText
+            ? new WarningReport(_vmId, _state.Config.Profile, line.Site, line.Text, telemetry?.TraceParent)
+            : new RangeWarningReport(_vmId, _state.Config.Profile, line.Site, line.Start, line.End, line.Permissions, telemetry?.TraceParent));
 
     /// <summary>Answers a request taken up at <paramref name="startedAt"/>; a hypercall's answer (to its vCPU) carries the VM's time on it.</summary>
     private static void Reply(IActorRef replyTo, object reply, RequestTelemetry? telemetry, long ret, long startedAt)

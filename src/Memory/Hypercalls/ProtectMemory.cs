@@ -77,8 +77,12 @@ public static class ProtectMemory
     private static ProtectMemoryOutcome ApplyHekiV2(VmMemoryAttributes memory, IReadOnlyList<IReadOnlyList<MemoryRange>> listPages, bool mbec,
         bool dryRun)
     {
-        var lines = new List<WarningLine>();
-        var applied = new List<AppliedRange>();
+        var ranges = 0;
+        foreach (var page in listPages)
+            ranges += page.Count;
+        // Sized for a line a range (the usual case): a boot's list has ~67 ranges, and growing from 4 cost 4x its lines.
+        var lines = new List<WarningLine>(ranges);
+        var applied = new List<AppliedRange>(ranges);
         var changed = GfnRange.Empty;
         var faults = 0;
         foreach (var page in listPages)
@@ -90,11 +94,11 @@ public static class ProtectMemory
                 var ret = ApplyRange(memory, range, mbec, lines, applied, dryRun, out var rangeChanged);
                 changed = changed.Union(rangeChanged);
                 if (ret != Errno.Ok)
-                    return new ProtectMemoryOutcome(ret, changed, lines.ToArray(), faults, applied.ToArray());
+                    return new ProtectMemoryOutcome(ret, changed, lines, faults, applied.ToArray());
             }
         }
 
-        return new ProtectMemoryOutcome(Errno.Ok, changed, lines.ToArray(), faults, applied.ToArray());
+        return new ProtectMemoryOutcome(Errno.Ok, changed, lines, faults, applied.ToArray());
     }
 
     // §5 hardened: size limits first (-E2BIG, nothing applied, nothing logged); then the whole list in order on a
@@ -114,8 +118,8 @@ public static class ProtectMemory
             total += page.Count;
         }
 
-        var lines = new List<WarningLine>();
-        var applied = new List<AppliedRange>();
+        var lines = new List<WarningLine>(total);
+        var applied = new List<AppliedRange>(total);
         // One range needs no scratch copy: permissions_set either fails before touching the store or succeeds whole.
         var target = total <= 1 ? memory : memory.Clone();
         var checkOnly = dryRun && ReferenceEquals(target, memory);
@@ -126,14 +130,14 @@ public static class ProtectMemory
             {
                 var ret = ApplyRange(target, range, mbec, lines, applied, checkOnly, out var rangeChanged);
                 if (ret != Errno.Ok)
-                    return new ProtectMemoryOutcome(ret, GfnRange.Empty, lines.ToArray(), 0, []);
+                    return new ProtectMemoryOutcome(ret, GfnRange.Empty, lines, 0, []);
                 changed = changed.Union(rangeChanged);
             }
         }
 
         if (!dryRun && !ReferenceEquals(target, memory) && !changed.IsEmpty)
             memory.CommitFrom(target);
-        return new ProtectMemoryOutcome(Errno.Ok, changed, lines.ToArray(), 0, applied.ToArray());
+        return new ProtectMemoryOutcome(Errno.Ok, changed, lines, 0, applied.ToArray());
     }
 
     // §5, patch 11: one range, checks and log lines in the kernel's order; checkOnly leaves the store as it is.
@@ -156,10 +160,10 @@ public static class ProtectMemory
 
         var start = range.Pa >> VmMemoryAttributes.PageShift;
         var end = range.Epa >> VmMemoryAttributes.PageShift;
-        lines.Add(new WarningLine(WarningSite.ProtectRequest, HekiWarnings.ProtectRequest(start, end, permissions)));
+        lines.Add(WarningLine.ProtectRequest(start, end, permissions));
         var ret = checkOnly ? target.PermissionsSetCheck(start, end, permissions) : target.PermissionsSet(start, end, permissions, out changed);
         if (ret == Errno.EPERM)
-            lines.Add(new WarningLine(WarningSite.ImmutableChange, HekiWarnings.ImmutableChange(start, end)));
+            lines.Add(WarningLine.ImmutableChange(start, end));
         else if (ret == Errno.Ok)
             applied.Add(new AppliedRange(start, end, permissions));
         return ret;

@@ -135,7 +135,7 @@ public static class VmCore
             Errno.Ok => new VmDecision([new PermissionsChangedEvent(set.RequestId, [new AppliedRange(set.Start, set.End, set.Attr)], ret)],
                 new VmOutcome.Returned(ret), []),
             Errno.EPERM => new VmDecision([], new VmOutcome.Returned(ret),
-                [new WarningLine(WarningSite.ImmutableChange, HekiWarnings.ImmutableChange(set.Start, set.End))]),
+                [WarningLine.ImmutableChange(set.Start, set.End)]),
             _ => VmDecision.Answer(new VmOutcome.Returned(ret)),
         };
     }

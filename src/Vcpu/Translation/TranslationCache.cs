@@ -38,8 +38,6 @@ public sealed class TranslationCache
 
     public int Count => _count;
 
-    /// <summary>Whether the entries' arrays, once grown, are in the old generation (issue 14's guard).</summary>
-    internal bool GrownInOldGeneration => OldGeneration.Holds(_starts) && OldGeneration.Holds(_ends) && OldGeneration.Holds(_permissions);
 
     public int Capacity => _capacity;
 
@@ -171,10 +169,9 @@ public sealed class TranslationCache
     private void Grow()
     {
         var size = Math.Min(_capacity, _starts.Length * 2);
-        // In the old generation: the cache lives as long as its vCPU (see OldGeneration).
-        _starts = OldGeneration.Grown(_starts, size);
-        _ends = OldGeneration.Grown(_ends, size);
-        _permissions = OldGeneration.Grown(_permissions, size);
+        Array.Resize(ref _starts, size);
+        Array.Resize(ref _ends, size);
+        Array.Resize(ref _permissions, size);
         if (_traceParents is not null)
             Array.Resize(ref _traceParents, size);
     }

@@ -17,8 +17,9 @@ namespace HekiActors.Vcpu.Workload;
 /// path's and the hypercall's service and queueing). HdrHistogram's <c>LongHistogram</c>, used before, allocates all 721
 /// buckets (about 6 KB) up front: about 30 KB a running vCPU, 600 MB at 10,000 VMs, the largest thing a running vCPU
 /// allocated (docs/benchmarks.md, third pass). A running vCPU there records a few hundred latencies over tens of buckets. Same buckets, same snapshots (pinned against HdrHistogram by tests/Vcpu.Tests).
-/// <para>Issue 14: the arrays are allocated in the old generation (<see cref="OldGeneration"/>): a histogram lives as
-/// long as its vCPU and, at 10,000 VMs, grows through the whole run.</para>
+/// <para>Ordinary (young) arrays: allocating them on the pinned object heap, to keep young arrays from hanging off
+/// run-long histograms (issue 14), made every allocation take the runtime's slow path: a 100,000-VM boot's run phase
+/// went from 17 to 147 s (docs/benchmarks.md, issue 14 third pass, "Reverted").</para>
 /// </remarks>
 public sealed class LatencyHistogram
 {
@@ -59,7 +60,6 @@ public sealed class LatencyHistogram
     internal int HeldBytes => _range is not null ? _range.Length * RangeBucketBytes : (_pairBuckets?.Length ?? 0) * PairBytes;
 
     /// <summary>Whether every array it holds is in the oldest generation, where no young collection looks (see the remarks).</summary>
-    internal bool HeldInOldGeneration => OldGeneration.Holds(_pairBuckets) && OldGeneration.Holds(_pairCounts) && OldGeneration.Holds(_range);
 
     /// <summary>Records <paramref name="count"/> occurrences of <paramref name="picoseconds"/>.</summary>
     public void Record(long picoseconds, long count = 1)
@@ -115,8 +115,8 @@ public sealed class LatencyHistogram
         index = ~index;
         if (_pairBuckets is null)
         {
-            _pairBuckets = OldGeneration.Array<int>(FirstPairs);
-            _pairCounts = OldGeneration.Array<long>(FirstPairs);
+            _pairBuckets = new int[FirstPairs];
+            _pairCounts = new long[FirstPairs];
         }
         else if (_pairs == _pairBuckets.Length)
         {
@@ -130,8 +130,8 @@ public sealed class LatencyHistogram
                 return;
             }
 
-            _pairBuckets = OldGeneration.Grown(_pairBuckets, 2 * _pairs);
-            _pairCounts = OldGeneration.Grown(_pairCounts!, 2 * _pairs);
+            Array.Resize(ref _pairBuckets, 2 * _pairs);
+            Array.Resize(ref _pairCounts, 2 * _pairs);
         }
 
         Array.Copy(_pairBuckets, index, _pairBuckets, index + 1, _pairs - index);
@@ -144,7 +144,7 @@ public sealed class LatencyHistogram
     /// <summary>Moves the pairs into a range of <paramref name="length"/> buckets from <paramref name="first"/>.</summary>
     private void ToRange(int first, int length)
     {
-        var range = OldGeneration.Array<long>(length);
+        var range = new long[length];
         for (var i = 0; i < _pairs; i++)
             range[_pairBuckets![i] - first] = _pairCounts![i];
         _range = range;
@@ -161,7 +161,7 @@ public sealed class LatencyHistogram
         var slack = Math.Max(RangeSlack, old.Length / 4);
         var first = bucket < _first ? Math.Max(0, bucket - slack) : _first;
         var end = bucket < _first ? _first + old.Length : Math.Min(BucketCount, bucket + 1 + slack);
-        var range = OldGeneration.Array<long>(end - first);
+        var range = new long[end - first];
         Array.Copy(old, 0, range, _first - first, old.Length);
         _range = range;
         _first = first;

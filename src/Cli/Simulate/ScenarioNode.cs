@@ -22,20 +22,20 @@ public abstract record ScenarioNode(int Line)
     /// </summary>
     public static string Excerpt(string text, int maxLength = ExcerptLength)
     {
-        var cut = text.Length > maxLength;
-        var shown = cut ? text[..maxLength] : text;
-        if (shown.Any(char.IsControl))
+        // Bounded after escaping: a control character shows as six ("\u000a"), and a run of them must not make a
+        // one-line message kilobytes long.
+        var builder = new System.Text.StringBuilder(Math.Min(text.Length, maxLength) + 8);
+        var shown = 0;
+        foreach (var c in text)
         {
-            var builder = new System.Text.StringBuilder(shown.Length + 8);
-            foreach (var c in shown)
-            {
-                builder.Append(char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString());
-            }
-
-            shown = builder.ToString();
+            var part = char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString();
+            if (builder.Length + part.Length > maxLength)
+                break;
+            builder.Append(part);
+            shown++;
         }
 
-        return cut ? shown + "..." : shown;
+        return shown < text.Length ? builder + "..." : builder.ToString();
     }
 }
 

@@ -1,4 +1,5 @@
 using Akka.Configuration;
+using HekiActors.Cli.Simulate;
 
 namespace HekiActors.Cli.Input;
 
@@ -66,12 +67,11 @@ public static class HoconFile
     /// <summary>The top-level sections a settings file may have.</summary>
     public static readonly IReadOnlySet<string> Roots = new HashSet<string>(["heki", "akka"], StringComparer.Ordinal);
 
-    /// <summary>At most <paramref name="max"/> printable characters of <paramref name="text"/> (a binary file's bytes must not reach the terminal).</summary>
-    public static string Excerpt(string text, int max = 60)
-    {
-        var printable = new string([.. OneLine(text).Select(c => char.IsControl(c) || c == '\uFFFD' ? '?' : c)]);
-        return printable.Length <= max ? printable : printable[..max] + "…";
-    }
+    /// <summary>
+    /// <paramref name="text"/> on one line, at most <paramref name="max"/> characters, control characters escaped (a
+    /// binary file's bytes must not reach the terminal): the scenario files' quoting.
+    /// </summary>
+    private static string Excerpt(string text, int max = 60) => ScenarioNode.Excerpt(OneLine(text), max);
 
     /// <summary>A parser's multi-line message on one line, for a one-line problem.</summary>
     public static string OneLine(string text) => string.Join(' ', text.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries));

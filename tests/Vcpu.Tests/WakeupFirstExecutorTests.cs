@@ -44,11 +44,8 @@ public sealed class WakeupFirstExecutorTests() : TestKit(Config)
         var busy = Enumerable.Range(0, BusyActors)
             .Select(i => Sys.ActorOf(Props.Create(() => new BusyActor(turns)).WithDispatcher("busy-dispatcher"), "busy-" + i))
             .ToArray();
-        foreach (var actor in busy)
-            actor.Tell(new Start(int.MaxValue), TestActor);
         // All of them busy (each started, and its next turn waiting)...
-        for (var i = 0; i < BusyActors; i++)
-            ExpectMsg<Started>(TimeSpan.FromSeconds(30));
+        StartBusy(busy);
         // ...the sender pings the target from inside one of its own turns.
         busy[0].Tell(new PingAfter(busy[BusyActors - 1], TurnsFromNow: 2), TestActor);
 
@@ -57,8 +54,7 @@ public sealed class WakeupFirstExecutorTests() : TestKit(Config)
         // Sent in a turn of the sender's; once the sender's mailbox run ends (Akka may hand it its next message in the same
         // run), the target runs next. A FIFO executor runs every other busy actor first.
         Assert.Single(turns.Threads);
-        var between = Enumerable.Range(1, (int)(answer.HandledAtTurn - answer.SentAtTurn - 1)).Select(d => turns.ActorOf(answer.SentAtTurn + d));
-        Assert.All(between, actor => Assert.Equal("busy-0", actor));
+        AssertOnlyTheSenderRanBetween(turns, answer);
         foreach (var actor in busy)
             Sys.Stop(actor);
     }
@@ -113,10 +109,7 @@ public sealed class WakeupFirstExecutorTests() : TestKit(Config)
             .ToArray();
         // A VM's kind of actor: the default mailbox, on the other dispatcher of the same executor.
         var control = Sys.ActorOf(Props.Create(() => new BusyActor(turns)).WithDispatcher("shared-control-dispatcher"), "control");
-        foreach (var actor in busy)
-            actor.Tell(new Start(int.MaxValue), TestActor);
-        for (var i = 0; i < BusyActors; i++)
-            ExpectMsg<Started>(TimeSpan.FromSeconds(30));
+        StartBusy(busy);
         busy[0].Tell(new PingAfter(control, TurnsFromNow: 2), TestActor);
 
         var answer = ExpectMsg<Pinged>(TimeSpan.FromSeconds(30));
@@ -124,11 +117,26 @@ public sealed class WakeupFirstExecutorTests() : TestKit(Config)
         // One thread for both dispatchers (each asks for one: two executors would be two threads), and the other
         // dispatcher's actor runs as soon as the sender's turn ends, before the other busy actors.
         Assert.Single(turns.Threads);
-        var between = Enumerable.Range(1, (int)(answer.HandledAtTurn - answer.SentAtTurn - 1)).Select(d => turns.ActorOf(answer.SentAtTurn + d));
-        Assert.All(between, actor => Assert.Equal("busy-0", actor));
+        AssertOnlyTheSenderRanBetween(turns, answer);
         foreach (var actor in busy)
             Sys.Stop(actor);
         Sys.Stop(control);
+    }
+
+    /// <summary>Starts each actor on an endless run of its own turns and waits until all of them are busy.</summary>
+    private void StartBusy(IActorRef[] busy)
+    {
+        foreach (var actor in busy)
+            actor.Tell(new Start(int.MaxValue), TestActor);
+        for (var i = 0; i < busy.Length; i++)
+            ExpectMsg<Started>(TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>Every turn between the ping's sending and its handling was the sender's (busy-0): no other busy actor ran.</summary>
+    private static void AssertOnlyTheSenderRanBetween(TurnCounter turns, Pinged answer)
+    {
+        var between = Enumerable.Range(1, (int)(answer.HandledAtTurn - answer.SentAtTurn - 1)).Select(d => turns.ActorOf(answer.SentAtTurn + d));
+        Assert.All(between, actor => Assert.Equal("busy-0", actor));
     }
 
     private sealed class TurnCounter

@@ -19,7 +19,6 @@ public sealed class OneLineLogger : MinimalLogger
             return;
         }
 
-
         Console.Out.WriteLine(message);
     }
 

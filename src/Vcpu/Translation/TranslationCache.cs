@@ -38,7 +38,6 @@ public sealed class TranslationCache
 
     public int Count => _count;
 
-
     public int Capacity => _capacity;
 
     /// <summary>

@@ -59,8 +59,6 @@ public sealed class LatencyHistogram
     /// <summary>The bytes of counts and buckets held now (array contents, without the arrays' headers).</summary>
     internal int HeldBytes => _range is not null ? _range.Length * RangeBucketBytes : (_pairBuckets?.Length ?? 0) * PairBytes;
 
-    /// <summary>Whether every array it holds is in the oldest generation, where no young collection looks (see the remarks).</summary>
-
     /// <summary>Records <paramref name="count"/> occurrences of <paramref name="picoseconds"/>.</summary>
     public void Record(long picoseconds, long count = 1)
     {

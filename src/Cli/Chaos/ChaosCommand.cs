@@ -186,6 +186,12 @@ public static class ChaosCommand
                     return "--kill-process needs --sqlite-path FILE (the journal the killed process leaves to the next)";
                 if (parse.GetValue(killProcess) > 0 && parse.GetValue(acknowledgements) is not null)
                     return "--kill-process keeps its own acknowledgement log (FILE.acks beside --sqlite-path); drop --acknowledgements";
+                return null;
+            }
+
+            // Asked once the journal is locked: a journal another run holds is "in use" (75), whatever it holds.
+            string? JournalProblem()
+            {
                 if (parse.GetValue(killProcess) > 0 && (File.Exists(parse.GetValue(sqlite)) || File.Exists(parse.GetValue(sqlite) + ".acks")))
                     return $"--kill-process starts a new run: '{parse.GetValue(sqlite)}' or its log '{parse.GetValue(sqlite)}.acks' already exists";
                 if (parse.GetValue(sqlite) is { } journal && File.Exists(journal) && parse.GetValue(acknowledgements) is null)
@@ -246,8 +252,38 @@ public static class ChaosCommand
             if (ChaosFiles.Problem(parse.GetValue(report), parse.GetValue(findings), parse.GetValue(sqlite), parse.GetValue(acknowledgements),
                     parse.GetValue(killProcess) > 0, standardStreams: ReferenceEquals(stderr, StandardStreams.Error)) is { } fileProblem)
                 return Usage(stderr, fileProblem);
+
+            // The journal is checked and locked as heki simulate's (docs/reliability.md, "One process at a time") before
+            // anything starts or is written. A child of --kill-process holds it for its life; the parent only checks it.
+            var supervised = Environment.GetEnvironmentVariable(ChaosProcessSupervisor.ChildVariable) == "1";
+            JournalFiles? journalFiles;
+            try
+            {
+                journalFiles = parse.GetValue(sqlite) is { } journalFile
+                    ? JournalFiles.Open([journalFile], supervised ? ChaosProcessSupervisor.ChildOwner : "heki chaos")
+                    : null;
+            }
+            catch (UsageException e)
+            {
+                return Usage(stderr, e.Message);
+            }
+            catch (JournalInUseException e)
+            {
+                stderr.WriteLine("heki chaos: " + e.Message);
+                return ExitCodes.JournalInUse;
+            }
+
+            using var journalLock = journalFiles;
+            if (JournalProblem() is { } journalProblem)
+            {
+                journalFiles?.Abandon();
+                return Usage(stderr, journalProblem);
+            }
+
             if (parse.GetValue(killProcess) is var kills and > 0)
             {
+                // Free for the first child: the parent never writes the journal, and a lock it held would refuse every child.
+                journalFiles!.Dispose();
                 var journalPath = parse.GetValue(sqlite)!;
                 string[] child =
                 [
@@ -276,7 +312,6 @@ public static class ChaosCommand
 
             // A child of --kill-process is stopped by its parent alone (SIGTERM); a terminal's SIGINT or SIGHUP reaches the
             // whole process group, and the parent passes it on once.
-            var supervised = Environment.GetEnvironmentVariable(ChaosProcessSupervisor.ChildVariable) == "1";
             using var ignoreInterrupt = supervised
                 ? System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, c => c.Cancel = true)
                 : null;

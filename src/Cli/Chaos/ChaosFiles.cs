@@ -115,6 +115,8 @@ public static class ChaosFiles
             // SQLite's own files beside it: an output there would corrupt the journal.
             foreach (var suffix in new[] { "-journal", "-wal", "-shm" })
                 yield return new PathConflicts.Use("the journal's SQLite file", journal + suffix, Writes: true);
+            // And its lock: an output there would void the lock.
+            yield return new PathConflicts.Use("the journal's lock file", JournalLock.LockPathFor(journal), Writes: true);
         }
 
         if (log is not null)

@@ -9,7 +9,8 @@ namespace HekiActors.Cli.Chaos;
 /// acknowledged operations decided by the seed, and starts it again on the same journal and log, N times; the last
 /// child runs to the end and its report (and exit status) is the run's. Each restarted child rebuilds the oracle from
 /// the log, resends the operation that may have been in flight (same id) and probes every acknowledged protection,
-/// register and pin of its VMs before it goes on (docs/chaos.md, "Killing the process").
+/// register and pin of its VMs before it goes on (docs/chaos.md, "Killing the process"). Each child takes the journal's
+/// lock for its life (the kernel drops a killed child's); the parent never holds it while a child runs.
 /// </summary>
 public static class ChaosProcessSupervisor
 {
@@ -44,7 +45,8 @@ public static class ChaosProcessSupervisor
                 return child.ExitCode;
             }
 
-            // The kill point: a number of log lines after this child started, decided by the seed.
+            // The kill point: at least this many log lines after this child started, decided by the seed. The child logs on
+            // until the SIGKILL lands (after the poll that sees them): the exact point is not reproducible (docs/chaos.md).
             var after = 150 + (long)(Hash(seed, (ulong)process) % 600);
             while (!child.HasExited && lines.Count() - start < after && !stop.IsCancellationRequested)
                 Thread.Sleep(Poll); // polling a file another process writes
@@ -59,7 +61,9 @@ public static class ChaosProcessSupervisor
             if (child.HasExited)
             {
                 child.WaitForExit();
-                stderr.WriteLine($"heki chaos: the run ended before kill {process + 1} of {kills}");
+                stderr.WriteLine(child.ExitCode == ExitCodes.JournalInUse
+                    ? $"heki chaos: another process took the journal while no child held it (before kill {process + 1} of {kills}); stopping"
+                    : $"heki chaos: the run ended before kill {process + 1} of {kills}");
                 return child.ExitCode;
             }
 
@@ -67,13 +71,16 @@ public static class ChaosProcessSupervisor
             child.Kill(entireProcessTree: false); // SIGKILL
             child.WaitForExit();
             stderr.WriteLine($"heki chaos: killed process {pid} with SIGKILL after {lines.Count() - start} more log lines "
-                             + $"(kill {process + 1} of {kills}); starting it again on the same journal");
+                             + $"(the seed's least: {after}; kill {process + 1} of {kills}); starting it again on the same journal");
         }
     }
 
     /// <summary>Set in the child's environment: only its parent stops it (SIGTERM); a terminal's SIGINT or SIGHUP, which
     /// reaches the whole process group, is left to the parent, which passes it on once.</summary>
     public const string ChildVariable = "HEKI_CHAOS_SUPERVISED";
+
+    /// <summary>What a child writes into the journal's lock file: a refused process names the parent to stop too.</summary>
+    public static string ChildOwner => $"heki chaos, a --kill-process child of process {Mono.Unix.Native.Syscall.getppid()}";
 
     private static volatile Process? _current;
 

@@ -15,9 +15,10 @@ public sealed class JournalFiles : IDisposable
     }
 
     /// <summary>Checks and locks every path (none for an in-memory journal).</summary>
+    /// <param name="owner">What this process runs, written into each lock file for a refused process to name.</param>
     /// <exception cref="UsageException">A path cannot hold a journal (missing directory, not a database, damaged, read-only...).</exception>
     /// <exception cref="JournalInUseException">Another process has the journal.</exception>
-    public static JournalFiles Open(IEnumerable<string> paths)
+    public static JournalFiles Open(IEnumerable<string> paths, string owner = "heki simulate")
     {
         var files = new JournalFiles();
         try
@@ -27,7 +28,7 @@ public sealed class JournalFiles : IDisposable
                 // The path first: the lock file is created beside the journal, which must therefore be a place for one.
                 if (SqliteJournal.CheckPath(path) is { } badPath)
                     throw new UsageException($"journal {path}: {badPath}");
-                var held = JournalLock.TryAcquire(path, "heki simulate", out var refusal, out var inUse);
+                var held = JournalLock.TryAcquire(path, owner, out var refusal, out var inUse);
                 if (held is null)
                 {
                     throw inUse
@@ -51,6 +52,17 @@ public sealed class JournalFiles : IDisposable
             files.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Releases the locks and deletes the lock files this opening created: for a command refused after it took them,
+    /// which must leave nothing behind.
+    /// </summary>
+    public void Abandon()
+    {
+        foreach (var held in _locks)
+            held.Release(removeIfCreated: true);
+        _locks.Clear();
     }
 
     public void Dispose()

@@ -117,6 +117,18 @@ public sealed class ChaosJournalLockTests : IDisposable
         Assert.Equal("", File.ReadAllText(journal + ".lock"));
     }
 
+    [Fact]
+    public void A_report_on_the_journals_lock_file_is_refused_before_anything_is_written()
+    {
+        var journal = _folder.File("k.db");
+        var (status, stdout, stderr) = ChaosCommandTests.Run("chaos", "--operations", "20", "--vms", "1", "--sqlite-path", journal,
+            "--report", journal + ".lock", "--findings", _folder.File("f"));
+        Assert.Equal(ExitCodes.Usage, status);
+        Assert.Equal("", stdout);
+        Assert.Contains("the journal's lock file", stderr);
+        Assert.False(File.Exists(journal) || File.Exists(journal + ".lock"), "nothing may be created before the run");
+    }
+
     /// <summary>Waits until the journal's holder has written events to it (SQLite's write-ahead log is not empty).</summary>
     private static void WaitForEvents(string journal, HekiProcess process)
     {

@@ -8,7 +8,8 @@ namespace HekiActors.Actors.Tests;
 /// <summary>
 /// What a VM's change allocates, counted in bytes (exact counts, not time; issue 11, docs/benchmarks.md "Density at boot
 /// (third pass)"): PROTECT_MEMORY round trips one after another (the vCPU, the VM, the journal write, the shootdowns of
-/// both vCPUs, the answer), every thread's allocations counted, with no other test running (the collection below).
+/// both vCPUs, the answer), every thread's allocations counted, with no other test running (the collection below);
+/// the least of five batches, so a stray allocation of another thread does not fail it.
 /// The guard catches the costs cut in issue 11: Akka's MemoryJournal copying immutable trees on every write, the VM's
 /// per-write persist closures and a closure the VM allocated for every message it took.
 /// </summary>
@@ -35,10 +36,17 @@ public sealed class VmChangeAllocationTests(ITestOutputHelper output) : ActorTes
         for (var i = 0; i < changes; i++) // warm up: JIT, type loading, the store's and the journal's first growth
             Answer(requests[i]);
 
-        var before = GC.GetTotalAllocatedBytes(precise: true);
-        for (var i = 0; i < changes; i++)
-            answers[i] = Answer(requests[changes + i]);
-        var perChange = (GC.GetTotalAllocatedBytes(precise: true) - before) / changes;
+        // The least of five batches: a cost of the change path is in every batch, while what other threads allocate now
+        // and then (a timer, a shootdown resent when a loaded machine answered late) lands in one.
+        const int batches = 5, perBatch = changes / batches;
+        var perChange = long.MaxValue;
+        for (var batch = 0; batch < batches; batch++)
+        {
+            var before = GC.GetTotalAllocatedBytes(precise: true);
+            for (var i = batch * perBatch; i < (batch + 1) * perBatch; i++)
+                answers[i] = Answer(requests[changes + i]);
+            perChange = Math.Min(perChange, (GC.GetTotalAllocatedBytes(precise: true) - before) / perBatch);
+        }
 
         Assert.All(answers, a => Assert.Equal(0, Assert.IsType<HypercallDone>(a).Ret));
         Assert.True(perChange <= BytesPerChange, $"a PROTECT_MEMORY change allocates {perChange} bytes (guard: {BytesPerChange})");

@@ -95,7 +95,7 @@ public sealed class NodeCommandTests : IDisposable
         var bad = _folder.File("bad.conf");
         File.WriteAllText(bad, "heki.node { port = \"many\" }");
         Assert.Null(NodeSettings.Resolve(Options(config: bad), out var problem));
-        Assert.StartsWith($"--config {bad}: heki.node:", problem);
+        Assert.StartsWith($"--config {bad}: heki.node.port:", problem);
 
         var garbage = _folder.File("garbage.conf");
         File.WriteAllText(garbage, "this is not a settings file\n<html>\n");
@@ -117,6 +117,64 @@ public sealed class NodeCommandTests : IDisposable
         var role = NodeSettings.Resolve(Options(roles: ["two words"]), out var roleProblem);
         Assert.Null(role);
         Assert.Equal("--role 'two words' must be a word without spaces", roleProblem);
+    }
+
+    [Theory]
+    [InlineData("port = \"x\"", "heki.node.port: ")]
+    [InlineData("shards = [1, 2]", "heki.node.shards: ")]
+    [InlineData("port = 99999999999", "heki.node.port: ")]
+    [InlineData("seed-nodes = 7", "heki.node.seed-nodes: must be a list in brackets")]
+    [InlineData("seed-nodes = \"akka.tcp://heki@10.0.0.1:4053\"", "heki.node.seed-nodes: must be a list in brackets")]
+    [InlineData("roles = edge", "heki.node.roles: must be a list in brackets")]
+    public void A_config_file_value_of_the_wrong_type_names_its_key(string line, string names)
+    {
+        var file = _folder.File("typed.conf");
+        File.WriteAllText(file, $"heki.node {{ {line} }}");
+        Assert.Null(NodeSettings.Resolve(Options(config: file), out var problem));
+        Assert.StartsWith($"--config {file}: {names}", problem);
+    }
+
+    [Theory]
+    [InlineData("port = 70000", "heki.node.port (--config F) must be 0-65535 (0: a free one), got 70000")]
+    [InlineData("shards = 0", "heki.node.shards (--config F) must be 1-10000, got 0")]
+    [InlineData("roles = [\"a b\"]", "heki.node.roles (--config F) 'a b' must be a word without spaces")]
+    [InlineData("journal = oracle", "heki.node.journal (--config F) must be postgresql or inmem, got 'oracle'")]
+    [InlineData("journal-connection = \"Host=db;Nonsense=1\"", "heki.node.journal-connection (--config F): not a PostgreSQL connection string: ")]
+    public void A_bad_value_from_the_config_file_is_named_as_the_files_key_not_as_an_option(string line, string says)
+    {
+        var file = _folder.File("values.conf");
+        File.WriteAllText(file, $"heki.node {{ {line} }}");
+        Assert.Null(NodeSettings.Resolve(Options(config: file), out var problem));
+        Assert.StartsWith(says.Replace("--config F", $"--config {file}"), problem);
+
+        // The same value given as an option is named as the option.
+        Assert.Null(NodeSettings.Resolve(Options(config: file, port: -1), out var option));
+        Assert.StartsWith("--port must be 0-65535", option);
+    }
+
+    [Theory]
+    [InlineData("Host=db;Nonsense=1", "--journal-connection: not a PostgreSQL connection string: ")]
+    [InlineData("just some words", "--journal-connection: not a PostgreSQL connection string: ")]
+    [InlineData("Database=heki;Username=heki", "--journal-connection: not a PostgreSQL connection string: it names no Host")]
+    public void A_malformed_journal_connection_is_refused_before_anything_starts(string connection, string says)
+    {
+        Assert.Null(NodeSettings.Resolve(Options(connection: connection), out var problem));
+        Assert.StartsWith(says, problem);
+    }
+
+    [Theory]
+    [InlineData("0.0.0.0")]
+    [InlineData("::")]
+    [InlineData("[::]")]
+    public void Binding_every_address_needs_a_public_host(string host)
+    {
+        Assert.Null(NodeSettings.Resolve(Options(host: host), out var problem));
+        Assert.Equal($"--host {host} listens on every address but cannot be this node's address in the cluster: "
+                     + "add --public-host HOST, the address other nodes and clients reach it at", problem);
+
+        var advertised = NodeSettings.Resolve(new NodeSettings.Given(null, host, null, "10.0.0.5", null, null, null, null, null), out var none);
+        Assert.Null(none);
+        Assert.Equal("10.0.0.5", advertised!.PublicHost);
     }
 
     [Fact]

@@ -128,8 +128,20 @@ public sealed partial class PrometheusDashboardTests(ITestOutputHelper output)
                         $"histogram_quantile(0.99, sum by (le) ({latency.PrometheusSeries}_bucket{{heki_profile=\"{profile}\"}}))", runEnd);
                     var prometheusP99 = values.Count == 0 ? double.NaN : values[0] * scale;
                     output.WriteLine($"{profile} {latency.Key} p99: report {reportP99:F1} ns, Prometheus {prometheusP99:F1} ns");
-                    if (!(Math.Abs(Bucket(bounds, reportP99) - Bucket(bounds, prometheusP99)) <= 1))
-                        mismatches.Add($"{profile} {latency.Key} p99: report {reportP99} ns, Prometheus {prometheusP99} ns: more than one bucket apart");
+                    if (Math.Abs(Bucket(bounds, reportP99) - Bucket(bounds, prometheusP99)) <= 1)
+                        continue;
+                    // Where the distribution has a gap at its 99th percentile (a loaded machine: most groups run in tens of
+                    // nanoseconds an access, the preempted ones in microseconds), a sliver of probability moves the
+                    // quantile across the gap. Compared where quantiles are well conditioned instead: in probability, the
+                    // share of Prometheus's observations at or below the edges of the bucket holding the report's p99.
+                    var cumulative = await Cumulative(http, api, $"sum by (le) ({latency.PrometheusSeries}_bucket{{heki_profile=\"{profile}\"}})", runEnd);
+                    var bucket = Bucket(bounds, reportP99);
+                    var below = bucket == 0 ? 0 : Share(cumulative, bounds[bucket - 1] / scale);
+                    var atOrBelow = bucket >= bounds.Length ? 1 : Share(cumulative, bounds[bucket] / scale);
+                    output.WriteLine($"{profile} {latency.Key}: Prometheus has {below:P2} below and {atOrBelow:P2} at or below the report p99's bucket");
+                    if (!(below <= 0.99 + QuantileTolerance && atOrBelow >= 0.99 - QuantileTolerance))
+                        mismatches.Add($"{profile} {latency.Key} p99: report {reportP99} ns, Prometheus {prometheusP99} ns: more than one bucket apart, "
+                                       + $"and Prometheus has {below:P2} of its observations below and {atOrBelow:P2} at or below the report p99's bucket");
                 }
             }
 
@@ -184,6 +196,34 @@ public sealed partial class PrometheusDashboardTests(ITestOutputHelper output)
     }
 
     /// <summary>The index of the bucket a value falls in (upper bounds inclusive, as Prometheus' le).</summary>
+    /// <summary>
+    /// How far from 99 % a histogram's share may be at the report p99's bucket: the fast path's histogram is a sample (one
+    /// observation per 16,384 accesses, chosen by whole groups), the report counts every access.
+    /// </summary>
+    private const double QuantileTolerance = 0.005;
+
+    /// <summary>The share of a cumulative histogram's observations at or below <paramref name="bound"/> (one of its <c>le</c>s).</summary>
+    private static double Share(IReadOnlyDictionary<double, double> cumulative, double bound)
+    {
+        var total = cumulative.TryGetValue(double.PositiveInfinity, out var all) ? all : double.NaN;
+        var at = cumulative.FirstOrDefault(kv => Math.Abs(kv.Key - bound) <= 1e-9 * Math.Max(1, Math.Abs(bound)));
+        return total > 0 && at.Key != 0 ? at.Value / total : double.NaN;
+    }
+
+    /// <summary>A histogram's cumulative bucket counts at <paramref name="at"/>, by <c>le</c>.</summary>
+    private static async Task<Dictionary<double, double>> Cumulative(HttpClient http, string api, string query, DateTimeOffset at)
+    {
+        var time = (at.ToUnixTimeMilliseconds() / 1000.0).ToString("F3", CultureInfo.InvariantCulture);
+        var body = await TryGet(http, api + "query?query=" + Uri.EscapeDataString(query) + "&time=" + time);
+        if (body is null)
+            return [];
+        using var json = JsonDocument.Parse(body);
+        return json.RootElement.GetProperty("data").GetProperty("result").EnumerateArray().ToDictionary(
+            r => r.GetProperty("metric").GetProperty("le").GetString() is "+Inf" ? double.PositiveInfinity
+                : double.Parse(r.GetProperty("metric").GetProperty("le").GetString()!, CultureInfo.InvariantCulture),
+            r => double.Parse(r.GetProperty("value")[1].GetString()!, CultureInfo.InvariantCulture));
+    }
+
     private static int Bucket(double[] bounds, double value)
     {
         if (double.IsNaN(value))

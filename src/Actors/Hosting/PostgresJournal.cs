@@ -9,6 +9,23 @@ public static class PostgresJournal
     public static readonly TimeSpan StartBound = TimeSpan.FromSeconds(15);
 
     /// <summary>
+    /// Why <paramref name="connectionString"/> is not a PostgreSQL connection string (one line), or null when Npgsql reads it
+    /// and it names a host; checks the text only, with no connection (for options, before anything starts).
+    /// </summary>
+    public static string? ConnectionStringProblem(string connectionString)
+    {
+        try
+        {
+            var parsed = new NpgsqlConnectionStringBuilder(connectionString);
+            return string.IsNullOrWhiteSpace(parsed.Host) ? "not a PostgreSQL connection string: it names no Host" : null;
+        }
+        catch (ArgumentException e)
+        {
+            return $"not a PostgreSQL connection string: {e.Message}";
+        }
+    }
+
+    /// <summary>
     /// Why <paramref name="connectionString"/> cannot serve as the journal (one line: a malformed string, a server that
     /// does not answer, refused credentials, a missing database), or null when a query runs. Akka.Persistence.Sql would
     /// instead retry its start every second, logging each failure, and leave every VM's first request waiting.
@@ -17,6 +34,8 @@ public static class PostgresJournal
     public static async Task<string?> WhyNotUsableAsync(string connectionString, CancellationToken cancellationToken = default, TimeSpan? within = null)
     {
         var bound = within ?? StartBound;
+        if (ConnectionStringProblem(connectionString) is { } malformed)
+            return malformed;
         NpgsqlConnection connection;
         string server;
         try

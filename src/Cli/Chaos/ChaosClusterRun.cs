@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Akka.Configuration;
+using HekiActors.Actors.Hosting;
 using HekiActors.Cli.Input;
 using HekiActors.Cli.Node;
 using HekiActors.Cli.Simulate;
@@ -107,6 +108,12 @@ internal sealed class ClusterRun
         if (nodes > 0 && string.IsNullOrWhiteSpace(connection))
         {
             problem = "--cluster-nodes needs --journal-connection CONNECTION: the nodes' shared PostgreSQL journal, from which a killed node's VMs recover";
+            return null;
+        }
+
+        if (nodes > 0 && PostgresJournal.ConnectionStringProblem(connection!) is { } malformed)
+        {
+            problem = $"--journal-connection: {malformed}";
             return null;
         }
 

@@ -27,7 +27,7 @@ public static class ChaosProcessSupervisor
             var arguments = new List<string>(childArguments);
             if (deadline is { } end)
                 arguments.AddRange(["--duration", $"{Math.Max(1, (int)(end - DateTime.UtcNow).TotalSeconds)}s"]);
-            var lines = new LineCounter(log);
+            var lines = new LogLineCounter(log);
             var start = lines.Count();
             using var child = Start(arguments);
             _current = child;
@@ -98,7 +98,7 @@ public static class ChaosProcessSupervisor
     /// since it started, so its own handler is in place): a SIGTERM to a child still starting would end it by the
     /// default action, without its report. Bounded by <see cref="StartingBound"/>.
     /// </summary>
-    private static void Forward(Process child, LineCounter lines, long start)
+    private static void Forward(Process child, LogLineCounter lines, long start)
     {
         var deadline = DateTime.UtcNow + StartingBound;
         while (!child.HasExited && lines.Count() == start && DateTime.UtcNow < deadline)
@@ -120,30 +120,6 @@ public static class ChaosProcessSupervisor
 
     private static Process Start(IReadOnlyList<string> arguments) =>
         HekiChildProcess.Start(["chaos", .. arguments], new Dictionary<string, string> { [ChildVariable] = "1" }, redirect: false);
-
-    /// <summary>Complete lines in a file another process appends to, read on from where the last count stopped.</summary>
-    private sealed class LineCounter(string path)
-    {
-        private readonly byte[] _buffer = new byte[64 * 1024];
-        private long _position;
-        private long _lines;
-
-        public long Count()
-        {
-            if (!File.Exists(path))
-                return _lines;
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            stream.Position = _position;
-            int read;
-            while ((read = stream.Read(_buffer)) > 0)
-            {
-                _lines += _buffer.AsSpan(0, read).Count((byte)'\n');
-                _position += read;
-            }
-
-            return _lines;
-        }
-    }
 
     private static ulong Hash(ulong seed, ulong process)
     {

@@ -55,20 +55,28 @@ internal sealed record NodeSettings(
         }
 
         var node = file.HasPath("heki.node") ? file.GetConfig("heki.node") : Config.Empty;
+        // The key being read, so a value the file gets wrong is named (heki.node.port = "x" said only what HOCON expected).
+        var key = "";
+        T Read<T>(string name, Func<Config, T> read)
+        {
+            key = $".{name}";
+            return read(node);
+        }
+
         try
         {
             var settings = new NodeSettings(
-                Host: given.Host ?? node.GetString("host", "127.0.0.1"),
-                Port: given.Port ?? node.GetInt("port", DefaultPort),
-                PublicHost: given.PublicHost ?? node.GetString("public-host", null),
-                SeedNodes: given.Seeds is { Length: > 0 } seeds ? seeds : [.. node.GetStringList("seed-nodes", [])],
-                Roles: given.Roles is { Length: > 0 } roles ? roles : [.. node.GetStringList("roles", [])],
+                Host: given.Host ?? Read("host", c => c.GetString("host", "127.0.0.1")),
+                Port: given.Port ?? Read("port", c => c.GetInt("port", DefaultPort)),
+                PublicHost: given.PublicHost ?? Read("public-host", c => c.GetString("public-host", null)),
+                SeedNodes: given.Seeds is { Length: > 0 } seeds ? seeds : [.. Read("seed-nodes", c => List(c, "seed-nodes"))],
+                Roles: given.Roles is { Length: > 0 } roles ? roles : [.. Read("roles", c => List(c, "roles"))],
                 Journal: JournalKind.InMemory,
-                JournalConnection: given.JournalConnection ?? node.GetString("journal-connection", null),
-                Shards: given.Shards ?? node.GetInt("shards", VmMessageExtractor.DefaultMaxShards),
+                JournalConnection: given.JournalConnection ?? Read("journal-connection", c => c.GetString("journal-connection", null)),
+                Shards: given.Shards ?? Read("shards", c => c.GetInt("shards", VmMessageExtractor.DefaultMaxShards)),
                 Akka: file);
-            var journal = given.Journal ?? node.GetString("journal", null) ?? (settings.JournalConnection is null ? InMemoryName : PostgresName);
-            problem = settings.Check(journal);
+            var journal = given.Journal ?? Read("journal", c => c.GetString("journal", null)) ?? (settings.JournalConnection is null ? InMemoryName : PostgresName);
+            problem = settings.Check(journal, new Names(given));
             if (problem is null)
             {
                 try
@@ -76,8 +84,8 @@ internal sealed record NodeSettings(
                     // The metrics of the VMs this node hosts, as heki simulate exports its own (docs/observability.md).
                     settings = settings with
                     {
-                        Telemetry = TelemetryExporters.Options([], given.Telemetry ?? node.GetString("telemetry", null),
-                            given.MetricsPort ?? node.GetString("metrics-port", null), null, null, null) with { ServiceName = "heki-node" },
+                        Telemetry = TelemetryExporters.Options([], given.Telemetry ?? Read("telemetry", c => c.GetString("telemetry", null)),
+                            given.MetricsPort ?? Read("metrics-port", c => c.GetString("metrics-port", null)), null, null, null) with { ServiceName = "heki-node" },
                     };
                 }
                 catch (UsageException e)
@@ -88,42 +96,72 @@ internal sealed record NodeSettings(
 
             return problem is null ? settings with { Journal = journal == PostgresName ? JournalKind.PostgreSql : JournalKind.InMemory } : null;
         }
-        catch (Exception e) when (e is ConfigurationException or FormatException or InvalidCastException)
+        catch (Exception e) when (e is ConfigurationException or FormatException or InvalidCastException or OverflowException or ArgumentException)
         {
-            problem = $"--config {given.ConfigFile}: heki.node: {HoconFile.OneLine(e.Message)}";
+            problem = $"--config {given.ConfigFile}: heki.node{key}: {HoconFile.OneLine(e.Message)}";
             return null;
         }
     }
 
-    private string? Check(string journal)
+    /// <summary>A list setting; a single value is refused (Akka reads <c>seed-nodes = "akka.tcp://..."</c> as no seeds at all).</summary>
+    private static IList<string> List(Config section, string name) =>
+        !section.HasPath(name) || section.GetValue(name).IsArray()
+            ? section.GetStringList(name, [])
+            : throw new ConfigurationException($"must be a list in brackets, e.g. {name} = [\"...\"]");
+
+    /// <summary>How a problem names each setting: the option when it was given, else the file's key (options win over it).</summary>
+    private sealed class Names(Given given)
+    {
+        private string Of(bool fromOption, string option, string key) =>
+            fromOption || given.ConfigFile is null ? option : $"heki.node.{key} (--config {given.ConfigFile})";
+
+        public string Host => Of(given.Host is not null, "--host", "host");
+        public string Port => Of(given.Port is not null, "--port", "port");
+        public string Shards => Of(given.Shards is not null, "--shards", "shards");
+        public string Seed => Of(given.Seeds is { Length: > 0 }, "--seed", "seed-nodes");
+        public string Role => Of(given.Roles is { Length: > 0 }, "--role", "roles");
+        public string Journal => Of(given.Journal is not null, "--journal", "journal");
+        public string Connection => Of(given.JournalConnection is not null, "--journal-connection", "journal-connection");
+    }
+
+    private string? Check(string journal, Names names)
     {
         if (string.IsNullOrWhiteSpace(Host))
-            return "--host must not be empty";
+            return $"{names.Host} must not be empty";
+        if (string.IsNullOrWhiteSpace(PublicHost) && System.Net.IPAddress.TryParse(Host.Trim('[', ']'), out var bound)
+            && (bound.Equals(System.Net.IPAddress.Any) || bound.Equals(System.Net.IPAddress.IPv6Any)))
+        {
+            // Akka advertises the host it binds unless told otherwise, and no node can reach, or be reached as, 0.0.0.0.
+            return $"{names.Host} {Host} listens on every address but cannot be this node's address in the cluster: "
+                   + "add --public-host HOST, the address other nodes and clients reach it at";
+        }
+
         if (Port is < 0 or > 65535)
-            return $"--port must be 0-65535 (0: a free one), got {Port}";
+            return $"{names.Port} must be 0-65535 (0: a free one), got {Port}";
         if (Shards is < 1 or > MaxShards)
-            return $"--shards must be 1-{MaxShards}, got {Shards}";
+            return $"{names.Shards} must be 1-{MaxShards}, got {Shards}";
         foreach (var seed in SeedNodes)
         {
-            if (AddressProblem("--seed", seed) is { } problem)
+            if (AddressProblem(names.Seed, seed) is { } problem)
                 return problem;
         }
 
         foreach (var role in Roles)
         {
             if (string.IsNullOrWhiteSpace(role) || role.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
-                return $"--role '{role}' must be a word without spaces";
+                return $"{names.Role} '{role}' must be a word without spaces";
         }
 
         return journal switch
         {
             PostgresName when string.IsNullOrWhiteSpace(JournalConnection) =>
-                "--journal postgresql needs --journal-connection 'Host=...;Port=...;Database=...;Username=...'",
+                $"{names.Journal} postgresql needs --journal-connection 'Host=...;Port=...;Database=...;Username=...'",
+            PostgresName when PostgresJournal.ConnectionStringProblem(JournalConnection) is { } malformed => $"{names.Connection}: {malformed}",
             PostgresName => null,
-            InMemoryName when JournalConnection is not null => "--journal-connection is for --journal postgresql",
+            InMemoryName when JournalConnection is not null => $"{names.Connection} is for --journal postgresql",
             InMemoryName => null,
             "sqlite" => "a cluster's nodes share one journal: use --journal postgresql (sqlite is the journal of a single heki simulate)",
-            _ => $"--journal must be {PostgresName} or {InMemoryName}, got '{journal}'",
+            _ => $"{names.Journal} must be {PostgresName} or {InMemoryName}, got '{journal}'",
         };
     }
 

@@ -20,6 +20,8 @@ public sealed class ChaosClusterCommandTests(InProcessClusterNode cluster) : IDi
     [InlineData("--cluster|heki@nowhere", "--cluster 'heki@nowhere' is not a node address (akka.tcp://heki@HOST:PORT, as heki node prints it)")]
     [InlineData("--cluster|akka.tcp://other@127.0.0.1:4053", "--cluster 'akka.tcp://other@127.0.0.1:4053' names actor system 'other'; every heki node's is 'heki'")]
     [InlineData("--cluster-nodes|3", "--cluster-nodes needs --journal-connection CONNECTION")]
+    [InlineData("--cluster-nodes|3|--journal-connection|Host=db;Nonsense=1", "--journal-connection: not a PostgreSQL connection string: ")]
+    [InlineData("--cluster-nodes|3|--journal-connection|Database=heki", "--journal-connection: not a PostgreSQL connection string: it names no Host")]
     [InlineData("--cluster-nodes|12|--journal-connection|" + Journal, "--cluster-nodes must be within 1..9")]
     [InlineData("--cluster-nodes|-1|--journal-connection|" + Journal, "--cluster-nodes must be within 1..9")]
     [InlineData("--journal-connection|" + Journal, "--journal-connection is the shared journal of the nodes --cluster-nodes N starts: add --cluster-nodes N")]

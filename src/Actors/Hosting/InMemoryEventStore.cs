@@ -23,7 +23,7 @@ public sealed class InMemoryEventStore
     private sealed class Stream(string persistenceId)
     {
         public readonly string PersistenceId = persistenceId;
-        public readonly List<Event> Events = new(4);
+        public readonly List<Event> Events = new(16); // a booted VM's ~12 events without regrowing (issue 11)
         public long Highest;
         public long DeletedTo;
     }

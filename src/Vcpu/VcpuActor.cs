@@ -252,6 +252,22 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
             var first = i;
             for (; i < pending.Count; i++)
             {
+                // The common case first, in a loop of its own without calls: an access in the run the last one hit,
+                // permitted. Without profile data (TieredPGO is off: issue 11's boot) the JIT weighs the rare branches
+                // below as likely and keeps this loop's locals on the stack; here they stay in registers.
+                while (i < pending.Count)
+                {
+                    var hit = gpas[i] >> VmMemoryAttributes.PageShift;
+                    if (hit - runStart >= runLength || !PermissionTable.Allows(classesAllowed, kinds[i], cpls is null ? 0 : cpls[i]))
+                        break;
+                    permitted++;
+                    if (results is not null)
+                        results[i] = AccessResult.Ok;
+                    i++;
+                }
+
+                if (i >= pending.Count)
+                    break;
                 var gpa = gpas[i];
                 var gfn = gpa >> VmMemoryAttributes.PageShift;
                 AccessResult result;

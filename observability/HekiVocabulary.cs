@@ -177,8 +177,15 @@ public static class HekiVocabulary
     public static readonly HekiLatencyPart HypercallQueueing = new("hypercall_queueing", "  queueing", Hypercall,
         "A hypercall's waits for a turn: the call in the VM's mailbox, behind the VM's change in progress, and the answer in the vCPU's (hypercall minus service).");
 
-    /// <summary>The service and queueing parts of the slow path and the hypercall, in report order (each right after its latency).</summary>
-    public static IReadOnlyList<HekiLatencyPart> LatencyParts { get; } = [SlowPathService, SlowPathQueueing, HypercallService, HypercallQueueing];
+    public static readonly HekiLatencyPart ProtectMemory = new("protect_memory", "  PROTECT_MEMORY", Hypercall,
+        "PROTECT_MEMORY calls alone, those the VM answered: from the call's arrival at the guest's vCPU to the reply, as the hypercall latency (the VM's queue, validation, journal write and shootdowns included); LOCK_CR_UPDATE and calls the vCPU refused itself left out.");
+
+    /// <summary>
+    /// The service and queueing parts of the slow path and the hypercall, then the hypercall's PROTECT_MEMORY calls alone, in
+    /// report order (each right after its latency).
+    /// </summary>
+    public static IReadOnlyList<HekiLatencyPart> LatencyParts { get; } =
+        [SlowPathService, SlowPathQueueing, HypercallService, HypercallQueueing, ProtectMemory];
 
     /// <summary>Telemetry's own losses: spans the export queue had no room for.</summary>
     public static readonly HekiCount SpansDropped = new("spans_dropped", "spans dropped", "heki.telemetry.spans.dropped",

@@ -208,6 +208,8 @@ public sealed partial class VcpuActor
         var result = HekiTagValues.ResultIndex(ret);
         _counters.CountHypercall(result);
         _counters.RecordHypercall(PicosecondsBetween(startedAt, now), servicePicoseconds);
+        if (stage == HekiTagValues.StageVm && hypercall == HekiTagValues.ProtectMemory)
+            _counters.RecordProtectMemory(PicosecondsBetween(startedAt, now));
         var outer = Activity.Current;
         if (span is not null)
             Activity.Current = span;

@@ -36,11 +36,18 @@ internal sealed class VcpuCounters
     // The slow path's and the hypercall's service and queueing (HekiVocabulary.LatencyParts, in its order); null until used.
     private readonly LatencyHistogram?[] _parts = new LatencyHistogram?[4];
 
+    // PROTECT_MEMORY calls its VM answered, alone (the last of the vocabulary's latency parts); made at the first one, so a
+    // vCPU that never passes one on holds none.
+    private LatencyHistogram? _protectMemory;
+
     /// <summary>A miss of <paramref name="picoseconds"/> in all, of which the VM spent <paramref name="servicePicoseconds"/>.</summary>
     public void RecordSlowPath(long picoseconds, long servicePicoseconds) => RecordSplit(SlowPath, 0, picoseconds, servicePicoseconds);
 
     /// <summary>A hypercall of <paramref name="picoseconds"/> in all, of which the model spent <paramref name="servicePicoseconds"/>.</summary>
     public void RecordHypercall(long picoseconds, long servicePicoseconds) => RecordSplit(Hypercall, 2, picoseconds, servicePicoseconds);
+
+    /// <summary>A PROTECT_MEMORY call its VM answered, of <paramref name="picoseconds"/> from its arrival at the vCPU to the reply.</summary>
+    public void RecordProtectMemory(long picoseconds) => (_protectMemory ??= new LatencyHistogram()).Record(picoseconds);
 
     private void RecordSplit(LatencyHistogram whole, int part, long picoseconds, long servicePicoseconds)
     {
@@ -65,5 +72,5 @@ internal sealed class VcpuCounters
 
     public VcpuCounts Snapshot(string vmId, int vcpu) => new(vmId, vcpu, (long[])_accesses.Clone(), Fills, Invalidations,
         (long[])_hypercalls.Clone(), RefusedCpl, FastPath.ToSnapshot(), SlowPath.ToSnapshot(), Hypercall.ToSnapshot(),
-        [.. _parts.Select((_, i) => Part(i).ToSnapshot())]);
+        [.. _parts.Select((_, i) => Part(i).ToSnapshot()), _protectMemory?.ToSnapshot() ?? LatencySnapshot.Empty]);
 }

@@ -25,8 +25,9 @@ public sealed class WakeupFirstExecutor : ExecutorService
     [ThreadStatic] private static IRunnable? _running;
 
     private readonly object _gate = new();
-    private readonly Queue<(Entry Entry, long Ticket)> _woken = new();
-    private readonly Queue<(Entry Entry, long Ticket)> _busy = new();
+    // A place is a mailbox's entry with the ticket it was queued with, or (no entry) a runnable of another kind.
+    private readonly Queue<Place> _woken = new();
+    private readonly Queue<Place> _busy = new();
     private readonly Thread[] _threads;
     private int _idleThreads;
     private int _wakeupsInARow;
@@ -45,27 +46,31 @@ public sealed class WakeupFirstExecutor : ExecutorService
 
     public override void Execute(IRunnable run)
     {
-        var queue = run is Mailbox { MessageQueue: WakeupMessageQueue q } ? q : null;
-        Entry entry;
-        if (queue is null)
+        if (run is not Mailbox { MessageQueue: WakeupMessageQueue queue })
         {
-            entry = new Entry(this, run, null);
-        }
-        else
-        {
-            // Only one Execute of a mailbox at a time (Akka schedules a mailbox once), so binding needs no lock.
-            entry = queue.Entry ??= new Entry(this, run, queue);
+            // Any other runnable (an ordinary mailbox: a VM's, the journal's) is never busy nor moved: queued as it is,
+            // with no entry (one made per Execute was a fifth of what a default run allocated after boot).
+            lock (_gate)
+            {
+                _woken.Enqueue(new Place(null, run, 0));
+                if (_idleThreads > 0)
+                    Monitor.Pulse(_gate);
+            }
+
+            return;
         }
 
-        var again = queue is not null && ReferenceEquals(_running, run);
+        // Only one Execute of a mailbox at a time (Akka schedules a mailbox once), so binding needs no lock.
+        var entry = queue.Entry ??= new Entry(this, run, queue);
+        var again = ReferenceEquals(_running, run);
         lock (_gate)
         {
             // Scheduled again at the end of its own turn, with nothing but its own messages: busy. Read under the gate, so
             // a message from another actor is either seen here or its Wake finds the entry busy and moves it.
-            var busy = again && !queue!.HasUrgent;
+            var busy = again && !queue.HasUrgent;
             entry.Ticket++;
             entry.State = busy ? EntryState.Busy : EntryState.Woken;
-            (busy ? _busy : _woken).Enqueue((entry, entry.Ticket));
+            (busy ? _busy : _woken).Enqueue(new Place(entry, run, entry.Ticket));
             if (_idleThreads > 0)
                 Monitor.Pulse(_gate);
         }
@@ -89,7 +94,7 @@ public sealed class WakeupFirstExecutor : ExecutorService
                 return; // idle (Akka schedules it), running (scheduled again as woken), or already woken
             entry.Ticket++; // its place in the busy queue goes stale
             entry.State = EntryState.Woken;
-            _woken.Enqueue((entry, entry.Ticket));
+            _woken.Enqueue(new Place(entry, entry.Runnable, entry.Ticket));
             if (_idleThreads > 0)
                 Monitor.Pulse(_gate);
         }
@@ -99,10 +104,10 @@ public sealed class WakeupFirstExecutor : ExecutorService
     {
         while (true)
         {
-            Entry entry;
+            Place place;
             lock (_gate)
             {
-                while (!TryTake(out entry))
+                while (!TryTake(out place))
                 {
                     if (_shutdown)
                         return;
@@ -111,14 +116,15 @@ public sealed class WakeupFirstExecutor : ExecutorService
                     _idleThreads--;
                 }
 
-                entry.State = EntryState.Running;
+                if (place.Entry is { } running)
+                    running.State = EntryState.Running;
             }
 
-            _running = entry.Runnable;
-            entry.Queue?.StartTurn();
+            _running = place.Runnable;
+            place.Entry?.Queue.StartTurn();
             try
             {
-                entry.Runnable.Run();
+                place.Runnable.Run();
             }
             finally
             {
@@ -128,32 +134,39 @@ public sealed class WakeupFirstExecutor : ExecutorService
     }
 
     /// <summary>The next runnable (under the gate): a woken one first, but a busy one after a run of wake-ups; stale places skipped.</summary>
-    private bool TryTake(out Entry entry)
+    private bool TryTake(out Place place)
     {
         var busyTurn = _wakeupsInARow >= WakeupsPerBusyTurn;
-        if ((busyTurn && TakeFrom(_busy, out entry)) || TakeFrom(_woken, out entry))
+        if (busyTurn && TakeFrom(_busy, out place))
         {
-            _wakeupsInARow = entry.State == EntryState.Woken && _busy.Count > 0 ? _wakeupsInARow + 1 : 0;
+            _wakeupsInARow = 0;
+            return true;
+        }
+
+        if (TakeFrom(_woken, out place))
+        {
+            _wakeupsInARow = _busy.Count > 0 ? _wakeupsInARow + 1 : 0;
             return true;
         }
 
         _wakeupsInARow = 0;
-        return TakeFrom(_busy, out entry);
+        return TakeFrom(_busy, out place);
     }
 
-    private static bool TakeFrom(Queue<(Entry Entry, long Ticket)> queue, out Entry entry)
+    private static bool TakeFrom(Queue<Place> queue, out Place place)
     {
-        while (queue.TryDequeue(out var item))
+        while (queue.TryDequeue(out place))
         {
-            if (item.Ticket != item.Entry.Ticket)
+            if (place.Entry is { } entry && place.Ticket != entry.Ticket)
                 continue; // moved to the wake-up queue since
-            entry = item.Entry;
             return true;
         }
 
-        entry = null!;
         return false;
     }
+
+    /// <summary>A place in a queue: a mailbox's entry and the ticket it was queued with, or a runnable of another kind (no entry).</summary>
+    private readonly record struct Place(Entry? Entry, IRunnable Runnable, long Ticket);
 
     internal enum EntryState
     {
@@ -164,10 +177,10 @@ public sealed class WakeupFirstExecutor : ExecutorService
     }
 
     /// <summary>A mailbox's place in this executor (one per mailbox, kept by its queue); its fields change under the gate.</summary>
-    internal sealed class Entry(WakeupFirstExecutor executor, IRunnable runnable, WakeupMessageQueue? queue)
+    internal sealed class Entry(WakeupFirstExecutor executor, IRunnable runnable, WakeupMessageQueue queue)
     {
         public IRunnable Runnable { get; } = runnable;
-        public WakeupMessageQueue? Queue { get; } = queue;
+        public WakeupMessageQueue Queue { get; } = queue;
         public long Ticket;
         public EntryState State;
 

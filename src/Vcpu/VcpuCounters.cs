@@ -18,17 +18,23 @@ internal sealed class VcpuCounters
     public long Invalidations { get; set; }
     public long RefusedCpl { get; set; }
 
+    // The histograms are made on their first value (issue 11): a booted vCPU has timed only its hypercalls, and every
+    // object a booted VM keeps is copied twice by the collector during a 10,000-VM boot (docs/benchmarks.md, fourth pass).
+    private LatencyHistogram? _fastPath;
+    private LatencyHistogram? _slowPath;
+    private LatencyHistogram? _hypercall;
+
     /// <summary>Picoseconds per access, weighted by each timed group's accesses.</summary>
-    public LatencyHistogram FastPath { get; } = new();
+    public LatencyHistogram FastPath => _fastPath ??= new();
 
     /// <summary>Picoseconds from a miss to its fill.</summary>
-    public LatencyHistogram SlowPath { get; } = new();
+    public LatencyHistogram SlowPath => _slowPath ??= new();
 
     /// <summary>Picoseconds from a hypercall's arrival at the vCPU to its reply.</summary>
-    public LatencyHistogram Hypercall { get; } = new();
+    public LatencyHistogram Hypercall => _hypercall ??= new();
 
-    // The slow path's and the hypercall's service and queueing (HekiVocabulary.LatencyParts, in its order).
-    private readonly LatencyHistogram[] _parts = [new(), new(), new(), new()];
+    // The slow path's and the hypercall's service and queueing (HekiVocabulary.LatencyParts, in its order); null until used.
+    private readonly LatencyHistogram?[] _parts = new LatencyHistogram?[4];
 
     // PROTECT_MEMORY calls its VM answered, alone (the last of the vocabulary's latency parts); made at the first one, so a
     // vCPU that never passes one on holds none.
@@ -48,9 +54,11 @@ internal sealed class VcpuCounters
         // A service time measured on another clock (another thread's or node's) can exceed the whole by a little: capped.
         var service = Math.Clamp(servicePicoseconds, 0, picoseconds);
         whole.Record(picoseconds);
-        _parts[part].Record(service);
-        _parts[part + 1].Record(picoseconds - service);
+        Part(part).Record(service);
+        Part(part + 1).Record(picoseconds - service);
     }
+
+    private LatencyHistogram Part(int index) => _parts[index] ??= new();
 
     public void AddAccesses(AccessOrigin origin, int permitted, int faulted, int mmio)
     {
@@ -64,5 +72,5 @@ internal sealed class VcpuCounters
 
     public VcpuCounts Snapshot(string vmId, int vcpu) => new(vmId, vcpu, (long[])_accesses.Clone(), Fills, Invalidations,
         (long[])_hypercalls.Clone(), RefusedCpl, FastPath.ToSnapshot(), SlowPath.ToSnapshot(), Hypercall.ToSnapshot(),
-        [.. _parts.Select(p => p.ToSnapshot()), _protectMemory?.ToSnapshot() ?? LatencySnapshot.Empty]);
+        [.. _parts.Select((_, i) => Part(i).ToSnapshot()), _protectMemory?.ToSnapshot() ?? LatencySnapshot.Empty]);
 }

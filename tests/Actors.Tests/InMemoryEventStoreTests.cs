@@ -55,7 +55,7 @@ public sealed class InMemoryEventStoreTests
 
     /// <summary>
     /// A booted VM writes about 11 events (its creation, the boot PROTECT_MEMORY, two LOCK_CR_UPDATE and their CR writes). Akka's MemoryJournal copied a path of immutable tree nodes per event in two trees (about 20 KB a VM at
-    /// 10,000 VMs, growing with the log's depth); the store appends to the id's list. The journal's configuration is ours.
+    /// 10,000 VMs, growing with the log's depth); the store appends the events' fields to the id's list (no object per event). The journal's configuration is ours.
     /// </summary>
     [Fact]
     public void A_booted_VMs_events_cost_the_store_a_few_hundred_bytes()

@@ -67,6 +67,7 @@ public sealed class JournalFileTests : IDisposable
         var problem = SqliteJournal.Check(PathOf("damaged.db"));
         Assert.NotNull(problem);
         Assert.Contains("damaged", problem);
+        Assert.DoesNotContain('\n', problem);
     }
 
     [Fact]

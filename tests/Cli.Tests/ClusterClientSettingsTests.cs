@@ -105,12 +105,23 @@ public sealed class ClusterClientSettingsTests : IDisposable
     }
 
     [Fact]
-    public void A_cluster_config_without_end_is_read_only_up_to_its_bound()
+    public void A_cluster_config_that_is_a_device_or_a_FIFO_is_refused_before_it_is_opened()
     {
-        // A device that never ends (a user's slip): one bounded read, then a message, not a hang or a heap exhausted.
-        var e = Assert.Throws<UsageException>(() => Read("--cluster", Seed, "--cluster-config", "/dev/zero"));
+        // A device that never ends, or a FIFO no program writes (open(2) would wait for one): a message, not a hang.
+        var device = Assert.Throws<UsageException>(() => Read("--cluster", Seed, "--cluster-config", "/dev/zero"));
+        Assert.Equal("--cluster-config /dev/zero: is a character device, not a settings file", device.Message);
 
-        Assert.Equal("--cluster-config /dev/zero: larger than 1 MiB: not a settings file", e.Message);
+        var fifo = Path.Combine(Directory.CreateTempSubdirectory("heki-fifo-").FullName, "nodes.conf");
+        try
+        {
+            Assert.Equal(0, Mono.Unix.Native.Syscall.mkfifo(fifo, Mono.Unix.Native.FilePermissions.S_IRWXU));
+            var e = Assert.Throws<UsageException>(() => Read("--cluster", Seed, "--cluster-config", fifo));
+            Assert.Equal($"--cluster-config {fifo}: is a FIFO, not a settings file", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(fifo)!, recursive: true);
+        }
     }
 
     private static SimulationRunner.Request Read(params string[] args)

@@ -55,7 +55,7 @@ public sealed class NodeCommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData("sqlite", null, "a cluster's nodes share one journal: use --journal postgresql")]
+    [InlineData("sqlite", null, "--journal sqlite: a cluster's nodes share one journal: use --journal postgresql")]
     [InlineData("postgresql", null, "--journal postgresql needs --journal-connection")]
     [InlineData("inmem", "Host=db", "--journal-connection is for --journal postgresql")]
     [InlineData("oracle", null, "--journal must be postgresql or inmem, got 'oracle'")]
@@ -69,6 +69,14 @@ public sealed class NodeCommandTests : IDisposable
     [InlineData("127.0.0.1:4053", "is not a node address")]
     [InlineData("akka.tcp://other@127.0.0.1:4053", "names actor system 'other'")]
     [InlineData("akka.tcp://heki@127.0.0.1", "is not a node address")]
+    [InlineData("akka.tcp://heki@127.0.0.1:99999", "is not a node address")]
+    [InlineData("akka.tcp://heki@127.0.0.1:70000", "is not a node address")]
+    [InlineData("akka.tcp://heki@127.0.0.1:0", "is not a node address")]
+    [InlineData("akka://heki@127.0.0.1:4053", "is not a node address")]
+    [InlineData("akka.udp://heki@127.0.0.1:4053", "is not a node address")]
+    [InlineData("akka.tcp://heki@127.0.0.1:4053/user/x", "is not a node address")]
+    [InlineData("akka.tcp://heki@127.0.0.1:4053?x=1", "is not a node address")]
+    [InlineData("akka.tcp://heki@:4053", "is not a node address")]
     public void A_seed_that_is_not_a_heki_node_address_is_refused(string seed, string says)
     {
         Assert.Null(NodeSettings.Resolve(Options(seeds: [seed]), out var problem));
@@ -120,18 +128,63 @@ public sealed class NodeCommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData("port = \"x\"", "heki.node.port: ")]
-    [InlineData("shards = [1, 2]", "heki.node.shards: ")]
-    [InlineData("port = 99999999999", "heki.node.port: ")]
+    [InlineData("port = \"x\"", "heki.node.port: must be an integer 0-65535, got 'x'")]
+    [InlineData("port = true", "heki.node.port: must be an integer 0-65535, got 'true'")]
+    [InlineData("port = [1, 2]", "heki.node.port: must be a single value, not a list or a section")]
+    [InlineData("port = 99999999999", "heki.node.port: must be an integer 0-65535, got '99999999999'")]
+    [InlineData("shards = [1, 2]", "heki.node.shards: must be a single value, not a list or a section")]
+    [InlineData("shards = 2147483648", "heki.node.shards: must be an integer 1-10000, got '2147483648'")]
+    [InlineData("host = [a, b]", "heki.node.host: must be a single value, not a list or a section")]
+    [InlineData("host = { a = 1 }", "heki.node.host: must be a single value, not a list or a section")]
+    [InlineData("journal-connection = [a]", "heki.node.journal-connection: must be a single value, not a list or a section")]
+    [InlineData("journal = [inmem]", "heki.node.journal: must be a single value, not a list or a section")]
+    [InlineData("telemetry = [prometheus]", "heki.node.telemetry: must be a single value, not a list or a section")]
     [InlineData("seed-nodes = 7", "heki.node.seed-nodes: must be a list in brackets")]
     [InlineData("seed-nodes = \"akka.tcp://heki@10.0.0.1:4053\"", "heki.node.seed-nodes: must be a list in brackets")]
+    [InlineData("seed-nodes = [[\"akka.tcp://heki@10.0.0.1:4053\"]]", "heki.node.seed-nodes: must be a list of single values")]
     [InlineData("roles = edge", "heki.node.roles: must be a list in brackets")]
+    [InlineData("hots = 1.2.3.4", "heki.node.hots: is not a setting (heki.node's settings: host, public-host, port,")]
+    [InlineData("journal = inmem, jounral-connection = \"Host=x\"", "heki.node.jounral-connection: is not a setting")]
     public void A_config_file_value_of_the_wrong_type_names_its_key(string line, string names)
     {
         var file = _folder.File("typed.conf");
         File.WriteAllText(file, $"heki.node {{ {line} }}");
         Assert.Null(NodeSettings.Resolve(Options(config: file), out var problem));
         Assert.StartsWith($"--config {file}: {names}", problem);
+    }
+
+    [Theory]
+    [InlineData("heki = 5", "heki: must be a section")]
+    [InlineData("heki.node = 5", "heki.node: must be a section")]
+    [InlineData("heki.node = [1]", "heki.node: must be a section")]
+    [InlineData("heki.nodes { port = 1 }", "heki.nodes: is not a setting of heki node")]
+    public void A_config_file_whose_heki_section_is_not_heki_nodes_is_refused(string text, string says)
+    {
+        var file = _folder.File("shape.conf");
+        File.WriteAllText(file, text);
+        Assert.Null(NodeSettings.Resolve(Options(config: file), out var problem));
+        Assert.StartsWith($"--config {file}: {says}", problem);
+    }
+
+    [Theory]
+    [InlineData("telemetry = bogus", "heki.node.telemetry (--config F) ")]
+    [InlineData("metrics-port = \"x\", telemetry = prometheus", "heki.node.metrics-port (--config F) ")]
+    [InlineData("public-host = \"0.0.0.0\"", "heki.node.public-host (--config F) 0.0.0.0 is no address other nodes can reach")]
+    public void Telemetry_and_public_host_values_from_the_file_are_named_by_their_keys(string line, string says)
+    {
+        var file = _folder.File("named.conf");
+        File.WriteAllText(file, $"heki.node {{ {line} }}");
+        Assert.Null(NodeSettings.Resolve(Options(config: file), out var problem));
+        Assert.StartsWith(says.Replace("--config F", $"--config {file}"), problem);
+    }
+
+    [Fact]
+    public void A_public_host_that_is_empty_or_every_address_is_refused()
+    {
+        Assert.Null(NodeSettings.Resolve(new NodeSettings.Given(null, "0.0.0.0", null, "0.0.0.0", null, null, null, null, null), out var wildcard));
+        Assert.Equal("--public-host 0.0.0.0 is no address other nodes can reach: give the address they reach this node at", wildcard);
+        Assert.Null(NodeSettings.Resolve(new NodeSettings.Given(null, null, null, "", null, null, null, null, null), out var empty));
+        Assert.Equal("--public-host must not be empty", empty);
     }
 
     [Theory]
@@ -156,6 +209,8 @@ public sealed class NodeCommandTests : IDisposable
     [InlineData("Host=db;Nonsense=1", "--journal-connection: not a PostgreSQL connection string: ")]
     [InlineData("just some words", "--journal-connection: not a PostgreSQL connection string: ")]
     [InlineData("Database=heki;Username=heki", "--journal-connection: not a PostgreSQL connection string: it names no Host")]
+    [InlineData("Host=127.0.0.1;Port=99999;Database=heki", "--journal-connection: not a PostgreSQL connection string: Port must be 1-65535, got 99999")]
+    [InlineData("Host=127.0.0.1;Port=0;Database=heki", "--journal-connection: not a PostgreSQL connection string: ")]
     public void A_malformed_journal_connection_is_refused_before_anything_starts(string connection, string says)
     {
         Assert.Null(NodeSettings.Resolve(Options(connection: connection), out var problem));

@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Akka.Persistence;
 
 namespace HekiActors.Actors.Hosting;
@@ -19,20 +20,36 @@ public sealed class InMemoryEventStore
     private readonly Dictionary<string, Stream> _streams = new(StringComparer.Ordinal);
 
     /// <summary>One persistence id's events, and what was written and deleted so far.</summary>
-    private sealed class Stream
+    private sealed class Stream(string persistenceId)
     {
-        public readonly List<IPersistentRepresentation> Events = new(4);
+        public readonly string PersistenceId = persistenceId;
+        public readonly List<Event> Events = new(16); // a booted VM's ~12 events without regrowing (issue 11)
         public long Highest;
         public long DeletedTo;
     }
 
+    /// <summary>
+    /// An event as stored: the fields of its <see cref="Persistent"/> in the stream's list itself, not an object of its own
+    /// each (issue 11: a booted VM keeps ~12 events until the run ends, and every object it keeps is copied twice by the
+    /// collector during a 10,000-VM boot). A replay builds the <see cref="Persistent"/> back, equal field for field.
+    /// </summary>
+    private readonly record struct Event(object Payload, long SequenceNr, string Manifest, string WriterGuid, IActorRef? Sender, long Timestamp)
+    {
+        public Persistent ToPersistent(string persistenceId) =>
+            new(Payload, SequenceNr, persistenceId, Manifest, isDeleted: false, Sender, WriterGuid, Timestamp);
+    }
+
     /// <summary>Appends <paramref name="persistent"/> to its id's events (one writer per id: sequence numbers ascend).</summary>
-    public void Append(IPersistentRepresentation persistent)
+    public void Append(IPersistentRepresentation persistent) => Append(persistent, persistent.Timestamp);
+
+    /// <summary>Appends <paramref name="persistent"/> written at <paramref name="timestamp"/> (ticks) to its id's events.</summary>
+    public void Append(IPersistentRepresentation persistent, long timestamp)
     {
         lock (_streams)
         {
             var stream = StreamOf(persistent.PersistenceId);
-            stream.Events.Add(persistent);
+            stream.Events.Add(new Event(persistent.Payload, persistent.SequenceNr, persistent.Manifest, persistent.WriterGuid,
+                persistent.Sender, timestamp));
             stream.Highest = Math.Max(stream.Highest, persistent.SequenceNr);
         }
     }
@@ -52,7 +69,8 @@ public sealed class InMemoryEventStore
             if (!_streams.TryGetValue(persistenceId, out var stream) || max <= 0)
                 return [];
             var first = Math.Max(from, stream.DeletedTo + 1);
-            return stream.Events.Where(e => e.SequenceNr >= first && e.SequenceNr <= to).Take(max > int.MaxValue ? int.MaxValue : (int)max).ToArray();
+            return stream.Events.Where(e => e.SequenceNr >= first && e.SequenceNr <= to).Take(max > int.MaxValue ? int.MaxValue : (int)max)
+                .Select(e => (IPersistentRepresentation)e.ToPersistent(stream.PersistenceId)).ToArray();
         }
     }
 
@@ -71,7 +89,7 @@ public sealed class InMemoryEventStore
     private Stream StreamOf(string persistenceId)
     {
         if (!_streams.TryGetValue(persistenceId, out var stream))
-            _streams.Add(persistenceId, stream = new Stream());
+            _streams.Add(persistenceId, stream = new Stream(persistenceId));
         return stream;
     }
 }

@@ -17,7 +17,9 @@ public static class PostgresJournal
         try
         {
             var parsed = new NpgsqlConnectionStringBuilder(connectionString);
-            return string.IsNullOrWhiteSpace(parsed.Host) ? "not a PostgreSQL connection string: it names no Host" : null;
+            if (string.IsNullOrWhiteSpace(parsed.Host))
+                return "not a PostgreSQL connection string: it names no Host";
+            return parsed.Port is < 1 or > 65535 ? $"not a PostgreSQL connection string: Port must be 1-65535, got {parsed.Port}" : null;
         }
         catch (ArgumentException e)
         {

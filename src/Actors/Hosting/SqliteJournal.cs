@@ -183,7 +183,7 @@ public static class SqliteJournal
             db.Open();
             var integrity = Scalar(db, "PRAGMA quick_check(1)");
             if (!string.Equals(integrity, "ok", StringComparison.OrdinalIgnoreCase))
-                return $"damaged: SQLite's integrity check says: {integrity}";
+                return $"damaged: SQLite's integrity check says: {OneLine(integrity)}";
             return CheckTables(db) ?? (write ? CheckWritable(db) : null);
         }
         catch (SqliteException e)
@@ -275,4 +275,11 @@ public static class SqliteJournal
         UnauthorizedAccessException => "permission denied",
         _ => e.Message,
     };
+
+    /// <summary>SQLite's multi-line report ("*** in database main ***", then a line per problem) on one line, at most 200 characters.</summary>
+    private static string OneLine(string? text)
+    {
+        var line = string.Join(' ', (text ?? "").Split(['\n', '\r'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        return line.Length <= 200 ? line : line[..200] + "...";
+    }
 }

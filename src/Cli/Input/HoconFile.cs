@@ -13,6 +13,12 @@ public static class HoconFile
     public static Config? TryRead(string path, string option, out string? problem)
     {
         problem = null;
+        if (RegularFile.NotRegular(path) is { } what)
+        {
+            problem = $"{option} {path}: " + (what == "a directory" ? "is a directory, not a file" : $"is {what}, not a settings file");
+            return null;
+        }
+
         using var stream = InputFile.TryOpen(path, out var openProblem);
         if (stream is null)
         {

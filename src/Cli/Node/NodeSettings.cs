@@ -54,60 +54,47 @@ internal sealed record NodeSettings(
             file = read;
         }
 
-        var node = file.HasPath("heki.node") ? file.GetConfig("heki.node") : Config.Empty;
-        // The key being read, so a value the file gets wrong is named (heki.node.port = "x" said only what HOCON expected).
-        var key = "";
-        T Read<T>(string name, Func<Config, T> read)
+        var node = NodeFileSection.Of(file);
+        var settings = new NodeSettings(
+            Host: given.Host ?? node.Text("host") ?? "127.0.0.1",
+            Port: given.Port ?? node.Int("port", "0-65535") ?? DefaultPort,
+            PublicHost: given.PublicHost ?? node.Text("public-host"),
+            SeedNodes: given.Seeds is { Length: > 0 } seeds ? seeds : node.List("seed-nodes") ?? [],
+            Roles: given.Roles is { Length: > 0 } roles ? roles : node.List("roles") ?? [],
+            Journal: JournalKind.InMemory,
+            JournalConnection: given.JournalConnection ?? node.Text("journal-connection"),
+            Shards: given.Shards ?? node.Int("shards", $"1-{MaxShards}") ?? VmMessageExtractor.DefaultMaxShards,
+            Akka: file);
+        var journal = given.Journal ?? node.Text("journal") ?? (settings.JournalConnection is null ? InMemoryName : PostgresName);
+        var telemetry = given.Telemetry ?? node.Text("telemetry");
+        var metricsPort = given.MetricsPort ?? node.Text("metrics-port");
+        if (node.Problem is { } fileProblem)
         {
-            key = $".{name}";
-            return read(node);
-        }
-
-        try
-        {
-            var settings = new NodeSettings(
-                Host: given.Host ?? Read("host", c => c.GetString("host", "127.0.0.1")),
-                Port: given.Port ?? Read("port", c => c.GetInt("port", DefaultPort)),
-                PublicHost: given.PublicHost ?? Read("public-host", c => c.GetString("public-host", null)),
-                SeedNodes: given.Seeds is { Length: > 0 } seeds ? seeds : [.. Read("seed-nodes", c => List(c, "seed-nodes"))],
-                Roles: given.Roles is { Length: > 0 } roles ? roles : [.. Read("roles", c => List(c, "roles"))],
-                Journal: JournalKind.InMemory,
-                JournalConnection: given.JournalConnection ?? Read("journal-connection", c => c.GetString("journal-connection", null)),
-                Shards: given.Shards ?? Read("shards", c => c.GetInt("shards", VmMessageExtractor.DefaultMaxShards)),
-                Akka: file);
-            var journal = given.Journal ?? Read("journal", c => c.GetString("journal", null)) ?? (settings.JournalConnection is null ? InMemoryName : PostgresName);
-            problem = settings.Check(journal, new Names(given));
-            if (problem is null)
-            {
-                try
-                {
-                    // The metrics of the VMs this node hosts, as heki simulate exports its own (docs/observability.md).
-                    settings = settings with
-                    {
-                        Telemetry = TelemetryExporters.Options([], given.Telemetry ?? Read("telemetry", c => c.GetString("telemetry", null)),
-                            given.MetricsPort ?? Read("metrics-port", c => c.GetString("metrics-port", null)), null, null, null) with { ServiceName = "heki-node" },
-                    };
-                }
-                catch (UsageException e)
-                {
-                    problem = e.Message;
-                }
-            }
-
-            return problem is null ? settings with { Journal = journal == PostgresName ? JournalKind.PostgreSql : JournalKind.InMemory } : null;
-        }
-        catch (Exception e) when (e is ConfigurationException or FormatException or InvalidCastException or OverflowException or ArgumentException)
-        {
-            problem = $"--config {given.ConfigFile}: heki.node{key}: {HoconFile.OneLine(e.Message)}";
+            problem = $"--config {given.ConfigFile}: {HoconFile.OneLine(fileProblem)}";
             return null;
         }
-    }
 
-    /// <summary>A list setting; a single value is refused (Akka reads <c>seed-nodes = "akka.tcp://..."</c> as no seeds at all).</summary>
-    private static IList<string> List(Config section, string name) =>
-        !section.HasPath(name) || section.GetValue(name).IsArray()
-            ? section.GetStringList(name, [])
-            : throw new ConfigurationException($"must be a list in brackets, e.g. {name} = [\"...\"]");
+        var names = new Names(given);
+        problem = settings.Check(journal, names);
+        if (problem is not null)
+            return null;
+        try
+        {
+            // The metrics of the VMs this node hosts, as heki simulate exports its own (docs/observability.md).
+            settings = settings with
+            {
+                Telemetry = TelemetryExporters.Options([], telemetry, metricsPort, null, null, null) with { ServiceName = "heki-node" },
+            };
+        }
+        catch (UsageException e)
+        {
+            // The exporters' checks name the options; a value from the file is named by its key.
+            problem = names.Rename(e.Message);
+            return null;
+        }
+
+        return settings with { Journal = journal == PostgresName ? JournalKind.PostgreSql : JournalKind.InMemory };
+    }
 
     /// <summary>How a problem names each setting: the option when it was given, else the file's key (options win over it).</summary>
     private sealed class Names(Given given)
@@ -122,14 +109,30 @@ internal sealed record NodeSettings(
         public string Role => Of(given.Roles is { Length: > 0 }, "--role", "roles");
         public string Journal => Of(given.Journal is not null, "--journal", "journal");
         public string Connection => Of(given.JournalConnection is not null, "--journal-connection", "journal-connection");
+        public string PublicHost => Of(given.PublicHost is not null, "--public-host", "public-host");
+
+        /// <summary><paramref name="message"/> with a leading <c>--telemetry</c> or <c>--metrics-port</c> named as the file's key when the value came from it.</summary>
+        public string Rename(string message)
+        {
+            foreach (var (option, key, fromOption) in new[] { ("--telemetry", "telemetry", given.Telemetry is not null), ("--metrics-port", "metrics-port", given.MetricsPort is not null) })
+            {
+                if (message.StartsWith(option + " ", StringComparison.Ordinal))
+                    return Of(fromOption, option, key) + message[option.Length..];
+            }
+
+            return message;
+        }
     }
 
     private string? Check(string journal, Names names)
     {
         if (string.IsNullOrWhiteSpace(Host))
             return $"{names.Host} must not be empty";
-        if (string.IsNullOrWhiteSpace(PublicHost) && System.Net.IPAddress.TryParse(Host.Trim('[', ']'), out var bound)
-            && (bound.Equals(System.Net.IPAddress.Any) || bound.Equals(System.Net.IPAddress.IPv6Any)))
+        if (PublicHost is not null && string.IsNullOrWhiteSpace(PublicHost))
+            return $"{names.PublicHost} must not be empty";
+        if (PublicHost is not null && IsWildcard(PublicHost))
+            return $"{names.PublicHost} {PublicHost} is no address other nodes can reach: give the address they reach this node at";
+        if (PublicHost is null && IsWildcard(Host))
         {
             // Akka advertises the host it binds unless told otherwise, and no node can reach, or be reached as, 0.0.0.0.
             return $"{names.Host} {Host} listens on every address but cannot be this node's address in the cluster: "
@@ -160,16 +163,37 @@ internal sealed record NodeSettings(
             PostgresName => null,
             InMemoryName when JournalConnection is not null => $"{names.Connection} is for --journal postgresql",
             InMemoryName => null,
-            "sqlite" => "a cluster's nodes share one journal: use --journal postgresql (sqlite is the journal of a single heki simulate)",
+            "sqlite" => $"{names.Journal} sqlite: a cluster's nodes share one journal: use --journal postgresql (sqlite is the journal of a single heki simulate)",
             _ => $"{names.Journal} must be {PostgresName} or {InMemoryName}, got '{journal}'",
         };
     }
 
+    /// <summary>0.0.0.0 or :: (every address of the machine): what a node may bind, never what it is reached at.</summary>
+    private static bool IsWildcard(string host) =>
+        System.Net.IPAddress.TryParse(host.Trim('[', ']'), out var address)
+        && (address.Equals(System.Net.IPAddress.Any) || address.Equals(System.Net.IPAddress.IPv6Any));
+
     /// <summary>Why <paramref name="address"/>, given as <paramref name="option"/>, is not a heki node's address; null if it is one.</summary>
     public static string? AddressProblem(string option, string address)
     {
-        if (!ActorPath.TryParseAddress(address, out var parsed) || parsed.Host is null || parsed.Port is null)
-            return $"{option} '{address}' is not a node address (akka.tcp://{SystemName}@HOST:PORT, as heki node prints it)";
+        var notAnAddress = $"{option} '{address}' is not a node address (akka.tcp://{SystemName}@HOST:PORT, as heki node prints it)";
+        // Checked as a URI first: Akka's parser throws on a port over 65535 (UriFormatException out of TryParseAddress), takes
+        // any scheme (akka://, whose transport a node does not load) and ignores a path after the address.
+        if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || uri.Scheme != "akka.tcp"
+            || uri.Port is < 1 or > 65535 || string.IsNullOrEmpty(uri.Host) || uri.AbsolutePath is not ("" or "/")
+            || uri.Query.Length > 0 || uri.Fragment.Length > 0)
+            return notAnAddress;
+        Address? parsed;
+        try
+        {
+            if (!ActorPath.TryParseAddress(address, out parsed) || parsed.Host is null || parsed.Port is null)
+                return notAnAddress;
+        }
+        catch (UriFormatException)
+        {
+            return notAnAddress;
+        }
+
         if (parsed.System != SystemName)
             return $"{option} '{address}' names actor system '{parsed.System}'; every heki node's is '{SystemName}'";
         return null;

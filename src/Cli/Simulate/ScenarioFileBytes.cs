@@ -1,4 +1,4 @@
-using Mono.Unix;
+using HekiActors.Cli.Input;
 
 namespace HekiActors.Cli.Simulate;
 
@@ -39,40 +39,7 @@ internal static class ScenarioFileBytes
 
     private static void RefuseNonRegular(string path)
     {
-        if (OperatingSystem.IsWindows() || path.Length == 0)
-        {
-            return; // Windows has no FIFOs or device paths of this kind; an empty path fails at open with its own message.
-        }
-
-        UnixFileInfo info;
-        try
-        {
-            info = new UnixFileInfo(path);
-            if (!info.Exists)
-            {
-                return; // The open below says "could not find", in .NET's words like every other missing file.
-            }
-        }
-        catch (Exception e) when (e is UnixIOException or ArgumentException or InvalidOperationException)
-        {
-            return; // Unreadable metadata (a permission problem): the open below reports it.
-        }
-
-        var type = info.FileType;
-        if (type == FileTypes.RegularFile)
-        {
-            return;
-        }
-
-        var what = type switch
-        {
-            FileTypes.Directory => "a directory",
-            FileTypes.Fifo => "a FIFO",
-            FileTypes.CharacterDevice => "a character device",
-            FileTypes.BlockDevice => "a block device",
-            FileTypes.Socket => "a socket",
-            _ => "not a regular file",
-        };
-        throw new UsageException($"{path}: is {what}; a scenario must be a regular file");
+        if (RegularFile.NotRegular(path) is { } what)
+            throw new UsageException($"{path}: is {what}; a scenario must be a regular file");
     }
 }

@@ -19,6 +19,7 @@ public sealed class ChaosClusterCommandTests(InProcessClusterNode cluster) : IDi
     [Theory]
     [InlineData("--cluster|heki@nowhere", "--cluster 'heki@nowhere' is not a node address (akka.tcp://heki@HOST:PORT, as heki node prints it)")]
     [InlineData("--cluster|akka.tcp://other@127.0.0.1:4053", "--cluster 'akka.tcp://other@127.0.0.1:4053' names actor system 'other'; every heki node's is 'heki'")]
+    [InlineData("--cluster|akka.tcp://heki@127.0.0.1:99999", "--cluster 'akka.tcp://heki@127.0.0.1:99999' is not a node address (akka.tcp://heki@HOST:PORT, as heki node prints it)")]
     [InlineData("--cluster-nodes|3", "--cluster-nodes needs --journal-connection CONNECTION")]
     [InlineData("--cluster-nodes|3|--journal-connection|Host=db;Nonsense=1", "--journal-connection: not a PostgreSQL connection string: ")]
     [InlineData("--cluster-nodes|3|--journal-connection|Database=heki", "--journal-connection: not a PostgreSQL connection string: it names no Host")]

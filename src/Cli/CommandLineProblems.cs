@@ -61,7 +61,7 @@ internal static class CommandLineProblems
         }
 
         // Anything else in System.CommandLine's words, on one line.
-        return parse.Errors.Count > 0 ? string.Join(' ', parse.Errors[0].Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries)) : null;
+        return parse.Errors.Count > 0 ? Input.HoconFile.OneLine(parse.Errors[0].Message) : null;
     }
 
     private static string? NumberKind(Type type) => (Nullable.GetUnderlyingType(type) ?? type) switch

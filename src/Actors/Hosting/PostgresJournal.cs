@@ -14,17 +14,28 @@ public static class PostgresJournal
     /// </summary>
     public static string? ConnectionStringProblem(string connectionString)
     {
+        Parse(connectionString, out var problem);
+        return problem;
+    }
+
+    /// <summary>The connection string read by Npgsql, or null with <paramref name="problem"/> (see <see cref="ConnectionStringProblem"/>).</summary>
+    private static NpgsqlConnectionStringBuilder? Parse(string connectionString, out string? problem)
+    {
+        NpgsqlConnectionStringBuilder parsed;
         try
         {
-            var parsed = new NpgsqlConnectionStringBuilder(connectionString);
-            if (string.IsNullOrWhiteSpace(parsed.Host))
-                return "not a PostgreSQL connection string: it names no Host";
-            return parsed.Port is < 1 or > 65535 ? $"not a PostgreSQL connection string: Port must be 1-65535, got {parsed.Port}" : null;
+            parsed = new NpgsqlConnectionStringBuilder(connectionString);
         }
         catch (ArgumentException e)
         {
-            return $"not a PostgreSQL connection string: {e.Message}";
+            problem = $"not a PostgreSQL connection string: {e.Message}";
+            return null;
         }
+
+        problem = string.IsNullOrWhiteSpace(parsed.Host) ? "not a PostgreSQL connection string: it names no Host"
+            : parsed.Port is < 1 or > 65535 ? $"not a PostgreSQL connection string: Port must be 1-65535, got {parsed.Port}"
+            : null;
+        return problem is null ? parsed : null;
     }
 
     /// <summary>
@@ -36,24 +47,14 @@ public static class PostgresJournal
     public static async Task<string?> WhyNotUsableAsync(string connectionString, CancellationToken cancellationToken = default, TimeSpan? within = null)
     {
         var bound = within ?? StartBound;
-        if (ConnectionStringProblem(connectionString) is { } malformed)
+        if (Parse(connectionString, out var malformed) is not { } parsed)
             return malformed;
-        NpgsqlConnection connection;
-        string server;
-        try
-        {
-            var parsed = new NpgsqlConnectionStringBuilder(connectionString);
-            server = $"{parsed.Host}:{parsed.Port}";
-            // Npgsql's own timeouts past the check's bound, whatever the string says (Timeout=0 would wait for ever): the
-            // deadline below ends the check, with one message.
-            parsed.Timeout = (int)bound.TotalSeconds + 5;
-            parsed.CommandTimeout = (int)bound.TotalSeconds + 5;
-            connection = new NpgsqlConnection(parsed.ConnectionString);
-        }
-        catch (ArgumentException e)
-        {
-            return $"not a PostgreSQL connection string: {e.Message}";
-        }
+        var server = $"{parsed.Host}:{parsed.Port}";
+        // Npgsql's own timeouts past the check's bound, whatever the string says (Timeout=0 would wait for ever): the
+        // deadline below ends the check, with one message.
+        parsed.Timeout = (int)bound.TotalSeconds + 5;
+        parsed.CommandTimeout = (int)bound.TotalSeconds + 5;
+        var connection = new NpgsqlConnection(parsed.ConnectionString);
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(bound);

@@ -13,9 +13,10 @@ public static class HoconFile
     public static Config? TryRead(string path, string option, out string? problem)
     {
         problem = null;
-        if (RegularFile.NotRegular(path) is { } what)
+        // A directory is InputFile's to report, as for every file read; a FIFO or a device must not be opened at all.
+        if (!Directory.Exists(path) && RegularFile.NotRegular(path) is { } what)
         {
-            problem = $"{option} {path}: " + (what == "a directory" ? "is a directory, not a file" : $"is {what}, not a settings file");
+            problem = $"{option} {path}: is {what}, not a settings file";
             return null;
         }
 
@@ -77,7 +78,7 @@ public static class HoconFile
     /// <paramref name="text"/> on one line, at most <paramref name="max"/> characters, control characters escaped (a
     /// binary file's bytes must not reach the terminal): the scenario files' quoting.
     /// </summary>
-    private static string Excerpt(string text, int max = 60) => ScenarioNode.Excerpt(OneLine(text), max);
+    internal static string Excerpt(string text, int max = 60) => ScenarioNode.Excerpt(OneLine(text), max);
 
     /// <summary>A parser's multi-line message on one line, for a one-line problem.</summary>
     public static string OneLine(string text) => string.Join(' ', text.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries));

@@ -63,7 +63,7 @@ internal sealed class NodeFileSection
             return null;
         if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
             return value;
-        Refuse(key, $"must be an integer {range}, got '{Simulate.ScenarioNode.Excerpt(Input.HoconFile.OneLine(text), 40)}'");
+        Refuse(key, $"must be an integer {range}, got '{Input.HoconFile.Excerpt(text, 40)}'");
         return null;
     }
 

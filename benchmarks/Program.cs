@@ -25,7 +25,13 @@ public static class Program
         if (args.Length > 1 && args[0] == "--poll-feed")
             return DashboardHarness.PollFromOutsideAsync(new Uri(args[1])).GetAwaiter().GetResult();
         if (args.Length > 0 && args[0] == "--simulate")
+        {
+            // Starts as heki does (src/Cli/GcBudget.cs), so a simulation's figures are heki's, with the harness's own
+            // default VM count (SimulationHarness); BenchmarkDotNet's runs keep the runtime's default.
+            HekiActors.Cli.GcBudget.Apply(typeof(Program).Assembly, HekiActors.Cli.GcBudget.VmsOption(args) ?? (args.ElementAtOrDefault(1) == "boot" ? 10_000 : 1_000));
             return SimulationHarness.RunAsync(args[1..], Console.Out).GetAwaiter().GetResult();
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

@@ -40,9 +40,12 @@ public static class GcBudget
     /// <summary><c>HEKI_GC_BUDGET=off</c>: start with the runtime's own GC settings (no restart).</summary>
     public const string OptOutVariable = "HEKI_GC_BUDGET";
 
+    /// <summary>Set by a diagnostics tool that starts the program and talks to its runtime: no restart then.</summary>
+    public const string DiagnosticPortsVariable = "DOTNET_DiagnosticPorts";
+
     /// <summary>
     /// Restarts this process with the budget when it should (see the remarks); returns only when it did not
-    /// (more than <see cref="MaxVms"/> VMs, a budget already set, opted out, <paramref name="entryPoint"/> not the
+    /// (more than <see cref="MaxVms"/> VMs, a budget already set, opted out, started by a diagnostics tool, <paramref name="entryPoint"/> not the
     /// process's entry assembly, not Linux, or execve failed). Call it first thing in Main: what ran before it runs twice.
     /// </summary>
     /// <param name="entryPoint">The assembly whose Main calls this.</param>
@@ -96,7 +99,9 @@ public static class GcBudget
         !(vms > MaxVms)
         && string.IsNullOrEmpty(environment(RuntimeVariable))
         && string.IsNullOrEmpty(environment(LegacyRuntimeVariable))
-        && !string.Equals(environment(OptOutVariable), "off", StringComparison.OrdinalIgnoreCase);
+        && !string.Equals(environment(OptOutVariable), "off", StringComparison.OrdinalIgnoreCase)
+        // A diagnostics tool that started this process (dotnet-trace collect -- heki ...) waits on this runtime.
+        && string.IsNullOrEmpty(environment(DiagnosticPortsVariable));
 
     /// <summary>
     /// The environment with the budget: an empty <c>DOTNET_GCgen0size=</c> it held is dropped (the runtime would read

@@ -18,8 +18,10 @@ public static class Program
 
     public static int Main(string[] args)
     {
-        // Restarts in place with a larger gen0 budget unless --vms asks for more than 1,000 VMs, or set or opted out (GcBudget.cs).
-        GcBudget.Apply(typeof(Program).Assembly, GcBudget.VmsOption(args));
+        // Restarts in place with a larger gen0 budget unless --vms asks for more than 1,000 VMs, or set or opted out
+        // (GcBudget.cs); a node hosts however many VMs the cluster gives it, so it keeps the runtime's.
+        if (args is not ["node", ..])
+            GcBudget.Apply(typeof(Program).Assembly, GcBudget.VmsOption(args));
         var parse = BuildRoot().Parse(args);
         var configuration = new InvocationConfiguration
         {

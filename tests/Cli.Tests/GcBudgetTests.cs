@@ -13,13 +13,15 @@ public sealed class GcBudgetTests
     [InlineData(null, "0x2000000", null, false)]
     [InlineData(null, null, "off", false)]
     [InlineData(null, null, "Off", false)]
-    public void Heki_restarts_with_its_budget_only_when_no_budget_is_set_and_no_opt_out(string? dotnet, string? complus, string? optOut, bool restarts)
+    [InlineData(null, null, null, false, "/tmp/trace.sock,suspend")]
+    public void Heki_restarts_with_its_budget_only_when_no_budget_is_set_and_no_opt_out(string? dotnet, string? complus, string? optOut, bool restarts, string? diagnosticPorts = null)
     {
         var environment = new Dictionary<string, string?>
         {
             ["DOTNET_GCgen0size"] = dotnet,
             ["COMPlus_GCgen0size"] = complus,
             ["HEKI_GC_BUDGET"] = optOut,
+            ["DOTNET_DiagnosticPorts"] = diagnosticPorts,
         };
 
         Assert.Equal(restarts, GcBudget.ShouldRestart(null, name => environment.GetValueOrDefault(name)));

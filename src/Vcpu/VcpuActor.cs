@@ -42,7 +42,7 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
     private readonly VcpuCounters _counters = new();
 
     // Telemetry (docs/observability.md): counts per batch and origin, the miss being served, the fast-path span countdown.
-    private readonly AccessTally?[] _tallies = new AccessTally?[HekiTagValues.Origins.Length];
+    private AccessTally?[]? _tallies; // made when the access metrics are on (issue 11: not kept by every booted vCPU)
     private long _missStartedAt;
     private int _fastPathCountdown;
     private int _slowPathSpanCountdown;
@@ -62,7 +62,7 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
     public IStash Stash { get; set; } = null!;
 
     public static Props Props(string vmId, int index, VmConfig config, IActorRef warnings) =>
-        FactoryProps.Create(() => new VcpuActor(vmId, index, config, warnings));
+        FactoryProps.Create((vmId, index, config, warnings), static a => new VcpuActor(a.vmId, a.index, a.config, a.warnings));
 
     private enum State
     {
@@ -228,7 +228,7 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
         var traced = HekiSpans.Enabled;
         var timed = pending.IsWorkload || traced || HekiMetrics.FastPathDuration.Enabled || HekiMetrics.SlowPathDuration.Enabled;
         var origin = pending.IsWorkload ? AccessOrigin.Workload : AccessOrigin.Attack;
-        var tally = HekiMetrics.Accesses.Enabled ? _tallies[(int)origin] ??= new AccessTally() : null;
+        var tally = HekiMetrics.Accesses.Enabled ? (_tallies ??= new AccessTally?[HekiTagValues.Origins.Length])[(int)origin] ??= new AccessTally() : null;
         var fastPathSpan = traced && HekiSpans.SampleFastPath(ref _fastPathCountdown)
             ? HekiSpans.StartDetached(HekiSpans.FastPath, default)
             : null;

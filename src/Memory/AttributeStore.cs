@@ -635,13 +635,13 @@ public sealed class AttributeStore
     /// <summary>One leaf: up to <see cref="LeafCapacity"/> sorted boundaries.</summary>
     /// <remarks>
     /// Its arrays hold a power of two of slots, from <see cref="MinSlots"/> up to <see cref="LeafCapacity"/>, grown as
-    /// boundaries arrive: a booted VM's store is two leaves of a few dozen boundaries each, kept through the run, and
-    /// each multi-range PROTECT_MEMORY evaluates on a copy (issue 11: full-size leaves were ~1 KB a VM kept and ~6 KB of
-    /// copies a VM's boot).
+    /// boundaries arrive: a booted VM's store is two leaves of 9–16 boundaries each, kept through the run, and each
+    /// multi-range PROTECT_MEMORY evaluates on a copy (issue 11: full-size leaves were ~1 KB a VM kept and ~6 KB of copies
+    /// a VM's boot).
     /// </remarks>
     private sealed class Leaf(int slots)
     {
-        private const int MinSlots = 8;
+        private const int MinSlots = 16;
 
         public ulong[] Keys = new ulong[slots];
         public ulong[] Words = new ulong[slots];

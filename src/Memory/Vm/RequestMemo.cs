@@ -6,14 +6,14 @@ namespace HekiActors.Memory.Vm;
 /// empty id is never remembered (a request without an id is not deduplicated).
 /// </summary>
 /// <remarks>
-/// Every VM holds one, and a booted VM has answered about ten requests (issue 11): the entries live in one ring that
-/// grows by doubling from <see cref="FirstSlots"/> and are searched in place while few; an index by id is built only
-/// past <see cref="IndexedFrom"/> entries. A dictionary and a queue from the start were five objects and ~850 bytes a
-/// VM kept through the run, and their regrowth ~1.7 KB of garbage a VM's boot.
+/// Every VM holds one, and a booted VM has answered about ten requests (issue 11): the entries live in one ring made at
+/// the first answer with <see cref="FirstSlots"/> slots (a boot's answers fit), doubled as needed, and are searched in
+/// place while few; an index by id is built only past <see cref="IndexedFrom"/> entries. A dictionary and a queue from the
+/// start were five objects and ~850 bytes a VM kept through the run, and their regrowth ~1.7 KB of garbage a VM's boot.
 /// </remarks>
 public class RequestMemo<T>
 {
-    private const int FirstSlots = 4;
+    private const int FirstSlots = 16;
     private const int IndexedFrom = 32;
 
     // The remembered entries, oldest at _head, in a ring of _ring.Length slots (a power of two up to the capacity).

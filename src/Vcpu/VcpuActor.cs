@@ -216,6 +216,11 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
         RunAccesses();
     }
 
+    // Out of RunAccesses: its per-access loop is compiled without profile data (PGO is off), and code added around it moves
+    // the JIT's choices for the loop (docs/benchmarks.md, fourth pass).
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private AccessTally TallyOf(AccessOrigin origin) => (_tallies ??= new AccessTally?[HekiTagValues.Origins.Length])[(int)origin] ??= new AccessTally();
+
     /// <summary>
     /// Runs the pending accesses until done or a translation miss; allocates nothing per access. A workload chunk is
     /// generated a part at a time (<see cref="WorkloadPart"/> accesses) into the same small buffers and run in the same
@@ -228,7 +233,7 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
         var traced = HekiSpans.Enabled;
         var timed = pending.IsWorkload || traced || HekiMetrics.FastPathDuration.Enabled || HekiMetrics.SlowPathDuration.Enabled;
         var origin = pending.IsWorkload ? AccessOrigin.Workload : AccessOrigin.Attack;
-        var tally = HekiMetrics.Accesses.Enabled ? (_tallies ??= new AccessTally?[HekiTagValues.Origins.Length])[(int)origin] ??= new AccessTally() : null;
+        var tally = HekiMetrics.Accesses.Enabled ? TallyOf(origin) : null;
         var fastPathSpan = traced && HekiSpans.SampleFastPath(ref _fastPathCountdown)
             ? HekiSpans.StartDetached(HekiSpans.FastPath, default)
             : null;

@@ -122,9 +122,10 @@ internal static class AkkaSettingsCheck
             system.Terminate().Wait(TimeSpan.FromSeconds(10));
             return null;
         }
-        catch (Exception e) when (IsRefusal(e))
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            return Reason(e);
+            // Anything else (the trial's loopback port refused by the machine) is not the file's fault: the start says it.
+            return IsRefusal(e) ? Reason(e) : null;
         }
     }
 

@@ -54,6 +54,10 @@ public sealed partial class GuestKernelActor : UntypedActor, IWithTimers
     private Step? _current;
     private Action? _whenDone;
     private GuestRandom _attackRandom;
+    // The attack being probed (one at a time), its probes' results so far, and the probes' handler (made once).
+    private AttackPlan? _attackPlan;
+    private List<OperationResult>? _attackResults;
+    private Action<OperationResult>? _attackProbed;
     private RunRounds? _schedule;
     private long _round;
     private int _workloadsRunning;
@@ -275,16 +279,24 @@ public sealed partial class GuestKernelActor : UntypedActor, IWithTimers
                 if (_stopping || schedule.Over(clock.Now))
                     yield break;
                 var plan = _attacker.Plan(kind, ref _attackRandom);
-                var results = new List<OperationResult>(plan.Probes.Count);
-                foreach (var probe in plan.Probes)
-                    yield return Step.Attack(kind, probe, result =>
-                    {
-                        results.Add(result);
-                        if (results.Count == plan.Probes.Count)
-                            Judged(kind, _attacker.Judge(plan, results));
-                    });
+                _attackPlan = plan;
+                (_attackResults ??= new List<OperationResult>(2)).Clear();
+                // One handler made once and the results in one list (attacks are probed one at a time): a round's
+                // thousands of attacks allocate in its hypercall burst, where a collection delays every call (issue 11).
+                var probes = plan.Probes;
+                for (var p = 0; p < probes.Count; p++)
+                    yield return Step.Attack(kind, probes[p], _attackProbed ??= AttackProbed);
             }
         }
+    }
+
+    /// <summary>A probe of the attack in progress completed: judged once all of its probes did.</summary>
+    private void AttackProbed(OperationResult result)
+    {
+        var plan = _attackPlan!;
+        _attackResults!.Add(result);
+        if (_attackResults.Count == plan.Probes.Count)
+            Judged(plan.Kind, _attacker.Judge(plan, _attackResults));
     }
 
     private void Judged(AttackKind kind, AttackVerdict verdict)
@@ -496,7 +508,7 @@ public sealed partial class GuestKernelActor : UntypedActor, IWithTimers
 
     private void Completed(object reply)
     {
-        var step = _current!;
+        var step = _current!.Value;
         _current = null;
         var result = step.Operation.ResultOf(reply);
         if (step.Operation is ProtectOperation or LockCrOperation)
@@ -546,7 +558,7 @@ public sealed partial class GuestKernelActor : UntypedActor, IWithTimers
     private Guid NextRequestId() => RequestIds.Derive(_seed, _runNonce, ++_requests);
 
     /// <summary>One operation to send, what to do with its result, and how to tag its recorded line.</summary>
-    private sealed record Step(GuestOperation Operation, Action<OperationResult>? OnResult, AttackKind? AttackKind, ReplayTag? Tag)
+    private readonly record struct Step(GuestOperation Operation, Action<OperationResult>? OnResult, AttackKind? AttackKind, ReplayTag? Tag)
     {
         public static Step Kernel(GuestOperation op, Action<OperationResult>? onResult, string? eventName = null) =>
             new(op, onResult, null, eventName is null ? null : new ReplayTag("event", eventName));

@@ -36,6 +36,8 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
     private State _state = State.Attaching;
     private long _generation;
     private PendingAccesses? _pendingAccesses;
+    // A single access's buffers, reused: an attack round sends thousands of single accesses (issue 11: 2.7 MB a run).
+    private PendingAccesses? _singleAccess;
     private IActorRef? _pendingReplyTo;
 
     // Counts and latencies in the vocabulary's terms (VcpuCounters), kept with telemetry on or off.
@@ -142,7 +144,8 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
                 Sender.Tell(new CommandRejected(RejectionCode.InvalidRequest, $"CPL {access.Cpl} does not exist (a CPL is 0..3)"));
                 break;
             case GuestAccess access:
-                StartAccesses(new PendingAccesses(access, Sender));
+                // One access at a time (others wait stashed until it is answered): the same buffers each time.
+                StartAccesses((_singleAccess ??= PendingAccesses.Single()).Reset(access, Sender));
                 break;
             case GuestProtectMemory protect:
                 HandleProtectMemory(protect);
@@ -524,7 +527,7 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
     /// <summary>Accesses being executed: a batch, or one access wrapped as a batch of one.</summary>
     private sealed class PendingAccesses
     {
-        private readonly IActorRef _replyTo;
+        private IActorRef _replyTo;
         private readonly bool _single;
         private int _permitted;
         private int _faulted;
@@ -540,15 +543,31 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
             Results = batch.ReportEach ? new AccessResult[Count] : null;
         }
 
-        public PendingAccesses(GuestAccess access, IActorRef replyTo)
+        private PendingAccesses()
         {
-            _replyTo = replyTo;
+            _replyTo = ActorRefs.Nobody;
             _single = true;
-            Gpas = [access.Gpa];
-            Kinds = [access.Kind];
-            Cpls = [access.Cpl];
+            Gpas = new ulong[1];
+            Kinds = new AccessKind[1];
+            Cpls = new byte[1];
             Count = 1;
             Results = new AccessResult[1];
+        }
+
+        /// <summary>Buffers for one access at a time, refilled by <see cref="Reset"/>.</summary>
+        public static PendingAccesses Single() => new();
+
+        /// <summary>Makes these single-access buffers hold <paramref name="access"/>, to be answered to <paramref name="replyTo"/>.</summary>
+        public PendingAccesses Reset(GuestAccess access, IActorRef replyTo)
+        {
+            _replyTo = replyTo;
+            Gpas[0] = access.Gpa;
+            Kinds[0] = access.Kind;
+            Cpls![0] = access.Cpl;
+            Results![0] = default;
+            Next = 0;
+            _permitted = _faulted = _mmio = 0;
+            return this;
         }
 
         /// <summary>Reusable buffers for a generated workload: refilled per chunk, no reply (the vCPU continues).</summary>
@@ -600,7 +619,10 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
         public void Reply(long generation)
         {
             if (_single)
+            {
                 _replyTo.Tell(new GuestAccessDone(Results![0]));
+                _replyTo = ActorRefs.Nobody; // reused buffers hold no sender (an asker's temporary actor) longer than needed
+            }
             else
                 _replyTo.Tell(new GuestAccessBatchDone(_permitted, _faulted, _mmio, Results, generation));
         }

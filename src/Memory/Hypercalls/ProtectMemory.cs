@@ -63,12 +63,19 @@ public static class ProtectMemory
             return ProtectMemoryOutcome.Nothing;
         if (memory.Profile == HekiProfile.Hardened)
             return ApplyHardened(memory, listPages, mbec, dryRun: true); // already on a scratch copy beyond one range
-        var ranges = 0;
-        foreach (var page in listPages)
-            ranges += page.Count;
-        return ranges > 1
+        return RangeCount(listPages) > 1
             ? ApplyHekiV2(memory.Clone(), listPages, mbec, dryRun: false)
             : ApplyHekiV2(memory, listPages, mbec, dryRun: true);
+    }
+
+    // The ranges of a list, counted by index: the lists are walked by index throughout, because a foreach over the
+    // interfaces boxes an enumerator per page and per list, on every hypercall (issue 11: a burst's allocations).
+    private static int RangeCount(IReadOnlyList<IReadOnlyList<MemoryRange>> listPages)
+    {
+        var ranges = 0;
+        for (var p = 0; p < listPages.Count; p++)
+            ranges += listPages[p].Count;
+        return ranges;
     }
 
     // §5 heki-v2: one range at a time, the first error stops the loop, earlier ranges stay applied. A page
@@ -77,21 +84,20 @@ public static class ProtectMemory
     private static ProtectMemoryOutcome ApplyHekiV2(VmMemoryAttributes memory, IReadOnlyList<IReadOnlyList<MemoryRange>> listPages, bool mbec,
         bool dryRun)
     {
-        var ranges = 0;
-        foreach (var page in listPages)
-            ranges += page.Count;
+        var ranges = RangeCount(listPages);
         // Sized for a line a range (the usual case): a boot's list has ~67 ranges, and growing from 4 cost 4x its lines.
         var lines = new List<WarningLine>(ranges);
         var applied = new List<AppliedRange>(ranges);
         var changed = GfnRange.Empty;
         var faults = 0;
-        foreach (var page in listPages)
+        for (var p = 0; p < listPages.Count; p++)
         {
+            var page = listPages[p];
             if (page.Count > MaxRangesPerPage)
                 faults++;
-            foreach (var range in page)
+            for (var r = 0; r < page.Count; r++)
             {
-                var ret = ApplyRange(memory, range, mbec, lines, applied, dryRun, out var rangeChanged);
+                var ret = ApplyRange(memory, page[r], mbec, lines, applied, dryRun, out var rangeChanged);
                 changed = changed.Union(rangeChanged);
                 if (ret != Errno.Ok)
                     return new ProtectMemoryOutcome(ret, changed, lines, faults, applied.ToArray());
@@ -111,11 +117,12 @@ public static class ProtectMemory
         if (listPages.Count > MaxListPages)
             return ProtectMemoryOutcome.TooBig;
         var total = 0;
-        foreach (var page in listPages)
+        for (var p = 0; p < listPages.Count; p++)
         {
-            if (page.Count > MaxRangesPerPage)
+            var count = listPages[p].Count;
+            if (count > MaxRangesPerPage)
                 return ProtectMemoryOutcome.TooBig;
-            total += page.Count;
+            total += count;
         }
 
         var lines = new List<WarningLine>(total);
@@ -124,11 +131,12 @@ public static class ProtectMemory
         var target = total <= 1 ? memory : memory.Clone();
         var checkOnly = dryRun && ReferenceEquals(target, memory);
         var changed = GfnRange.Empty;
-        foreach (var page in listPages)
+        for (var p = 0; p < listPages.Count; p++)
         {
-            foreach (var range in page)
+            var page = listPages[p];
+            for (var r = 0; r < page.Count; r++)
             {
-                var ret = ApplyRange(target, range, mbec, lines, applied, checkOnly, out var rangeChanged);
+                var ret = ApplyRange(target, page[r], mbec, lines, applied, checkOnly, out var rangeChanged);
                 if (ret != Errno.Ok)
                     return new ProtectMemoryOutcome(ret, GfnRange.Empty, lines, 0, []);
                 changed = changed.Union(rangeChanged);

@@ -175,6 +175,62 @@ public sealed class NodeCommandTests : IDisposable
         Assert.Equal(says, problem);
     }
 
+    [Theory]
+    [InlineData("a}")]
+    [InlineData("a#b")]
+    [InlineData("[a")]
+    [InlineData("a]")]
+    [InlineData("a//b")]
+    [InlineData("a\"")]
+    [InlineData("\"a\"")]
+    [InlineData("${HOME}")]
+    [InlineData("a=b")]
+    [InlineData("a:b")]
+    [InlineData("a;b")]
+    [InlineData("\u00e9t\u00e9")]
+    public void A_role_with_a_character_outside_letters_digits_dash_underscore_and_dot_is_refused_as_option_and_in_the_file(string role)
+    {
+        // Akka's settings text takes a role as it is: such a role hung the node with its memory growing, or gave other roles.
+        Assert.Null(NodeSettings.Resolve(Options(roles: [role]), out var problem));
+        Assert.Equal($"--role '{role}' must be a word of letters, digits, '-', '_' and '.'", problem);
+
+        var file = _folder.File("odd-role.conf");
+        File.WriteAllText(file, $"heki.node.roles = [{System.Text.Json.JsonSerializer.Serialize(role)}]");
+        Assert.Null(NodeSettings.Resolve(Options(config: file), out var fromFile));
+        Assert.Equal($"heki.node.roles (--config {file}) '{role}' must be a word of letters, digits, '-', '_' and '.'", fromFile);
+    }
+
+    [Fact]
+    public void A_role_of_letters_digits_dash_underscore_and_dot_is_taken()
+    {
+        Assert.Equal(["edge-1", "gpu_2.x"], NodeSettings.Resolve(Options(roles: ["edge-1,gpu_2.x"]), out _)!.Roles);
+    }
+
+    [Theory]
+    [InlineData("a}", null)]
+    [InlineData(null, "a}")]
+    [InlineData(null, "a#b")]
+    [InlineData("host name", null)]
+    [InlineData("127.0.0.1", "[::1")]
+    public void A_host_or_public_host_that_is_no_host_name_or_ip_address_is_refused(string? host, string? publicHost)
+    {
+        Assert.Null(NodeSettings.Resolve(new NodeSettings.Given(null, host, null, publicHost, null, null, null, null, null), out var problem));
+        var (option, value) = host is "127.0.0.1" or null ? ("--public-host", publicHost) : ("--host", host);
+        Assert.Equal($"{option} '{value}' is not a host name or IP address", problem);
+    }
+
+    [Theory]
+    [InlineData("localhost", null)]
+    [InlineData("node-1.example.internal", null)]
+    [InlineData("::1", null)]
+    [InlineData("[::1]", null)]
+    [InlineData("127.0.0.1", "10.0.0.5")]
+    public void A_host_name_or_ip_address_is_taken_as_host_or_public_host(string host, string? publicHost)
+    {
+        Assert.NotNull(NodeSettings.Resolve(new NodeSettings.Given(null, host, null, publicHost, null, null, null, null, null), out var problem));
+        Assert.Null(problem);
+    }
+
     [Fact]
     public void A_role_in_the_file_that_holds_a_comma_is_refused_naming_the_list_to_write_instead()
     {

@@ -131,6 +131,8 @@ internal sealed record NodeSettings(
             return $"{names.Host} must not be empty";
         if (PublicHost is not null && string.IsNullOrWhiteSpace(PublicHost))
             return $"{names.PublicHost} must not be empty";
+        if ((HostNameProblem(names.Host, Host) ?? (PublicHost is null ? null : HostNameProblem(names.PublicHost, PublicHost))) is { } badHost)
+            return badHost;
         if (PublicHost is not null && IsWildcard(PublicHost))
             return $"{names.PublicHost} {PublicHost} is no address other nodes can reach: give the address they reach this node at";
         if (PublicHost is null && IsWildcard(Host))
@@ -158,6 +160,10 @@ internal sealed record NodeSettings(
                 return $"{names.Role} '{role}' holds a comma: list each role on its own, roles = [\"{string.Join("\", \"", role.Split(','))}\"]";
             if (role.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
                 return $"{names.Role} '{role}' must be a word without spaces";
+            // Akka.Hosting writes the roles into Akka's settings text as they are: '}', '#', '"', '[' or '${' there made
+            // the node hang with its memory growing, or start with other roles than asked.
+            if (!role.All(IsRoleCharacter))
+                return $"{names.Role} '{role}' must be a word of letters, digits, '-', '_' and '.'";
         }
 
         return journal switch
@@ -172,6 +178,15 @@ internal sealed record NodeSettings(
             _ => $"{names.Journal} must be {PostgresName} or {InMemoryName}, got '{journal}'",
         };
     }
+
+    /// <summary>A role's characters: those Akka's settings text takes unquoted (a role is written into it as it is).</summary>
+    private static bool IsRoleCharacter(char c) => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.';
+
+    /// <summary>Why <paramref name="host"/> is no host name or IP address (RFC 1123 name, IPv4, IPv6 with or without brackets); null if it is one.</summary>
+    private static string? HostNameProblem(string option, string host) =>
+        Uri.CheckHostName(host.Length > 2 && host[0] == '[' && host[^1] == ']' ? host[1..^1] : host) is UriHostNameType.Dns or UriHostNameType.IPv4 or UriHostNameType.IPv6
+            ? null
+            : $"{option} '{host}' is not a host name or IP address";
 
     /// <summary>0.0.0.0 or :: (every address of the machine): what a node may bind, never what it is reached at.</summary>
     private static bool IsWildcard(string host) =>

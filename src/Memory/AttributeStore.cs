@@ -55,7 +55,7 @@ public sealed class AttributeStore
             const int arrayOverhead = 24;
             long bytes = _leaves.Length * 8L + _leafFirst.Length * 8L + 2 * arrayOverhead;
             for (var i = 0; i < _leafCount; i++)
-                bytes += Leaf.Bytes;
+                bytes += _leaves[i].Bytes;
             return bytes + _directory.ApproximateBytes;
         }
     }
@@ -400,7 +400,7 @@ public sealed class AttributeStore
         {
             // Spread evenly so every new leaf keeps room for growth.
             var size = total / newLeaves + (i < total % newLeaves ? 1 : 0);
-            var leaf = _leaves[index + i] ??= new Leaf();
+            var leaf = _leaves[index + i] ??= new Leaf(Leaf.SlotsFor(size));
             leaf.Set(ScratchKeys, ScratchWords, at, size);
             _leafFirst[index + i] = leaf.Keys[0];
             at += size;
@@ -633,20 +633,42 @@ public sealed class AttributeStore
     }
 
     /// <summary>One leaf: up to <see cref="LeafCapacity"/> sorted boundaries.</summary>
-    private sealed class Leaf
+    /// <remarks>
+    /// Its arrays hold a power of two of slots, from <see cref="MinSlots"/> up to <see cref="LeafCapacity"/>, grown as
+    /// boundaries arrive: a booted VM's store is two leaves of 9–16 boundaries each, kept through the run, and each
+    /// multi-range PROTECT_MEMORY evaluates on a copy (issue 11: full-size leaves were ~1 KB a VM kept and ~6 KB of copies
+    /// a VM's boot).
+    /// </remarks>
+    private sealed class Leaf(int slots)
     {
-        public const int Bytes = 2 * (LeafCapacity * 8 + 24) + 32;
+        private const int MinSlots = 16;
 
-        public readonly ulong[] Keys = new ulong[LeafCapacity];
-        public readonly ulong[] Words = new ulong[LeafCapacity];
+        public ulong[] Keys = new ulong[slots];
+        public ulong[] Words = new ulong[slots];
         public int Count;
+
+        /// <summary>Bytes this leaf holds (its object and both arrays).</summary>
+        public long Bytes => 2 * (Keys.Length * 8L + 24) + 32;
+
+        /// <summary>The slots a leaf of <paramref name="count"/> boundaries is given.</summary>
+        public static int SlotsFor(int count) =>
+            Math.Min(LeafCapacity, Math.Max(MinSlots, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)count)));
 
         public Leaf Copy()
         {
-            var copy = new Leaf { Count = Count };
+            var copy = new Leaf(SlotsFor(Count)) { Count = Count };
             Array.Copy(Keys, copy.Keys, Count);
             Array.Copy(Words, copy.Words, Count);
             return copy;
+        }
+
+        private void EnsureSlots(int count)
+        {
+            if (Keys.Length >= count)
+                return;
+            var slots = SlotsFor(count);
+            Array.Resize(ref Keys, slots);
+            Array.Resize(ref Words, slots);
         }
 
         /// <summary>Last slot whose key is &lt;= key, or -1.</summary>
@@ -681,6 +703,7 @@ public sealed class AttributeStore
 
         public void Replace(int at, int removed, ulong[] keys, ulong[] words, int count)
         {
+            EnsureSlots(Count - removed + count);
             var tail = Count - (at + removed);
             Array.Copy(Keys, at + removed, Keys, at + count, tail);
             Array.Copy(Words, at + removed, Words, at + count, tail);
@@ -691,6 +714,7 @@ public sealed class AttributeStore
 
         public void Set(ulong[] keys, ulong[] words, int offset, int count)
         {
+            EnsureSlots(count);
             Array.Copy(keys, offset, Keys, 0, count);
             Array.Copy(words, offset, Words, 0, count);
             Count = count;

@@ -106,7 +106,8 @@ public sealed partial class GuestKernelActor : UntypedActor, IWithTimers
 
     public static Props Props(int index, string vmId, SimulationSpec spec, IActorRef vms, IActorRef coordinator,
         ISimulationRecorder? recorder, ulong runNonce, Memory.Vm.VmSnapshot? resumeFrom = null, GuestChaos? chaos = null) =>
-        FactoryProps.Create(() => new GuestKernelActor(index, vmId, spec, vms, coordinator, recorder, runNonce, resumeFrom, chaos));
+        FactoryProps.Create((index, vmId, spec, vms, coordinator, recorder, runNonce, resumeFrom, chaos),
+            static a => new GuestKernelActor(a.index, a.vmId, a.spec, a.vms, a.coordinator, a.recorder, a.runNonce, a.resumeFrom, a.chaos));
 
     public ITimerScheduler Timers { get; set; } = null!;
 

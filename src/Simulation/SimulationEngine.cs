@@ -9,7 +9,11 @@ using HekiActors.Vcpu.Scheduling;
 namespace HekiActors.Simulation;
 
 /// <summary>How the engine runs a simulation (not part of the scenario: the same spec gives the same counts with any of these).</summary>
-/// <param name="BootConcurrency">VMs booting at the same time.</param>
+/// <param name="BootConcurrency">
+/// VMs booting at the same time; null: <see cref="InMemoryBootConcurrency"/> with the in-memory journal in this process,
+/// <see cref="DurableBootConcurrency"/> with a durable journal or a cluster (where many boots in flight fill each batched write
+/// or cover the network's round trips).
+/// </param>
 /// <param name="WarningSink">Where printed kernel warnings go besides being counted (none: counted only).</param>
 /// <param name="RunNonce">
 /// Mixed into every request id with the seed (<see cref="RequestIds"/>): give each run on a durable journal its own
@@ -23,10 +27,24 @@ namespace HekiActors.Simulation;
 /// </param>
 /// <param name="ClusterConfig">The nodes' settings (<c>heki node --config</c>), whose <see cref="ClusterClient.SharedSettings"/> the
 /// client must share; null when the nodes run with the defaults.</param>
-public sealed record SimulationEngineOptions(int BootConcurrency = 512, IWarningSink? WarningSink = null, ulong RunNonce = 0, Config? Config = null,
+public sealed record SimulationEngineOptions(int? BootConcurrency = null, IWarningSink? WarningSink = null, ulong RunNonce = 0, Config? Config = null,
     string? ClusterSeed = null, Config? ClusterConfig = null)
 {
     public static readonly SimulationEngineOptions Default = new();
+
+    /// <summary>
+    /// VMs booting at once in memory: each boot is a few dozen messages with no wait outside the process, so a few dozen in
+    /// flight keep both cores busy, and fewer boots in flight means fewer of their transient objects survive a collection
+    /// (issue 11: a 10,000-VM boot used ~0.75x the CPU at 32 as at 512; docs/benchmarks.md, "Boot density (fifth pass)").
+    /// </summary>
+    public const int InMemoryBootConcurrency = 32;
+
+    /// <summary>VMs booting at once with a durable journal or through a cluster.</summary>
+    public const int DurableBootConcurrency = 512;
+
+    /// <summary>The boot concurrency used for <paramref name="spec"/>.</summary>
+    public int BootConcurrencyFor(SimulationSpec spec) =>
+        BootConcurrency ?? (spec.Journal == JournalKind.InMemory && ClusterSeed is null ? InMemoryBootConcurrency : DurableBootConcurrency);
 }
 
 /// <summary>
@@ -97,7 +115,7 @@ public sealed class SimulationEngine(SimulationEngineOptions? options = null) : 
             }
 
             var coordinator = host.System.ActorOf(SimulationCoordinator.Props(spec, progress,
-                recorder is null ? null : new SynchronizedRecorder(recorder), _options.BootConcurrency, _options.RunNonce, start)
+                recorder is null ? null : new SynchronizedRecorder(recorder), _options.BootConcurrencyFor(spec), _options.RunNonce, start)
                 .WithDispatcher(ControlDispatcher), "simulation");
             // Subscribed before any VM exists (the host starts VMs on their first message, and recovers none at start
             // here), so even a journal that fails a VM's very first recovery is heard.

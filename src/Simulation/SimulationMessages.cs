@@ -132,7 +132,14 @@ internal sealed class VmTotals
     public LatencyHistogram[] LatencyParts => _latencyParts ??= [.. HekiVocabulary.LatencyParts.Select(_ => new LatencyHistogram())];
 
     /// <summary>What the VM's guest kernel counted about its own protections (boot, modules); summed by the coordinator.</summary>
-    public KernelCounters Kernel { get; set; } = new();
+    /// <remarks>Made on first use: a guest sets its kernel's own counters at the end (issue 11: not an empty set kept per VM).</remarks>
+    public KernelCounters Kernel
+    {
+        get => _kernel ??= new();
+        set => _kernel = value;
+    }
+
+    private KernelCounters? _kernel;
 
     /// <summary>Faults injected, indexed by <see cref="Chaos.FaultKind"/> (all 0 without a chaos section).</summary>
     public long[] Faults => _faults ??= new long[Chaos.FaultKinds.All.Length];

@@ -44,7 +44,7 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
     private readonly VcpuCounters _counters = new();
 
     // Telemetry (docs/observability.md): counts per batch and origin, the miss being served, the fast-path span countdown.
-    private readonly AccessTally?[] _tallies = new AccessTally?[HekiTagValues.Origins.Length];
+    private AccessTally?[]? _tallies; // made when the access metrics are on (issue 11: not kept by every booted vCPU)
     private long _missStartedAt;
     private int _fastPathCountdown;
     private int _slowPathSpanCountdown;
@@ -64,7 +64,7 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
     public IStash Stash { get; set; } = null!;
 
     public static Props Props(string vmId, int index, VmConfig config, IActorRef warnings) =>
-        FactoryProps.Create(() => new VcpuActor(vmId, index, config, warnings));
+        FactoryProps.Create((vmId, index, config, warnings), static a => new VcpuActor(a.vmId, a.index, a.config, a.warnings));
 
     private enum State
     {
@@ -219,6 +219,11 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
         RunAccesses();
     }
 
+    // Out of RunAccesses: its per-access loop is compiled without profile data (PGO is off), and code added around it moves
+    // the JIT's choices for the loop (docs/benchmarks.md, fourth pass).
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private AccessTally TallyOf(AccessOrigin origin) => (_tallies ??= new AccessTally?[HekiTagValues.Origins.Length])[(int)origin] ??= new AccessTally();
+
     /// <summary>
     /// Runs the pending accesses until done or a translation miss; allocates nothing per access. A workload chunk is
     /// generated a part at a time (<see cref="WorkloadPart"/> accesses) into the same small buffers and run in the same
@@ -231,7 +236,7 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
         var traced = HekiSpans.Enabled;
         var timed = pending.IsWorkload || traced || HekiMetrics.FastPathDuration.Enabled || HekiMetrics.SlowPathDuration.Enabled;
         var origin = pending.IsWorkload ? AccessOrigin.Workload : AccessOrigin.Attack;
-        var tally = HekiMetrics.Accesses.Enabled ? _tallies[(int)origin] ??= new AccessTally() : null;
+        var tally = HekiMetrics.Accesses.Enabled ? TallyOf(origin) : null;
         var fastPathSpan = traced && HekiSpans.SampleFastPath(ref _fastPathCountdown)
             ? HekiSpans.StartDetached(HekiSpans.FastPath, default)
             : null;

@@ -19,9 +19,10 @@ public sealed class BootAllocationTests(ITestOutputHelper output)
     /// lines formatted only when read, no shootdown before a VM's first translation); 136.8–140.2 KB before it, 148.7–149.1 KB with Akka's MemoryJournal, the VM's persist
     /// closures and the guest's per-request closure back (the journal's share grows with the number of VMs). 104.7–106.3 KB after
     /// the fourth pass (histograms made on first use, no Persistent copy per event in the in-memory journal, the vCPU's
-    /// logger made at its first warning).
+    /// logger made at its first warning). 97.8 KB after the fifth (docs/benchmarks.md "Boot density (fifth pass)": the answer
+    /// record in one ring, store leaves sized to their boundaries, one producer per actor's props, 32 boots at once in memory).
     /// </summary>
-    private const long BytesPerVm = 110_000;
+    private const long BytesPerVm = 102_000;
 
     [Fact]
     public async Task A_VMs_boot_allocates_a_bounded_number_of_bytes()

@@ -46,5 +46,46 @@ public sealed class CompactMessageQueue : IMessageQueue, IUnboundedMessageQueueS
     }
 }
 
-/// <summary>The queue of a <see cref="CompactDequeMailbox"/>: Akka's deque wrapper (unstashed messages first) around a compact queue.</summary>
-public sealed class CompactDequeMessageQueue() : DequeWrapperMessageQueue(new CompactMessageQueue()), IUnboundedDequeBasedMessageQueueSemantics;
+/// <summary>
+/// The queue of a <see cref="CompactDequeMailbox"/>: Akka's deque wrapper (unstashed messages first, last pushed first) on a
+/// compact queue, in one object, with the unstashed messages' slots made at the first unstash (issue 11: Akka's wrapper kept
+/// a wrapped queue and an empty stack for every VM entity).
+/// </summary>
+public sealed class CompactDequeMessageQueue : IMessageQueue, IUnboundedDequeBasedMessageQueueSemantics
+{
+    private readonly CompactEnvelopeQueue _queue = new();
+    // Only the owning actor prepends and dequeues (as in Akka's DequeWrapperMessageQueue): no lock.
+    private Envelope[]? _prepended;
+    private int _prependedCount;
+
+    public bool HasMessages => _prependedCount > 0 || !_queue.IsEmpty;
+
+    public int Count => _queue.Count + _prependedCount;
+
+    public void Enqueue(IActorRef receiver, Envelope envelope) => _queue.Enqueue(envelope);
+
+    public void EnqueueFirst(Envelope envelope)
+    {
+        if (_prepended is null || _prependedCount == _prepended.Length)
+            Array.Resize(ref _prepended, Math.Max(4, _prependedCount * 2));
+        _prepended[_prependedCount++] = envelope;
+    }
+
+    public bool TryDequeue(out Envelope envelope)
+    {
+        if (_prependedCount > 0)
+        {
+            envelope = _prepended![--_prependedCount];
+            _prepended[_prependedCount] = default; // the message may be collected once handled
+            return true;
+        }
+
+        return _queue.TryDequeue(out envelope);
+    }
+
+    public void CleanUp(IActorRef owner, IMessageQueue deadletters)
+    {
+        while (TryDequeue(out var envelope))
+            deadletters.Enqueue(owner, envelope);
+    }
+}

@@ -23,20 +23,35 @@ public sealed class InMemoryEventStore
     private sealed class Stream(string persistenceId)
     {
         public readonly string PersistenceId = persistenceId;
-        public readonly List<Event> Events = new(16); // a booted VM's ~12 events without regrowing (issue 11)
+        // The events, oldest first, in an array of their own (no list object around it): a booted VM's ~13 events fit the
+        // first 16 slots (issue 11).
+        public Event[] Events = new Event[16];
+        public int Count;
         public long Highest;
         public long DeletedTo;
+        // The writer and manifest of the last event: shared by every event an incarnation writes, so kept once, not per event.
+        public Writer? LastWriter;
+
+        public void Add(in Event ev)
+        {
+            if (Count == Events.Length)
+                Array.Resize(ref Events, Events.Length * 2);
+            Events[Count++] = ev;
+        }
     }
 
+    /// <summary>What an incarnation's events have in common: its writer id and their manifest.</summary>
+    private sealed record Writer(string Manifest, string WriterGuid);
+
     /// <summary>
-    /// An event as stored: the fields of its <see cref="Persistent"/> in the stream's list itself, not an object of its own
-    /// each (issue 11: a booted VM keeps ~12 events until the run ends, and every object it keeps is copied twice by the
+    /// An event as stored: the fields of its <see cref="Persistent"/> in the stream's array itself, not an object of its own
+    /// each (issue 11: a booted VM keeps ~13 events until the run ends, and every object it keeps is copied twice by the
     /// collector during a 10,000-VM boot). A replay builds the <see cref="Persistent"/> back, equal field for field.
     /// </summary>
-    private readonly record struct Event(object Payload, long SequenceNr, string Manifest, string WriterGuid, IActorRef? Sender, long Timestamp)
+    private readonly record struct Event(object Payload, long SequenceNr, Writer Writer, IActorRef? Sender, long Timestamp)
     {
         public Persistent ToPersistent(string persistenceId) =>
-            new(Payload, SequenceNr, persistenceId, Manifest, isDeleted: false, Sender, WriterGuid, Timestamp);
+            new(Payload, SequenceNr, persistenceId, Writer.Manifest, isDeleted: false, Sender, Writer.WriterGuid, Timestamp);
     }
 
     /// <summary>Appends <paramref name="persistent"/> to its id's events (one writer per id: sequence numbers ascend).</summary>
@@ -48,8 +63,10 @@ public sealed class InMemoryEventStore
         lock (_streams)
         {
             var stream = StreamOf(persistent.PersistenceId);
-            stream.Events.Add(new Event(persistent.Payload, persistent.SequenceNr, persistent.Manifest, persistent.WriterGuid,
-                persistent.Sender, timestamp));
+            var writer = stream.LastWriter is { } last && last.Manifest == persistent.Manifest && last.WriterGuid == persistent.WriterGuid
+                ? last
+                : stream.LastWriter = new Writer(persistent.Manifest, persistent.WriterGuid);
+            stream.Add(new Event(persistent.Payload, persistent.SequenceNr, writer, persistent.Sender, timestamp));
             stream.Highest = Math.Max(stream.Highest, persistent.SequenceNr);
         }
     }
@@ -69,7 +86,8 @@ public sealed class InMemoryEventStore
             if (!_streams.TryGetValue(persistenceId, out var stream) || max <= 0)
                 return [];
             var first = Math.Max(from, stream.DeletedTo + 1);
-            return stream.Events.Where(e => e.SequenceNr >= first && e.SequenceNr <= to).Take(max > int.MaxValue ? int.MaxValue : (int)max)
+            return stream.Events.Take(stream.Count).Where(e => e.SequenceNr >= first && e.SequenceNr <= to)
+                .Take(max > int.MaxValue ? int.MaxValue : (int)max)
                 .Select(e => (IPersistentRepresentation)e.ToPersistent(stream.PersistenceId)).ToArray();
         }
     }
@@ -81,8 +99,11 @@ public sealed class InMemoryEventStore
         {
             var stream = StreamOf(persistenceId);
             stream.DeletedTo = Math.Max(stream.DeletedTo, toSequenceNr);
-            var kept = stream.Events.FindIndex(e => e.SequenceNr > stream.DeletedTo);
-            stream.Events.RemoveRange(0, kept < 0 ? stream.Events.Count : kept);
+            var kept = Array.FindIndex(stream.Events, 0, stream.Count, e => e.SequenceNr > stream.DeletedTo);
+            var removed = kept < 0 ? stream.Count : kept;
+            Array.Copy(stream.Events, removed, stream.Events, 0, stream.Count - removed);
+            Array.Clear(stream.Events, stream.Count - removed, removed); // deleted events are dropped from memory
+            stream.Count -= removed;
         }
     }
 

@@ -92,7 +92,8 @@ public sealed class VmActor : JournaledActor, IWithTimers
     /// <summary>The VM entity of <paramref name="vmId"/>.</summary>
     /// <param name="reportTo">A local parent told whether the VM exists (<see cref="VmExistence"/>); null under sharding.</param>
     public static Props Props(string vmId, IActorRef warnings, VmActorSettings settings, IActorRef? reportTo = null) =>
-        settings.OnControlDispatcher(FactoryProps.Create(() => new VmActor(vmId, warnings, settings, reportTo)));
+        settings.OnControlDispatcher(FactoryProps.Create((vmId, warnings, settings, reportTo),
+            static a => new VmActor(a.vmId, a.warnings, a.settings, a.reportTo)));
 
     protected override SupervisorStrategy SupervisorStrategy() =>
         // A vCPU that throws is restarted; it re-attaches and rebuilds its translations from this VM.

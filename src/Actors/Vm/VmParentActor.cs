@@ -18,6 +18,9 @@ public sealed class VmParentActor : UntypedActor, IWithUnboundedStash
     private readonly VmMessageExtractor _extractor = new();
     private readonly SortedSet<string> _existing = new(StringComparer.Ordinal);
     private readonly HashSet<string> _recovering = new(StringComparer.Ordinal);
+    // Each VM id's actor name, made with its first actor: a name is a function of the id, and building it for every routed
+    // message was a string a message (hypercall bursts, boots). One entry per VM entity this parent started (it keeps them all).
+    private readonly Dictionary<string, string> _names = new(StringComparer.Ordinal);
     private int _stopping = -1;
 
     public VmParentActor(IActorRef warnings, VmActorSettings settings)
@@ -115,11 +118,18 @@ public sealed class VmParentActor : UntypedActor, IWithUnboundedStash
 
     private IActorRef ChildFor(string vmId)
     {
-        // Entity ids are URL-escaped into actor names, as a shard does: any VM id is a valid name then.
-        var name = Uri.EscapeDataString(VmMessageExtractor.EntityIdOf(vmId));
-        var child = Context.Child(name);
-        if (!child.IsNobody())
-            return child;
+        if (_names.TryGetValue(vmId, out var name))
+        {
+            var child = Context.Child(name);
+            if (!child.IsNobody())
+                return child;
+        }
+        else
+        {
+            // Entity ids are URL-escaped into actor names, as a shard does: any VM id is a valid name then.
+            _names.Add(vmId, name = Uri.EscapeDataString(VmMessageExtractor.EntityIdOf(vmId)));
+        }
+
         _recovering.Add(vmId);
         return Context.Watch(Context.ActorOf(VmActor.Props(vmId, _warnings, _settings, reportTo: Self), name));
     }

@@ -11,7 +11,8 @@ namespace HekiActors.Vcpu.Scheduling;
 /// however idle the actor: six queues a booted VM (the VM's, its guest's, two per vCPU) were ~6.4 KB of a VM's ~26 KB
 /// of heap, 64 MB at 10,000 VMs (issue 11, docs/benchmarks.md). Here an idle queue is one small object. A lock guards
 /// each operation: an actor's messages are a few per turn, never per simulated access, and the lock is uncontended but
-/// for the moments a sender and the actor meet.
+/// for the moments a sender and the actor meet. The lock is the queue itself (only its mailbox holds it): a separate lock
+/// object was six objects a booted VM.
 /// </remarks>
 public sealed class CompactEnvelopeQueue
 {
@@ -25,7 +26,6 @@ public sealed class CompactEnvelopeQueue
     /// </summary>
     public const int KeptCapacity = 256;
 
-    private readonly object _gate = new();
     private Envelope[]? _slots;
     private int _head;
     private volatile int _count;
@@ -41,7 +41,7 @@ public sealed class CompactEnvelopeQueue
 
     public void Enqueue(Envelope envelope)
     {
-        lock (_gate)
+        lock (this)
         {
             var slots = _slots;
             if (slots is null || _count == slots.Length)
@@ -59,7 +59,7 @@ public sealed class CompactEnvelopeQueue
             return false;
         }
 
-        lock (_gate)
+        lock (this)
         {
             var slots = _slots;
             if (_count == 0 || slots is null)

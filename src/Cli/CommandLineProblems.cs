@@ -37,6 +37,10 @@ internal static class CommandLineProblems
                 return $"{given.Option.Name} needs a value";
             if (given.Tokens.Count > given.Option.Arity.MaximumNumberOfValues)
                 return $"{given.Option.Name} is given more than once";
+            // "--telemetry ''" or a shell variable that expanded to nothing: no value of ours is empty (a path, a host, a
+            // name, a list), and taking one silently ran with the default instead.
+            if (given.Option.Arity.MinimumNumberOfValues > 0 && given.Tokens.FirstOrDefault(t => string.IsNullOrWhiteSpace(t.Value)) is { } empty)
+                return $"{given.Option.Name} needs a value, got '{empty.Value}'";
         }
 
         foreach (var word in parse.UnmatchedTokens)

@@ -20,6 +20,15 @@ public sealed record SimulationProgress(
     double Fraction,
     double? AccessesPerSecond = null)
 {
+    /// <summary>The phase of the last snapshot, which carries the report's figures (at <see cref="Fraction"/> 1 however the run ended).</summary>
+    public const string DonePhase = "done";
+
+    /// <summary>
+    /// How a display names the last snapshot of a run that was told to stop (a signal): it shows the fraction the run
+    /// had reached instead of 1 (the engine reports <see cref="DonePhase"/> either way).
+    /// </summary>
+    public const string StoppedPhase = "stopped";
+
     /// <summary>Of <see cref="Accesses"/>, those sent one at a time as guest operations (the attacker's probes), counted per finished round.</summary>
     public long AttackAccesses { get; init; }
 

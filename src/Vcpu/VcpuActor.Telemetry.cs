@@ -35,7 +35,7 @@ public sealed partial class VcpuActor
 
     /// <summary>Adds the counted accesses of one origin to the instruments (a batch's end, or a workload's every few chunks and its end).</summary>
     private void FlushTally(AccessOrigin origin) =>
-        _tallies?[(int)origin]?.Flush(_profileTag, HekiTelemetry.PerVmLabels ? _vmId : null, origin);
+        _tallies[(int)origin]?.Flush(_profileTag, HekiTelemetry.PerVmLabels ? _vmId : null, origin);
 
     /// <summary>
     /// The fast-path histogram's share of a timed group of <paramref name="accesses"/> that ran for <paramref name="ticks"/>

@@ -44,7 +44,7 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
     private readonly VcpuCounters _counters = new();
 
     // Telemetry (docs/observability.md): counts per batch and origin, the miss being served, the fast-path span countdown.
-    private AccessTally?[]? _tallies; // made when the access metrics are on (issue 11: not kept by every booted vCPU)
+    private readonly AccessTally?[] _tallies = new AccessTally?[HekiTagValues.Origins.Length];
     private long _missStartedAt;
     private int _fastPathCountdown;
     private int _slowPathSpanCountdown;
@@ -219,11 +219,6 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
         RunAccesses();
     }
 
-    // Out of RunAccesses: its per-access loop is compiled without profile data (PGO is off), and code added around it moves
-    // the JIT's choices for the loop (docs/benchmarks.md, fourth pass).
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private AccessTally TallyOf(AccessOrigin origin) => (_tallies ??= new AccessTally?[HekiTagValues.Origins.Length])[(int)origin] ??= new AccessTally();
-
     /// <summary>
     /// Runs the pending accesses until done or a translation miss; allocates nothing per access. A workload chunk is
     /// generated a part at a time (<see cref="WorkloadPart"/> accesses) into the same small buffers and run in the same
@@ -236,7 +231,7 @@ public sealed partial class VcpuActor : UntypedActor, IWithUnboundedStash
         var traced = HekiSpans.Enabled;
         var timed = pending.IsWorkload || traced || HekiMetrics.FastPathDuration.Enabled || HekiMetrics.SlowPathDuration.Enabled;
         var origin = pending.IsWorkload ? AccessOrigin.Workload : AccessOrigin.Attack;
-        var tally = HekiMetrics.Accesses.Enabled ? TallyOf(origin) : null;
+        var tally = HekiMetrics.Accesses.Enabled ? _tallies[(int)origin] ??= new AccessTally() : null;
         var fastPathSpan = traced && HekiSpans.SampleFastPath(ref _fastPathCountdown)
             ? HekiSpans.StartDetached(HekiSpans.FastPath, default)
             : null;

@@ -52,6 +52,19 @@ public sealed class EarlierVmsTests : IDisposable
     }
 
     [Fact]
+    public async Task The_first_and_last_VM_named_are_in_the_order_of_their_numbers()
+    {
+        // A chaos run's 16 VMs: text order put chaos-9 last ("chaos-0 ... chaos-9").
+        await Journal("j.db", Enumerable.Range(0, 16).Select(i => $"chaos-{i}"));
+        var engine = new FakeSimulationEngine();
+
+        var (code, _, error) = Samples.Run(engine, Args());
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("holds 16 VMs an earlier run left (chaos-0 ... chaos-15); nothing ran", error);
+    }
+
+    [Fact]
     public async Task A_journal_of_only_destroyed_VMs_or_none_runs_without_being_told()
     {
         await Journal("j.db", [], destroyed: "sim-00000");

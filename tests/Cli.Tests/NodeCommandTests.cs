@@ -145,12 +145,43 @@ public sealed class NodeCommandTests : IDisposable
     [InlineData("roles = edge", "heki.node.roles: must be a list in brackets")]
     [InlineData("hots = 1.2.3.4", "heki.node.hots: is not a setting (heki.node's settings: host, public-host, port,")]
     [InlineData("journal = inmem, jounral-connection = \"Host=x\"", "heki.node.jounral-connection: is not a setting")]
+    [InlineData("telemetry = \"\"", "heki.node.telemetry: must have a value, got an empty one")]
+    [InlineData("host = \" \"", "heki.node.host: must have a value, got an empty one")]
+    [InlineData("journal-connection = \"\"", "heki.node.journal-connection: must have a value, got an empty one")]
     public void A_config_file_value_of_the_wrong_type_names_its_key(string line, string names)
     {
         var file = _folder.File("typed.conf");
         File.WriteAllText(file, $"heki.node {{ {line} }}");
         Assert.Null(NodeSettings.Resolve(Options(config: file), out var problem));
         Assert.StartsWith($"--config {file}: {names}", problem);
+    }
+
+    [Fact]
+    public void Roles_given_as_a_comma_separated_option_are_several_roles()
+    {
+        var settings = NodeSettings.Resolve(Options(roles: ["edge,gpu", "batch"]), out var problem);
+        Assert.Null(problem);
+        Assert.Equal(["edge", "gpu", "batch"], settings!.Roles);
+        Assert.Equal(["edge", "gpu"], NodeSettings.Resolve(Options(roles: ["edge, gpu"]), out _)!.Roles);
+    }
+
+    [Theory]
+    [InlineData("a,,b", "--role has an empty role: give ROLE, or several as ROLE,ROLE")]
+    [InlineData("a,", "--role has an empty role: give ROLE, or several as ROLE,ROLE")]
+    [InlineData("a b", "--role 'a b' must be a word without spaces")]
+    public void A_role_option_with_an_empty_part_or_a_space_is_refused(string role, string says)
+    {
+        Assert.Null(NodeSettings.Resolve(Options(roles: [role]), out var problem));
+        Assert.Equal(says, problem);
+    }
+
+    [Fact]
+    public void A_role_in_the_file_that_holds_a_comma_is_refused_naming_the_list_to_write_instead()
+    {
+        var file = _folder.File("roles.conf");
+        File.WriteAllText(file, "heki.node.roles = [\"edge,gpu\"]");
+        Assert.Null(NodeSettings.Resolve(Options(config: file), out var problem));
+        Assert.Equal($"heki.node.roles (--config {file}) 'edge,gpu' holds a comma: list each role on its own, roles = [\"edge\", \"gpu\"]", problem);
     }
 
     [Theory]

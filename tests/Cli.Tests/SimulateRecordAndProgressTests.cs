@@ -63,6 +63,23 @@ public sealed class SimulateRecordAndProgressTests
     private static SimulationProgress At(double seconds, string phase = "workload", long accesses = 0) =>
         new(phase, 10, 10, accesses, 1, 2, 0, TimeSpan.FromSeconds(seconds), 0.5);
 
+    [Theory]
+    [InlineData(false, "done     [####################] 100%")]
+    [InlineData(true, "stopped  [#####...............]  25%")]
+    public void The_last_line_of_a_stopped_run_says_it_stopped_with_the_fraction_it_reached(bool stopped, string last)
+    {
+        var writer = new StringWriter();
+        var display = new ProgressDisplay(writer, live: false, stopped: () => stopped);
+
+        display.Report(At(0.0, "run") with { Fraction = 0.1 });
+        display.Report(At(2.5, "run") with { Fraction = 0.25 });
+        // The engine's last snapshot: the report's figures, at 100% however the run ended.
+        display.Report(At(2.6, "done") with { Fraction = 1 });
+        display.Complete();
+
+        Assert.StartsWith(last, writer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]);
+    }
+
     [Fact]
     public void Plain_progress_writes_a_line_every_two_seconds_and_at_each_phase_change()
     {

@@ -24,6 +24,20 @@ public sealed class SimulateReportTests
         Assert.DoesNotContain("include queueing", ReportWriter.Render(one, Results(one), stoppedEarly: false));
     }
 
+    [Theory]
+    [InlineData(1, "  on a cluster of 1 VM node (the journal is theirs, not the one above)\n")]
+    [InlineData(3, "  on a cluster of 3 VM nodes (the journal is theirs, not the one above)\n")]
+    public void A_run_on_a_cluster_names_its_node_count_in_the_singular_or_plural(int nodes, string line)
+    {
+        var one = Scenario.Default with { Profiles = ProfileChoice.Hardened };
+        var results = one.Specs().Select(spec => Samples.Result(spec) with
+        {
+            Nodes = [.. Enumerable.Range(0, nodes).Select(i => new NodeCount($"akka.tcp://heki@127.0.0.1:{4053 + i}", 10, 10))],
+        }).ToList();
+
+        Assert.Contains(line, ReportWriter.Render(one, results, stoppedEarly: false));
+    }
+
     [Fact]
     public void The_figures_table_has_a_column_per_profile()
     {

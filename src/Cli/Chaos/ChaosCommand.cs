@@ -348,6 +348,7 @@ public static class ChaosCommand
             // Every node this run started is stopped however it ends (and leaves on its own if this process is killed).
             using var nodesGone = ownNodes;
             var runs = new List<(ChaosResult Result, IReadOnlyList<ChaosReproducer> Reproducers)>();
+            var ranUntil = DateTime.UtcNow;
             foreach (var chosen in profiles)
             {
                 var plan = scenarioChaos?.Plan(seedValue) ?? new FaultPlan(seedValue, kinds.ToDictionary(k => k, _ => parse.GetValue(rate)));
@@ -374,24 +375,32 @@ public static class ChaosCommand
                     return ExitCodes.Failed;
                 }
 
+                ranUntil = DateTime.UtcNow;
                 var reproducers = ChaosFiles.WriteReproducers(result, parse.GetValue(findings));
                 runs.Add((result, reproducers));
             }
 
+            // The last child of --kill-process reports the whole run: every process, and the time from the first one's start.
+            var processes = supervised && KilledProcesses.FromEnvironment() is { } history
+                ? new ProcessRuns(history, Environment.ProcessId,
+                    ranUntil - System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime(), signals.Received is not null)
+                : null;
+            if (processes is not null)
+                runs = [.. runs.Select(r => (r.Result with { Elapsed = processes.Elapsed(ranUntil) }, r.Reproducers))];
             telemetryRun.End(session);
             if (parse.GetValue(report) == ChaosFiles.StandardOutput)
             {
                 // As heki simulate: the JSON instead of the table on standard output.
-                ChaosReport.WriteJson(stdout, runs);
+                ChaosReport.WriteJson(stdout, runs, processes);
             }
             else
             {
-                ChaosReport.Write(stdout, runs);
+                ChaosReport.Write(stdout, runs, processes);
                 if (parse.GetValue(report) is { } path)
                     OutputFile.Write(path, $"--report {path}", file =>
                     {
                         using var writer = new StreamWriter(file, new System.Text.UTF8Encoding(false), leaveOpen: true);
-                        ChaosReport.WriteJson(writer, runs);
+                        ChaosReport.WriteJson(writer, runs, processes);
                     });
             }
 

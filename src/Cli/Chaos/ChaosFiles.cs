@@ -20,12 +20,7 @@ public static class ChaosFiles
     /// <param name="standardStreams">Also compare with standard output and error when they are files (<c>&gt;k.db</c>).</param>
     public static string? Problem(string? report, string? findings, string? journal, string? acknowledgements, bool kill, bool standardStreams)
     {
-        foreach (var (option, value) in new[] { ("--report", report), ("--findings", findings), ("--sqlite-path", journal), ("--acknowledgements", acknowledgements) })
-        {
-            if (value is not null && string.IsNullOrWhiteSpace(value))
-                return $"{option} needs a path, got '{value}'";
-        }
-
+        // An empty path was refused with the command line's problems (CommandLineProblems).
         if (findings is not null && File.Exists(findings))
             return $"--findings {findings} is a file: the reproducers go into a folder (created when absent)";
         if (findings is not null && FolderProblem(findings) is { } folder)

@@ -23,6 +23,8 @@ public static class ChaosProcessSupervisor
     public static int Run(IReadOnlyList<string> childArguments, string log, int kills, ulong seed, DateTime? deadline, TextWriter stderr,
         CancellationToken stop)
     {
+        // Each child is told the run so far: the last one's report describes the whole run (KilledProcesses).
+        var history = new KilledProcesses(DateTime.UtcNow, []);
         for (var process = 0; ; process++)
         {
             var arguments = new List<string>(childArguments);
@@ -30,7 +32,8 @@ public static class ChaosProcessSupervisor
                 arguments.AddRange(["--duration", $"{Math.Max(1, (int)(end - DateTime.UtcNow).TotalSeconds)}s"]);
             var lines = new LogLineCounter(log);
             var start = lines.Count();
-            using var child = Start(arguments);
+            var started = Stopwatch.StartNew();
+            using var child = Start(arguments, history);
             _current = child;
             if (process == kills)
             {
@@ -70,7 +73,9 @@ public static class ChaosProcessSupervisor
             var pid = child.Id;
             child.Kill(entireProcessTree: false); // SIGKILL
             child.WaitForExit();
-            stderr.WriteLine($"heki chaos: killed process {pid} with SIGKILL after {lines.Count() - start} more log lines "
+            var killedAfter = lines.Count() - start;
+            history = history.With(new KilledProcess(pid, started.Elapsed, killedAfter, after));
+            stderr.WriteLine($"heki chaos: killed process {pid} with SIGKILL after {killedAfter} more log lines "
                              + $"(the seed's least: {after}; kill {process + 1} of {kills}); starting it again on the same journal");
         }
     }
@@ -125,8 +130,9 @@ public static class ChaosProcessSupervisor
         }
     }
 
-    private static Process Start(IReadOnlyList<string> arguments) =>
-        HekiChildProcess.Start(["chaos", .. arguments], new Dictionary<string, string> { [ChildVariable] = "1" }, redirect: false);
+    private static Process Start(IReadOnlyList<string> arguments, KilledProcesses history) =>
+        HekiChildProcess.Start(["chaos", .. arguments],
+            new Dictionary<string, string> { [ChildVariable] = "1", [KilledProcesses.Variable] = history.ToVariable() }, redirect: false);
 
     private static ulong Hash(ulong seed, ulong process)
     {

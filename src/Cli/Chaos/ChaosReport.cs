@@ -7,11 +7,29 @@ namespace HekiActors.Cli.Chaos;
 /// <summary>The report of <c>heki chaos</c>, as text and as JSON (docs/chaos.md names every field).</summary>
 public static class ChaosReport
 {
-    public static void Write(TextWriter output, IReadOnlyList<(ChaosResult Result, IReadOnlyList<ChaosReproducer> Reproducers)> runs)
+    /// <param name="processes">With <c>--kill-process</c>: every process of the run (the header lists each and its kill
+    /// point; <see cref="ChaosResult.Elapsed"/> is then the whole run's); null for a run in one process.</param>
+    public static void Write(TextWriter output, IReadOnlyList<(ChaosResult Result, IReadOnlyList<ChaosReproducer> Reproducers)> runs,
+        ProcessRuns? processes = null)
     {
         foreach (var (result, reproducers) in runs)
         {
-            output.WriteLine($"heki chaos: {result.Profile.Name()}, seed {result.Seed}, {result.Elapsed.TotalSeconds:0.0} s");
+            if (processes is null)
+            {
+                output.WriteLine($"heki chaos: {result.Profile.Name()}, seed {result.Seed}, {result.Elapsed.TotalSeconds:0.0} s");
+            }
+            else
+            {
+                var all = processes.All().ToList();
+                output.WriteLine($"heki chaos: {result.Profile.Name()}, seed {result.Seed}, {result.Elapsed.TotalSeconds:0.0} s "
+                    + $"in {all.Count} processes ({all.Count - 1} killed with SIGKILL)");
+                foreach (var (number, pid, ran, ended, killed) in all)
+                {
+                    output.WriteLine($"  process {number,-3} pid {pid,-8} {ran.TotalSeconds,6:0.0} s  " + (killed is null ? ended
+                        : $"killed after {killed.LogLines:N0} log lines (the seed's least: {killed.LeastLogLines:N0})"));
+                }
+            }
+
             output.WriteLine($"  operations           {result.Operations,12:N0}  ({result.Unanswered:N0} unanswered after every resend)");
             output.WriteLine($"  faults injected      {result.FaultsInjected,12:N0}");
             foreach (var (kind, count) in result.Faults)
@@ -53,7 +71,9 @@ public static class ChaosReport
     }
 
     /// <summary>The JSON report (docs/chaos.md names every field), one object per profile.</summary>
-    public static void WriteJson(TextWriter output, IReadOnlyList<(ChaosResult Result, IReadOnlyList<ChaosReproducer> Reproducers)> runs)
+    /// <param name="processes">As for <see cref="Write"/>: <c>processes</c> lists them; empty for a run in one process.</param>
+    public static void WriteJson(TextWriter output, IReadOnlyList<(ChaosResult Result, IReadOnlyList<ChaosReproducer> Reproducers)> runs,
+        ProcessRuns? processes = null)
     {
         var document = runs.Select(run => new
         {
@@ -67,6 +87,15 @@ public static class ChaosReport
             checks = run.Result.Checks.ToDictionary(kv => ((int)kv.Key).ToString(System.Globalization.CultureInfo.InvariantCulture), kv => kv.Value),
             restarts = run.Result.Restarts,
             probes_after_restart = run.Result.ProbesAfterRestart,
+            processes = (processes?.All() ?? []).Select(p => new
+            {
+                number = p.Number,
+                pid = p.Pid,
+                seconds = p.Ran.TotalSeconds,
+                ended = p.Ended,
+                log_lines = p.Killed?.LogLines,
+                least_log_lines = p.Killed?.LeastLogLines,
+            }),
             invariant_violations = run.Result.Violations,
             rfc_defect_findings = run.Result.FindingCounts.Where(kv => kv.Key.Defect != Defect.None).Sum(kv => kv.Value),
             lost_acknowledged_changes = run.Result.LostAcknowledgedChanges,

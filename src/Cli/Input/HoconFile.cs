@@ -68,6 +68,14 @@ public static class HoconFile
             return null;
         }
 
+        // Akka reads its section only as a node or client starts, and its refusal came after Akka.Hosting printed a stack
+        // on standard output: tried here, before anything starts.
+        if (AkkaSettingsCheck.Problem(config) is { } refused)
+        {
+            problem = $"{option} {path}: {refused}";
+            return null;
+        }
+
         return config;
     }
 

@@ -36,7 +36,7 @@ public static class NodeCommand
             Description = $"A seed node, akka.tcp://{NodeSettings.SystemName}@HOST:PORT (repeat for several). The first seed starts the cluster when it lists itself first.",
             HelpName = "ADDRESS",
         };
-        var role = new Option<string[]>("--role") { Description = "A further cluster role (repeat for several); every node has role vm.", HelpName = "ROLE" };
+        var role = new Option<string[]>("--role") { Description = "A further cluster role (repeat, or ROLE,ROLE, for several); every node has role vm.", HelpName = "ROLE" };
         var journal = new Option<string?>("--journal")
         {
             Description = $"{NodeSettings.PostgresName} (the cluster's shared journal; the default with --journal-connection) or {NodeSettings.InMemoryName} (a VM's state dies with its node).",

@@ -53,7 +53,8 @@ internal sealed class NodeFileSection
         var value = _node.GetValue(key);
         if (value.IsArray() || value.IsObject())
             return Refuse(key, "must be a single value, not a list or a section");
-        return value.GetString() ?? Refuse(key, "must have a value");
+        // An empty text is no value either ("telemetry = \"\"" ran without telemetry, as "--telemetry ''" did).
+        return value.GetString() is { } text && !string.IsNullOrWhiteSpace(text) ? text : Refuse(key, "must have a value, got an empty one");
     }
 
     /// <summary>An integer (null when the file does not set it); its range is checked with the options' (<paramref name="range"/> only names it).</summary>

@@ -60,7 +60,8 @@ internal sealed record NodeSettings(
             Port: given.Port ?? node.Int("port", "0-65535") ?? DefaultPort,
             PublicHost: given.PublicHost ?? node.Text("public-host"),
             SeedNodes: given.Seeds is { Length: > 0 } seeds ? seeds : node.List("seed-nodes") ?? [],
-            Roles: given.Roles is { Length: > 0 } roles ? roles : node.List("roles") ?? [],
+            // Akka's roles are a list: "--role a,b" is two roles, as "--role a --role b" (a file lists them: roles = ["a", "b"]).
+            Roles: given.Roles is { Length: > 0 } roles ? [.. roles.SelectMany(r => r.Split(',', StringSplitOptions.TrimEntries))] : node.List("roles") ?? [],
             Journal: JournalKind.InMemory,
             JournalConnection: given.JournalConnection ?? node.Text("journal-connection"),
             Shards: given.Shards ?? node.Int("shards", $"1-{MaxShards}") ?? VmMessageExtractor.DefaultMaxShards,
@@ -151,7 +152,11 @@ internal sealed record NodeSettings(
 
         foreach (var role in Roles)
         {
-            if (string.IsNullOrWhiteSpace(role) || role.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+            if (role.Length == 0)
+                return $"{names.Role} has an empty role: give ROLE, or several as ROLE,ROLE";
+            if (role.Contains(','))
+                return $"{names.Role} '{role}' holds a comma: list each role on its own, roles = [\"{string.Join("\", \"", role.Split(','))}\"]";
+            if (role.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
                 return $"{names.Role} '{role}' must be a word without spaces";
         }
 

@@ -126,9 +126,10 @@ internal static class EarlierVmsCheck
         $"{config.Profile.Name()}, {config.VcpuCount} vCPU{(config.VcpuCount == 1 ? "" : "s")} x {Count((long)(config.MemoryPages / VmConfig.PagesPerMiB))} MiB, " +
         $"MBEC {(config.Mbec ? "on" : "off")}{(config.PrivateMemory ? ", private memory" : "")}";
 
+    /// <summary>The first and last id, in the order of their numbers (chaos-0 ... chaos-15, where text order ends at chaos-9).</summary>
     private static string Ids(IEnumerable<string> ids)
     {
-        var list = ids.ToList();
+        var list = ids.Order(NumberedIds.Instance).ToList();
         return list.Count switch
         {
             1 => list[0],

@@ -22,7 +22,9 @@ public sealed class ProgressDisplay : IProgress<SimulationProgress>
     private readonly bool _live;
     private readonly string _prefix;
     private readonly int _width;
+    private readonly Func<bool>? _stopped;
     private SimulationProgress? _last;
+    private double _runningFraction;
     private SimulationProgress? _shown;
     private TimeSpan _shownAt;
     private int _liveLength;
@@ -33,9 +35,12 @@ public sealed class ProgressDisplay : IProgress<SimulationProgress>
     /// <param name="live">True on a terminal: one status line rewritten in place.</param>
     /// <param name="label">Prefix naming the run (the profile when both run), or null.</param>
     /// <param name="width">Terminal width; live lines are cut to it so they never wrap.</param>
-    public ProgressDisplay(TextWriter writer, bool live, string? label = null, int width = 120)
+    /// <param name="stopped">Whether the run was told to stop (a signal, a failed output): its last line then says
+    /// <see cref="SimulationProgress.StoppedPhase"/> with the fraction it reached, not "done 100%".</param>
+    public ProgressDisplay(TextWriter writer, bool live, string? label = null, int width = 120, Func<bool>? stopped = null)
     {
         _writer = writer;
+        _stopped = stopped;
         _live = live;
         // Padded to the longest profile name so the two runs' lines align when both profiles run.
         _prefix = label is null ? "" : ("[" + label + "]").PadRight(10) + " ";
@@ -74,6 +79,12 @@ public sealed class ProgressDisplay : IProgress<SimulationProgress>
     {
         lock (_gate)
         {
+            // The engine's last snapshot is "done" at 100% however the run ended: a stopped one shows how far it got.
+            if (value.Phase != SimulationProgress.DonePhase)
+                _runningFraction = value.Fraction;
+            else if (_stopped?.Invoke() == true)
+                value = value with { Phase = SimulationProgress.StoppedPhase, Fraction = _runningFraction };
+
             if (_last is { } previous && value.Elapsed > previous.Elapsed && value.Accesses >= previous.Accesses)
             {
                 // Rate over the last interval, smoothed so the figure does not flicker between reports.

@@ -28,7 +28,8 @@ public static class ReportWriter
             .Append(stoppedEarly ? " (stopped early: counts cover the part that ran)" : "").Append('\n');
         text.Append("  ").Append(Describe(spec)).Append('\n');
         if (results.FirstOrDefault(r => r.Nodes is not null)?.Nodes is { } nodes)
-            text.Append("  on a cluster of ").Append(nodes.Count).Append(" VM nodes (the journal is theirs, not the one above)\n");
+            text.Append("  on a cluster of ").Append(ReportFormat.Count(nodes.Count)).Append(nodes.Count == 1 ? " VM node" : " VM nodes")
+                .Append(" (the journal is theirs, not the one above)\n");
         text.Append('\n');
 
         var rows = new List<string[]>();

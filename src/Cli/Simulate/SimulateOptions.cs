@@ -211,14 +211,14 @@ public sealed class SimulateOptions
             (false, true) => EarlierVms.Fresh,
             _ => EarlierVms.Refuse,
         };
-        var record = NonEmpty(parse.GetValue(Record), "--record");
-        var report = NonEmpty(parse.GetValue(Report), "--report");
+        var record = parse.GetValue(Record);
+        var report = parse.GetValue(Report);
         if (record == SimulationRunner.StandardOutput)
         {
             throw new UsageException("--record needs a file name (standard output carries the report)");
         }
 
-        var html = NonEmpty(parse.GetValue(Html), "--html");
+        var html = parse.GetValue(Html);
         if (html == SimulationRunner.StandardOutput)
         {
             throw new UsageException("--html needs a file name (standard output carries the report)");
@@ -254,9 +254,9 @@ public sealed class SimulateOptions
             throw new UsageException($"--dashboard and the Prometheus endpoint both want port {port}: give them different ports");
         }
 
-        var cluster = parse.GetValue(Cluster) is "" ? throw new UsageException("--cluster needs a node address (akka.tcp://heki@HOST:PORT, as heki node prints it)")
-            : parse.GetValue(Cluster);
-        if (Node.ClusterClientOptions.Check(cluster, NonEmpty(parse.GetValue(ClusterConfig), "--cluster-config"), out var clusterConfig) is { } clusterProblem)
+        // An empty value of any option was refused with the command line's problems (CommandLineProblems).
+        var cluster = parse.GetValue(Cluster);
+        if (Node.ClusterClientOptions.Check(cluster, parse.GetValue(ClusterConfig), out var clusterConfig) is { } clusterProblem)
             throw new UsageException(clusterProblem);
         if (cluster is not null && (scenario.Spec.Journal != Actors.Hosting.JournalKind.InMemory || earlier != EarlierVms.Refuse))
             throw new UsageException("--cluster runs the VMs on the cluster's nodes, in their journal: --journal, --sqlite-path, --resume and --fresh do not apply");
@@ -347,12 +347,9 @@ public sealed class SimulateOptions
 
     private GuestKernelSettings KernelSettings(ParseResult parse) => new()
     {
-        Image = NonEmpty(parse.GetValue(Kernel), "--kernel"),
-        Modules = NonEmpty(parse.GetValue(Modules), "--modules"),
+        Image = parse.GetValue(Kernel),
+        Modules = parse.GetValue(Modules),
         BootModules = parse.GetValue(BootModules) is { } boot ? GuestKernelSettings.ParseChoice("--boot-modules", boot) : null,
         RunModules = parse.GetValue(RunModules) is { } run ? GuestKernelSettings.ParseChoice("--run-modules", run) : null,
     };
-
-    private static string? NonEmpty(string? value, string option) =>
-        value is null || value.Length > 0 ? value : throw new UsageException($"{option} needs a file name");
 }

@@ -124,7 +124,8 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
                 }
 
                 var display = request.Progress
-                    ? new ProgressDisplay(error, request.LiveProgress, specs.Count > 1 ? spec.Profile.Name() : null, request.Width)
+                    ? new ProgressDisplay(error, request.LiveProgress, specs.Count > 1 ? spec.Profile.Name() : null, request.Width,
+                        stopped: () => stop.IsCancellationRequested)
                     : null;
                 if (display is not null)
                 {

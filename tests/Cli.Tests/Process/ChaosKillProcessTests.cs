@@ -34,6 +34,7 @@ public sealed class ChaosKillProcessTests : IDisposable
         Assert.Equal(0, run.GetProperty("invariant_violations").GetInt64());
         Assert.Equal(0, run.GetProperty("lost_acknowledged_changes").GetInt64());
         Assert.True(run.GetProperty("faults_injected").GetInt64() > 0);
+        TheReportDescribesEveryProcess(run, output, error);
 
         // Independently of the oracle: the journal holds what the log says was acknowledged.
         var expected = AcknowledgedPins(_folder.File("k.db.acks"));
@@ -65,7 +66,45 @@ public sealed class ChaosKillProcessTests : IDisposable
         Assert.True(status == 143, $"exit {status}\n{parent.Stderr}");
         Assert.True(File.Exists(_folder.File("r.json")), $"no report\n{parent.Stderr}");
         using var report = JsonDocument.Parse(File.ReadAllText(_folder.File("r.json")));
-        Assert.Equal(0, Assert.Single(report.RootElement.EnumerateArray().ToList()).GetProperty("invariant_violations").GetInt64());
+        var run = Assert.Single(report.RootElement.EnumerateArray().ToList());
+        Assert.Equal(0, run.GetProperty("invariant_violations").GetInt64());
+        Assert.Equal("stopped by a signal", run.GetProperty("processes").EnumerateArray().Last().GetProperty("ended").GetString());
+    }
+
+    /// <summary>
+    /// The report's header and elapsed time cover the whole run, as its counts do: every process with its pid and how it
+    /// ended (a killed one with the kill point the parent printed), and the time from the first process's start (they
+    /// covered the last child alone).
+    /// </summary>
+    private static void TheReportDescribesEveryProcess(JsonElement run, string output, string error)
+    {
+        var kills = error.Split('\n').Where(line => line.StartsWith("heki chaos: killed process ", StringComparison.Ordinal))
+            .Select(line => System.Text.RegularExpressions.Regex.Match(line, @"killed process (\d+) with SIGKILL after (\d+) more log lines \(the seed's least: (\d+);"))
+            .Select(m => (Pid: int.Parse(m.Groups[1].Value), Lines: long.Parse(m.Groups[2].Value), Least: long.Parse(m.Groups[3].Value)))
+            .ToList();
+        var processes = run.GetProperty("processes").EnumerateArray().ToList();
+        Assert.Equal(kills.Count + 1, processes.Count);
+        for (var i = 0; i < kills.Count; i++)
+        {
+            Assert.Equal(i + 1, processes[i].GetProperty("number").GetInt32());
+            Assert.Equal("killed", processes[i].GetProperty("ended").GetString());
+            Assert.Equal(kills[i], (processes[i].GetProperty("pid").GetInt32(), processes[i].GetProperty("log_lines").GetInt64(),
+                processes[i].GetProperty("least_log_lines").GetInt64()));
+        }
+
+        Assert.Equal("ran to the end", processes[^1].GetProperty("ended").GetString());
+        Assert.Equal(JsonValueKind.Null, processes[^1].GetProperty("log_lines").ValueKind);
+        // The whole run holds every process's time (the process start times the kernel keeps are in 10 ms ticks).
+        var elapsed = run.GetProperty("elapsed_seconds").GetDouble();
+        var sum = processes.Sum(p => p.GetProperty("seconds").GetDouble());
+        Assert.True(elapsed >= sum - 0.05, $"elapsed_seconds {elapsed} is less than its processes' {sum}");
+        Assert.True(elapsed > processes[^1].GetProperty("seconds").GetDouble(), "elapsed_seconds is the last process's alone");
+
+        var lines = output.Split('\n');
+        Assert.Matches($@"^heki chaos: hardened, seed 1, [0-9.]+ s in {kills.Count + 1} processes \({kills.Count} killed with SIGKILL\)$", lines[0]);
+        for (var i = 0; i < kills.Count; i++)
+            Assert.Matches($@"^  process {i + 1} +pid {kills[i].Pid} +[0-9.]+ s  killed after {kills[i].Lines:N0} log lines \(the seed's least: {kills[i].Least:N0}\)$", lines[i + 1]);
+        Assert.Matches($@"^  process {kills.Count + 1} +pid \d+ +[0-9.]+ s  ran to the end$", lines[kills.Count + 1]);
     }
 
     /// <summary>The VMs whose last acknowledged lifecycle operation was a create, with the pins acknowledged since.</summary>

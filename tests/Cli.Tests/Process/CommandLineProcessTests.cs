@@ -60,6 +60,24 @@ public sealed class CommandLineProcessTests : IDisposable
     }
 
     [Theory]
+    [InlineData("simulate", "--telemetry")]
+    [InlineData("chaos", "--telemetry")]
+    [InlineData("node", "--telemetry")]
+    [InlineData("node", "--role")]
+    [InlineData("node", "--host")]
+    [InlineData("simulate", "--sqlite-path")]
+    [InlineData("journal", "--vm")]
+    public void An_empty_option_value_is_named_in_one_line_and_exits_2_before_anything_runs(string command, string option)
+    {
+        // Was taken silently: "heki simulate --telemetry ''" ran a whole simulation without telemetry.
+        var (status, stdout, stderr) = HekiProcess.Run([command, option, ""], _folder.Path);
+
+        Assert.Equal(ExitCodes.Usage, status);
+        Assert.Equal($"heki {command}: {option} needs a value, got ''", stderr.Split('\n')[0]);
+        Assert.Equal("", stdout);
+    }
+
+    [Theory]
     [InlineData("simulate --kernel fifo", 2, "heki simulate: fifo: is a FIFO (named pipe), not a regular file")]
     [InlineData("simulate --kernel kernel.txt --modules /dev/zero --memory-mb 128", 2,
         "heki simulate: /dev/zero: is a character device, not a regular file or a folder")]

@@ -48,6 +48,31 @@ public sealed class JournalProcessTests : IDisposable
     }
 
     [Fact]
+    public void A_journal_not_yet_written_by_the_run_that_holds_it_is_in_use_not_missing()
+    {
+        // As a chaos run's child holds it while its actor system starts, before the journal's first write.
+        var path = _folder.File("k.db");
+        using (var held = HekiActors.Actors.Hosting.JournalLock.TryAcquire(path, "heki chaos, a --kill-process child of process 1", out var refusal, out _))
+        {
+            Assert.True(held is not null, refusal);
+            Assert.False(File.Exists(path));
+
+            var (status, output, error) = HekiProcess.Run(["journal", "k.db"], _folder.Path);
+
+            Assert.Equal(ExitCodes.JournalInUse, status);
+            Assert.Equal("", output);
+            Assert.StartsWith($"heki journal: journal k.db is in use by process {Environment.ProcessId} (heki chaos, a --kill-process child of process 1, started ", error);
+            Assert.EndsWith("; list it once that run has ended\n", error);
+        }
+
+        // Once nobody holds it, a journal that is not there does not exist (and listing it made no file).
+        var (freeStatus, _, freeError) = HekiProcess.Run(["journal", "k.db"], _folder.Path);
+        Assert.Equal(ExitCodes.Usage, freeStatus);
+        Assert.Equal("heki journal: journal k.db: does not exist\n", freeError);
+        Assert.False(File.Exists(path));
+    }
+
+    [Fact]
     public void A_path_with_a_semicolon_is_a_file_name_not_connection_string_syntax()
     {
         const string name = "a.db;Mode=ReadOnly";

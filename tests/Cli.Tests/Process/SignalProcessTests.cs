@@ -36,6 +36,10 @@ public sealed class SignalProcessTests : IDisposable
         Assert.Equal(4, run.GetProperty("vms_booted").GetInt32());
         Assert.Equal(0, run.GetProperty("vms_unfinished").GetInt32());
         Assert.True(run.GetProperty("elapsed_seconds").GetDouble() < 600);
+        // The last progress line says the run stopped, at the fraction of the 10 minutes it reached (it said "done 100%").
+        var last = heki.Stderr.Split('\n').Last(l => l.Contains("%  ", StringComparison.Ordinal));
+        Assert.Matches(@"^stopped  \[[#.]{20}\] +\d+%  ", last);
+        Assert.DoesNotContain("100%", last);
     }
 
     [Fact]
@@ -77,7 +81,7 @@ public sealed class SignalProcessTests : IDisposable
         Assert.InRange(booted, 0, 2_999);
         Assert.Equal(0, run.GetProperty("vms_unfinished").GetInt32());
         // The progress line and the report agree on what booted (failed or abandoned boots are not counted).
-        Assert.Contains($"VMs {booted.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)}/3,000", heki.Stderr.Split('\n').Last(l => l.StartsWith("done", StringComparison.Ordinal)));
+        Assert.Contains($"VMs {booted.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)}/3,000", heki.Stderr.Split('\n').Last(l => l.StartsWith("stopped ", StringComparison.Ordinal)));
     }
 
     [Theory]

@@ -50,10 +50,13 @@ public static class ProtectMemory
     }
 
     /// <summary>
-    /// What <see cref="Apply"/> would return, without changing <paramref name="memory"/>: a list of at most one range
-    /// is checked in place (kvm_permissions_set either fails before touching the store or succeeds whole), a longer
-    /// one runs on a scratch copy, because a later range must see an earlier one. <see cref="ProtectMemoryOutcome.Changed"/>
-    /// is empty for a checked single range; <see cref="ProtectMemoryOutcome.Applied"/> is always complete.
+    /// What <see cref="Apply"/> would return, without changing <paramref name="memory"/>: every range is checked in place
+    /// against the store and the ranges of the same list that succeeded before it (a later range must see an earlier
+    /// one). That is exact because kvm_permissions_set fails only for its own arguments or an immutable page in its range
+    /// (§3), and an earlier range that succeeded can have changed only that for it: it can make pages immutable, never
+    /// clear an immutable page (it would have failed, and a failure ends the list). No scratch copy of the store (a copy of
+    /// every leaf per call, in every hypercall burst: issue 11). <see cref="ProtectMemoryOutcome.Changed"/> is empty;
+    /// <see cref="ProtectMemoryOutcome.Applied"/> is complete.
     /// </summary>
     public static ProtectMemoryOutcome Evaluate(VmMemoryAttributes memory, IReadOnlyList<IReadOnlyList<MemoryRange>> listPages, bool mbec)
     {
@@ -61,10 +64,8 @@ public static class ProtectMemory
         ArgumentNullException.ThrowIfNull(listPages);
         if (listPages.Count == 0)
             return ProtectMemoryOutcome.Nothing;
-        if (memory.Profile == HekiProfile.Hardened)
-            return ApplyHardened(memory, listPages, mbec, dryRun: true); // already on a scratch copy beyond one range
-        return RangeCount(listPages) > 1
-            ? ApplyHekiV2(memory.Clone(), listPages, mbec, dryRun: false)
+        return memory.Profile == HekiProfile.Hardened
+            ? ApplyHardened(memory, listPages, mbec, dryRun: true)
             : ApplyHekiV2(memory, listPages, mbec, dryRun: true);
     }
 
@@ -127,9 +128,10 @@ public static class ProtectMemory
 
         var lines = new List<WarningLine>(total);
         var applied = new List<AppliedRange>(total);
-        // One range needs no scratch copy: permissions_set either fails before touching the store or succeeds whole.
-        var target = total <= 1 ? memory : memory.Clone();
-        var checkOnly = dryRun && ReferenceEquals(target, memory);
+        // One range needs no scratch copy: permissions_set either fails before touching the store or succeeds whole. A dry
+        // run needs none either: it checks each range against the store and the earlier ranges (Evaluate).
+        var target = total <= 1 || dryRun ? memory : memory.Clone();
+        var checkOnly = dryRun;
         var changed = GfnRange.Empty;
         for (var p = 0; p < listPages.Count; p++)
         {
@@ -169,11 +171,28 @@ public static class ProtectMemory
         var start = range.Pa >> VmMemoryAttributes.PageShift;
         var end = range.Epa >> VmMemoryAttributes.PageShift;
         lines.Add(WarningLine.ProtectRequest(start, end, permissions));
-        var ret = checkOnly ? target.PermissionsSetCheck(start, end, permissions) : target.PermissionsSet(start, end, permissions, out changed);
+        var ret = checkOnly ? CheckAfter(target, applied, start, end, permissions) : target.PermissionsSet(start, end, permissions, out changed);
         if (ret == Errno.EPERM)
             lines.Add(WarningLine.ImmutableChange(start, end));
         else if (ret == Errno.Ok)
             applied.Add(new AppliedRange(start, end, permissions));
         return ret;
+    }
+
+    // What kvm_permissions_set(start, end, permissions) returns once the ranges of this call in applied are in the store,
+    // read without them in it: its own checks on the store as it is, then EPERM if an earlier range made a page of it
+    // immutable (the only effect an earlier range that succeeded can have on it; see Evaluate).
+    private static int CheckAfter(VmMemoryAttributes memory, List<AppliedRange> applied, ulong start, ulong end, ulong permissions)
+    {
+        var ret = memory.PermissionsSetCheck(start, end, permissions);
+        if (ret != Errno.Ok)
+            return ret;
+        foreach (var earlier in applied)
+        {
+            if ((earlier.Permissions & HekiAttributes.Immutable) != 0 && earlier.StartGfn < end && start < earlier.EndGfn)
+                return Errno.EPERM;
+        }
+
+        return Errno.Ok;
     }
 }

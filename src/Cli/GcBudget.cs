@@ -75,23 +75,29 @@ public static class GcBudget
     }
 
     /// <summary>
-    /// The value of <c>--vms N</c> or <c>--vms=N</c> on a command line, or null when it has none or it is not a
-    /// number (the command reports that itself).
+    /// The value of <c>--vms N</c>, <c>--vms=N</c> or <c>--vms:N</c> on a command line; null when it has none or it is
+    /// not a number (the command reports that itself); <see cref="int.MaxValue"/> when the run's size is in a file this
+    /// does not read (a scenario file without <c>--vms</c>, a response file <c>@FILE</c>), so such a run keeps the
+    /// runtime's budget whatever its size (QA: a scenario of 5,000 VMs got the budget).
     /// </summary>
     public static int? VmsOption(IReadOnlyList<string> args)
     {
+        if (args.TakeWhile(arg => arg != "--").Any(arg => arg.StartsWith('@')))
+            return int.MaxValue;
+        var inFile = false;
         for (var i = 0; i < args.Count; i++)
         {
             if (args[i] == "--")
                 break;
             var value = args[i] == "--vms" && i + 1 < args.Count ? args[i + 1]
-                : args[i].StartsWith("--vms=", StringComparison.Ordinal) ? args[i]["--vms=".Length..]
+                : args[i].StartsWith("--vms=", StringComparison.Ordinal) || args[i].StartsWith("--vms:", StringComparison.Ordinal) ? args[i]["--vms=".Length..]
                 : null;
             if (value is not null)
-                return int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var vms) ? vms : null;
+                return int.TryParse(value, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var vms) && vms >= 0 ? vms : null;
+            inFile |= !args[i].StartsWith('-') && (args[i].EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || args[i].EndsWith(".yml", StringComparison.OrdinalIgnoreCase));
         }
 
-        return null;
+        return inFile ? int.MaxValue : null;
     }
 
     /// <summary>Whether a process asking for <paramref name="vms"/> VMs, with this environment, should restart with the budget.</summary>

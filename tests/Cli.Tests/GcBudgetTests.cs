@@ -48,6 +48,12 @@ public sealed class GcBudgetTests
     [InlineData("simulate --vms many", null)]
     [InlineData("simulate --vms -5", null)]
     [InlineData("simulate -- --vms 5000", null)]
+    [InlineData("simulate --vms:5000", 5_000)]
+    [InlineData("simulate --vms +5000", 5_000)]
+    [InlineData("simulate big.yaml", int.MaxValue)]
+    [InlineData("simulate --duration 2s big.YML", int.MaxValue)]
+    [InlineData("simulate @options.rsp", int.MaxValue)]
+    [InlineData("simulate --vms 5 @options.rsp", int.MaxValue)]
     public void The_vm_count_is_read_from_the_command_line(string commandLine, int? vms)
     {
         Assert.Equal(vms, GcBudget.VmsOption(commandLine.Split(' ')));

@@ -50,6 +50,18 @@ public sealed class JournalForReading : IDisposable
         var full = System.IO.Path.GetFullPath(path);
         if (!File.Exists(full))
         {
+            // A run holds the lock of a journal it has not written yet (its actor system starting, a chaos run's child):
+            // that journal is in use, not missing. No lock file (a mistyped path): nothing is created for it.
+            if (File.Exists(JournalLock.LockPathFor(path)))
+            {
+                using var free = JournalLock.TryAcquire(path, owner, out var holder, out inUse);
+                if (inUse)
+                {
+                    problem = holder;
+                    return null;
+                }
+            }
+
             problem = "does not exist";
             return null;
         }

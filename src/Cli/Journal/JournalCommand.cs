@@ -32,26 +32,11 @@ public static class JournalCommand
         return command;
     }
 
-    /// <summary>
-    /// Why a journal that does not exist yet is in use: a run holds its lock while its actor system starts and before its
-    /// first write (a chaos run's child, a simulation booting), and the journal is that run's, not missing. Null when no
-    /// lock file is there (nothing is created for a mistyped path) or no process holds it.
-    /// </summary>
-    private static string? HolderOfUnwritten(string path)
-    {
-        if (!File.Exists(JournalLock.LockPathFor(path)))
-            return null;
-        using var free = JournalLock.TryAcquire(path, Owner, out var refusal, out var inUse);
-        return inUse ? refusal : null;
-    }
-
     /// <summary>Lists <paramref name="path"/>; returns the exit status.</summary>
     internal static async Task<int> RunAsync(string path, bool json, string? onlyVm, TextWriter output, TextWriter error,
         CancellationToken cancellationToken)
     {
         using var journal = JournalForReading.TryOpen(path, Owner, out var problem, out var inUse);
-        if (journal is null && !inUse && !File.Exists(path) && HolderOfUnwritten(path) is { } holder)
-            (problem, inUse) = (holder, true);
         if (journal is null)
         {
             error.WriteLine(inUse ? $"heki journal: journal {path} {problem}; list it once that run has ended" : $"heki journal: journal {path}: {problem}");

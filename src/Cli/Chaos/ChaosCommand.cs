@@ -174,7 +174,7 @@ public static class ChaosCommand
                 if (memoryMb is < 1 or > 1UL << 20)
                     return "--memory-mb must be within 1..1048576";
                 // The VMs all boot in this process (or, with --cluster, are driven from it): refused before anything starts.
-                if (RunMemoryEstimate.For(vmCount, vcpuCount, memoryMb).Problem(vmCount, vcpuCount, RunMemoryEstimate.AvailableBytes()) is { } tooBig)
+                if (RunMemoryEstimate.For(vmCount, vcpuCount, memoryMb, GcBudget.InEffectBytes).Problem(vmCount, vcpuCount, RunMemoryEstimate.AvailableBytes()) is { } tooBig)
                     return tooBig;
                 if (parse.GetValue(rate) is var r && !(r >= 0 && r <= 1))
                     return "--rate must be within 0..1";

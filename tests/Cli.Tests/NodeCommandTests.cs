@@ -162,13 +162,18 @@ public sealed class NodeCommandTests : IDisposable
         var settings = NodeSettings.Resolve(Options(roles: ["edge,gpu", "batch"]), out var problem);
         Assert.Null(problem);
         Assert.Equal(["edge", "gpu", "batch"], settings!.Roles);
-        Assert.Equal(["edge", "gpu"], NodeSettings.Resolve(Options(roles: ["edge, gpu"]), out _)!.Roles);
+        // Not trimmed: a space is refused wherever it is (roles are [A-Za-z0-9._-]).
+        Assert.Null(NodeSettings.Resolve(Options(roles: ["edge, gpu"]), out var spaced));
+        Assert.Equal("--role ' gpu' must be a word without spaces", spaced);
     }
 
     [Theory]
     [InlineData("a,,b", "--role has an empty role: give ROLE, or several as ROLE,ROLE")]
     [InlineData("a,", "--role has an empty role: give ROLE, or several as ROLE,ROLE")]
     [InlineData("a b", "--role 'a b' must be a word without spaces")]
+    [InlineData(" a", "--role ' a' must be a word without spaces")]
+    [InlineData("a ", "--role 'a ' must be a word without spaces")]
+    [InlineData("a,\tb", "--role '\tb' must be a word without spaces")]
     public void A_role_option_with_an_empty_part_or_a_space_is_refused(string role, string says)
     {
         Assert.Null(NodeSettings.Resolve(Options(roles: [role]), out var problem));
@@ -278,6 +283,7 @@ public sealed class NodeCommandTests : IDisposable
     [InlineData("port = 70000", "heki.node.port (--config F) must be 0-65535 (0: a free one), got 70000")]
     [InlineData("shards = 0", "heki.node.shards (--config F) must be 1-10000, got 0")]
     [InlineData("roles = [\"a b\"]", "heki.node.roles (--config F) 'a b' must be a word without spaces")]
+    [InlineData("roles = [\" a\"]", "heki.node.roles (--config F) ' a' must be a word without spaces")]
     [InlineData("journal = oracle", "heki.node.journal (--config F) must be postgresql or inmem, got 'oracle'")]
     [InlineData("journal-connection = \"Host=db;Nonsense=1\"", "heki.node.journal-connection (--config F): not a PostgreSQL connection string: ")]
     public void A_bad_value_from_the_config_file_is_named_as_the_files_key_not_as_an_option(string line, string says)
@@ -379,5 +385,14 @@ public sealed class NodeCommandTests : IDisposable
 
         Assert.Null(problem);
         Assert.Equal(14053, settings!.Akka.GetInt("akka.remote.dot-netty.tcp.public-port"));
+    }
+
+    [Fact]
+    public void A_role_longer_than_100_characters_is_refused()
+    {
+        // A 100 KB role passed every check and the node never started (Akka.Hosting writes it into Akka's settings text).
+        Assert.Equal(["r" + new string('x', 99)], NodeSettings.Resolve(Options(roles: ["r" + new string('x', 99)]), out _)!.Roles);
+        Assert.Null(NodeSettings.Resolve(Options(roles: [new string('x', 101)]), out var problem));
+        Assert.EndsWith("' is longer than 100 characters", problem);
     }
 }

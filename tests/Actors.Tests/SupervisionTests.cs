@@ -257,6 +257,8 @@ public class SupervisionTests(ITestOutputHelper output) : ActorTestBase(output)
             await Expect<VmCreated>(host, new CreateVm("c", Guid.NewGuid(), VmConfig.FromMegabytes(16, 1)));
             Assert.Equal(7UL, (await Expect<PermissionsValue>(host, new GetPermissions("c", 0x1))).Attr);
             Assert.True((await Expect<VmStatus>(host, new GetVmStatus("c"))).LastSequenceNr > 3);
+            // The journal's warm-up wrote to a scratch database, never to the file.
+            Assert.Equal(["vm-a", "vm-c"], SqliteJournal.PersistenceIds(SqliteJournal.ConnectionString(path), "journal", "snapshot")!.Order(StringComparer.Ordinal));
         }
         finally
         {

@@ -1,4 +1,6 @@
 using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Event;
 using Akka.Persistence;
 using Akka.Persistence.Sql.Journal;
 using Config = Akka.Configuration.Config;
@@ -15,6 +17,9 @@ namespace HekiActors.Actors.Hosting;
 /// to write since, has none (highest sequence number 0, as the query would say).
 /// </summary>
 /// <remarks>
+/// As it starts it also runs its write path once on a scratch database (<see cref="SqliteWriteWarmUp"/>), so the first
+/// VMs' writes do not pay for compiling it.
+///
 /// SQLite only: a PostgreSQL journal is shared by a cluster's nodes, where another node may have written the id since.
 /// The ids with rows at the start are read once, as the plugin is made (one indexed query, before it opens the file
 /// itself); if they cannot be read, every recovery asks the database as the plugin does. An id counts as written from the moment its write is handed to the
@@ -23,9 +28,48 @@ namespace HekiActors.Actors.Hosting;
 public sealed class SqliteWriteJournal : SqlWriteJournal
 {
     private readonly KnownIds _ids;
+    private readonly Config _config;
 
-    public SqliteWriteJournal(Config journalConfig) : base(journalConfig) =>
+    public SqliteWriteJournal(Config journalConfig) : base(journalConfig)
+    {
+        _config = journalConfig;
         _ids = new KnownIds(SqliteJournal.PersistenceIds(journalConfig.GetString("connection-string"), "journal", "journal_metadata"));
+    }
+
+    protected override void PreStart()
+    {
+        base.PreStart();
+        // A node that only reads a settled file (JournalReader: no table creation) writes nothing: no warm-up.
+        if (!_config.GetBoolean("auto-initialize"))
+            return;
+        // The plugin starts (its tables) meanwhile; every request waits for both, in the order it came (one stash).
+        var log = Context.GetLogger();
+        SqliteWriteWarmUp.RunAsync(Context.System, _config, log).ContinueWith(warmUp =>
+        {
+            if (warmUp.Exception is { } failed)
+                log.Warning("the journal's warm-up failed (its first writes will be slower): {0}", failed.GetBaseException().Message);
+            return WarmedUp.Instance;
+        }, TaskScheduler.Default).PipeTo(Self);
+        BecomeStacked(WarmingUp);
+    }
+
+    private bool WarmingUp(object message)
+    {
+        if (message is not WarmedUp)
+        {
+            Stash.Stash();
+            return true;
+        }
+
+        UnbecomeStacked();
+        Stash.UnstashAll();
+        return true;
+    }
+
+    private sealed class WarmedUp
+    {
+        public static readonly WarmedUp Instance = new();
+    }
 
     public override Task<long> ReadHighestSequenceNrAsync(string persistenceId, long fromSequenceNr, CancellationToken cancellationToken = default) =>
         _ids.MayHaveRows(persistenceId) ? base.ReadHighestSequenceNrAsync(persistenceId, fromSequenceNr, cancellationToken) : NoRows;

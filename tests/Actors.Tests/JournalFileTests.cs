@@ -62,6 +62,18 @@ public sealed class JournalFileTests : IDisposable
     }
 
     [Fact]
+    public async Task The_journal_warm_up_writes_a_scratch_database_and_leaves_the_file_and_the_system_as_they_were()
+    {
+        var path = PathOf("warm.db");
+        var config = HekiConfig.Build(JournalKind.Sqlite, path, "OFF");
+        using var system = Akka.Actor.ActorSystem.Create("warm-up", config);
+        await SqliteWriteWarmUp.RunAsync(system, config.GetConfig("akka.persistence.journal.sql"), system.Log);
+        Assert.False(File.Exists(path));
+        // The system's shared stream materializer still runs streams (the warm-up used and stopped one of its own).
+        Assert.Equal(6, await Akka.Streams.Dsl.Source.From([1, 2, 3]).RunAggregate(0, (a, b) => a + b, Akka.Streams.ActorMaterializer.Create(system)));
+    }
+
+    [Fact]
     public void A_file_that_is_not_a_database_is_refused()
     {
         File.WriteAllText(PathOf("bad.db"), "not a db\n");

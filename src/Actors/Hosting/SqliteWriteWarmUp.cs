@@ -45,7 +45,8 @@ internal static class SqliteWriteWarmUp
             var config = new JournalConfig(ConfigurationFactory.ParseString("connection-string = " + JsonSerializer.Serialize(connection))
                 .WithFallback(pluginConfig).WithFallback(SqlPersistence.DefaultJournalConfiguration));
             using var stop = new CancellationTokenSource();
-            var materializer = system.Materializer(namePrefix: "heki-journal-warm-up");
+            // Its own (settings given): without settings Akka hands out the system's shared materializer, which this shuts down.
+            var materializer = ActorMaterializer.Create(system, ActorMaterializerSettings.Create(system), "heki-journal-warm-up");
             try
             {
                 var dao = new ByteArrayJournalDao(system.Scheduler.Advanced, materializer, new AkkaPersistenceDataConnectionFactory(config), config,

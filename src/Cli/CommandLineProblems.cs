@@ -43,6 +43,13 @@ internal static class CommandLineProblems
                 return $"{given.Option.Name} needs a value, got '{empty.Value}'";
         }
 
+        // "heki simulate ''" read "heki simulate: : a scenario file must end in .yaml": every positional argument is a path.
+        foreach (var argument in parse.CommandResult.Children.OfType<ArgumentResult>())
+        {
+            if (argument.Tokens.FirstOrDefault(t => string.IsNullOrWhiteSpace(t.Value)) is { } empty)
+                return $"{argument.Argument.Name} is an empty path ('{empty.Value}'): name a file";
+        }
+
         foreach (var word in parse.UnmatchedTokens)
         {
             if (LooksLikeOption(word))

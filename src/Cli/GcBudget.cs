@@ -14,7 +14,7 @@ namespace HekiActors.Cli;
 /// <remarks>
 /// The runtime reads this knob (<c>GCgen0size</c>) only from the environment: it has no runtimeconfig.json name and no
 /// API, and the GC reads it once, before any managed code runs. So when neither <c>DOTNET_GCgen0size</c> nor
-/// <c>COMPlus_GCgen0size</c> is set and <see cref="OptOutVariable"/> is not <c>off</c>, heki replaces itself with
+/// <c>COMPlus_GCgen0size</c> is set and <see cref="OptOutVariable"/> does not opt out, heki replaces itself with
 /// execve(2): the same executable (by the resolved path of <c>/proc/self/exe</c>), the same arguments
 /// (<c>/proc/self/cmdline</c>) and the same environment (<c>/proc/self/environ</c>) plus <c>DOTNET_GCgen0size</c>. The
 /// process id, open standard streams, working directory, signal mask and parent stay the same, so a journal lock, a
@@ -37,8 +37,61 @@ public static class GcBudget
     /// <summary>The older spelling the runtime also reads.</summary>
     public const string LegacyRuntimeVariable = "COMPlus_GCgen0size";
 
-    /// <summary><c>HEKI_GC_BUDGET=off</c>: start with the runtime's own GC settings (no restart).</summary>
+    /// <summary><c>HEKI_GC_BUDGET=off</c> (or <c>0</c>, <c>false</c>, <c>no</c>, any case): start with the runtime's own GC settings (no restart); <c>on</c>, <c>1</c>, <c>true</c>, <c>yes</c> or unset: the default.</summary>
     public const string OptOutVariable = "HEKI_GC_BUDGET";
+
+    /// <summary>The values of <see cref="OptOutVariable"/> that opt out, compared without case.</summary>
+    public static readonly IReadOnlyList<string> OptOutValues = ["off", "0", "false", "no"];
+
+    /// <summary>The values of <see cref="OptOutVariable"/> that keep the default, compared without case.</summary>
+    public static readonly IReadOnlyList<string> OptInValues = ["on", "1", "true", "yes"];
+
+    /// <summary>
+    /// Set by heki's own restart beside <see cref="RuntimeVariable"/>: the restarted process then removes both from the
+    /// environment its children get, so a <c>heki node</c> that <c>heki chaos --cluster-nodes</c> starts keeps the
+    /// runtime's budget as every <c>heki node</c> does (and any other child decides from its own command line).
+    /// </summary>
+    internal const string RestartedVariable = "HEKI_GC_BUDGET_RESTARTED";
+
+    /// <summary>The gen0 budget this process runs with, in bytes: heki's, or the user's <see cref="RuntimeVariable"/>; 0 for the runtime's own (counted by the memory estimate).</summary>
+    public static long InEffectBytes { get; private set; }
+
+    /// <summary>
+    /// Why the environment's GC settings cannot be taken (one line), or null: a <see cref="OptOutVariable"/> value that is
+    /// neither an opt-out nor the default, or a <see cref="RuntimeVariable"/> (<see cref="LegacyRuntimeVariable"/>) the
+    /// runtime would ignore without a word (not hexadecimal bytes, or zero), so the run would not have the budget it asks for.
+    /// </summary>
+    public static string? EnvironmentProblem(Func<string, string?> environment)
+    {
+        if (environment(OptOutVariable) is { Length: > 0 } optOut && !IsOneOf(optOut, OptOutValues) && !IsOneOf(optOut, OptInValues))
+        {
+            return $"{OptOutVariable} must be {string.Join(", ", OptOutValues)} (start with the runtime's GC budget) or "
+                   + $"{string.Join(", ", OptInValues)} (heki's), got '{Input.HoconFile.Excerpt(optOut, 40)}'";
+        }
+
+        foreach (var name in (string[])[RuntimeVariable, LegacyRuntimeVariable])
+        {
+            if (environment(name) is { Length: > 0 } value && ParseBytes(value) is null)
+            {
+                return $"{name} must be the gen0 budget in hexadecimal bytes, more than 0 (e.g. 0x8000000 for 128 MiB), got "
+                       + $"'{Input.HoconFile.Excerpt(value, 40)}', which the runtime would ignore: correct it, or unset it for heki's budget";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The bytes of a <c>GCgen0size</c> value as the runtime reads it (hexadecimal, with or without 0x); null when it is not one or is 0.</summary>
+    internal static long? ParseBytes(string value)
+    {
+        var digits = value.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? value[2..] : value;
+        return long.TryParse(digits, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out var bytes) && bytes > 0
+            ? bytes
+            : null;
+    }
+
+    private static bool IsOneOf(string value, IReadOnlyList<string> values) =>
+        values.Any(v => string.Equals(v, value.Trim(), StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Set by a diagnostics tool that starts the program and talks to its runtime: no restart then.</summary>
     public const string DiagnosticPortsVariable = "DOTNET_DiagnosticPorts";
@@ -52,8 +105,19 @@ public static class GcBudget
     /// <param name="vms">The number of VMs the command line asks for (<see cref="VmsOption"/>), or null if it does not say.</param>
     public static void Apply(Assembly entryPoint, int? vms)
     {
+        // The runtime reads DOTNET_ first (EnvironmentProblem refused a value it would ignore).
+        InEffectBytes = Budget(Environment.GetEnvironmentVariable) ?? 0;
         if (!OperatingSystem.IsLinux() || Assembly.GetEntryAssembly() != entryPoint)
             return;
+        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable(RestartedVariable)))
+        {
+            // The runtime read the budget at start; the variables stay in /proc/PID/environ but no child inherits them.
+            Environment.SetEnvironmentVariable(RestartedVariable, null);
+            if (Environment.GetEnvironmentVariable(RuntimeVariable) == Hex(Mebibytes))
+                Environment.SetEnvironmentVariable(RuntimeVariable, null);
+            return;
+        }
+
         if (!ShouldRestart(vms, Environment.GetEnvironmentVariable))
             return;
         byte[][] arguments, environment;
@@ -105,7 +169,7 @@ public static class GcBudget
         !(vms > MaxVms)
         && string.IsNullOrEmpty(environment(RuntimeVariable))
         && string.IsNullOrEmpty(environment(LegacyRuntimeVariable))
-        && !string.Equals(environment(OptOutVariable), "off", StringComparison.OrdinalIgnoreCase)
+        && !(environment(OptOutVariable) is { } optOut && IsOneOf(optOut, OptOutValues))
         // A diagnostics tool that started this process (dotnet-trace collect -- heki ...) waits on this runtime.
         && string.IsNullOrEmpty(environment(DiagnosticPortsVariable));
 
@@ -116,8 +180,20 @@ public static class GcBudget
     internal static byte[][] WithBudget(byte[][] environment)
     {
         var name = Encoding.ASCII.GetBytes(RuntimeVariable + "=");
-        return [.. environment.Where(variable => !variable.AsSpan().StartsWith(name)), Encoding.ASCII.GetBytes($"{RuntimeVariable}={Hex(Mebibytes)}")];
+        var marker = Encoding.ASCII.GetBytes(RestartedVariable + "=");
+        return
+        [
+            .. environment.Where(variable => !variable.AsSpan().StartsWith(name) && !variable.AsSpan().StartsWith(marker)),
+            Encoding.ASCII.GetBytes($"{RuntimeVariable}={Hex(Mebibytes)}"),
+            Encoding.ASCII.GetBytes($"{RestartedVariable}=1"),
+        ];
     }
+
+    /// <summary>The gen0 budget the environment gives the runtime, in bytes; null when none (or one it ignores).</summary>
+    internal static long? Budget(Func<string, string?> environment) =>
+        environment(RuntimeVariable) is { Length: > 0 } dotnet ? ParseBytes(dotnet)
+        : environment(LegacyRuntimeVariable) is { Length: > 0 } complus ? ParseBytes(complus)
+        : null;
 
     /// <summary>The runtime's format: hexadecimal bytes.</summary>
     internal static string Hex(int mebibytes) => "0x" + ((long)mebibytes << 20).ToString("x");

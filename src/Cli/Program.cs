@@ -20,6 +20,21 @@ public static class Program
     {
         // Restarts in place with a larger gen0 budget unless --vms asks for more than 1,000 VMs, or set or opted out
         // (GcBudget.cs); a node hosts however many VMs the cluster gives it, so it keeps the runtime's.
+        if (GcBudget.EnvironmentProblem(Environment.GetEnvironmentVariable) is { } gcProblem)
+        {
+            // Before the restart, for every command: a run must not go on without the budget its environment asks for.
+            try
+            {
+                StandardStreams.Error.WriteLine($"heki: {gcProblem}");
+            }
+            catch (OutputFailedException)
+            {
+                // Standard error failed: the exit status is all that is left.
+            }
+
+            return ExitCodes.Usage;
+        }
+
         if (args is not ["node", ..])
             GcBudget.Apply(typeof(Program).Assembly, GcBudget.VmsOption(args));
         var parse = BuildRoot().Parse(args);

@@ -17,8 +17,8 @@ public sealed class ClusterClientSettingsTests : IDisposable
 
     private const string NodeFile = """
         heki.node { port = 4053, shards = 30, roles = [edge] }
-        akka.remote.dot-netty.tcp.port = 4053
-        akka.cluster.roles = [edge]
+        akka.remote.dot-netty.tcp.maximum-frame-size = 256000b
+        akka.cluster.min-nr-of-members = 2
         akka.cluster.split-brain-resolver.stable-after = 5s
         akka.cluster.failure-detector.acceptable-heartbeat-pause = 10s
         akka.loglevel = INFO
@@ -35,9 +35,9 @@ public sealed class ClusterClientSettingsTests : IDisposable
 
         Assert.Equal(TimeSpan.FromSeconds(5), shared.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after"));
         Assert.Equal(TimeSpan.FromSeconds(10), shared.GetTimeSpan("akka.cluster.failure-detector.acceptable-heartbeat-pause"));
-        // Not the node's port, roles or logging: the client binds its own port and hosts no VMs.
-        Assert.False(shared.HasPath("akka.remote.dot-netty.tcp.port"));
-        Assert.False(shared.HasPath("akka.cluster.roles"));
+        // Not the node's remoting, membership or logging: the client binds its own port and hosts no VMs.
+        Assert.False(shared.HasPath("akka.remote.dot-netty.tcp.maximum-frame-size"));
+        Assert.False(shared.HasPath("akka.cluster.min-nr-of-members"));
         Assert.False(shared.HasPath("heki.node"));
         Assert.False(shared.HasPath("akka.loglevel"));
     }
@@ -88,6 +88,18 @@ public sealed class ClusterClientSettingsTests : IDisposable
         var bad = _folder.File("bad.conf", "akka.cluster.split-brain-resolver.stable-after = ${undefined}");
         Assert.StartsWith($"--cluster-config {bad} is not valid HOCON: ", Assert.Throws<UsageException>(() => Read("--cluster", Seed, "--cluster-config", bad)).Message);
         Assert.Equal("--cluster-config needs a value, got ''", Assert.Throws<UsageException>(() => Read("--cluster", Seed, "--cluster-config", "")).Message);
+    }
+
+    [Fact]
+    public void A_nodes_file_setting_what_heki_sets_itself_is_refused_as_heki_node_refuses_it_without_the_help_hint()
+    {
+        var file = _folder.File("nodes.conf", "akka.cluster.split-brain-resolver.stable-after = 5s\nakka.remote.dot-netty.tcp.port = -5\n");
+
+        var e = Assert.Throws<UsageException>(() => Read("--cluster", Seed, "--cluster-config", file));
+
+        Assert.Equal($"--cluster-config {file}: akka.remote.dot-netty.tcp.port is set by heki itself (the file's value would not be used): use heki node --port or heki.node.port", e.Message);
+        Assert.False(e.HelpHint);
+        Assert.True(Assert.Throws<UsageException>(() => Read("--cluster-config", file)).HelpHint);
     }
 
     [Fact]

@@ -40,4 +40,39 @@ public sealed class EmptyOptionValueTests
         Assert.Equal(["replay", "simulate", "kernel-data", "journal", "chaos", "node"],
             OptionsTakingAValue().Select(row => (string)row[0]).Distinct());
     }
+
+    public static TheoryData<string, string> PositionalArguments()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var command in Program.BuildRoot().Subcommands)
+        {
+            foreach (var argument in command.Arguments)
+                data.Add(command.Name, argument.Name);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(PositionalArguments))]
+    public void An_empty_path_is_refused_as_an_empty_path_for_every_positional_argument(string command, string argument)
+    {
+        foreach (var empty in new[] { "", " " })
+        {
+            var parse = Program.BuildRoot().Parse([command, empty]);
+
+            // "heki simulate ''" read "heki simulate: : a scenario file must end in .yaml, .yml or .json".
+            Assert.Equal($"{argument} is an empty path ('{empty}'): name a file", CommandLineProblems.Describe(parse));
+        }
+    }
+
+    [Fact]
+    public void Heki_simulate_with_an_empty_scenario_path_says_so()
+    {
+        var error = new StringWriter();
+        var status = Program.Run(Program.BuildRoot().Parse(["simulate", ""]), new System.CommandLine.InvocationConfiguration { Output = new StringWriter(), Error = error });
+
+        Assert.Equal(2, status);
+        Assert.StartsWith("heki simulate: SCENARIO is an empty path (''): name a file\n", error.ToString());
+    }
 }

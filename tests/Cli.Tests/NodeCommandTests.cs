@@ -108,12 +108,12 @@ public sealed class NodeCommandTests : IDisposable
         var garbage = _folder.File("garbage.conf");
         File.WriteAllText(garbage, "this is not a settings file\n<html>\n");
         Assert.Null(NodeSettings.Resolve(Options(config: garbage), out var garbageProblem));
-        Assert.Equal($"--config {garbage}: 'this is not a settings file <html>' is not a setting (a settings file has heki and akka sections only)", garbageProblem);
+        Assert.Equal($"--config {garbage} is not valid HOCON: line 1: 'this is not a settings file' has no '=' and no value", garbageProblem);
 
         var include = _folder.File("include.conf");
         File.WriteAllText(include, "heki { include \"other.conf\" }\n");
         Assert.Null(NodeSettings.Resolve(Options(config: include), out var includeProblem));
-        Assert.Equal($"--config {include} is not valid HOCON: include other.conf is not supported: put the settings in the file itself", includeProblem);
+        Assert.Equal($"--config {include} is not valid HOCON: line 1: include is not supported: put the settings in the file itself", includeProblem);
 
         var binary = _folder.File("binary.conf");
         File.WriteAllBytes(binary, [0x7f, (byte)'E', (byte)'L', (byte)'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0x3e, 0, .. Enumerable.Repeat((byte)0, 400)]);
@@ -162,13 +162,18 @@ public sealed class NodeCommandTests : IDisposable
         var settings = NodeSettings.Resolve(Options(roles: ["edge,gpu", "batch"]), out var problem);
         Assert.Null(problem);
         Assert.Equal(["edge", "gpu", "batch"], settings!.Roles);
-        Assert.Equal(["edge", "gpu"], NodeSettings.Resolve(Options(roles: ["edge, gpu"]), out _)!.Roles);
+        // Not trimmed: a space is refused wherever it is (roles are [A-Za-z0-9._-]).
+        Assert.Null(NodeSettings.Resolve(Options(roles: ["edge, gpu"]), out var spaced));
+        Assert.Equal("--role ' gpu' must be a word without spaces", spaced);
     }
 
     [Theory]
     [InlineData("a,,b", "--role has an empty role: give ROLE, or several as ROLE,ROLE")]
     [InlineData("a,", "--role has an empty role: give ROLE, or several as ROLE,ROLE")]
     [InlineData("a b", "--role 'a b' must be a word without spaces")]
+    [InlineData(" a", "--role ' a' must be a word without spaces")]
+    [InlineData("a ", "--role 'a ' must be a word without spaces")]
+    [InlineData("a,\tb", "--role '\tb' must be a word without spaces")]
     public void A_role_option_with_an_empty_part_or_a_space_is_refused(string role, string says)
     {
         Assert.Null(NodeSettings.Resolve(Options(roles: [role]), out var problem));
@@ -343,5 +348,50 @@ public sealed class NodeCommandTests : IDisposable
     {
         Assert.Null(NodeSettings.Resolve(Options(telemetry: telemetry, metricsPort: metricsPort), out var problem));
         Assert.StartsWith(says, problem);
+    }
+    [Theory]
+    [InlineData("akka.remote.dot-netty.tcp.port = -5", "akka.remote.dot-netty.tcp.port", "use heki node --port or heki.node.port")]
+    [InlineData("akka.remote.dot-netty.tcp.port = 4060", "akka.remote.dot-netty.tcp.port", "use heki node --port or heki.node.port")]
+    [InlineData("akka.remote.dot-netty.tcp { hostname = 10.0.0.1 }", "akka.remote.dot-netty.tcp.hostname", "use heki node --host or heki.node.host")]
+    [InlineData("akka.remote.dot-netty.tcp.public-hostname = example.org", "akka.remote.dot-netty.tcp.public-hostname", "use heki node --public-host or heki.node.public-host")]
+    [InlineData("akka.cluster.seed-nodes = [\"akka.tcp://heki@127.0.0.1:4053\"]", "akka.cluster.seed-nodes", "use heki node --seed or heki.node.seed-nodes")]
+    [InlineData("akka.cluster.roles = [edge]", "akka.cluster.roles", "use heki node --role or heki.node.roles")]
+    [InlineData("akka.actor.provider = local", "akka.actor.provider", "heki's nodes and clients are always cluster members")]
+    [InlineData("akka.cluster.split-brain-resolver.active-strategy = static-quorum", "akka.cluster.split-brain-resolver.active-strategy", "heki's resolver always keeps the majority")]
+    [InlineData("akka.cluster.split-brain-resolver.keep-majority.role = edge", "akka.cluster.split-brain-resolver.keep-majority", "heki's resolver always counts the nodes of role vm")]
+    public void An_Akka_setting_heki_sets_itself_is_refused_in_the_file_naming_what_sets_it(string line, string path, string instead)
+    {
+        var file = _folder.File("node.conf", $"akka.cluster.split-brain-resolver.stable-after = 7s\n{line}\n");
+
+        // With or without the option: heki's own value would win over the file's either way (Akka.Hosting puts it on top).
+        Assert.Null(NodeSettings.Resolve(Options(config: file), out var problem));
+        Assert.StartsWith($"--config {file}: {path} is set by heki itself (the file's value would not be used): {instead}", problem);
+        Assert.Null(NodeSettings.Resolve(Options(config: file, port: 4061), out var withOption));
+        Assert.Equal(problem, withOption);
+    }
+
+    [Fact]
+    public void The_Akka_settings_heki_leaves_to_the_file_are_taken()
+    {
+        var file = _folder.File("node.conf", """
+            akka.remote.dot-netty.tcp.public-port = 14053
+            akka.remote.dot-netty.tcp.maximum-frame-size = 256000b
+            akka.cluster.split-brain-resolver { stable-after = 7s, down-all-when-unstable = off }
+            akka.cluster.failure-detector.acceptable-heartbeat-pause = 10s
+            """);
+
+        var settings = NodeSettings.Resolve(Options(config: file), out var problem);
+
+        Assert.Null(problem);
+        Assert.Equal(14053, settings!.Akka.GetInt("akka.remote.dot-netty.tcp.public-port"));
+    }
+
+    [Fact]
+    public void A_role_longer_than_100_characters_is_refused()
+    {
+        // A 100 KB role passed every check and the node never started (Akka.Hosting writes it into Akka's settings text).
+        Assert.Equal(["r" + new string('x', 99)], NodeSettings.Resolve(Options(roles: ["r" + new string('x', 99)]), out _)!.Roles);
+        Assert.Null(NodeSettings.Resolve(Options(roles: [new string('x', 101)]), out var problem));
+        Assert.EndsWith("' is longer than 100 characters", problem);
     }
 }

@@ -238,6 +238,20 @@ public sealed class SimulateCommandTests
     }
 
     [Fact]
+    public void A_cluster_run_says_at_once_which_seed_it_joins_and_then_why_it_could_not()
+    {
+        const string seed = "akka.tcp://heki@127.0.0.1:1";
+        var engine = new FakeSimulationEngine { Throw = new TimeoutException($"could not join the cluster at {seed} within 60 s (is a heki node running there?)") };
+
+        var (code, output, error) = Samples.Run(engine, "--cluster", seed, "--no-progress");
+
+        Assert.Equal(1, code);
+        Assert.Equal([$"heki simulate: joining the cluster at {seed} (up to 60 s)", $"heki simulate: could not join the cluster at {seed} within 60 s (is a heki node running there?)"],
+            error.TrimEnd('\n').Split('\n'));
+        Assert.Equal("", output);
+    }
+
+    [Fact]
     public void The_real_program_registers_simulate()
     {
         var root = Program.BuildRoot();

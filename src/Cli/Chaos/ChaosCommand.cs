@@ -174,7 +174,7 @@ public static class ChaosCommand
                 if (memoryMb is < 1 or > 1UL << 20)
                     return "--memory-mb must be within 1..1048576";
                 // The VMs all boot in this process (or, with --cluster, are driven from it): refused before anything starts.
-                if (RunMemoryEstimate.For(vmCount, vcpuCount, memoryMb).Problem(vmCount, vcpuCount, RunMemoryEstimate.AvailableBytes()) is { } tooBig)
+                if (RunMemoryEstimate.For(vmCount, vcpuCount, memoryMb, GcBudget.InEffectBytes).Problem(vmCount, vcpuCount, RunMemoryEstimate.AvailableBytes()) is { } tooBig)
                     return tooBig;
                 if (parse.GetValue(rate) is var r && !(r >= 0 && r <= 1))
                     return "--rate must be within 0..1";
@@ -222,7 +222,7 @@ public static class ChaosCommand
             var clusterRun = ClusterRun.Resolve(parse, clusterOptions, scenarioChaos, ref kinds, ref nodeKinds, parse.GetValue(faults) == "all",
                 parse.GetValue(sqlite) is not null || parse.GetValue(acknowledgements) is not null || parse.GetValue(killProcess) > 0, out var clusterProblem);
             if (clusterProblem is not null)
-                return Usage(stderr, clusterProblem);
+                return Usage(stderr, clusterProblem, helpHint: !Input.HoconFile.IsAbout(clusterProblem, "--cluster-config", parse.GetValue(clusterOptions.NodesConfig)));
             if (clusterRun is not null)
                 scenarioChaos = scenarioChaos?.Only(k => k.ReachesCluster());
 
@@ -410,10 +410,11 @@ public static class ChaosCommand
             return runs.Any(r => r.Result.Violations > 0 || r.Result.NodeFaultProblem is not null) ? ExitViolations : ExitClean;
         }
 
-        private static int Usage(TextWriter stderr, string problem)
+        private static int Usage(TextWriter stderr, string problem, bool helpHint = true)
         {
             stderr.WriteLine("heki chaos: " + problem);
-            stderr.WriteLine("Try 'heki chaos --help'.");
+            if (helpHint)
+                stderr.WriteLine("Try 'heki chaos --help'.");
             return ExitCodes.Usage;
         }
 

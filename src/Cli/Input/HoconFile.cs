@@ -47,6 +47,13 @@ public static class HoconFile
             return null;
         }
 
+        // Akka's parser takes broken text without a word (a cut-off value, a stray brace) and loops on an unclosed list.
+        if (HoconSyntax.Problem(text) is { } malformed)
+        {
+            problem = $"{option} {path} is not valid HOCON: {malformed}";
+            return null;
+        }
+
         Config config;
         try
         {
@@ -68,6 +75,12 @@ public static class HoconFile
             return null;
         }
 
+        if (HekiOwnedSettings.Problem(config) is { } owned)
+        {
+            problem = $"{option} {path}: {owned}";
+            return null;
+        }
+
         // Akka reads its section only as a node or client starts, and its refusal came after Akka.Hosting printed a stack
         // on standard output: tried here, before anything starts.
         if (AkkaSettingsCheck.Problem(config) is { } refused)
@@ -78,6 +91,13 @@ public static class HoconFile
 
         return config;
     }
+
+    /// <summary>
+    /// Whether <paramref name="problem"/> is one <see cref="TryRead"/> gave for the file <paramref name="path"/> given as
+    /// <paramref name="option"/>: a settings file's problem is one line, without the <c>--help</c> hint (no option fixes it).
+    /// </summary>
+    public static bool IsAbout(string problem, string option, string? path) =>
+        path is not null && (problem.StartsWith($"{option} {path}:", StringComparison.Ordinal) || problem.StartsWith($"{option} {path} ", StringComparison.Ordinal));
 
     /// <summary>The top-level sections a settings file may have.</summary>
     public static readonly IReadOnlySet<string> Roots = new HashSet<string>(["heki", "akka"], StringComparer.Ordinal);

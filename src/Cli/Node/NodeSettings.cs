@@ -34,6 +34,9 @@ internal sealed record NodeSettings(
 
     public const string InMemoryName = "inmem";
 
+    /// <summary>The longest role accepted, in characters (Akka.Hosting writes each into Akka's settings text: a 100 KB one never started).</summary>
+    public const int MaxRoleLength = 100;
+
     /// <summary>The largest shard count accepted (a shard is cheap, but each one is a coordinator entry and an actor).</summary>
     public const int MaxShards = 10_000;
 
@@ -61,7 +64,8 @@ internal sealed record NodeSettings(
             PublicHost: given.PublicHost ?? node.Text("public-host"),
             SeedNodes: given.Seeds is { Length: > 0 } seeds ? seeds : node.List("seed-nodes") ?? [],
             // Akka's roles are a list: "--role a,b" is two roles, as "--role a --role b" (a file lists them: roles = ["a", "b"]).
-            Roles: given.Roles is { Length: > 0 } roles ? [.. roles.SelectMany(r => r.Split(',', StringSplitOptions.TrimEntries))] : node.List("roles") ?? [],
+            // Not trimmed: "--role ' a'" is refused as a role with a space, as roles = [" a"] is.
+            Roles: given.Roles is { Length: > 0 } roles ? [.. roles.SelectMany(r => r.Split(','))] : node.List("roles") ?? [],
             Journal: JournalKind.InMemory,
             JournalConnection: given.JournalConnection ?? node.Text("journal-connection"),
             Shards: given.Shards ?? node.Int("shards", $"1-{MaxShards}") ?? VmMessageExtractor.DefaultMaxShards,
@@ -160,6 +164,8 @@ internal sealed record NodeSettings(
                 return $"{names.Role} '{role}' holds a comma: list each role on its own, roles = [\"{string.Join("\", \"", role.Split(','))}\"]";
             if (role.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
                 return $"{names.Role} '{role}' must be a word without spaces";
+            if (role.Length > MaxRoleLength)
+                return $"{names.Role} '{role}' is longer than {MaxRoleLength} characters";
             // Akka.Hosting writes the roles into Akka's settings text as they are: '}', '#', '"', '[' or '${' there made
             // the node hang with its memory growing, or start with other roles than asked.
             if (!role.All(IsRoleCharacter))

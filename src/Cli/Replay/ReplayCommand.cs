@@ -71,7 +71,8 @@ public static class ReplayCommand
             if (Node.ClusterClientOptions.Check(parse.GetValue(cluster), parse.GetValue(clusterConfig), out var nodesConfig) is { } clusterProblem)
             {
                 stderr.WriteLine($"heki replay: {clusterProblem}");
-                stderr.WriteLine("Try 'heki replay --help'.");
+                if (!Input.HoconFile.IsAbout(clusterProblem, "--cluster-config", parse.GetValue(clusterConfig)))
+                    stderr.WriteLine("Try 'heki replay --help'.");
                 return ExitCodes.Usage;
             }
 

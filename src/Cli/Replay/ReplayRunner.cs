@@ -109,7 +109,12 @@ public sealed class ReplayRunner
         var options = new HekiHostOptions(
             Clock: clock, WarningSink: warnings, AkkaLogLevel: "OFF", SystemName: "heki-replay");
         if (cluster is not null)
+        {
             options = ClusterClient.Options(options, cluster.Seed, cluster.NodesConfig);
+            // At once: joining a seed where no node answers waits the whole timeout, and nothing else is printed meanwhile.
+            stderr.WriteLine($"heki replay: joining the cluster at {cluster.Seed} (up to {ClusterClient.JoinTimeout.TotalSeconds:0} s)");
+        }
+
         var host = await HekiHost.StartAsync(options).ConfigureAwait(false);
         await using (host.ConfigureAwait(false))
         {

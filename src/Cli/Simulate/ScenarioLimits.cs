@@ -29,6 +29,6 @@ public static class ScenarioLimits
                 + $"({DurationText.Format(duration)}): at most {(duration.Ticks / DurationText.Min.Ticks).ToString(CultureInfo.InvariantCulture)} rounds");
         }
 
-        RunMemoryEstimate.For(spec).Check(spec, availableBytes);
+        RunMemoryEstimate.For(spec, GcBudget.InEffectBytes).Check(spec, availableBytes);
     }
 }

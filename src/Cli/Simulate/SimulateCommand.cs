@@ -53,7 +53,8 @@ public static class SimulateCommand
             catch (UsageException e)
             {
                 error.WriteLine($"heki simulate: {e.Message}");
-                error.WriteLine("Try 'heki simulate --help' for the options and scenarios/README.md for scenario files.");
+                if (e.HelpHint)
+                    error.WriteLine("Try 'heki simulate --help' for the options and scenarios/README.md for scenario files.");
                 return UsageException.ExitCode;
             }
 

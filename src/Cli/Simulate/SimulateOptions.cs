@@ -257,7 +257,7 @@ public sealed class SimulateOptions
         // An empty value of any option was refused with the command line's problems (CommandLineProblems).
         var cluster = parse.GetValue(Cluster);
         if (Node.ClusterClientOptions.Check(cluster, parse.GetValue(ClusterConfig), out var clusterConfig) is { } clusterProblem)
-            throw new UsageException(clusterProblem);
+            throw new UsageException(clusterProblem) { HelpHint = !Input.HoconFile.IsAbout(clusterProblem, "--cluster-config", parse.GetValue(ClusterConfig)) };
         if (cluster is not null && (scenario.Spec.Journal != Actors.Hosting.JournalKind.InMemory || earlier != EarlierVms.Refuse))
             throw new UsageException("--cluster runs the VMs on the cluster's nodes, in their journal: --journal, --sqlite-path, --resume and --fresh do not apply");
 

@@ -112,6 +112,12 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
         var results = new List<SimulationResult>();
         var displays = new List<ProgressDisplay>();
         var stoppedEarly = false;
+        if (request.ClusterSeed is { } seed)
+        {
+            // At once: joining a seed where no node answers waits the whole timeout, and nothing else is printed meanwhile.
+            error.WriteLine($"heki simulate: joining the cluster at {seed} (up to {ClusterClient.JoinTimeout.TotalSeconds:0} s)");
+        }
+
         try
         {
             var engine = engineFactory();

@@ -6,4 +6,7 @@ public sealed class UsageException(string message) : Exception(message)
 {
     /// <summary>The exit code for usage errors, as getopt-style tools use it.</summary>
     public const int ExitCode = 2;
+
+    /// <summary>Whether the message is followed by the <c>--help</c> hint: not for a settings file's problem, which no option fixes.</summary>
+    public bool HelpHint { get; init; } = true;
 }

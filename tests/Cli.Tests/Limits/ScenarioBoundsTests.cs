@@ -121,6 +121,20 @@ public sealed class ScenarioBoundsTests
         Assert.InRange(estimate, measured, measured * 1.8);
     }
 
+    [Fact]
+    public void The_estimate_counts_the_gen0_budget_the_run_has()
+    {
+        var spec = SimulationSpec.Default();
+        const long budget = 128L << 20;
+
+        var estimate = RunMemoryEstimate.For(spec, budget);
+
+        // The default run peaks at 173 MiB with heki's 128 MiB budget (docs/reliability.md), 119 MiB without.
+        Assert.InRange(estimate.Bytes, 173.0 * (1 << 20), 1.8 * 173 * (1 << 20));
+        Assert.Equal(RunMemoryEstimate.For(spec).Bytes + budget, estimate.Bytes);
+        Assert.Contains("80 MiB + 128 MiB gen0 budget + ", estimate.Problem(spec.Vms, spec.VcpusPerVm, 1));
+    }
+
     [Theory]
     [InlineData(16UL)]
     [InlineData(64UL)]

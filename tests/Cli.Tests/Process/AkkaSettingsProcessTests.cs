@@ -23,7 +23,7 @@ public sealed class AkkaSettingsProcessTests : IDisposable
     [InlineData("akka.loggers = [\"No.Such.Logger, Nowhere\"]", "akka.loggers = [\"No.Such.Logger, Nowhere\"]: Logger specified in config cannot be found")]
     [InlineData("akka.cluster.min-nr-of-members = x", "akka.cluster.min-nr-of-members = x: The input string 'x' was not in a correct format")]
     [InlineData("akka.cluster.sharding.state-store-mode = bogus", "akka.cluster.sharding.state-store-mode = bogus: Requested value 'bogus' was not found")]
-    [InlineData("akka.cluster.split-brain-resolver.active-strategy = bogus", "akka.cluster.split-brain-resolver.active-strategy = bogus: Unknown downing strategy")]
+    [InlineData("akka.cluster.split-brain-resolver.down-all-when-unstable = bogus", "akka.cluster.split-brain-resolver.down-all-when-unstable = bogus: ")]
     [InlineData("akka.remote.dot-netty.tcp.maximum-frame-size = x", "akka.remote.dot-netty.tcp.maximum-frame-size = x: The input string 'x' was not in a correct format")]
     public void A_node_whose_akka_setting_Akka_refuses_is_a_usage_error_naming_the_setting(string setting, string named)
     {
@@ -67,7 +67,28 @@ public sealed class AkkaSettingsProcessTests : IDisposable
 
         Assert.Equal(2, status);
         Assert.Equal("", output);
-        Assert.StartsWith($"heki {command}: --cluster-config nodes.conf: Akka refuses akka.loglevel = BLAH: Unknown LogLevel: \"BLAH\"", error);
+        // One line: a settings file's problem is not the command line's, so no "Try 'heki ... --help'" after it.
+        Assert.StartsWith($"heki {command}: --cluster-config nodes.conf: Akka refuses akka.loglevel = BLAH: Unknown LogLevel: \"BLAH\"", Assert.Single(error.TrimEnd('\n').Split('\n')));
         Assert.DoesNotContain("AkkaHostedService", error);
+    }
+
+    [Theory]
+    [InlineData("node")]
+    [InlineData("chaos")]
+    [InlineData("simulate")]
+    [InlineData("replay", "script.txt")]
+    public void A_settings_file_that_does_not_parse_is_named_with_its_line_not_as_a_value_Akka_refuses(string command, string? script = null)
+    {
+        File.WriteAllText(Path.Combine(_folder.Path, "nodes.conf"), "akka.cluster.split-brain-resolver.stable-after = 10s\nakka { loglevel = ");
+        File.WriteAllText(Path.Combine(_folder.Path, "script.txt"), "");
+        string[] args = command == "node" ? ["node", "--config", "nodes.conf", "--port", "0"]
+            : [command, "--cluster", $"akka.tcp://heki@127.0.0.1:{LoopbackPorts.Free()}", "--cluster-config", "nodes.conf", .. script is null ? [] : new[] { script }];
+        var option = command == "node" ? "--config" : "--cluster-config";
+
+        var (status, output, error) = HekiProcess.Run(args, _folder.Path);
+
+        Assert.Equal(2, status);
+        Assert.Equal("", output);
+        Assert.Equal($"heki {command}: {option} nodes.conf is not valid HOCON: line 2: loglevel has no value", Assert.Single(error.TrimEnd('\n').Split('\n')));
     }
 }

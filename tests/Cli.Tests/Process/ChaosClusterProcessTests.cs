@@ -75,6 +75,8 @@ public sealed partial class ChaosClusterProcessTests : IDisposable
         using var postgres = PostgresServer.Start();
         using var chaos = StartLongRun(postgres);
         chaos.WaitForOutput("heki chaos: hardened ");
+        // The chaos run restarted with heki's GC budget; its nodes keep the runtime's, as every heki node does.
+        Assert.All(_nodePids, pid => Assert.DoesNotContain("GCgen0size=", File.ReadAllText($"/proc/{pid}/environ"), StringComparison.Ordinal));
 
         chaos.Signal(PosixSignal.SIGTERM);
 

@@ -112,4 +112,25 @@ public sealed class CommandLineProcessTests : IDisposable
         Assert.StartsWith("heki simulate: scenario one, seed 1", stdout);
         Assert.Contains("MBEC on", stdout);
     }
+
+    [Theory]
+    [InlineData("simulate", "{0}.yaml")]
+    [InlineData("simulate", "{0}")]
+    [InlineData("replay", "{0}")]
+    [InlineData("journal", "{0}")]
+    [InlineData("node", "--host", "{0}")]
+    [InlineData("simulate", "--{0}")]
+    [InlineData("heki-command-{0}")]
+    public void A_100_KB_name_is_echoed_capped(params string[] args)
+    {
+        var name = new string('n', 100_000);
+
+        var (status, stdout, stderr) = HekiProcess.Run([.. args.Select(a => string.Format(System.Globalization.CultureInfo.InvariantCulture, a, name))], _folder.Path);
+
+        Assert.Equal(2, status);
+        Assert.Equal("", stdout);
+        Assert.True(stderr.Length < 1_500, $"{stderr.Length} chars: {stderr[..Math.Min(stderr.Length, 400)]}");
+        Assert.Contains(new string('n', 150), stderr);
+        Assert.Contains(" chars)", stderr);
+    }
 }

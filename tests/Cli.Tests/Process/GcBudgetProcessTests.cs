@@ -48,6 +48,9 @@ public sealed class GcBudgetProcessTests : IDisposable
     [InlineData("COMPlus_GCgen0size=0x2000000", "COMPlus_GCgen0size=0x2000000")]
     [InlineData("HEKI_GC_BUDGET=off", null)]
     [InlineData("HEKI_GC_BUDGET=OFF", null)]
+    [InlineData("HEKI_GC_BUDGET=0", null)]
+    [InlineData("HEKI_GC_BUDGET=False", null)]
+    [InlineData("HEKI_GC_BUDGET=no", null)]
     public void A_budget_the_user_set_or_an_opt_out_is_left_as_it_is(string setting, string? expected)
     {
         using var heki = HekiProcess.Shell(_folder.Path, $"{setting} exec $HEKI replay -");
@@ -57,6 +60,21 @@ public sealed class GcBudgetProcessTests : IDisposable
         Assert.Equal(expected is null ? [] : [expected], environment.Where(v => v.Contains("GCgen0size", StringComparison.Ordinal)));
         heki.StandardInput.Close();
         Assert.Equal(0, heki.WaitForExit());
+    }
+
+    [Theory]
+    [InlineData("HEKI_GC_BUDGET=maybe", "heki: HEKI_GC_BUDGET must be off, 0, false, no ")]
+    [InlineData("DOTNET_GCgen0size=zz", "heki: DOTNET_GCgen0size must be the gen0 budget in hexadecimal bytes")]
+    [InlineData("COMPlus_GCgen0size=0", "heki: COMPlus_GCgen0size must be the gen0 budget in hexadecimal bytes")]
+    public void A_GC_setting_that_would_not_be_taken_stops_heki_in_one_line_before_anything_runs(string setting, string says)
+    {
+        using var heki = HekiProcess.Shell(_folder.Path, $"{setting} exec $HEKI replay -");
+        heki.StandardInput.WriteLine(CreateVm);
+        heki.StandardInput.Close();
+
+        Assert.Equal(2, heki.WaitForExit());
+        Assert.Equal("", heki.Stdout);
+        Assert.StartsWith(says, Assert.Single(heki.Stderr.TrimEnd('\n').Split('\n')));
     }
 
     /// <summary>The environment of the running heki once it answered a line (so it is past any restart).</summary>

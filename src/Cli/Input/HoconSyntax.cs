@@ -9,7 +9,8 @@ namespace HekiActors.Cli.Input;
 /// <remarks>
 /// Checks only what those failures need, and nothing HOCON allows: braces and brackets that close what they opened,
 /// quoted text that ends, <c>${...}</c> that ends, every setting with a name (no empty part between dots) followed by
-/// <c>=</c>, <c>:</c>, <c>+=</c> or <c>{</c>, then a value (on the same line or a later one), then the end of the line,
+/// <c>=</c>, <c>:</c>, <c>+=</c> or <c>{</c>, then a value (on the same line or a later one; no quoted white space at
+/// either end, which Akka's reader trims away), then the end of the line,
 /// a comma or the section's end; no <c>include</c>. Comments (<c>#</c>, <c>//</c>), root braces, value concatenation
 /// (<c>a = b c</c>) and a trailing comma are taken.
 /// </remarks>
@@ -156,10 +157,26 @@ internal static class HoconSyntax
                     return true;
                 }
                 case Kind.Text or Kind.Quoted or Kind.Substitution:
-                    // Concatenation: "a = b c", "a = ${x} d"; a section or list right after a value on its line too.
+                {
+                    // Concatenation: "a = b c", "a = ${x} d". Akka's reader trims the whole value: quoted white space at
+                    // either end (roles = [" a"]) would be dropped without a word.
+                    var first = _token;
+                    var last = _token;
                     while (_token.Kind is Kind.Text or Kind.Quoted or Kind.Substitution)
+                    {
+                        last = _token;
                         Next();
+                    }
+
+                    // White space alone is an empty value, refused as one where a value is read.
+                    if (_problem is null && !string.IsNullOrWhiteSpace(first.Text)
+                        && ((first.Kind == Kind.Quoted && char.IsWhiteSpace(first.Text[0])) || (last.Kind == Kind.Quoted && char.IsWhiteSpace(last.Text[^1]))))
+                    {
+                        return Fail(first.Line, $"{name} has white space at the start or end of its quoted text, which Akka's reader drops: remove it");
+                    }
+
                     return _problem is null;
+                }
                 default:
                     return Fail(line, $"{name} has no value{(_token.Kind == Kind.Separator ? $" (a second '{_token.Text}')" : "")}");
             }

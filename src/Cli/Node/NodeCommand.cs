@@ -25,7 +25,7 @@ public static class NodeCommand
     {
         var config = new Option<string?>("--config")
         {
-            Description = "A HOCON file: a heki.node section (host, port, public-host, seed-nodes, roles, journal, journal-connection, shards, telemetry, metrics-port) and any Akka setting. Options win over it.",
+            Description = "A HOCON file: a heki.node section (host, port, public-host, seed-nodes, roles, journal, journal-connection, shards, telemetry, metrics-port) and Akka settings, except those heki sets itself (host, port, seed nodes, roles: docs/cluster.md). Options win over it.",
             HelpName = "FILE",
         };
         var host = new Option<string?>("--host") { Description = "The address to bind and advertise (default 127.0.0.1).", HelpName = "HOST" };

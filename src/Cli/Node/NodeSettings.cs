@@ -9,7 +9,8 @@ namespace HekiActors.Cli.Node;
 
 /// <summary>
 /// What <c>heki node</c> runs with: from its options, over the <c>heki.node</c> section of a <c>--config</c> HOCON file,
-/// over the defaults. <see cref="Akka"/> is the whole file, so any Akka setting in it applies to the node.
+/// over the defaults. <see cref="Akka"/> is the whole file, so its Akka settings apply to the node (those heki sets itself
+/// were refused when it was read: <see cref="Input.HekiOwnedSettings"/>).
 /// </summary>
 internal sealed record NodeSettings(
     string Host,

@@ -48,6 +48,9 @@ public sealed class HoconFileSyntaxTests : IDisposable
     [InlineData("akka.cluster.roles = [a,, b]\n", "line 1: a list holds ',' without a value before it")]
     [InlineData("akka.cluster.roles = [a b = c]\n", "line 1: '=' in a list where ',' or ']' belongs")]
     [InlineData("# settings\nakka {\n  # the log\n  loglevel = INFO\n  cluster {\n    roles = [\n      a\n", "line 6: the '[' opened on this line is never closed")]
+    [InlineData("heki.node.roles = [\" a\", \"b\"]\n", "line 1: a list's element has white space at the start or end of its quoted text, which Akka's reader drops: remove it")]
+    [InlineData("heki.node {\n  roles = [\n    \"b \"\n  ]\n}\n", "line 3: a list's element has white space at the start or end of its quoted text, which Akka's reader drops: remove it")]
+    [InlineData("heki.node.journal = \" inmem\"\n", "line 1: heki.node.journal has white space at the start or end of its quoted text, which Akka's reader drops: remove it")]
     public void A_file_that_is_not_well_formed_is_named_with_its_line(string text, string says)
     {
         Assert.Equal($"--config F is not valid HOCON: {says}", Problem(text));
@@ -64,6 +67,9 @@ public sealed class HoconFileSyntaxTests : IDisposable
     [InlineData("akka.\"log-config-on-start\" = off\n")]
     [InlineData("akka.loglevel = \"\"\"INFO\"\"\"\n")]
     [InlineData("heki.node {\n  host = 10.0.0.11\n  port = 4053\n  seed-nodes = [\"akka.tcp://heki@10.0.0.11:4053\", \"akka.tcp://heki@10.0.0.12:4053\"]\n  journal-connection = \"Host=db.internal;Port=5432;Database=heki;Username=heki;Password=secret;Maximum Pool Size=20\"\n  shards = 100\n}\nakka.cluster.split-brain-resolver.stable-after = 20s\n")]
+    [InlineData("heki.node.host = \"a\" \" b\"\n")]
+    [InlineData("heki.node.host = \"\"\n")]
+    [InlineData("heki.node.host = \" \"\n")]
     [InlineData("")]
     [InlineData("# nothing but a comment")]
     public void Well_formed_files_are_taken(string text)

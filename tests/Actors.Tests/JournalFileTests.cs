@@ -36,6 +36,44 @@ public sealed class JournalFileTests : IDisposable
     }
 
     [Fact]
+    public void The_ids_a_journal_holds_at_its_start_are_read_without_creating_or_changing_the_file()
+    {
+        var journal = new[] { "journal", "journal_metadata" };
+        Assert.Empty(SqliteJournal.PersistenceIds(SqliteJournal.ConnectionString(PathOf("new.db")), journal)!);
+        Assert.False(File.Exists(PathOf("new.db")));
+        File.WriteAllBytes(PathOf("empty.db"), []);
+        Assert.Empty(SqliteJournal.PersistenceIds(SqliteJournal.ConnectionString(PathOf("empty.db")), journal)!);
+
+        var real = JournalFixtures.Database(PathOf("ids.db"), JournalFixtures.Schema + """
+            CREATE TABLE journal_metadata (persistence_id NVarChar(255) NOT NULL, sequence_number INTEGER NOT NULL,
+              CONSTRAINT PK_journal_metadata PRIMARY KEY (persistence_id, sequence_number));
+            INSERT INTO journal (created, deleted, persistence_id, sequence_number, message) VALUES (1, 0, 'vm-a', 1, x'00'), (2, 0, 'vm-a', 2, x'00');
+            INSERT INTO journal_metadata VALUES ('vm-deleted', 4);
+            INSERT INTO snapshot (persistence_id, sequence_number, created) VALUES ('vm-s', 5, 1);
+            """);
+        var length = new FileInfo(real).Length;
+        Assert.Equal(["vm-a", "vm-deleted"], SqliteJournal.PersistenceIds(SqliteJournal.ConnectionString(real), journal)!.Order(StringComparer.Ordinal));
+        Assert.Equal(["vm-s"], SqliteJournal.PersistenceIds(SqliteJournal.ConnectionString(real), "snapshot")!);
+        Assert.Equal(length, new FileInfo(real).Length);
+
+        // Unreadable: unknown, so every recovery asks the file (which then says what is wrong).
+        File.WriteAllText(PathOf("text.db"), new string('x', 4096));
+        Assert.Null(SqliteJournal.PersistenceIds(SqliteJournal.ConnectionString(PathOf("text.db")), journal));
+    }
+
+    [Fact]
+    public async Task The_journal_warm_up_writes_a_scratch_database_and_leaves_the_file_and_the_system_as_they_were()
+    {
+        var path = PathOf("warm.db");
+        var config = HekiConfig.Build(JournalKind.Sqlite, path, "OFF");
+        using var system = Akka.Actor.ActorSystem.Create("warm-up", config);
+        await SqliteWriteWarmUp.RunAsync(system, config.GetConfig("akka.persistence.journal.sql"), system.Log);
+        Assert.False(File.Exists(path));
+        // The system's shared stream materializer still runs streams (the warm-up used and stopped one of its own).
+        Assert.Equal(6, await Akka.Streams.Dsl.Source.From([1, 2, 3]).RunAggregate(0, (a, b) => a + b, Akka.Streams.ActorMaterializer.Create(system)));
+    }
+
+    [Fact]
     public void A_file_that_is_not_a_database_is_refused()
     {
         File.WriteAllText(PathOf("bad.db"), "not a db\n");

@@ -167,7 +167,8 @@ public static class HekiConfig
     private static string SqlitePersistence(string path) =>
         // The provider's builder keeps the path a path (SqliteJournal); a JSON string literal is a valid HOCON quoted string
         // whatever the path holds (quotes, backslashes, ${...}, newlines).
-        SqlPersistenceConfig(JsonSerializer.Serialize(SqliteJournal.ConnectionString(path)), "SQLite.MS", SqliteReadIsolation);
+        SqlPersistenceConfig(JsonSerializer.Serialize(SqliteJournal.ConnectionString(path)), "SQLite.MS", SqliteReadIsolation,
+            journalClass: typeof(SqliteWriteJournal), snapshotClass: typeof(SqliteSnapshotStore));
 
     /// <summary>Akka.Persistence.Sql's provider for PostgreSQL 15 and later (through Npgsql).</summary>
     public const string PostgresProvider = "PostgreSQL.15";
@@ -176,11 +177,13 @@ public static class HekiConfig
     /// The SQL journal, read journal and snapshot store on one database: <paramref name="connection"/> is a HOCON quoted
     /// string. SQLite and PostgreSQL share the write path: one writer, batches of up to 400 rows (docs/benchmarks.md).
     /// </summary>
-    private static string SqlPersistenceConfig(string connection, string provider, string readIsolation = "unspecified") => $$"""
+    private static string SqlPersistenceConfig(string connection, string provider, string readIsolation = "unspecified", Type? journalClass = null,
+        Type? snapshotClass = null) => $$"""
         akka.persistence {
           journal {
             plugin = "akka.persistence.journal.sql"
             sql {
+              {{PluginClass(journalClass)}}
               connection-string = {{connection}}
               provider-name = "{{provider}}"
               auto-initialize = true
@@ -202,6 +205,7 @@ public static class HekiConfig
           snapshot-store {
             plugin = "akka.persistence.snapshot-store.sql"
             sql {
+              {{PluginClass(snapshotClass)}}
               connection-string = {{connection}}
               provider-name = "{{provider}}"
               auto-initialize = true
@@ -210,4 +214,7 @@ public static class HekiConfig
           }
         }
         """;
+
+    /// <summary>A plugin's class line, or nothing for the plugin's own.</summary>
+    private static string PluginClass(Type? type) => type is null ? "" : $"class = \"{type.AssemblyQualifiedName}\"";
 }

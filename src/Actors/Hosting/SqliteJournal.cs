@@ -61,6 +61,44 @@ public static class SqliteJournal
     }
 
     /// <summary>
+    /// The persistence ids with rows in any of <paramref name="tables"/> (of the journal at <paramref name="connectionString"/>):
+    /// none for a file that does not exist yet or lacks the tables, null when they cannot be read (the caller then assumes
+    /// any id may have rows). Reads only; a missing file is not created.
+    /// </summary>
+    internal static HashSet<string>? PersistenceIds(string connectionString, params string[] tables)
+    {
+        var builder = new SqliteConnectionStringBuilder(connectionString) { Mode = SqliteOpenMode.ReadWrite, Pooling = false };
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            if (!File.Exists(builder.DataSource))
+                return ids;
+            using var db = new SqliteConnection(builder.ToString());
+            db.Open();
+            foreach (var table in tables)
+            {
+                using var command = db.CreateCommand();
+                command.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $name";
+                command.Parameters.AddWithValue("$name", table);
+                if (Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0)
+                    continue;
+                // Table names are ours (the plugin's default mapping), never a user's.
+                command.CommandText = $"SELECT DISTINCT persistence_id FROM \"{table}\"";
+                command.Parameters.Clear();
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                    ids.Add(reader.GetString(0));
+            }
+
+            return ids;
+        }
+        catch (Exception e) when (e is SqliteException or IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
     /// Checks that <paramref name="path"/> can serve as a journal, without changing it: a missing file in a writable
     /// directory (SQLite creates it), an empty file, or a sound SQLite database that this process can write and whose
     /// tables, if any, are a journal's. Takes at most a few seconds (one integrity pass over the file).

@@ -23,6 +23,31 @@ public sealed class ChaosCommandTests(ITestOutputHelper output) : IDisposable
         return (Program.Run(parse), stdout.ToString(), stderr.ToString());
     }
 
+    /// <summary>QA 7: chaos reads its options with simulate's bounds and parsers, refusing before anything starts.</summary>
+    [Theory]
+    [InlineData("--memory-mb", "1", "--memory-mb must be an integer from 16 to")]
+    [InlineData("--memory-mb", "15", "--memory-mb must be an integer from 16 to")]
+    [InlineData("--rate", "1e-400", "--rate must be a number from 0 to 1 (the probability per request), got 1e-400")]
+    [InlineData("--rate", "1.5", "--rate must be a number from 0 to 1")]
+    [InlineData("--faults", "drop_request,,delay", "--faults: an empty item in 'drop_request,,delay'")]
+    [InlineData("--faults", "drop_request,", "--faults: an empty item in 'drop_request,'")]
+    [InlineData("--node-fault-interval", "0s", "--node-fault-interval must be a duration of at least 1s")]
+    [InlineData("--node-fault-interval", "500ms", "--node-fault-interval must be a duration of at least 1s")]
+    [InlineData("--duration", "1h1h", "--duration must be a duration")]
+    public void A_bad_chaos_option_is_refused_naming_it(string option, string value, string expected)
+    {
+        var report = Path.Combine(_dir, "r.json");
+
+        var (status, stdout, stderr) = option == "--duration"
+            ? Run("chaos", "--vms", "1", option, value, "--report", report)
+            : Run("chaos", "--vms", "1", "--duration", "1s", option, value, "--report", report);
+
+        Assert.Equal(2, status);
+        Assert.Equal("", stdout);
+        Assert.Contains(expected, stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(report));
+    }
+
     [Fact]
     public async Task A_short_heki_v2_run_injects_every_fault_kind_and_every_reproducer_replays_under_heki_v2_only()
     {

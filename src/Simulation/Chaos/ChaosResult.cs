@@ -4,7 +4,7 @@ namespace HekiActors.Simulation.Chaos;
 
 /// <summary>What a chaos run did and found.</summary>
 /// <param name="Operations">Operations performed (each acknowledged, or given up after every resend).</param>
-/// <param name="Unanswered">Operations still unanswered after <see cref="ChaosSpec.MaxResends"/> resends.</param>
+/// <param name="Unanswered">Operations still unanswered after every resend (<see cref="ChaosSpec.Resends"/> for a read, <see cref="ChaosSpec.ChangeResends"/> for a change).</param>
 /// <param name="Faults">Faults injected, by kind.</param>
 /// <param name="Checks">Invariant checks made, by invariant (1..5).</param>
 /// <param name="FindingCounts">Findings by invariant and defect label.</param>

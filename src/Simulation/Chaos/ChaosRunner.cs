@@ -203,11 +203,17 @@ public static class ChaosRunner
             }
             foreach (var entry in earlier.Operations)
             {
-                if (entry.Probe)
-                    _probes++;
-                else
-                    _operations++;
                 _oracle.Observe(entry.Request, entry.Result);
+                if (entry.Probe)
+                {
+                    // A probe carries the number of the operation it followed, which may be one its process never got
+                    // answered (and so never logged): resuming after it would skip that operation, which the VM may have
+                    // applied, and leave the oracle without it.
+                    _probes++;
+                    continue;
+                }
+
+                _operations++;
                 _resumeAt[entry.Vm] = Math.Max(_resumeAt.GetValueOrDefault(entry.Vm), entry.Operation);
             }
 
@@ -337,6 +343,9 @@ public static class ChaosRunner
         private readonly ulong _nonce = (ulong)index;
         private long _operation;
         private ulong _probeWrites;
+        // A change of this VM went unanswered for the whole of its window: the oracle no longer knows what is in force.
+        private bool _outcomeUnknown;
+        private CancellationToken _stopping;
 
         private const ulong ProbeNonceTag = 0xB0BEUL << 48;
 
@@ -351,6 +360,7 @@ public static class ChaosRunner
             // After a killed process: the operations it acknowledged are done; the next one may have been applied
             // unanswered, so it is sent again with its id (answered from the VM's record if so), and only then is
             // every acknowledged change probed.
+            _stopping = token;
             var resumeAt = state.ResumeAt(index);
             while (_operation < resumeAt)
                 Next(workload);
@@ -361,6 +371,10 @@ public static class ChaosRunner
                     _late.Clear(); // a stale copy of an earlier incarnation's request: see docs/chaos.md, "Known limits"
                 var answer = await PerformAsync(request).ConfigureAwait(false);
                 state.Observe(index, _operation, request, answer, _script);
+                // Whatever this VM answers next could not be checked: it is left alone (a restarted process resends the
+                // change, which is not in the log, and learns its answer).
+                if (_outcomeUnknown)
+                    return;
                 DeliverLate();
                 if (resumeAt > 0 && _operation == resumeAt + 1)
                     await ProbeAsync().ConfigureAwait(false);
@@ -388,8 +402,11 @@ public static class ChaosRunner
                 var requestId = probe is WriteCrRequest
                     ? RequestIds.Derive(spec.Seed, ProbeNonceTag | ((ulong)(uint)state.EarlierStarts << 32) | (uint)index, ++_probeWrites)
                     : Guid.Empty;
-                var answer = await AskResendingAsync(ReplayMessages.ToMessage(probe, spec.Profile, requestId)).ConfigureAwait(false);
+                var answer = await AskResendingAsync(ReplayMessages.ToMessage(probe, spec.Profile, requestId), change: requestId != Guid.Empty)
+                    .ConfigureAwait(false);
                 state.Probed(index, _operation, probe, answer);
+                if (_outcomeUnknown)
+                    return;
             }
         }
 
@@ -436,14 +453,14 @@ public static class ChaosRunner
             if (Plan.Hits(FaultKind.Duplicate, identity))
             {
                 state.Injected(FaultKind.Duplicate);
-                var first = AskResendingAsync(message);
-                var second = AskResendingAsync(message);
+                var first = AskResendingAsync(message, mutating);
+                var second = AskResendingAsync(message, mutating);
                 var answers = await Task.WhenAll(first, second).ConfigureAwait(false);
                 // Both copies carry one id: the oracle holds them to one answer (a read may differ: it is not a change).
                 return mutating ? answers[0] with { Second = answers[1].Result } : answers[0];
             }
 
-            return await AskResendingAsync(message).ConfigureAwait(false);
+            return await AskResendingAsync(message, mutating).ConfigureAwait(false);
         }
 
         /// <summary>Crashes, clock skew and armed journal faults that hit just before the operation.</summary>
@@ -498,24 +515,19 @@ public static class ChaosRunner
             await Task.CompletedTask.ConfigureAwait(false);
         }
 
-        /// <summary>Asks, and resends the same request (same id) until answered; a request never answered is an error.</summary>
-        private async Task<Answer> AskResendingAsync(object message)
+        /// <summary>
+        /// Asks, and resends the same request (same id) until answered (<see cref="Resending"/>: a change for much longer than
+        /// a read); a request never answered is an error, and a change never answered leaves this VM's state unknown.
+        /// </summary>
+        private async Task<Answer> AskResendingAsync(object message, bool change)
         {
-            for (var attempt = 0; attempt <= spec.Resends; attempt++)
-            {
-                try
-                {
-                    var reply = await host.Ask(message, spec.Timeout).ConfigureAwait(false);
-                    return new Answer(ReplayMessages.ResultOf(reply), (reply as CommandRejected)?.Code);
-                }
-                catch (AskTimeoutException)
-                {
-                    // No reply (a journal write failed, the VM was restarting): resend.
-                }
-            }
-
+            var resends = change ? spec.ChangeResends : spec.Resends;
+            var reply = await Resending.AskAsync(() => host.Ask(message, spec.Timeout), resends, spec.Resends, _stopping).ConfigureAwait(false);
+            if (reply is not null)
+                return new Answer(ReplayMessages.ResultOf(reply), (reply as CommandRejected)?.Code);
             state.Unanswered();
-            return new Answer(new ErrorResult($"no answer after {spec.Resends} resends"), null);
+            _outcomeUnknown |= change;
+            return new Answer(new ErrorResult($"no answer after {resends} resends"), null);
         }
 
         private void DeliverLate()

@@ -23,7 +23,7 @@ public sealed record ChaosSpec(
     FaultPlan Faults,
     TimeSpan? ReplyTimeout = null)
 {
-    /// <summary>Resends of one request before it counts as unanswered (in one process).</summary>
+    /// <summary>Resends of one read before it counts as unanswered (in one process); a change gets <see cref="ChangeResends"/>.</summary>
     public const int MaxResends = 8;
 
     /// <summary>
@@ -37,8 +37,17 @@ public sealed record ChaosSpec(
 
     public TimeSpan Timeout => ReplyTimeout ?? (Cluster is null ? TimeSpan.FromMilliseconds(250) : ClusterReplyTimeout);
 
-    /// <summary>Resends of one request before it counts as unanswered.</summary>
+    /// <summary>Resends of one read before it counts as unanswered.</summary>
     public int Resends => Cluster is null ? MaxResends : MaxClusterResends;
+
+    /// <summary>
+    /// How long a change (a mutating request) is resent before it counts as unanswered: its answer decides what the oracle
+    /// expects, and one sent may be applied whenever the VM gets to it (<see cref="Resending"/>).
+    /// </summary>
+    public static readonly TimeSpan ChangeAnswerWindow = TimeSpan.FromMinutes(2);
+
+    /// <summary>Resends of one change before it counts as unanswered: <see cref="ChangeAnswerWindow"/> of <see cref="Timeout"/>s.</summary>
+    public int ChangeResends => Math.Max(Resends, (int)Math.Min(int.MaxValue, ChangeAnswerWindow / Timeout));
 
     /// <summary>Drive the VMs of a running cluster instead of VMs in this process (<c>--cluster</c>, <c>--cluster-nodes</c>).</summary>
     public ChaosCluster? Cluster { get; init; }

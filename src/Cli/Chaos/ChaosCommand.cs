@@ -435,7 +435,7 @@ public static class ChaosCommand
             var nodeList = new List<NodeFaultKind>();
             foreach (var word in text.Split(',', StringSplitOptions.TrimEntries))
             {
-                if (word.Length == 0 && text.Contains(','))
+                if (word.Length == 0 && text.Split(',').Any(w => w.Trim().Length > 0))
                 {
                     // 'drop_request,,delay': a kind left out by mistake, not nothing.
                     problem = $"an empty item in '{text}': name the fault kinds separated by single commas";
@@ -444,7 +444,7 @@ public static class ChaosCommand
 
                 if (word.Length == 0)
                 {
-                    continue; // nothing at all: the message below
+                    continue; // no kind at all (',,'): the message below
                 }
 
                 if (FaultKinds.TryParse(word, out var kind))

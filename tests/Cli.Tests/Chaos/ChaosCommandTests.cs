@@ -89,7 +89,7 @@ public sealed class ChaosCommandTests(ITestOutputHelper output) : IDisposable
 
     [Theory]
     [InlineData("--faults", "drop_reply,meteor", "unknown fault kind 'meteor'")]
-    [InlineData("--rate", "1.5", "--rate must be within 0..1")]
+    [InlineData("--rate", "1.5", "--rate must be a number from 0 to 1")]
     [InlineData("--profile", "lenient", "--profile must be hardened, heki-v2 or both")]
     [InlineData("--vms", "0", "--vms must be within 1..10000000")]
     [InlineData("--vms", "100000000", "--vms must be within 1..10000000")]
@@ -101,7 +101,7 @@ public sealed class ChaosCommandTests(ITestOutputHelper output) : IDisposable
     [InlineData("--faults", "", "--faults needs a value, got ''")]
     [InlineData("--faults", ",,", "--faults: no fault kind given")]
     [InlineData("--report", "", "--report needs a value, got ''")]
-    [InlineData("--duration", "200h", "--duration must be a duration from 1ms to 7 days (168h)")]
+    [InlineData("--duration", "200h", "--duration must be a duration from 1ms to 7 days (7d or 168h)")]
     [InlineData("--findings", "/proc/heki-no-such-folder", "--findings cannot write into /proc")]
     [InlineData("--acknowledgements", "/dev/full", "--acknowledgements /dev/full must be a regular file")]
     [InlineData("--seed", "-1", "--seed must be a whole number from 0, got '-1'")]

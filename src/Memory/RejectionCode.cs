@@ -30,11 +30,11 @@ public enum RejectionCode : byte
 /// <summary>The reason texts of <see cref="RejectionCode"/>s, worded once (replay prints them as errors).</summary>
 public static class Rejections
 {
-    public static string NoSuchVm(string vmId) => $"no VM named '{vmId}'";
+    public static string NoSuchVm(string vmId) => $"no VM named '{Printable.Escape(vmId)}'";
 
-    public static string VmExists(string vmId) => $"VM '{vmId}' already exists";
+    public static string VmExists(string vmId) => $"VM '{Printable.Escape(vmId)}' already exists";
 
-    public static string NoSuchVcpu(string vmId, int vcpu, int vcpus) => $"VM '{vmId}' has no vCPU {vcpu} (it has {vcpus})";
+    public static string NoSuchVcpu(string vmId, int vcpu, int vcpus) => $"VM '{Printable.Escape(vmId)}' has no vCPU {vcpu} (it has {vcpus})";
 
     public static string NoSuchControlRegister(int cr) => $"CR{cr} does not exist (control registers are CR0..CR15)";
 }

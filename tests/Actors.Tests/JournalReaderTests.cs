@@ -265,7 +265,7 @@ public sealed class JournalReaderTests : IDisposable
 
         Assert.Equal(["x"], await reader.VmIdsAsync());
         var error = await Assert.ThrowsAsync<JournalContentException>(() => reader.ReadAsync("x"));
-        Assert.StartsWith("VM x: its events cannot be read: ", error.Message);
+        Assert.StartsWith("VM x: event 1 (heki.VmConfiguredEvent.v1) cannot be read: ", error.Message);
     }
 
     [Fact]

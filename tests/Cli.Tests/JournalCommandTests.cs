@@ -161,7 +161,7 @@ public sealed class JournalCommandTests : IDisposable
         var (status, _, error) = await List(path);
 
         Assert.Equal(ExitCodes.Failed, status);
-        Assert.StartsWith($"heki journal: journal {path}: VM x: its events cannot be read: ", error);
+        Assert.StartsWith($"heki journal: journal {path}: VM x: event 1 (heki.VmConfiguredEvent.v1) cannot be read: ", error);
         Assert.Single(error.TrimEnd('\n').Split('\n'));
     }
 }

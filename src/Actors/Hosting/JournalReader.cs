@@ -6,6 +6,7 @@ using Akka.Persistence.Sql.Query;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using HekiActors.Actors.Vm;
+using HekiActors.Memory;
 using HekiActors.Memory.Vm;
 using Microsoft.Data.Sqlite;
 
@@ -48,8 +49,11 @@ public sealed class JournalReader : IAsyncDisposable
     private readonly bool _hasSnapshots;
     private SqlReadJournal? _queries;
 
-    private JournalReader(ActorSystem system, bool hasEvents, bool hasSnapshots)
+    private readonly string _connectionString;
+
+    private JournalReader(ActorSystem system, string connectionString, bool hasEvents, bool hasSnapshots)
     {
+        _connectionString = connectionString;
         _system = system;
         _hasEvents = hasEvents;
         _hasSnapshots = hasSnapshots;
@@ -60,12 +64,13 @@ public sealed class JournalReader : IAsyncDisposable
     {
         var full = Path.GetFullPath(path);
         var (hasEvents, hasSnapshots) = Tables(full);
-        var connection = System.Text.Json.JsonSerializer.Serialize(new SqliteConnectionStringBuilder
+        var connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = full,
             Mode = SqliteOpenMode.ReadOnly,
             Pooling = false,
-        }.ToString());
+        }.ToString();
+        var connection = System.Text.Json.JsonSerializer.Serialize(connectionString);
         var readOnly = ConfigurationFactory.ParseString($$"""
             akka.persistence {
               journal.sql { connection-string = {{connection}}, auto-initialize = off }
@@ -78,7 +83,7 @@ public sealed class JournalReader : IAsyncDisposable
             }
             """);
         var system = ActorSystem.Create("heki-journal", readOnly.WithFallback(HekiConfig.Build(JournalKind.Sqlite, full, "OFF")));
-        return new JournalReader(system, hasEvents, hasSnapshots);
+        return new JournalReader(system, connectionString, hasEvents, hasSnapshots);
     }
 
     /// <summary>The ids of every VM the journal has events for (destroyed ones too), in ordinal order.</summary>
@@ -113,7 +118,7 @@ public sealed class JournalReader : IAsyncDisposable
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                throw new JournalContentException($"VM {vmId}: its events cannot be read: {e.Innermost().Message}", e);
+                throw new JournalContentException($"VM {Printable.Escape(vmId)}: {UnreadableEvent(persistenceId) ?? $"its events cannot be read: {ReadProblem(e)}"}", e);
             }
 
             foreach (var envelope in envelopes)
@@ -123,14 +128,16 @@ public sealed class JournalReader : IAsyncDisposable
                 if (envelope.SequenceNr <= from)
                     continue;
                 if (envelope.Event is not IVmEvent ev)
-                    throw new JournalContentException($"VM {vmId}: event {envelope.SequenceNr} is not a VM event ({envelope.Event?.GetType().Name ?? "null"})");
+                    throw new JournalContentException($"VM {Printable.Escape(vmId)}: event {envelope.SequenceNr} is not a VM event ({envelope.Event?.GetType().Name ?? "null"})");
+                if (VmEventCheck.Problem(ev, state.IsAlive ? state.Config : null) is { } problem)
+                    throw new JournalContentException($"VM {Printable.Escape(vmId)}: event {envelope.SequenceNr} ({ev.GetType().Name}) is corrupt: {problem}");
                 try
                 {
                     state = VmCore.Evolve(state, ev);
                 }
                 catch (InvalidOperationException e)
                 {
-                    throw new JournalContentException($"VM {vmId}: event {envelope.SequenceNr} ({ev.GetType().Name}) does not follow its state: {e.Message}", e);
+                    throw new JournalContentException($"VM {Printable.Escape(vmId)}: event {envelope.SequenceNr} ({ev.GetType().Name}) does not follow its state: {e.Message}", e);
                 }
             }
         }
@@ -159,7 +166,7 @@ public sealed class JournalReader : IAsyncDisposable
             }
             catch (AskTimeoutException)
             {
-                throw new JournalContentException($"VM {vmId}: the snapshot store did not answer within {AskTimeout.TotalSeconds:0} s");
+                throw new JournalContentException($"VM {Printable.Escape(vmId)}: the snapshot store did not answer within {AskTimeout.TotalSeconds:0} s");
             }
 
             switch (reply)
@@ -168,15 +175,17 @@ public sealed class JournalReader : IAsyncDisposable
                     return (found, latest);
                 case LoadSnapshotResult { Snapshot: { } selected }:
                     if (selected.Snapshot is not VmSnapshot snapshot)
-                        throw new JournalContentException($"VM {vmId}: snapshot {selected.Metadata.SequenceNr} is not a VM snapshot ({selected.Snapshot?.GetType().Name ?? "null"})");
+                        throw new JournalContentException($"VM {Printable.Escape(vmId)}: snapshot {selected.Metadata.SequenceNr} is not a VM snapshot ({selected.Snapshot?.GetType().Name ?? "null"})");
+                    if (VmEventCheck.Problem(snapshot) is { } problem)
+                        throw new JournalContentException($"VM {Printable.Escape(vmId)}: snapshot {selected.Metadata.SequenceNr} is corrupt: {problem}");
                     found.Add(selected.Metadata.SequenceNr);
                     latest ??= (selected.Metadata.SequenceNr, snapshot);
                     below = selected.Metadata.SequenceNr - 1;
                     break;
                 case LoadSnapshotFailed failed:
-                    throw new JournalContentException($"VM {vmId}: its snapshot cannot be read: {failed.Cause.Innermost().Message}", failed.Cause);
+                    throw new JournalContentException($"VM {Printable.Escape(vmId)}: its snapshot cannot be read: {ReadProblem(failed.Cause)}", failed.Cause);
                 default:
-                    throw new JournalContentException($"VM {vmId}: the snapshot store answered {reply.GetType().Name}");
+                    throw new JournalContentException($"VM {Printable.Escape(vmId)}: the snapshot store answered {reply.GetType().Name}");
             }
         }
 
@@ -201,6 +210,62 @@ public sealed class JournalReader : IAsyncDisposable
             .ToMaterialized(Sink.Seq<T>(), Keep.Both).Run(_system.Materializer());
         await using var abort = cancellationToken.Register(() => kill.Abort(new OperationCanceledException(cancellationToken)));
         return await result.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The first event of <paramref name="persistenceId"/> that does not deserialize, said with its sequence number,
+    /// manifest and field (the query stream fails without naming the row); null when every row reads.
+    /// </summary>
+    private string? UnreadableEvent(string persistenceId)
+    {
+        try
+        {
+            using var db = new SqliteConnection(_connectionString);
+            db.Open();
+            using var command = db.CreateCommand();
+            command.CommandText = "SELECT sequence_number, message, manifest, identifier FROM journal WHERE persistence_id = $id AND deleted = 0 ORDER BY sequence_number";
+            command.Parameters.AddWithValue("$id", persistenceId);
+            using var reader = command.ExecuteReader();
+            var serialization = _system.Serialization;
+            while (reader.Read())
+            {
+                var manifest = reader.IsDBNull(2) ? "" : reader.GetString(2);
+                var named = manifest.Length > 0 ? $" ({Printable.Escape(manifest)})" : "";
+                if (reader.GetValue(1) is not byte[] message)
+                    return $"event {reader.GetInt64(0)}{named} cannot be read: its message is not a blob";
+                try
+                {
+                    serialization.Deserialize(message, reader.IsDBNull(3) ? 0 : reader.GetInt32(3), manifest);
+                }
+                catch (Exception e)
+                {
+                    return $"event {reader.GetInt64(0)}{named} cannot be read: {ReadProblem(e)}";
+                }
+            }
+        }
+        catch (SqliteException)
+        {
+            // The query stream's own error is said instead.
+        }
+
+        return null;
+    }
+
+    /// <summary>What a deserialization failure says, naming the field (System.Text.Json's path) rather than .NET's conversion text alone.</summary>
+    private static string ReadProblem(Exception e)
+    {
+        for (var inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is System.Text.Json.JsonException { Path: { Length: > 2 } path } json)
+            {
+                var what = json.Message.StartsWith("The JSON value could not be converted to ", StringComparison.Ordinal)
+                    ? "a value of another type, or out of its type's range"
+                    : json.Message.Split(" Path: ")[0].TrimEnd('.');
+                return $"field {Printable.Escape(path[2..])}: {Printable.Escape(what)}";
+            }
+        }
+
+        return Printable.Escape(e.Innermost().Message);
     }
 
     /// <summary>Which of the journal's tables exist: an empty database, or one no journal was written to, holds no VMs.</summary>

@@ -105,7 +105,10 @@ public sealed class VmActor : JournaledActor, IWithTimers
     {
         switch (message)
         {
-            case SnapshotOffer { Snapshot: VmSnapshot snapshot }:
+            case SnapshotOffer { Snapshot: VmSnapshot snapshot } offer:
+                // A corrupt journal fails this VM's recovery (JournalFailed names it), never the model or the process.
+                if (VmEventCheck.Problem(snapshot) is { } snapshotProblem)
+                    throw new InvalidOperationException($"VM {Printable.Escape(_vmId)}: snapshot {offer.Metadata.SequenceNr} is corrupt: {snapshotProblem}");
                 _state = VmState.FromSnapshot(snapshot);
                 break;
             case IVmEvent ev:
@@ -115,6 +118,8 @@ public sealed class VmActor : JournaledActor, IWithTimers
                     break;
                 }
 
+                if (VmEventCheck.Problem(ev, _state.IsAlive ? _state.Config : null) is { } problem)
+                    throw new InvalidOperationException($"VM {Printable.Escape(_vmId)}: event {LastSequenceNr} ({ev.GetType().Name}) is corrupt: {problem}");
                 _state = VmCore.Evolve(_state, ev);
                 break;
             case RecoveryCompleted:

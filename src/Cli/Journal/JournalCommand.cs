@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Invocation;
 using HekiActors.Actors.Hosting;
 using HekiActors.Cli.Output;
+using HekiActors.Memory;
 
 namespace HekiActors.Cli.Journal;
 
@@ -54,7 +55,7 @@ public static class JournalCommand
             {
                 if (!ids.Contains(onlyVm, StringComparer.Ordinal))
                 {
-                    error.WriteLine($"heki journal: journal {path} has no VM '{onlyVm}'");
+                    error.WriteLine($"heki journal: journal {path} has no VM '{Printable.Escape(onlyVm)}'");
                     return ExitCodes.Usage;
                 }
 
@@ -69,8 +70,9 @@ public static class JournalCommand
         }
         catch (JournalContentException e)
         {
+            listing.Fail(e.Message);
             output.Flush();
-            error.WriteLine($"heki journal: journal {path}: {e.Message}");
+            error.WriteLine($"heki journal: journal {Printable.Escape(path)}: {e.Message}");
             return ExitCodes.Failed;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -27,10 +27,12 @@ public sealed class JournalListing(TextWriter output, string journal, bool json)
     private long _events;
     private long _snapshots;
     private bool _first = true;
+    private bool _started;
 
     /// <summary>Starts the listing (the JSON object's opening).</summary>
     public void Begin()
     {
+        _started = true;
         if (json)
             output.Write("{\"journal\":" + JsonSerializer.Serialize(journal) + ",\"vms\":[");
     }
@@ -50,19 +52,32 @@ public sealed class JournalListing(TextWriter output, string journal, bool json)
     }
 
     /// <summary>Ends the listing with the totals.</summary>
-    public void End()
+    public void End() => End(null);
+
+    /// <summary>
+    /// Ends a listing cut short by <paramref name="problem"/> (a VM that cannot be read): the JSON document is still whole,
+    /// with <c>"error"</c> before the totals of the VMs listed; text output says nothing more (the caller says the problem).
+    /// </summary>
+    public void Fail(string problem)
+    {
+        if (_started && json)
+            End(problem);
+    }
+
+    private void End(string? problem)
     {
         if (json)
         {
+            var error = problem is null ? "" : ",\"error\":" + JsonSerializer.Serialize(problem);
             output.WriteLine(string.Create(Inv,
-                $"],\"totals\":{{\"vms\":{_vms},\"destroyed\":{_destroyed},\"events\":{_events},\"snapshots\":{_snapshots}}}}}"));
+                $"]{error},\"totals\":{{\"vms\":{_vms},\"destroyed\":{_destroyed},\"events\":{_events},\"snapshots\":{_snapshots}}}}}"));
             return;
         }
 
         var destroyed = _destroyed > 0 ? $" and {Count(_destroyed)} destroyed" : "";
         output.WriteLine(_vms + _destroyed == 0
-            ? $"journal {journal}: no VMs"
-            : $"journal {journal}: {Plural(_vms, "VM")}{destroyed}; {Plural(_events, "event")}, {Plural(_snapshots, "snapshot")}");
+            ? $"journal {Printable.Escape(journal)}: no VMs"
+            : $"journal {Printable.Escape(journal)}: {Plural(_vms, "VM")}{destroyed}; {Plural(_events, "event")}, {Plural(_snapshots, "snapshot")}");
     }
 
     private static string Text(JournaledVm vm)
@@ -73,11 +88,11 @@ public sealed class JournalListing(TextWriter output, string journal, bool json)
             $"{Plural(vm.Snapshots.Count, "snapshot")}{(vm.Snapshots.Count > 0 ? $" (at {string.Join(", ", vm.Snapshots.Select(Count))})" : "")}";
         if (state.Config is not { } config)
         {
-            text.Append(Inv, $"VM {vm.VmId}: destroyed; the journal keeps {kept}\n");
+            text.Append(Inv, $"VM {Printable.Escape(vm.VmId)}: destroyed; the journal keeps {kept}\n");
             return text.ToString();
         }
 
-        text.Append(Inv, $"VM {vm.VmId}: {config.Profile.Name()}, {Plural(config.VcpuCount, "vCPU")} x {Count((long)(config.MemoryPages / VmConfig.PagesPerMiB))} MiB, ")
+        text.Append(Inv, $"VM {Printable.Escape(vm.VmId)}: {config.Profile.Name()}, {Plural(config.VcpuCount, "vCPU")} x {Count((long)(config.MemoryPages / VmConfig.PagesPerMiB))} MiB, ")
             .Append(Inv, $"MBEC {(config.Mbec ? "on" : "off")}{(config.PrivateMemory ? ", private memory" : "")}; {kept}\n");
         text.Append(Inv, $"  pins: CR0 {Pins(state.Cr0Pins, Cr0Bits)}, CR4 {Pins(state.Cr4Pins, Cr4Bits)}\n");
         AppendRegisters(text, state.ControlRegisters);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
+using HekiActors.Cli.Input;
 using HekiActors.Cli.Output;
 using HekiActors.Memory;
 
@@ -84,6 +85,12 @@ public static class ReplayCommand
                     overwritesInput: "replay would read its own results") is { } loop)
             {
                 loop.SafeWriter(stdout, stderr)?.WriteLine($"heki replay: {loop.Message}");
+                return ExitCodes.Usage;
+            }
+
+            if (source == ReplayRunner.StandardInput && StandardInputCheck.Problem() is { } closed)
+            {
+                stderr.WriteLine($"heki replay: cannot read standard input: {closed}");
                 return ExitCodes.Usage;
             }
 

@@ -54,9 +54,11 @@ public sealed class ReplayRunner
     // Each run's requests get ids of their own (the edge draws the nonce): nothing is answered from another run's record.
     private readonly ulong _runNonce = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
     private ulong _requests;
+    private readonly ReplayCapacity _capacity;
 
-    private ReplayRunner(HekiHost host, HekiProfile profile, bool cluster)
+    private ReplayRunner(HekiHost host, HekiProfile profile, bool cluster, ReplayCapacity capacity)
     {
+        _capacity = capacity;
         _host = host;
         _profile = profile;
         _cluster = cluster;
@@ -76,8 +78,21 @@ public sealed class ReplayRunner
         }
         else
         {
-            // Before the actor system starts: an unreadable file costs nothing.
-            if (InputFile.TryOpen(source, out var problem) is not { } file)
+            // Before the actor system starts: an unreadable file costs nothing. Opening a FIFO waits for a writer, in a
+            // call nothing can interrupt: it runs on a thread of its own, which a stop abandons.
+            var opening = Task.Run(() => (File: InputFile.TryOpen(source, out var why), Problem: why));
+            if (!opening.IsCompleted && cancellationToken.CanBeCanceled)
+            {
+                await Task.WhenAny(opening, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
+                if (!opening.IsCompleted)
+                {
+                    stderr.WriteLine("heki replay: stopped after line 0");
+                    return ExitStopped;
+                }
+            }
+
+            var (file, problem) = await opening.ConfigureAwait(false);
+            if (file is null)
             {
                 stderr.WriteLine($"heki replay: cannot read {(source.Length == 0 ? "''" : source)}: {problem}");
                 return ExitUnreadable;
@@ -99,8 +114,9 @@ public sealed class ReplayRunner
 
     /// <summary>Replays every line of <paramref name="input"/> (UTF-8 bytes); returns the exit status.</summary>
     /// <param name="cluster">Replay against the VMs of a running cluster (<c>--cluster</c>); null: VMs in this process.</param>
+    /// <param name="capacity">The VMs and vCPUs the run may hold at once; null: <see cref="ReplayCapacity"/>'s defaults.</param>
     public static async Task<int> RunAsync(Stream input, HekiProfile profile, TextWriter stdout, TextWriter stderr,
-        TimeProvider? clock = null, CancellationToken cancellationToken = default, ReplayCluster? cluster = null)
+        TimeProvider? clock = null, CancellationToken cancellationToken = default, ReplayCluster? cluster = null, ReplayCapacity? capacity = null)
     {
         using var lines = new ReplayLineReader(input);
         // Kernel warnings are the only thing on stderr: Akka's own log would interleave with them. (Against a cluster they
@@ -136,7 +152,7 @@ public sealed class ReplayRunner
                 }
             }
 
-            var runner = new ReplayRunner(host, profile, cluster is not null);
+            var runner = new ReplayRunner(host, profile, cluster is not null, capacity ?? new ReplayCapacity());
             var output = new ReplayOutput(stdout);
             var failed = false;
             long lineNumber = 0;
@@ -216,6 +232,15 @@ public sealed class ReplayRunner
 
     /// <summary>Sends one request to the model and waits for its reply; mutating requests get a fresh request id.</summary>
     private async Task<ReplayResult> ExecuteAsync(ReplayRequest request)
+    {
+        if (_capacity.Refusal(request) is { } refusal)
+            return new ErrorResult(refusal);
+        var result = await SendAsync(request).ConfigureAwait(false);
+        _capacity.Record(request, result);
+        return result;
+    }
+
+    private async Task<ReplayResult> SendAsync(ReplayRequest request)
     {
         if (_cluster && _touched.Add(request.Vm))
         {

@@ -77,7 +77,7 @@ internal static class EarlierVmsCheck
             }
 
             if (vm.Config != wanted)
-                throw new UsageException($"--resume: VM {id} in journal {path} is {Shape(vm.Config!)}, but this run's VMs are {Shape(wanted)}; " +
+                throw new UsageException($"--resume: VM {Printable.Escape(id)} in journal {path} is {Shape(vm.Config!)}, but this run's VMs are {Shape(wanted)}; " +
                     "resume with the scenario and options that made the journal, or start over with --fresh");
             taken.Add(id, vm);
         }
@@ -129,7 +129,7 @@ internal static class EarlierVmsCheck
     /// <summary>The first and last id, in the order of their numbers (chaos-0 ... chaos-15, where text order ends at chaos-9).</summary>
     private static string Ids(IEnumerable<string> ids)
     {
-        var list = ids.Order(NumberedIds.Instance).ToList();
+        var list = ids.Order(NumberedIds.Instance).Select(Printable.Escape).ToList();
         return list.Count switch
         {
             1 => list[0],

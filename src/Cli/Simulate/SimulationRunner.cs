@@ -76,6 +76,7 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
             return ExitCodes.Usage;
         }
 
+        RecordPaths.CheckSplittable(request.RecordPath, specs);
         // Every output that could never be written is refused now, before the run, rather than lost after it.
         foreach (var (option, path) in OutputFiles(request, specs))
         {

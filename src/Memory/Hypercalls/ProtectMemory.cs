@@ -91,6 +91,7 @@ public static class ProtectMemory
         var applied = new List<AppliedRange>(ranges);
         var changed = GfnRange.Empty;
         var faults = 0;
+        var earlier = new EarlierImmutable();
         for (var p = 0; p < listPages.Count; p++)
         {
             var page = listPages[p];
@@ -98,7 +99,7 @@ public static class ProtectMemory
                 faults++;
             for (var r = 0; r < page.Count; r++)
             {
-                var ret = ApplyRange(memory, page[r], mbec, lines, applied, dryRun, out var rangeChanged);
+                var ret = ApplyRange(memory, page[r], mbec, lines, applied, dryRun, ref earlier, out var rangeChanged);
                 changed = changed.Union(rangeChanged);
                 if (ret != Errno.Ok)
                     return new ProtectMemoryOutcome(ret, changed, lines, faults, applied.ToArray());
@@ -133,12 +134,13 @@ public static class ProtectMemory
         var target = total <= 1 || dryRun ? memory : memory.Clone();
         var checkOnly = dryRun;
         var changed = GfnRange.Empty;
+        var earlier = new EarlierImmutable();
         for (var p = 0; p < listPages.Count; p++)
         {
             var page = listPages[p];
             for (var r = 0; r < page.Count; r++)
             {
-                var ret = ApplyRange(target, page[r], mbec, lines, applied, checkOnly, out var rangeChanged);
+                var ret = ApplyRange(target, page[r], mbec, lines, applied, checkOnly, ref earlier, out var rangeChanged);
                 if (ret != Errno.Ok)
                     return new ProtectMemoryOutcome(ret, GfnRange.Empty, lines, 0, []);
                 changed = changed.Union(rangeChanged);
@@ -153,7 +155,7 @@ public static class ProtectMemory
     // §5, patch 11: one range, checks and log lines in the kernel's order; checkOnly leaves the store as it is.
     private static int ApplyRange(
         VmMemoryAttributes target, MemoryRange range, bool mbec, List<WarningLine> lines, List<AppliedRange> applied, bool checkOnly,
-        out GfnRange changed)
+        ref EarlierImmutable earlier, out GfnRange changed)
     {
         changed = GfnRange.Empty;
         if (((range.Pa | range.Epa) & PageMask) != 0)
@@ -171,28 +173,77 @@ public static class ProtectMemory
         var start = range.Pa >> VmMemoryAttributes.PageShift;
         var end = range.Epa >> VmMemoryAttributes.PageShift;
         lines.Add(WarningLine.ProtectRequest(start, end, permissions));
-        var ret = checkOnly ? CheckAfter(target, applied, start, end, permissions) : target.PermissionsSet(start, end, permissions, out changed);
+        var ret = checkOnly ? CheckAfter(target, applied, ref earlier, start, end, permissions) : target.PermissionsSet(start, end, permissions, out changed);
         if (ret == Errno.EPERM)
+        {
             lines.Add(WarningLine.ImmutableChange(start, end));
+        }
         else if (ret == Errno.Ok)
-            applied.Add(new AppliedRange(start, end, permissions));
+        {
+            var done = new AppliedRange(start, end, permissions);
+            applied.Add(done);
+            earlier.Added(done);
+        }
+
         return ret;
     }
 
     // What kvm_permissions_set(start, end, permissions) returns once the ranges of this call in applied are in the store,
     // read without them in it: its own checks on the store as it is, then EPERM if an earlier range made a page of it
     // immutable (the only effect an earlier range that succeeded can have on it; see Evaluate).
-    private static int CheckAfter(VmMemoryAttributes memory, List<AppliedRange> applied, ulong start, ulong end, ulong permissions)
+    private static int CheckAfter(VmMemoryAttributes memory, List<AppliedRange> applied, ref EarlierImmutable earlier, ulong start, ulong end,
+        ulong permissions)
     {
         var ret = memory.PermissionsSetCheck(start, end, permissions);
         if (ret != Errno.Ok)
             return ret;
-        foreach (var earlier in applied)
+        return earlier.Overlaps(applied, start, end) ? Errno.EPERM : Errno.Ok;
+    }
+
+    /// <summary>
+    /// The gfns the earlier ranges of one call made immutable, asked once per range: none (the usual list) costs nothing,
+    /// a short list is scanned, and a long one (a list of 520,000 ranges) gets a run store of its own, so a call is
+    /// O(ranges log ranges), never O(ranges²) (a 16 MiB replay line took minutes). Allocates only for long lists.
+    /// </summary>
+    private struct EarlierImmutable
+    {
+        // Up to this many applied ranges a scan beats building a store (a boot's lists have ~67 ranges).
+        private const int ScanLimit = 256;
+
+        private int _immutable;
+        private AttributeStore? _store;
+
+        public void Added(AppliedRange range)
         {
-            if ((earlier.Permissions & HekiAttributes.Immutable) != 0 && earlier.StartGfn < end && start < earlier.EndGfn)
-                return Errno.EPERM;
+            if ((range.Permissions & HekiAttributes.Immutable) == 0)
+                return;
+            _immutable++;
+            _store?.SetAttributes(range.StartGfn, range.EndGfn, HekiAttributes.KvmHekiImmutable, HekiAttributes.KvmHekiImmutable);
         }
 
-        return Errno.Ok;
+        public bool Overlaps(List<AppliedRange> applied, ulong start, ulong end)
+        {
+            if (_immutable == 0)
+                return false;
+            if (_store is null && applied.Count > ScanLimit)
+            {
+                _store = new AttributeStore();
+                foreach (var range in applied)
+                {
+                    if ((range.Permissions & HekiAttributes.Immutable) != 0)
+                        _store.SetAttributes(range.StartGfn, range.EndGfn, HekiAttributes.KvmHekiImmutable, HekiAttributes.KvmHekiImmutable);
+                }
+            }
+
+            if (_store is not null)
+                return _store.RangeHas(start, end, HekiAttributes.KvmHekiImmutable, matchAll: false);
+            foreach (var range in applied)
+            {
+                if ((range.Permissions & HekiAttributes.Immutable) != 0 && range.StartGfn < end && start < range.EndGfn)
+                    return true;
+            }
+
+            return false;
+        }
     }
 }

@@ -176,26 +176,8 @@ public static class ReplayParser
     /// A name as the line spelled it, in double quotes, cut short; control characters (a decoded <c>\n</c>) are written
     /// back as JSON escapes, so an error stays one line in any sink, not only in the JSON output.
     /// </summary>
-    private static string Quote(string text)
-    {
-        var shown = text.Length <= ExcerptLength ? text : text[..ExcerptLength] + "...";
-        if (!shown.Any(char.IsControl))
-            return "\"" + shown + "\"";
-        var escaped = new System.Text.StringBuilder(shown.Length + 8).Append('"');
-        foreach (var c in shown)
-        {
-            escaped.Append(c switch
-            {
-                '\n' => "\\n",
-                '\r' => "\\r",
-                '\t' => "\\t",
-                _ when char.IsControl(c) => $"\\u{(int)c:x4}",
-                _ => c.ToString(),
-            });
-        }
-
-        return escaped.Append('"').ToString();
-    }
+    private static string Quote(string text) =>
+        "\"" + Printable.Escape(text.Length <= ExcerptLength ? text : text[..ExcerptLength] + "...") + "\"";
 
     /// <summary>The offending value as written, cut short.</summary>
     private static string Excerpt(JsonElement element)

@@ -118,7 +118,7 @@ public sealed class JournalProcessTests : IDisposable
 
         Assert.Equal(ExitCodes.Usage, status);
         Assert.Equal("", stdout);
-        Assert.StartsWith("heki simulate: journal unreadable.db: VM sim-00000: its events cannot be read: ", stderr);
+        Assert.StartsWith("heki simulate: journal unreadable.db: VM sim-00000: event 1 cannot be read: ", stderr);
         Assert.Single(stderr.TrimEnd('\n').Split('\n'));
         Assert.Equal(before, File.ReadAllBytes(path));
     }

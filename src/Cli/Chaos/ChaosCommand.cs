@@ -152,6 +152,15 @@ public static class ChaosCommand
                 }
             }
 
+            // Before anything else looks at the scenario: after `heki chaos ch.yaml >ch.yaml` it was read empty.
+            if (ChaosFiles.Conflict(parse.GetValue(scenarioFile), scenario, parse.GetValue(report), parse.GetValue(findings), parse.GetValue(sqlite),
+                    parse.GetValue(acknowledgements), parse.GetValue(killProcess) > 0, standardStreams: ReferenceEquals(stderr, StandardStreams.Error)) is { } conflict)
+            {
+                // When standard error is one of those files the message would land in it: say it on standard output, or not at all.
+                conflict.SafeWriter(stdout, stderr)?.WriteLine("heki chaos: " + conflict.Message);
+                return ExitCodes.Usage;
+            }
+
             bool Given<T>(Option<T> option) => parse.GetResult(option) is { Implicit: false };
             T Pick<T>(Option<T> option, Func<Scenario, T> fromScenario) =>
                 scenario is not null && !Given(option) ? fromScenario(scenario) : parse.GetValue(option)!;
@@ -256,7 +265,7 @@ public static class ChaosCommand
             if (profiles.Count != 1 && (parse.GetValue(sqlite) is not null || parse.GetValue(acknowledgements) is not null))
                 return Usage(stderr, "--sqlite-path, --acknowledgements and --kill-process run one profile: hardened or heki-v2");
             if (ChaosFiles.Problem(parse.GetValue(report), parse.GetValue(findings), parse.GetValue(sqlite), parse.GetValue(acknowledgements),
-                    parse.GetValue(killProcess) > 0, standardStreams: ReferenceEquals(stderr, StandardStreams.Error)) is { } fileProblem)
+                    parse.GetValue(killProcess) > 0) is { } fileProblem)
                 return Usage(stderr, fileProblem);
 
             // The journal is checked and locked as heki simulate's (docs/reliability.md, "One process at a time") before

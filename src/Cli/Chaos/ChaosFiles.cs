@@ -17,24 +17,21 @@ public static class ChaosFiles
 
     /// <summary>Why the command's files cannot be used as given, or null.</summary>
     /// <param name="kill"><c>--kill-process</c>: the acknowledgement log is the journal's path plus <c>.acks</c>.</param>
-    /// <param name="standardStreams">Also compare with standard output and error when they are files (<c>&gt;k.db</c>).</param>
-    public static string? Problem(string? report, string? findings, string? journal, string? acknowledgements, bool kill, bool standardStreams)
+    /// <remarks>Outputs over inputs or other outputs are <see cref="Conflict"/>'s.</remarks>
+    public static string? Problem(string? report, string? findings, string? journal, string? acknowledgements, bool kill)
     {
         // An empty path was refused with the command line's problems (CommandLineProblems).
         if (findings is not null && File.Exists(findings))
             return $"--findings {findings} is a file: the reproducers go into a folder (created when absent)";
         if (findings is not null && FolderProblem(findings) is { } folder)
             return folder;
-        var log = kill && journal is not null ? journal + ".acks" : acknowledgements;
-        var logOption = kill ? "the acknowledgement log" : "--acknowledgements";
+        var (log, logOption) = Log(journal, acknowledgements, kill);
         // The log is read back to continue a run: a device or FIFO would be read without end.
         if (log is not null && !FileIdentity.Of(log).IsRegularFileOrAbsent)
             return $"{logOption} {log} must be a regular file (it is read back to continue a run)";
         if (journal is not null && !FileIdentity.Of(journal).IsRegularFileOrAbsent)
             return $"--sqlite-path {journal} must be a regular file";
 
-        if (PathConflicts.Find(Uses(report, journal, log, logOption), standardStreams) is { } conflict)
-            return conflict.Message;
         try
         {
             if (report is not null && report != StandardOutput)
@@ -102,21 +99,41 @@ public static class ChaosFiles
         }
     }
 
-    private static IEnumerable<PathConflicts.Use> Uses(string? report, string? journal, string? log, string logOption)
+    /// <summary>
+    /// An output of the run that is one of its inputs (the scenario file, the kernel and modules it names) or another of
+    /// its outputs (the report, the journal and the files beside it, the acknowledgement log, every reproducer script it
+    /// could write, standard output and error when they are files), as <c>heki simulate</c> refuses them; null when none is.
+    /// Changes nothing. Checked before the scenario's values are used: <c>heki chaos ch.yaml &gt;ch.yaml</c> has emptied it.
+    /// </summary>
+    /// <param name="standardStreams">Also compare with standard output and error when they are files (<c>&gt;k.db</c>).</param>
+    public static PathConflicts.Conflict? Conflict(string? scenarioPath, Scenario? scenario, string? report, string? findings, string? journal,
+        string? acknowledgements, bool kill, bool standardStreams) =>
+        PathConflicts.Find(Uses(scenarioPath, scenario, report, findings, journal, acknowledgements, kill), standardStreams);
+
+    /// <summary>The acknowledgement log and how messages name it: with <c>--kill-process</c> the journal's path plus <c>.acks</c>.</summary>
+    private static (string? Path, string Option) Log(string? journal, string? acknowledgements, bool kill) =>
+        (kill && journal is not null ? journal + ".acks" : acknowledgements, kill ? "the acknowledgement log" : "--acknowledgements");
+
+    private static IEnumerable<PathConflicts.Use> Uses(string? scenarioPath, Scenario? scenario, string? report, string? findings, string? journal,
+        string? acknowledgements, bool kill)
     {
+        foreach (var input in RunFileUses.Inputs(scenarioPath, scenario))
+            yield return input;
         if (journal is not null)
         {
-            yield return new PathConflicts.Use("--sqlite-path", journal, Writes: true);
-            // SQLite's own files beside it: an output there would corrupt the journal.
-            foreach (var suffix in new[] { "-journal", "-wal", "-shm" })
-                yield return new PathConflicts.Use("the journal's SQLite file", journal + suffix, Writes: true);
-            // And its lock: an output there would void the lock.
-            yield return new PathConflicts.Use("the journal's lock file", JournalLock.LockPathFor(journal), Writes: true);
+            foreach (var use in RunFileUses.Journal(journal, "--sqlite-path"))
+                yield return use;
         }
 
+        var (log, logOption) = Log(journal, acknowledgements, kill);
         if (log is not null)
             yield return new PathConflicts.Use(logOption, log, Writes: true);
         if (report is not null && report != StandardOutput)
             yield return new PathConflicts.Use("--report", report, Writes: true);
+        if (findings is not null)
+        {
+            foreach (var script in ChaosReproducers.AllPaths(findings))
+                yield return new PathConflicts.Use("the reproducer", script, Writes: true);
+        }
     }
 }

@@ -19,39 +19,35 @@ public static class ChaosProcessSupervisor
 
     /// <param name="childArguments">The child's <c>heki chaos</c> options (the journal, the log, the run), without --kill-process.</param>
     /// <param name="log">The acknowledgement log the children write.</param>
-    /// <param name="deadline">When the run must end (a duration-bounded run): each child gets what is left.</param>
+    /// <param name="deadline">When the run must end (a duration-bounded run): each child gets what is left, and once it is
+    /// spent no child is killed (nor started again): the one running then is the last, and its report says how many of the
+    /// <paramref name="kills"/> happened.</param>
     public static int Run(IReadOnlyList<string> childArguments, string log, int kills, ulong seed, DateTime? deadline, TextWriter stderr,
         CancellationToken stop)
     {
         // Each child is told the run so far: the last one's report describes the whole run (KilledProcesses).
-        var history = new KilledProcesses(DateTime.UtcNow, []);
+        var history = new KilledProcesses(DateTime.UtcNow, kills, []);
+        bool TimeUp() => deadline is { } end && DateTime.UtcNow >= end;
         for (var process = 0; ; process++)
         {
             var arguments = new List<string>(childArguments);
+            // In milliseconds: whole seconds rounded up to 1 gave each late child a second more (QA M5). A child is started
+            // only after a kill made before the deadline, so it has time left but for the instant the kill took; it gets at
+            // least 1 ms to recover, probe and report (the run's report is the last child's).
             if (deadline is { } end)
-                arguments.AddRange(["--duration", $"{Math.Max(1, (int)(end - DateTime.UtcNow).TotalSeconds)}s"]);
+                arguments.AddRange(["--duration", $"{Math.Max(1, (long)Math.Ceiling((end - DateTime.UtcNow).TotalMilliseconds))}ms"]);
             var lines = new LogLineCounter(log);
             var start = lines.Count();
             var started = Stopwatch.StartNew();
             using var child = Start(arguments, history);
             _current = child;
             if (process == kills)
-            {
-                child.WaitForExitAsync(stop).ContinueWith(_ => { }, TaskScheduler.Default).GetAwaiter().GetResult();
-                if (!child.HasExited)
-                {
-                    // Stopped by a signal: pass it on as SIGTERM (the child ignores a terminal's SIGINT and SIGHUP) and wait for its report.
-                    Forward(child, lines, start);
-                    child.WaitForExit();
-                }
-
-                return child.ExitCode;
-            }
+                return Last(child, lines, start, stop);
 
             // The kill point: at least this many log lines after this child started, decided by the seed. The child logs on
             // until the SIGKILL lands (after the poll that sees them): the exact point is not reproducible (docs/chaos.md).
             var after = 150 + (long)(Hash(seed, (ulong)process) % 600);
-            while (!child.HasExited && lines.Count() - start < after && !stop.IsCancellationRequested)
+            while (!child.HasExited && lines.Count() - start < after && !stop.IsCancellationRequested && !TimeUp())
                 Thread.Sleep(Poll); // polling a file another process writes
             if (stop.IsCancellationRequested && !child.HasExited)
             {
@@ -70,6 +66,13 @@ public static class ChaosProcessSupervisor
                 return child.ExitCode;
             }
 
+            if (TimeUp())
+            {
+                // Its own --duration ends it (it counts from its own start, so a little after the deadline).
+                stderr.WriteLine($"heki chaos: --duration spent after {process} of {kills} kills; process {child.Id} is the last");
+                return Last(child, lines, start, stop);
+            }
+
             var pid = child.Id;
             child.Kill(entireProcessTree: false); // SIGKILL
             child.WaitForExit();
@@ -78,6 +81,20 @@ public static class ChaosProcessSupervisor
             stderr.WriteLine($"heki chaos: killed process {pid} with SIGKILL after {killedAfter} more log lines "
                              + $"(the seed's least: {after}; kill {process + 1} of {kills}); starting it again on the same journal");
         }
+    }
+
+    /// <summary>Waits for the last child, which runs to its end and reports the whole run; a stop is passed on to it.</summary>
+    private static int Last(Process child, LogLineCounter lines, long start, CancellationToken stop)
+    {
+        child.WaitForExitAsync(stop).ContinueWith(_ => { }, TaskScheduler.Default).GetAwaiter().GetResult();
+        if (!child.HasExited)
+        {
+            // Stopped by a signal: pass it on as SIGTERM (the child ignores a terminal's SIGINT and SIGHUP) and wait for its report.
+            Forward(child, lines, start);
+            child.WaitForExit();
+        }
+
+        return child.ExitCode;
     }
 
     /// <summary>Set in the child's environment: only its parent stops it (SIGTERM); a terminal's SIGINT or SIGHUP, which

@@ -22,7 +22,7 @@ public static class ChaosReport
             {
                 var all = processes.All().ToList();
                 output.WriteLine($"heki chaos: {result.Profile.Name()}, seed {result.Seed}, {result.Elapsed.TotalSeconds:0.0} s "
-                    + $"in {all.Count} processes ({all.Count - 1} killed with SIGKILL)");
+                    + $"in {all.Count} processes ({all.Count - 1} killed with SIGKILL of {processes.History.Asked:N0} kills asked)");
                 foreach (var (number, pid, ran, ended, killed) in all)
                 {
                     output.WriteLine($"  process {number,-3} pid {pid,-8} {ran.TotalSeconds,6:0.0} s  " + (killed is null ? ended
@@ -87,6 +87,7 @@ public static class ChaosReport
             checks = run.Result.Checks.ToDictionary(kv => ((int)kv.Key).ToString(System.Globalization.CultureInfo.InvariantCulture), kv => kv.Value),
             restarts = run.Result.Restarts,
             probes_after_restart = run.Result.ProbesAfterRestart,
+            kills_asked = processes?.History.Asked,
             processes = (processes?.All() ?? []).Select(p => new
             {
                 number = p.Number,

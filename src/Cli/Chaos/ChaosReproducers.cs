@@ -30,8 +30,7 @@ public static class ChaosReproducers
             }
 
             Directory.CreateDirectory(directory);
-            var label = finding.IsDefect ? finding.Defect.ToString() : "bug";
-            var path = System.IO.Path.Combine(directory, $"{result.Profile.Name()}-invariant{(int)finding.Invariant}-{label}.jsonl");
+            var path = PathFor(directory, result.Profile, finding.Kind);
             await File.WriteAllTextAsync(path, ScriptChecker.Format(shrunk)).ConfigureAwait(false);
             reproducers.Add(new ChaosReproducer(finding, path, shrunk.Count, captured.Script.Count,
                 await rfc.ShowsAsync(shrunk, finding.Kind).ConfigureAwait(false),
@@ -40,4 +39,17 @@ public static class ChaosReproducers
 
         return reproducers;
     }
+
+    /// <summary>The script of the first finding of <paramref name="kind"/> under <paramref name="profile"/>.</summary>
+    public static string PathFor(string directory, HekiProfile profile, (Invariant Invariant, Defect Defect) kind) =>
+        System.IO.Path.Combine(directory,
+            $"{profile.Name()}-invariant{(int)kind.Invariant}-{(kind.Defect != Defect.None ? kind.Defect.ToString() : "bug")}.jsonl");
+
+    /// <summary>Every script a run could write into <paramref name="directory"/>: which ones it does is known only after the run,
+    /// so every one of them is checked against the run's other files before it starts.</summary>
+    public static IEnumerable<string> AllPaths(string directory) =>
+        from profile in Enum.GetValues<HekiProfile>()
+        from invariant in Enum.GetValues<Invariant>()
+        from defect in Enum.GetValues<Defect>()
+        select PathFor(directory, profile, (invariant, defect));
 }

@@ -9,16 +9,18 @@ namespace HekiActors.Cli.Chaos;
 /// as its counts already are (rebuilt from the acknowledgement log).
 /// </summary>
 /// <param name="StartedUtc">When the parent started the first child.</param>
+/// <param name="Asked">The kills <c>--kill-process</c> asked for: a run bounded by <c>--duration</c> makes fewer when its time is
+/// spent first.</param>
 /// <param name="Killed">The children killed so far, in order.</param>
-public sealed record KilledProcesses(DateTime StartedUtc, IReadOnlyList<KilledProcess> Killed)
+public sealed record KilledProcesses(DateTime StartedUtc, int Asked, IReadOnlyList<KilledProcess> Killed)
 {
     /// <summary>The environment variable a child finds its run's history in.</summary>
     public const string Variable = "HEKI_CHAOS_KILLED_PROCESSES";
 
-    /// <summary>The text of <see cref="Variable"/>: the start in ticks, then <c>;PID,TICKS,LINES,LEAST</c> per killed child.</summary>
+    /// <summary>The text of <see cref="Variable"/>: <c>START-TICKS,ASKED</c>, then <c>;PID,TICKS,LINES,LEAST</c> per killed child.</summary>
     public string ToVariable() =>
         string.Concat(
-            StartedUtc.Ticks.ToString(CultureInfo.InvariantCulture),
+            FormattableString.Invariant($"{StartedUtc.Ticks},{Asked}"),
             string.Concat(Killed.Select(k => FormattableString.Invariant($";{k.Pid},{k.Ran.Ticks},{k.LogLines},{k.LeastLogLines}"))));
 
     /// <summary>This process's run history when it is a child of <c>--kill-process</c>; null otherwise (or when the text is not one).</summary>
@@ -29,7 +31,9 @@ public sealed record KilledProcesses(DateTime StartedUtc, IReadOnlyList<KilledPr
         if (string.IsNullOrEmpty(text))
             return null;
         var parts = text.Split(';');
-        if (!long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var started))
+        var head = parts[0].Split(',');
+        if (head.Length != 2 || !long.TryParse(head[0], NumberStyles.None, CultureInfo.InvariantCulture, out var started)
+            || !int.TryParse(head[1], NumberStyles.None, CultureInfo.InvariantCulture, out var asked))
             return null;
         var killed = new List<KilledProcess>();
         foreach (var part in parts.Skip(1))
@@ -43,7 +47,7 @@ public sealed record KilledProcesses(DateTime StartedUtc, IReadOnlyList<KilledPr
             killed.Add(new KilledProcess(pid, TimeSpan.FromTicks(ticks), lines, least));
         }
 
-        return new KilledProcesses(new DateTime(started, DateTimeKind.Utc), killed);
+        return new KilledProcesses(new DateTime(started, DateTimeKind.Utc), asked, killed);
     }
 
     /// <summary>The history with <paramref name="process"/> killed after the others.</summary>

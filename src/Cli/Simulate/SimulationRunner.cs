@@ -239,36 +239,17 @@ public sealed class SimulationRunner(Func<ISimulationEngine> engineFactory, Text
     /// <summary>Every file the run reads or writes, for <see cref="PathConflicts"/>.</summary>
     private static IEnumerable<PathConflicts.Use> FilesOf(Request request, IReadOnlyList<SimulationSpec> specs)
     {
-        if (request.ScenarioPath is { } scenarioPath)
+        foreach (var input in RunFileUses.Inputs(request.ScenarioPath, request.Scenario))
         {
-            yield return new PathConflicts.Use("the scenario file", scenarioPath, Writes: false);
-        }
-
-        // A real guest kernel and its modules are read from files too (synthetic and debian name no file).
-        if (request.Scenario.Kernel is { } kernel)
-        {
-            if (kernel.Image is { } image && image is not (GuestKernelSettings.SyntheticName or GuestKernelSettings.DebianAlias
-                    or HekiActors.Simulation.Kernels.ShippedKernels.DebianName))
-            {
-                yield return new PathConflicts.Use("the kernel", image, Writes: false);
-            }
-
-            if (kernel.Modules is { } modules)
-            {
-                yield return new PathConflicts.Use("the modules", modules, Writes: false);
-            }
+            yield return input;
         }
 
         foreach (var journal in specs.Where(s => s.Journal == JournalKind.Sqlite).Select(s => s.SqlitePath!))
         {
-            yield return new PathConflicts.Use("the journal", journal, Writes: true);
-            // SQLite's own files beside it, and our lock: an output there would corrupt the journal or void the lock.
-            foreach (var suffix in new[] { "-journal", "-wal", "-shm" })
+            foreach (var use in RunFileUses.Journal(journal, "the journal"))
             {
-                yield return new PathConflicts.Use("the journal's SQLite file", journal + suffix, Writes: true);
+                yield return use;
             }
-
-            yield return new PathConflicts.Use("the journal's lock file", JournalLock.LockPathFor(journal), Writes: true);
         }
 
         if (request.RecordPath is { } record)

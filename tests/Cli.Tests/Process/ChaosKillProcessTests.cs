@@ -49,6 +49,35 @@ public sealed class ChaosKillProcessTests : IDisposable
             Assert.Equal(pins, existing[vm]);
     }
 
+    /// <summary>
+    /// QA M5: --kill-process ignored --duration (--kill-process 1000000 --duration 1s never ended; each late child got a
+    /// whole second more). Once the time is spent no child is killed or started again: the one running is the last, and
+    /// the report says how many of the kills asked happened.
+    /// </summary>
+    [Fact]
+    public void A_kill_process_run_ends_when_its_duration_is_spent_and_its_report_says_how_many_of_the_kills_asked_happened()
+    {
+        var (status, output, error) = HekiProcess.Run(
+            ["chaos", "--profile", "hardened", "--kill-process", "1000000", "--duration", "2s", "--vms", "2",
+                "--sqlite-path", "k.db", "--findings", "f", "--report", "r.json"],
+            _folder.Path, timeout: TimeSpan.FromMinutes(3));
+
+        Assert.True(status == 0, $"exit {status}\n{output}\n{error}");
+        var kills = error.Split('\n').Count(line => line.StartsWith("heki chaos: killed process ", StringComparison.Ordinal));
+        Assert.Contains($"heki chaos: --duration spent after {kills} of 1000000 kills; process ", error);
+        using var report = JsonDocument.Parse(File.ReadAllText(_folder.File("r.json")));
+        var run = Assert.Single(report.RootElement.EnumerateArray().ToList());
+        Assert.Equal(1_000_000, run.GetProperty("kills_asked").GetInt32());
+        Assert.Equal(kills, run.GetProperty("restarts").GetInt32());
+        Assert.Equal(0, run.GetProperty("invariant_violations").GetInt64());
+        Assert.Equal(0, run.GetProperty("lost_acknowledged_changes").GetInt64());
+        var processes = run.GetProperty("processes").EnumerateArray().ToList();
+        Assert.Equal(kills + 1, processes.Count);
+        Assert.Equal("ran to the end", processes[^1].GetProperty("ended").GetString());
+        Assert.Matches($@"^heki chaos: hardened, seed 1, [0-9.]+ s in {kills + 1} processes \({kills} killed with SIGKILL of 1,000,000 kills asked\)$",
+            output.Split('\n')[0]);
+    }
+
     /// <summary>The signal reaches the parent alone (kill PID, timeout(1)): without passing it on, the child would run its 5 minutes.</summary>
     [Theory]
     // While the child runs its chaos loop.
@@ -101,7 +130,7 @@ public sealed class ChaosKillProcessTests : IDisposable
         Assert.True(elapsed > processes[^1].GetProperty("seconds").GetDouble(), "elapsed_seconds is the last process's alone");
 
         var lines = output.Split('\n');
-        Assert.Matches($@"^heki chaos: hardened, seed 1, [0-9.]+ s in {kills.Count + 1} processes \({kills.Count} killed with SIGKILL\)$", lines[0]);
+        Assert.Matches($@"^heki chaos: hardened, seed 1, [0-9.]+ s in {kills.Count + 1} processes \({kills.Count} killed with SIGKILL of 2 kills asked\)$", lines[0]);
         for (var i = 0; i < kills.Count; i++)
             Assert.Matches($@"^  process {i + 1} +pid {kills[i].Pid} +[0-9.]+ s  killed after {kills[i].Lines:N0} log lines \(the seed's least: {kills[i].Least:N0}\)$", lines[i + 1]);
         Assert.Matches($@"^  process {kills.Count + 1} +pid \d+ +[0-9.]+ s  ran to the end$", lines[kills.Count + 1]);

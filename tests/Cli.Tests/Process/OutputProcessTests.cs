@@ -9,6 +9,7 @@ namespace HekiActors.Cli.Tests;
 [Collection(ProcessCollection.Name)]
 public sealed class OutputProcessTests : IDisposable
 {
+    private const string ChaosSmall = "--operations 20 --vms 1 --findings f";
     private const string Small = "--vms 2 --vcpus 1 --memory-mb 64 --kernel synthetic --accesses-per-vcpu 2000 --rounds 2 --no-progress";
     private const string CreateVm = """{"op":"create_vm","vm":"a","memory_mb":64,"vcpus":2}""";
     private const string ReadCr = """{"op":"read_cr","vm":"a","vcpu":0,"cr":0}""";
@@ -43,6 +44,41 @@ public sealed class OutputProcessTests : IDisposable
         Assert.Equal("", stdout);
         Assert.Equal(inputs, Inputs()); // nothing was touched, nothing was created
     }
+
+    /// <summary>QA S1: <c>heki chaos ch.yaml --report ch.yaml</c> overwrote the scenario file; chaos compared its outputs with
+    /// each other only. Now every output kind against every input, as simulate.</summary>
+    [Theory]
+    [InlineData("one.yaml --report one.yaml", "--report one.yaml is the same file as the scenario file one.yaml")]
+    [InlineData("one.yaml --sqlite-path one.yaml", "--sqlite-path one.yaml is the same file as the scenario file one.yaml")]
+    [InlineData("one.yaml --sqlite-path j.db", "the journal's SQLite file j.db-wal is the same file as the scenario file one.yaml")]
+    [InlineData("one.yaml --acknowledgements one.yaml", "--acknowledgements one.yaml is the same file as the scenario file one.yaml")]
+    [InlineData("one.yaml --kill-process 1 --sqlite-path one", "the acknowledgement log one.acks is the same file as the scenario file one.yaml")]
+    [InlineData("one.yaml --findings g", "the reproducer g/hardened-invariant3-bug.jsonl is the same file as the scenario file one.yaml")]
+    [InlineData("--report f/heki-v2-invariant2-DroppedDowngrade.jsonl", "the reproducer f/heki-v2-invariant2-DroppedDowngrade.jsonl and --report f/heki-v2-invariant2-DroppedDowngrade.jsonl are the same file")]
+    [InlineData("kernel.yaml --report kernel.txt", "--report kernel.txt is the same file as the kernel ")]
+    public void A_chaos_output_that_is_an_input_or_another_output_is_refused_before_anything_runs(string args, string says)
+    {
+        var inputs = Inputs();
+
+        var small = args.Contains("--findings", StringComparison.Ordinal) ? ChaosSmall.Replace(" --findings f", "", StringComparison.Ordinal) : ChaosSmall;
+        var (status, stdout, stderr) = HekiProcess.Run(["chaos", .. args.Split(' '), .. small.Split(' ')], _folder.Path);
+
+        Assert.True(status == ExitCodes.Usage, $"exit {status}\n{stderr}");
+        Assert.StartsWith($"heki chaos: {says}", stderr);
+        Assert.Single(stderr.TrimEnd('\n').Split('\n'));
+        Assert.Equal("", stdout);
+        Assert.Equal(inputs, Inputs()); // nothing was touched, nothing was created
+    }
+
+    [Theory]
+    [InlineData("$HEKI chaos one.yaml " + ChaosSmall + " >>one.yaml", "heki chaos: standard output is the same file as the scenario file one.yaml: it would be overwritten")]
+    [InlineData("$HEKI chaos one.yaml " + ChaosSmall + " --report /proc/self/fd/1 >>one.yaml", "heki chaos: --report /proc/self/fd/1 is the same file as the scenario file one.yaml: it would be overwritten")]
+    [InlineData("$HEKI chaos one.yaml " + ChaosSmall + " 2>>one.yaml", "heki chaos: standard error is the same file as the scenario file one.yaml: it would be overwritten")]
+    [InlineData("$HEKI chaos " + ChaosSmall + " --report soft.db --sqlite-path ./sub/../k.db", "heki chaos: --report soft.db and --sqlite-path ./sub/../k.db are the same file: one would overwrite the other")]
+    [InlineData("$HEKI chaos " + ChaosSmall + " --sqlite-path hard.db >>k.db", "heki chaos: standard output and --sqlite-path hard.db are the same file: one would overwrite the other")]
+    [InlineData("$HEKI chaos one.yaml " + ChaosSmall + " --report /dev/stdout >>one.yaml", "heki chaos: --report /dev/stdout is the same file as the scenario file one.yaml: it would be overwritten")]
+    public void A_chaos_standard_stream_or_output_over_an_input_is_refused_without_writing_into_it(string script, string says) =>
+        A_standard_stream_redirected_to_an_input_is_refused_without_writing_into_it(script, says);
 
     [Theory]
     [InlineData("$HEKI simulate --sqlite-path k.db " + Small + " >>k.db", "heki simulate: standard output and the journal k.db are the same file: one would overwrite the other")]
@@ -112,6 +148,12 @@ public sealed class OutputProcessTests : IDisposable
             File.WriteAllBytes(_folder.File("k.db"), RandomNumberGenerator.GetBytes(16));
             File.CreateSymbolicLink(_folder.File("soft.db"), "k.db");
             Link(_folder.File("k.db"), _folder.File("hard.db"));
+            File.WriteAllText(_folder.File("kernel.yaml"), "vms: 1\nkernel:\n  image: kernel.txt\n");
+            Directory.CreateDirectory(_folder.File("g"));
+            Directory.CreateDirectory(_folder.File("sub"));
+            Link(_folder.File("one.yaml"), _folder.File("g/hardened-invariant3-bug.jsonl"));
+            Link(_folder.File("one.yaml"), _folder.File("one.acks"));
+            Link(_folder.File("one.yaml"), _folder.File("j.db-wal"));
         }
 
         return string.Join("\n", Directory.EnumerateFileSystemEntries(_folder.Path).Order()

@@ -63,6 +63,18 @@ public static class TelemetryLosses
         private const string Sdk = "OpenTelemetry-Sdk";
         private const string Otlp = "OpenTelemetry-Exporter-OpenTelemetryProtocol";
 
+        /// <summary>
+        /// Warnings that mean an export request failed: with gRPC (the default protocol) an unreachable collector is a
+        /// "transient" error the exporter logs only as a warning, never as an error (over http/protobuf the same
+        /// failure is an error), and a request that timed out is a warning with either protocol. The batch is gone
+        /// (no retry unless OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY is set, and then each failed attempt counts). Other
+        /// warnings (unsupported attribute, configuration) are not failed exports.
+        /// </summary>
+        private static readonly HashSet<string> FailedAttempts = new(StringComparer.Ordinal)
+        {
+            "TransientHttpError", "RequestTimedOut", "OperationUnexpectedlyCanceled",
+        };
+
         protected override void OnEventSourceCreated(EventSource eventSource)
         {
             if (eventSource.Name is Sdk or Otlp)
@@ -75,7 +87,7 @@ public static class TelemetryLosses
             {
                 Dropped(e.Payload?.OfType<long>().LastOrDefault() ?? 0);
             }
-            else if (e.EventSource.Name == Otlp && e.Level <= EventLevel.Error)
+            else if (e.EventSource.Name == Otlp && (e.Level <= EventLevel.Error || FailedAttempts.Contains(e.EventName ?? "")))
             {
                 var detail = e.Payload is { Count: > 0 } payload ? string.Join(", ", payload.Select(p => p?.ToString())) : "";
                 // Payloads may hold a whole exception: its first line says enough for one stderr line.

@@ -194,11 +194,57 @@ public sealed class SimulateReportTests
     [InlineData("500ms", 0.5)]
     [InlineData("1h", 3600)]
     [InlineData("1.5", 1.5)]
+    [InlineData("1h30m", 5400)]
+    [InlineData("1d", 86400)]
+    [InlineData("7d", 604800)]
+    [InlineData("1d1h1m1s500ms", 90061.5)]
     public void Durations_parse_and_format_back(string text, double seconds)
     {
         Assert.True(DurationText.TryParse(text, out var duration));
         Assert.Equal(TimeSpan.FromSeconds(seconds), duration);
         Assert.True(DurationText.TryParse(DurationText.Format(duration), out var again));
         Assert.Equal(duration, again);
+    }
+
+    /// <summary>QA 7: a repeated or misordered unit is a typo, not a sum; white space is no part of a duration.</summary>
+    [Theory]
+    [InlineData("1h1h")]
+    [InlineData("1m1m")]
+    [InlineData("30s20s")]
+    [InlineData("1s1m")]
+    [InlineData("500ms1s")]
+    [InlineData("1d1d")]
+    [InlineData(" 1s")]
+    [InlineData("1s ")]
+    [InlineData(" 1")]
+    [InlineData("1m 30s")]
+    [InlineData("8d")]
+    [InlineData("1w")]
+    public void A_duration_with_a_repeated_or_misordered_unit_or_white_space_is_refused(string text) =>
+        Assert.False(DurationText.TryParse(text, out _));
+
+    /// <summary>QA 7: durations read the way users write them (168h, not 10080m).</summary>
+    [Theory]
+    [InlineData(604800, "168h")]
+    [InlineData(5400, "1h30m")]
+    [InlineData(3661, "1h1m1s")]
+    [InlineData(3600, "1h")]
+    [InlineData(90, "1m30s")]
+    [InlineData(120, "2m")]
+    [InlineData(1.5, "1.5s")]
+    public void A_duration_is_shown_in_the_largest_units(double seconds, string shown) =>
+        Assert.Equal(shown, DurationText.Format(TimeSpan.FromSeconds(seconds)));
+
+    /// <summary>QA 7: "1 VMs x 1 vCPUs": a count of one takes the singular, everywhere counts are written with nouns.</summary>
+    [Fact]
+    public void A_count_of_one_takes_the_singular()
+    {
+        Assert.Equal("1 VM", ReportFormat.Count(1, "VM"));
+        Assert.Equal("0 VMs", ReportFormat.Count(0, "VM"));
+        Assert.Equal("10,000 vCPUs", ReportFormat.Count(10_000, "vCPU"));
+        Assert.Equal("2 accesses", ReportFormat.Count(2, "access", "accesses"));
+        var spec = Scenario.Default.Spec with { Vms = 1, VcpusPerVm = 1, Rounds = 1 };
+        Assert.StartsWith("1 VM x 1 vCPU x ", ReportWriter.Describe(spec), StringComparison.Ordinal);
+        Assert.Contains("1 VM × (64 KiB + 1 vCPU × 80 KiB", RunMemoryEstimate.For(1, 1, 64).Problem(1, 1, 1), StringComparison.Ordinal);
     }
 }

@@ -195,6 +195,21 @@ public sealed class SimulateScenarioFileTests
         Assert.StartsWith(expected, error.Message);
     }
 
+    /// <summary>QA 7: a key over YAML's 1,024-character limit got YamlDotNet's "Did not find expected &lt;document start&gt;".</summary>
+    [Theory]
+    [InlineData("", 1)]
+    [InlineData("vms: 3\n", 2)]
+    [InlineData("chaos:\n  ", 2)]
+    public void A_key_longer_than_yaml_allows_is_named_at_its_line(string before, int line)
+    {
+        var key = new string('k', 100_000);
+
+        var error = Assert.Throws<UsageException>(() => ScenarioFile.Parse(before + key + ": 1\n", "s.yaml"));
+
+        Assert.Equal($"s.yaml:{line}: malformed YAML: a key of 100,000 characters ('{new string('k', 40)}...'): YAML allows at most 1,024 in a key",
+            error.Message);
+    }
+
     [Fact]
     public void The_shipped_example_scenarios_parse()
     {

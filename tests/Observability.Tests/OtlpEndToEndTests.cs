@@ -64,8 +64,10 @@ public sealed class OtlpEndToEndTests(ITestOutputHelper output)
         work.Delete(recursive: true);
     }
 
-    [Fact]
-    public async Task An_otlp_exporter_without_a_collector_is_reported_not_silent()
+    [Theory]
+    [InlineData("grpc")] // the default protocol: an unreachable collector is only a warning in the exporter's log
+    [InlineData("http/protobuf")]
+    public async Task An_otlp_exporter_without_a_collector_is_reported_not_silent(string protocol)
     {
         using var nobody = new OtlpReceiver();
         var endpoint = nobody.Endpoint;
@@ -74,14 +76,15 @@ public sealed class OtlpEndToEndTests(ITestOutputHelper output)
         var reportPath = Path.Combine(work.FullName, "report.json");
         var log = new StringWriter();
         int exit;
-        using (new OtlpEnvironment(endpoint))
-            exit = await Run(log, "--vms", "5", "--duration", "1s", "--telemetry", "otlp", "--report", reportPath);
+        using (new OtlpEnvironment(endpoint, protocol))
+            exit = await Run(log, "--vms", "5", "--duration", "1s", "--telemetry", "otlp", "--trace-ratio", "1", "--report", reportPath);
         output.WriteLine(log.ToString());
 
         Assert.Equal(0, exit);
         using var report = JsonDocument.Parse(await File.ReadAllTextAsync(reportPath));
         var telemetry = report.RootElement.GetProperty("telemetry");
-        Assert.True(telemetry.GetProperty("export_failures").GetInt64() > 0);
+        // At least one failed span batch and the final metrics push.
+        Assert.True(telemetry.GetProperty("export_failures").GetInt64() >= 2, telemetry.ToString());
         Assert.Contains("OTLP", telemetry.GetProperty("first_failure").GetString(), StringComparison.Ordinal);
         Assert.Contains("exports failed", log.ToString(), StringComparison.Ordinal);
         work.Delete(recursive: true);
@@ -96,16 +99,16 @@ public sealed class OtlpEndToEndTests(ITestOutputHelper output)
         return await new SimulationRunner(SimulateCommand.CreateEngine, log, log).RunAsync(request, CancellationToken.None);
     }
 
-    /// <summary>Points the standard OTEL_EXPORTER_OTLP_* variables at a receiver (http/protobuf) for the test's duration.</summary>
+    /// <summary>Points the standard OTEL_EXPORTER_OTLP_* variables at a receiver (http/protobuf unless told) for the test's duration.</summary>
     private sealed class OtlpEnvironment : IDisposable
     {
         private static readonly string[] Names = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TIMEOUT"];
         private readonly string?[] _before = Names.Select(Environment.GetEnvironmentVariable).ToArray();
 
-        public OtlpEnvironment(string endpoint)
+        public OtlpEnvironment(string endpoint, string protocol = "http/protobuf")
         {
             Environment.SetEnvironmentVariable(Names[0], endpoint);
-            Environment.SetEnvironmentVariable(Names[1], "http/protobuf");
+            Environment.SetEnvironmentVariable(Names[1], protocol);
             Environment.SetEnvironmentVariable(Names[2], "5000");
         }
 

@@ -180,13 +180,19 @@ public static class ChaosCommand
                     return $"--vms must be within 1..{Expectations.MaxVms}";
                 if (vcpuCount is < 1 or > VmConfig.MaxVcpus)
                     return $"--vcpus must be within 1..{VmConfig.MaxVcpus}";
-                if (memoryMb is < 1 or > 1UL << 20)
-                    return "--memory-mb must be within 1..1048576";
+                // The bounds simulate and the scenario file use: one definition.
+                if (memoryMb is < Expectations.MinMemoryMb or > Expectations.MaxMemoryMb)
+                    return $"--memory-mb {Expectations.MemoryMb}, got {memoryMb}";
                 // The VMs all boot in this process (or, with --cluster, are driven from it): refused before anything starts.
                 if (RunMemoryEstimate.For(vmCount, vcpuCount, memoryMb, GcBudget.InEffectBytes).Problem(vmCount, vcpuCount, RunMemoryEstimate.AvailableBytes()) is { } tooBig)
                     return tooBig;
-                if (parse.GetValue(rate) is var r && !(r >= 0 && r <= 1))
-                    return "--rate must be within 0..1";
+                // Read as the scenario's chaos rates are: 1e-400 parses to 0 (underflow) but asks for something.
+                if (parse.GetResult(rate) is { Implicit: false, Tokens: [var rateText, ..] }
+                    && !NumberText.TryNumber(rateText.Value, 0, 1, double.Epsilon, out _))
+                    return $"--rate {Expectations.FaultRate}, got {rateText.Value}";
+                // Checked whether or not --cluster-nodes uses it: a bad value is a mistake either way.
+                if (!DurationText.TryParse(parse.GetValue(clusterOptions.NodeFaultInterval), out var interval) || interval < TimeSpan.FromSeconds(1))
+                    return $"--node-fault-interval must be a duration of at least 1s (e.g. 10s, 1m), got '{parse.GetValue(clusterOptions.NodeFaultInterval)}'";
                 if (parse.GetValue(operations) is < 1)
                     return "--operations must be at least 1";
                 if (parse.GetValue(killProcess) < 0)
@@ -436,8 +442,20 @@ public static class ChaosCommand
                 return true;
             var list = new List<FaultKind>();
             var nodeList = new List<NodeFaultKind>();
-            foreach (var word in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            foreach (var word in text.Split(',', StringSplitOptions.TrimEntries))
             {
+                if (word.Length == 0 && text.Split(',').Any(w => w.Trim().Length > 0))
+                {
+                    // 'drop_request,,delay': a kind left out by mistake, not nothing.
+                    problem = $"an empty item in '{text}': name the fault kinds separated by single commas";
+                    return false;
+                }
+
+                if (word.Length == 0)
+                {
+                    continue; // no kind at all (',,'): the message below
+                }
+
                 if (FaultKinds.TryParse(word, out var kind))
                 {
                     list.Add(kind);

@@ -210,5 +210,5 @@ public sealed class JournalListing(TextWriter output, string journal, bool json)
 
     private static string Count(long value) => value.ToString("N0", Inv);
 
-    private static string Plural(long value, string noun) => $"{Count(value)} {noun}{(value == 1 ? "" : "s")}";
+    private static string Plural(long value, string noun) => Simulate.ReportFormat.Count(value, noun);
 }

@@ -3,22 +3,30 @@ using System.Text.RegularExpressions;
 
 namespace HekiActors.Cli.Simulate;
 
-/// <summary>Durations as users write them: <c>20s</c>, <c>2m</c>, <c>1m30s</c>, <c>500ms</c>, <c>1h</c>, or a bare number of seconds.</summary>
+/// <summary>
+/// Durations as users write them: <c>20s</c>, <c>2m</c>, <c>1m30s</c>, <c>500ms</c>, <c>1h</c>, <c>7d</c>, or a bare
+/// number of seconds. Units d, h, m, s, ms, each at most once and largest first (<c>1h30m</c>; <c>1h1h</c> or
+/// <c>30s1m</c> is refused: a typo, not a sum); no white space anywhere.
+/// </summary>
 public static partial class DurationText
 {
+    /// <summary>The units, largest first: a part's unit must come after the previous part's in this list.</summary>
+    private static readonly string[] Units = ["d", "h", "m", "s", "ms"];
+
     /// <summary>
     /// Parses a duration from <see cref="Min"/> to <see cref="Max"/> (or exactly zero, in any unit, when
-    /// <paramref name="allowZero"/>); false for anything else (too short, negative, unknown unit).
+    /// <paramref name="allowZero"/>); false for anything else (too short, negative, unknown, repeated or misordered
+    /// unit, white space).
     /// </summary>
     public static bool TryParse(string? text, out TimeSpan duration, bool allowZero = false)
     {
         duration = TimeSpan.Zero;
-        if (string.IsNullOrWhiteSpace(text))
+        // ' 1s' is as wrong as '1s!': white space is no part of a duration (the parse below would skip it).
+        if (string.IsNullOrEmpty(text) || text.Any(char.IsWhiteSpace))
         {
             return false;
         }
 
-        text = text.Trim();
         if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
         {
             return FromSeconds(seconds, allowZero, out duration);
@@ -31,22 +39,34 @@ public static partial class DurationText
         }
 
         var total = 0.0;
+        var previous = -1;
         foreach (Match m in matches)
         {
+            var unit = Array.IndexOf(Units, m.Groups["u"].Value);
+            if (unit <= previous)
+            {
+                return false;
+            }
+
+            previous = unit;
             var value = double.Parse(m.Groups["n"].Value, CultureInfo.InvariantCulture);
-            total += m.Groups["u"].Value switch
+            total += Units[unit] switch
             {
                 "ms" => value / 1000,
                 "s" => value,
                 "m" => value * 60,
-                _ => value * 3600,
+                "h" => value * 3600,
+                _ => value * 86400,
             };
         }
 
         return FromSeconds(total, allowZero, out duration);
     }
 
-    /// <summary>The short form used in reports: <c>20s</c>, <c>2m</c>, <c>1m30s</c>, <c>1.5s</c>.</summary>
+    /// <summary>
+    /// The short form used in reports and messages, as users write durations: <c>20s</c>, <c>1.5s</c>, <c>2m</c>,
+    /// <c>1m30s</c>, <c>1h30m</c>, <c>168h</c> (hours, not days: a run's length reads best in hours).
+    /// </summary>
     public static string Format(TimeSpan duration)
     {
         if (duration.TotalSeconds < 60 || duration.Ticks % TimeSpan.TicksPerSecond != 0)
@@ -54,9 +74,15 @@ public static partial class DurationText
             return duration.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + "s";
         }
 
-        var minutes = (long)duration.TotalMinutes;
-        var seconds = duration.Seconds;
-        return seconds == 0 ? $"{minutes}m" : $"{minutes}m{seconds}s";
+        var hours = (long)duration.TotalHours;
+        var text = new System.Text.StringBuilder();
+        if (hours > 0)
+            text.Append(CultureInfo.InvariantCulture, $"{hours}h");
+        if (duration.Minutes > 0)
+            text.Append(CultureInfo.InvariantCulture, $"{duration.Minutes}m");
+        if (duration.Seconds > 0)
+            text.Append(CultureInfo.InvariantCulture, $"{duration.Seconds}s");
+        return text.ToString();
     }
 
     /// <summary>The shortest duration: the finest unit written (ms). Less would round to nothing, not be "positive".</summary>
@@ -83,6 +109,6 @@ public static partial class DurationText
         return true;
     }
 
-    [GeneratedRegex(@"(?<n>[0-9]+(\.[0-9]+)?)(?<u>ms|s|m|h)")]
+    [GeneratedRegex(@"(?<n>[0-9]+(\.[0-9]+)?)(?<u>ms|s|m|h|d)")]
     private static partial Regex Part();
 }

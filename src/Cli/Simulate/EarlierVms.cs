@@ -123,7 +123,7 @@ internal static class EarlierVmsCheck
         && index < vms && SimulationCoordinator.VmId(index) == id;
 
     private static string Shape(VmConfig config) =>
-        $"{config.Profile.Name()}, {config.VcpuCount} vCPU{(config.VcpuCount == 1 ? "" : "s")} x {Count((long)(config.MemoryPages / VmConfig.PagesPerMiB))} MiB, " +
+        $"{config.Profile.Name()}, {ReportFormat.Count(config.VcpuCount, "vCPU")} x {Count((long)(config.MemoryPages / VmConfig.PagesPerMiB))} MiB, " +
         $"MBEC {(config.Mbec ? "on" : "off")}{(config.PrivateMemory ? ", private memory" : "")}";
 
     /// <summary>The first and last id, in the order of their numbers (chaos-0 ... chaos-15, where text order ends at chaos-9).</summary>
@@ -146,7 +146,7 @@ internal static class EarlierVmsCheck
         _ => $"{(all ? "all " : "")}{Count(count)} VMs boot",
     };
 
-    private static string Vms(int count) => $"{Count(count)} VM{(count == 1 ? "" : "s")}";
+    private static string Vms(int count) => ReportFormat.Count(count, "VM");
 
     private static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 }

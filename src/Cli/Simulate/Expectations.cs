@@ -33,7 +33,7 @@ public static class Expectations
 
     public const string Boolean = "must be true or false";
     public const string Profile = "must be one of " + ProfileChoices.Expected;
-    public const string Duration = "must be a duration from 1ms to 7 days (168h), such as 20s, 2m, 1m30s or 500ms";
+    public const string Duration = "must be a duration from 1ms to 7 days (7d or 168h), such as 20s, 2m, 1m30s, 1h or 500ms: units d, h, m, s, ms, each once, largest first";
     public const string Journal = "must be inmem or sqlite";
     public const string Path = "must be a file path";
     public const string Ratio = "must be 0 or a number from 1e-9 to 1";

@@ -11,6 +11,13 @@ public static class ReportFormat
 
     public static string Count(long value) => value.ToString("N0", Inv);
 
+    /// <summary>
+    /// A count with its noun, singular for exactly one: <c>1 VM</c>, <c>2 VMs</c>, <c>10,000 vCPUs</c>. The one place
+    /// every message, header and listing says "N things"; <paramref name="plural"/> for a noun that does not just add s.
+    /// </summary>
+    public static string Count(long value, string noun, string? plural = null) =>
+        $"{Count(value)} {(value == 1 ? noun : plural ?? noun + "s")}";
+
     /// <summary>A rate scaled to k/M/G: <c>61.7 M</c>.</summary>
     public static string Rate(double perSecond) => perSecond switch
     {

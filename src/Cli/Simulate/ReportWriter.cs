@@ -169,8 +169,8 @@ public static class ReportWriter
             _ => "unbounded",
         };
         var journal = spec.Journal == JournalKind.Sqlite ? $"sqlite {spec.SqlitePath ?? Scenario.DefaultSqlitePath}" : "inmem";
-        return $"{ReportFormat.Count(spec.Vms)} VMs x {spec.VcpusPerVm} vCPUs x {spec.MemoryMbPerVm} MiB, " +
-               $"MBEC {(spec.Mbec ? "on" : "off")}, {spec.Rounds} rounds, {bound}, journal {journal}";
+        return $"{ReportFormat.Count(spec.Vms, "VM")} x {ReportFormat.Count(spec.VcpusPerVm, "vCPU")} x {spec.MemoryMbPerVm} MiB, " +
+               $"MBEC {(spec.Mbec ? "on" : "off")}, {ReportFormat.Count(spec.Rounds, "round")}, {bound}, journal {journal}";
     }
 
     /// <summary>A result's tally for one kind; zeros when the engine reported none (the kind was not in the mix).</summary>

@@ -93,8 +93,8 @@ public sealed record RunMemoryEstimate(double Bytes, long Ranges, long Gen0Budge
 
         return $"the run needs about {Format(Bytes)} of memory but {Format(availableBytes)} is available: "
             + $"{Format(BaseBytes)} + {(Gen0BudgetBytes > 0 ? $"{Format(Gen0BudgetBytes)} gen0 budget + " : "")}{ranges} protected ranges × {SharedPerRangeBytes:0} B + "
-            + $"{vms.ToString(CultureInfo.InvariantCulture)} VMs × ({Format(PerVmBytes)} + "
-            + $"{vcpusPerVm.ToString(CultureInfo.InvariantCulture)} vCPUs × {Format(PerVcpuBytes)} + "
+            + $"{ReportFormat.Count(vms, "VM")} × ({Format(PerVmBytes)} + "
+            + $"{ReportFormat.Count(vcpusPerVm, "vCPU")} × {Format(PerVcpuBytes)} + "
             + $"{ranges} ranges × {PerRangeBytes:0} B); "
             + "use fewer VMs or vCPUs, or less memory per VM (docs/reliability.md, \"Limits\")";
     }

@@ -54,6 +54,8 @@ public static class TelemetryExporters
             // Accepted silently, it would promise a wait that never happens.
             throw new UsageException("--final-scrape-wait is for a Prometheus endpoint: add --telemetry prometheus or --metrics-port PORT");
 
+        // The SDK would replace a bad OTEL_* value by its default without a word: refused before anything starts.
+        OtelEnvironment.Check(anyExporter: names.Count > 0 || port is not null, otlp: names.Contains(Otlp));
         var defaults = TelemetryOptions.Off;
         return new TelemetryOptions(
             Otlp: names.Contains(Otlp),

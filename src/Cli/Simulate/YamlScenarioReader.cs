@@ -21,7 +21,7 @@ public static partial class YamlScenarioReader
         var parser = new Parser(scanner);
         var tree = new TreeBuilder(fileName);
         var documents = 0;
-        while (Next(parser, scanner, fileName) is { } ev)
+        while (Next(parser, scanner, text, fileName) is { } ev)
         {
             switch (ev)
             {
@@ -52,7 +52,7 @@ public static partial class YamlScenarioReader
     }
 
     /// <summary>The parser's next event, or null at the end; any failure inside YamlDotNet is malformed input at a line.</summary>
-    private static ParsingEvent? Next(Parser parser, Scanner scanner, string fileName)
+    private static ParsingEvent? Next(Parser parser, Scanner scanner, string text, string fileName)
     {
         try
         {
@@ -60,6 +60,11 @@ public static partial class YamlScenarioReader
         }
         catch (YamlException e)
         {
+            // YamlDotNet's words for a key over YAML's limit ("Did not find expected <document start>") name neither
+            // the key nor the limit: say both, at the key's line.
+            if (LongKey(text, e.Start.Line) is { } key)
+                throw new UsageException($"{fileName}:{key.Line}: malformed YAML: a key of {key.Length:N0} characters ('{ScenarioNode.Excerpt(key.Start)}'): " +
+                    $"YAML allows at most {MaxImplicitKeyLength:N0} in a key");
             throw new UsageException($"{fileName}:{e.Start.Line}: malformed YAML: {ScenarioNode.Excerpt(e.Message, ScenarioNode.ParserMessageLength)}");
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -68,6 +73,32 @@ public static partial class YamlScenarioReader
             // by a key throws InvalidOperationException): only its code runs here, so it is the file that is wrong.
             throw new UsageException($"{fileName}:{scanner.CurrentPosition.Line}: malformed YAML: the parser cannot read on from here");
         }
+    }
+
+    /// <summary>YAML 1.2's limit on an implicit key (<c>key: value</c>), which YamlDotNet enforces.</summary>
+    private const int MaxImplicitKeyLength = 1024;
+
+    /// <summary>The first line up to <paramref name="errorLine"/> whose <c>key:</c> is longer than YAML allows, if any.</summary>
+    private static (long Line, int Length, string Start)? LongKey(string text, long errorLine)
+    {
+        long line = 1;
+        var start = 0;
+        while (start <= text.Length && line <= errorLine)
+        {
+            var end = text.IndexOf('\n', start);
+            if (end < 0)
+                end = text.Length;
+            var content = text.AsSpan(start, end - start).TrimStart(" -");
+            var colon = content.IndexOf(": ", StringComparison.Ordinal);
+            if (colon < 0 && content.TrimEnd().EndsWith(':'))
+                colon = content.TrimEnd().Length - 1;
+            if (colon > MaxImplicitKeyLength)
+                return (line, colon, content[..(ScenarioNode.ExcerptLength + 1)].ToString());
+            start = end + 1;
+            line++;
+        }
+
+        return null;
     }
 
     private static int Line(ParsingEvent ev) => (int)Math.Min(ev.Start.Line, int.MaxValue);

@@ -23,6 +23,31 @@ public sealed class ChaosCommandTests(ITestOutputHelper output) : IDisposable
         return (Program.Run(parse), stdout.ToString(), stderr.ToString());
     }
 
+    /// <summary>QA 7: chaos reads its options with simulate's bounds and parsers, refusing before anything starts.</summary>
+    [Theory]
+    [InlineData("--memory-mb", "1", "--memory-mb must be an integer from 16 to")]
+    [InlineData("--memory-mb", "15", "--memory-mb must be an integer from 16 to")]
+    [InlineData("--rate", "1e-400", "--rate must be a number from 0 to 1 (the probability per request), got 1e-400")]
+    [InlineData("--rate", "1.5", "--rate must be a number from 0 to 1")]
+    [InlineData("--faults", "drop_request,,delay", "--faults: an empty item in 'drop_request,,delay'")]
+    [InlineData("--faults", "drop_request,", "--faults: an empty item in 'drop_request,'")]
+    [InlineData("--node-fault-interval", "0s", "--node-fault-interval must be a duration of at least 1s")]
+    [InlineData("--node-fault-interval", "500ms", "--node-fault-interval must be a duration of at least 1s")]
+    [InlineData("--duration", "1h1h", "--duration must be a duration")]
+    public void A_bad_chaos_option_is_refused_naming_it(string option, string value, string expected)
+    {
+        var report = Path.Combine(_dir, "r.json");
+
+        var (status, stdout, stderr) = option == "--duration"
+            ? Run("chaos", "--vms", "1", option, value, "--report", report)
+            : Run("chaos", "--vms", "1", "--duration", "1s", option, value, "--report", report);
+
+        Assert.Equal(2, status);
+        Assert.Equal("", stdout);
+        Assert.Contains(expected, stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(report));
+    }
+
     [Fact]
     public async Task A_short_heki_v2_run_injects_every_fault_kind_and_every_reproducer_replays_under_heki_v2_only()
     {
@@ -64,7 +89,7 @@ public sealed class ChaosCommandTests(ITestOutputHelper output) : IDisposable
 
     [Theory]
     [InlineData("--faults", "drop_reply,meteor", "unknown fault kind 'meteor'")]
-    [InlineData("--rate", "1.5", "--rate must be within 0..1")]
+    [InlineData("--rate", "1.5", "--rate must be a number from 0 to 1")]
     [InlineData("--profile", "lenient", "--profile must be hardened, heki-v2 or both")]
     [InlineData("--vms", "0", "--vms must be within 1..10000000")]
     [InlineData("--vms", "100000000", "--vms must be within 1..10000000")]
@@ -76,7 +101,7 @@ public sealed class ChaosCommandTests(ITestOutputHelper output) : IDisposable
     [InlineData("--faults", "", "--faults needs a value, got ''")]
     [InlineData("--faults", ",,", "--faults: no fault kind given")]
     [InlineData("--report", "", "--report needs a value, got ''")]
-    [InlineData("--duration", "200h", "--duration must be a duration from 1ms to 7 days (168h)")]
+    [InlineData("--duration", "200h", "--duration must be a duration from 1ms to 7 days (7d or 168h)")]
     [InlineData("--findings", "/proc/heki-no-such-folder", "--findings cannot write into /proc")]
     [InlineData("--acknowledgements", "/dev/full", "--acknowledgements /dev/full must be a regular file")]
     [InlineData("--seed", "-1", "--seed must be a whole number from 0, got '-1'")]

@@ -91,7 +91,7 @@ public sealed class ScenarioBoundsTests
         var error = Assert.Throws<UsageException>(() => ScenarioLimits.Check(scenario, availableBytes: 4L << 30)).Message;
 
         Assert.Equal("the run needs about 13 GiB of memory but 4.0 GiB is available: 80 MiB + 72 protected ranges × 200 B + "
-            + "10000 VMs × (64 KiB + 16 vCPUs × 80 KiB + 72 ranges × 600 B); use fewer VMs or vCPUs, or less memory per VM "
+            + "10,000 VMs × (64 KiB + 16 vCPUs × 80 KiB + 72 ranges × 600 B); use fewer VMs or vCPUs, or less memory per VM "
             + "(docs/reliability.md, \"Limits\")", error);
     }
 

@@ -36,7 +36,7 @@ public sealed class SimulateLimitsProcessTests
 
         Assert.Equal(2, result.ExitCode);
         // The child's heap is capped at 1 GiB, which the runtime reports as the memory available.
-        Assert.Contains("the run needs about 254 GiB of memory but 1.0 GiB is available: 80 MiB + 72 protected ranges × 200 B + 1000000 VMs × (64 KiB + 2 vCPUs × 80 KiB + 72 ranges × 600 B)", result.Error);
+        Assert.Contains("the run needs about 254 GiB of memory but 1.0 GiB is available: 80 MiB + 72 protected ranges × 200 B + 1,000,000 VMs × (64 KiB + 2 vCPUs × 80 KiB + 72 ranges × 600 B)", result.Error);
     }
 
     [Fact]

@@ -215,10 +215,11 @@ public static class ProtectMemory
 
         public void Added(AppliedRange range)
         {
-            if ((range.Permissions & HekiAttributes.Immutable) == 0)
+            if (!IsImmutable(range))
                 return;
             _immutable++;
-            _store?.SetAttributes(range.StartGfn, range.EndGfn, HekiAttributes.KvmHekiImmutable, HekiAttributes.KvmHekiImmutable);
+            if (_store is not null)
+                Mark(_store, range);
         }
 
         public bool Overlaps(List<AppliedRange> applied, ulong start, ulong end)
@@ -230,8 +231,8 @@ public static class ProtectMemory
                 _store = new AttributeStore();
                 foreach (var range in applied)
                 {
-                    if ((range.Permissions & HekiAttributes.Immutable) != 0)
-                        _store.SetAttributes(range.StartGfn, range.EndGfn, HekiAttributes.KvmHekiImmutable, HekiAttributes.KvmHekiImmutable);
+                    if (IsImmutable(range))
+                        Mark(_store, range);
                 }
             }
 
@@ -239,11 +240,16 @@ public static class ProtectMemory
                 return _store.RangeHas(start, end, HekiAttributes.KvmHekiImmutable, matchAll: false);
             foreach (var range in applied)
             {
-                if ((range.Permissions & HekiAttributes.Immutable) != 0 && range.StartGfn < end && start < range.EndGfn)
+                if (IsImmutable(range) && range.StartGfn < end && start < range.EndGfn)
                     return true;
             }
 
             return false;
         }
+
+        private static bool IsImmutable(AppliedRange range) => (range.Permissions & HekiAttributes.Immutable) != 0;
+
+        private static void Mark(AttributeStore store, AppliedRange range) =>
+            store.SetAttributes(range.StartGfn, range.EndGfn, HekiAttributes.KvmHekiImmutable, HekiAttributes.KvmHekiImmutable);
     }
 }
